@@ -1,0 +1,154 @@
+"""Every status, outcome and code the system speaks in."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    WINDOW = "window"
+    ONLINE = "online"
+
+
+class DeathCircumstance(StrEnum):
+    HOME = "home"
+    MEDICAL = "medical"
+    CASE_RELATED = "case_related"
+
+
+class CertificateIssuer(StrEnum):
+    """Who signed the 居民死亡医学证明（推断）书."""
+
+    VILLAGE_COMMITTEE = "village_committee"
+    COMMUNITY = "community"
+    TOWNSHIP_HEALTH_CENTRE = "township_health_centre"
+    COMMUNITY_HEALTH_CENTRE = "community_health_centre"
+    MEDICAL_INSTITUTION = "medical_institution"
+
+
+class Relationship(StrEnum):
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    SIBLING = "sibling"
+    GRANDPARENT = "grandparent"
+    GRANDCHILD = "grandchild"
+    CHILD_IN_LAW = "child_in_law"
+    OTHER_FAMILY = "other_family"
+    NOT_FAMILY = "not_family"
+
+
+class PensionStatus(StrEnum):
+    NONE = "none"
+    ENTERPRISE_RETIREE = "enterprise_retiree"
+    ENTERPRISE_EMPLOYEE = "enterprise_employee"
+    INSTITUTION_EMPLOYEE = "institution_employee"
+    INSTITUTION_RETIREE = "institution_retiree"
+    RESIDENT_PENSIONER = "resident_pensioner"
+
+
+class Department(StrEnum):
+    POLICE = "police"
+    HRSS = "hrss"
+    NHSA = "nhsa"
+    MCA = "mca"
+    HPF = "hpf"
+    DPF = "dpf"
+    VA = "va"
+    SUPERVISION = "supervision"
+
+
+class MatterCode(StrEnum):
+    HUKOU_CANCELLATION = "police.hukou_cancellation"
+    ENTERPRISE_RETIREE_DEATH_BENEFIT = "hrss.enterprise_retiree_death_benefit"
+    ENTERPRISE_EMPLOYEE_DEATH_BENEFIT = "hrss.enterprise_employee_death_benefit"
+    INSTITUTION_EMPLOYEE_DEATH_TERMINATION = "hrss.institution_employee_death_termination"
+    INSTITUTION_RETIREE_DEATH_TERMINATION = "hrss.institution_retiree_death_termination"
+    RESIDENT_PENSION_FUNERAL_SUBSIDY = "hrss.resident_pension_funeral_subsidy"
+    EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT = "nhsa.employee_medical_account_settlement"
+    SOCIAL_ASSISTANCE_TERMINATION = "mca.social_assistance_termination"
+    PROVIDENT_FUND_DEATH_WITHDRAWAL = "hpf.death_withdrawal"
+    DISABILITY_SUBSIDY_TERMINATION = "dpf.disability_subsidy_termination"
+    PREFERENTIAL_BENEFIT_TERMINATION = "va.preferential_benefit_termination"
+
+
+class CaseState(StrEnum):
+    RECEIVED = "受理"
+    HUKOU_CANCELLING = "户口注销中"
+    IN_PROGRESS = "联办中"
+    COMPLETED = "办结"
+    WITHDRAWN = "已撤回"
+    REFUSED = "不予受理"
+
+
+class MatterState(StrEnum):
+    PENDING_PUSH = "待推送"
+    UNDER_REVIEW = "待审核"
+    AWAITING_MATERIALS = "待补正"
+    APPROVED = "已通过"
+    PAID = "已发放"
+    REJECTED = "不予办理"
+    WITHDRAWN = "已撤回"
+    NOT_PUSHED = "未推送"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_MATTER_STATES
+
+
+_FINAL_MATTER_STATES = frozenset(
+    {MatterState.PAID, MatterState.REJECTED, MatterState.WITHDRAWN, MatterState.NOT_PUSHED}
+)
+
+
+class DecisionKind(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_MATERIALS = "request_materials"
+    MATERIALS_SUPPLEMENTED = "materials_supplemented"
+    EXTEND_DEADLINE = "extend_deadline"
+    WITHDRAW = "withdraw"
+
+
+class EscalationStep(StrEnum):
+    WARNING = "warning"
+    OVERDUE = "overdue"
+    REMINDER = "reminder"
+    SUPERVISION = "supervision"
+
+
+class NotificationKind(StrEnum):
+    CASE_RECEIVED = "case_received"
+    HUKOU_CANCELLED = "hukou_cancelled"
+    MATTER_APPROVED = "matter_approved"
+    MATTER_REJECTED = "matter_rejected"
+    MATERIALS_REQUESTED = "materials_requested"
+    MONEY_SENT = "money_sent"
+    MATTER_WITHDRAWN = "matter_withdrawn"
+    CASE_COMPLETED = "case_completed"
+    CASE_WITHDRAWN = "case_withdrawn"
+    CREMATION_OVERDUE = "cremation_overdue"
+    DEADLINE_WARNING = "deadline_warning"
+    DEADLINE_OVERDUE = "deadline_overdue"
+    DEADLINE_REMINDER = "deadline_reminder"
+    SUPERVISION = "supervision"
+    MATERIALS_REMINDER = "materials_reminder"
+
+
+class Recipient(StrEnum):
+    FAMILY = "family"
+    DEPARTMENT = "department"
+    DEPARTMENT_HEAD = "department_head"
+    SUPERVISOR = "supervisor"
+    FUNERAL_HOME = "funeral_home"
+
+
+class ErrorType(StrEnum):
+    """Types of non-retryable business failures raised by activities."""
+
+    INVALID_APPLICATION = "InvalidApplication"
+    DUPLICATE_CASE = "DuplicateCase"
+    UNKNOWN_MATTER = "UnknownMatter"
+    PAYMENT_REFUSED = "PaymentRefused"
+    DEPARTMENT_UNAVAILABLE = "DepartmentUnavailable"
+    INVALID_DECISION = "InvalidDecision"

@@ -1,0 +1,62 @@
+"""Checks on identity numbers, bank cards, phones, and masking for display."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_RE = re.compile(r"^\d{17}[\dX]$")
+_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+_CARD_RE = re.compile(r"^\d{12,19}$")
+
+
+def id_check_digit(first17: str) -> str:
+    total = sum(int(ch) * w for ch, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def id_number_valid(value: str) -> bool:
+    """GB 11643-1999: 17 digits, then a check digit (0-9 or X), with a real birth date."""
+    value = value.upper()
+    if not _ID_RE.match(value):
+        return False
+    if id_birth_date(value) is None:
+        return False
+    return id_check_digit(value[:17]) == value[17]
+
+
+def id_birth_date(value: str) -> date | None:
+    try:
+        return date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return None
+
+
+def luhn_valid(number: str) -> bool:
+    if not _CARD_RE.match(number):
+        return False
+    total = 0
+    for index, ch in enumerate(reversed(number)):
+        digit = int(ch)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def mobile_valid(value: str) -> bool:
+    return bool(_MOBILE_RE.match(value))
+
+
+def mask_name(name: str) -> str:
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
+def mask_number(value: str, keep_head: int = 4, keep_tail: int = 4) -> str:
+    if len(value) <= keep_head + keep_tail:
+        return "*" * len(value)
+    return value[:keep_head] + "*" * (len(value) - keep_head - keep_tail) + value[-keep_tail:]

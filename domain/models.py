@@ -1,0 +1,422 @@
+"""Typed inputs and outputs of every workflow, activity, signal, query and update.
+
+No model here reads a clock or a random source: workflows build them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.enums import (
+    CaseState,
+    CertificateIssuer,
+    Channel,
+    DeathCircumstance,
+    DecisionKind,
+    Department,
+    EscalationStep,
+    MatterCode,
+    MatterState,
+    NotificationKind,
+    PensionStatus,
+    Recipient,
+    Relationship,
+)
+from domain.policy import Policy
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Yuan = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# --- the application ---------------------------------------------------------------------------
+
+
+class BankAccount(_Model):
+    bank_name: str
+    account_name: str
+    card_number: str
+
+
+class Deceased(_Model):
+    name: str
+    id_number: str
+    household_county: str
+    insured_area: str
+    death_date: date
+    death_circumstance: DeathCircumstance
+    work_injury: bool = False
+    cremation_county: str
+    bank_card: str
+
+
+class DeathCertificate(_Model):
+    number: str
+    issuer_type: CertificateIssuer
+    issuer_name: str
+
+
+class Applicant(_Model):
+    name: str
+    id_number: str
+    relationship: Relationship
+    phone: str
+    bank_account: BankAccount
+
+
+class Situations(_Model):
+    pension_status: PensionStatus = PensionStatus.NONE
+    employee_medical_insurance: bool = False
+    social_assistance: bool = False
+    housing_provident_fund: bool = False
+    disability_subsidy: bool = False
+    preferential_care: bool = False
+
+
+class MaterialRef(_Model):
+    """A scanned file kept in the content-addressed materials store; only this travels."""
+
+    kind: str
+    sha256: str
+    size: int
+
+
+class Application(_Model):
+    channel: Channel
+    deceased: Deceased
+    death_certificate: DeathCertificate
+    applicant: Applicant
+    situations: Situations
+    matters: tuple[MatterCode, ...]
+    materials: tuple[MaterialRef, ...] = ()
+
+
+class Problem(_Model):
+    """One reason an application cannot be accepted, told to the family in Chinese."""
+
+    field: str
+    message: str
+
+
+# --- workflow inputs and results -----------------------------------------------------------------
+
+
+class CaseInput(_Model):
+    case_number: str
+    application: Application
+
+
+class CaseResult(_Model):
+    case_number: str
+    state: CaseState
+    matters: tuple[MatterResult, ...]
+
+
+class MatterInput(_Model):
+    case_number: str
+    matter: MatterCode
+    policy: Policy
+    payee: BankAccount
+    death_date: date
+    hukou_certificate_no: str | None = None
+
+
+class MatterResult(_Model):
+    case_number: str
+    matter: MatterCode
+    state: MatterState
+    amount: Yuan | None = None
+    payment_reference: str | None = None
+    certificate_no: str | None = None
+    reason: str | None = None
+
+
+# --- signals and updates from people ----------------------------------------------------------------
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ApproveInput(_Input):
+    officer: ShortText
+    note: LongText = ""
+    amount: Yuan | None = None
+    certificate_no: ShortText | None = None
+
+
+class RejectInput(_Input):
+    officer: ShortText
+    reason: Reason
+
+
+class RequestMaterialsInput(_Input):
+    officer: ShortText
+    items: Annotated[list[ShortText], Field(min_length=1, max_length=20)]
+    note: LongText = ""
+
+
+class ExtendDeadlineInput(_Input):
+    supervisor: ShortText
+    working_days: Annotated[int, Field(ge=1, le=60)]
+    reason: Reason
+
+
+class MaterialsSupplementedInput(_Input):
+    matter: MatterCode
+    items: Annotated[list[ShortText], Field(min_length=1, max_length=20)]
+    note: LongText = ""
+
+
+class CremationCertifiedInput(_Input):
+    certificate_no: ShortText
+    funeral_home: ShortText
+    cremated_on: date
+    county: ShortText | None = None
+
+
+class WithdrawInput(_Input):
+    clerk: ShortText
+    reason: Reason
+
+
+class DecisionCommand(_Input):
+    """What the CLI sends as an update: one decision with its kind."""
+
+    kind: DecisionKind
+    approve: ApproveInput | None = None
+    reject: RejectInput | None = None
+    request_materials: RequestMaterialsInput | None = None
+    extend_deadline: ExtendDeadlineInput | None = None
+
+
+class CommandAck(_Model):
+    accepted: bool
+    state: MatterState | CaseState
+    message: str
+
+
+# --- what staff see --------------------------------------------------------------------------------
+
+
+class DecisionRecord(_Model):
+    kind: DecisionKind
+    at: datetime
+    by: str
+    note: str = ""
+    amount: Yuan | None = None
+    certificate_no: str | None = None
+    reason: str | None = None
+    items: tuple[str, ...] = ()
+    working_days: int | None = None
+
+
+class RefusedAction(_Model):
+    at: datetime
+    action: str
+    matter: MatterCode | None = None
+    reason: str
+
+
+class TimelineEntry(_Model):
+    at: datetime
+    event: str
+    matter: MatterCode | None = None
+
+
+class ClockPause(_Model):
+    started_at: datetime
+    ended_at: datetime | None = None
+    remaining_working_days: int | None = None
+
+
+class MatterView(_Model):
+    case_number: str
+    code: MatterCode
+    name: str
+    department: Department
+    department_name: str
+    state: MatterState
+    pays_family: bool
+    time_limit_working_days: int
+    pushed_at: datetime | None = None
+    deadline: datetime | None = None
+    calendar_fallback: bool = False
+    overdue: bool = False
+    working_days_overdue: int = 0
+    escalation_level: int = 0
+    escalations: tuple[EscalationStep, ...] = ()
+    pauses: tuple[ClockPause, ...] = ()
+    pending_items: tuple[str, ...] = ()
+    decisions: tuple[DecisionRecord, ...] = ()
+    amount: Yuan | None = None
+    payment_reference: str | None = None
+    certificate_no: str | None = None
+    reason: str | None = None
+    refused_actions: tuple[RefusedAction, ...] = ()
+    manual_handling: str | None = None
+
+
+class CremationRecord(_Model):
+    certificate_no: str
+    funeral_home: str
+    cremated_on: date
+    received_at: datetime
+
+
+class StatusSnapshot(_Model):
+    """The one status model both workflow types answer with.
+
+    A matter workflow fills only its own matter; a case fills them all. Personal data is masked.
+    """
+
+    case_number: str
+    scope: str
+    case_state: CaseState | None = None
+    channel: Channel | None = None
+    deceased: str | None = None
+    applicant: str | None = None
+    payee_card: str | None = None
+    received_at: datetime | None = None
+    closed_at: datetime | None = None
+    cremation: CremationRecord | None = None
+    hukou_certificate_no: str | None = None
+    matters: tuple[MatterView, ...] = ()
+    refused_actions: tuple[RefusedAction, ...] = ()
+    timeline: tuple[TimelineEntry, ...] = ()
+
+
+# --- activities ------------------------------------------------------------------------------------
+
+
+class PolicyRequest(_Model):
+    case_number: str
+
+
+class CaseRecord(_Model):
+    case_number: str
+    application: Application
+    state: CaseState
+    received_at: datetime
+    closed_at: datetime | None = None
+
+
+class CaseStateRecord(_Model):
+    case_number: str
+    state: CaseState
+    at: datetime
+
+
+class MatterRecord(_Model):
+    """The register's copy of a matter, written at every change."""
+
+    view: MatterView
+
+
+class AuditEvent(_Model):
+    case_number: str
+    matter: MatterCode | None = None
+    key: str
+    event: str
+    at: datetime
+    actor: str = "system"
+
+
+class Notification(_Model):
+    case_number: str
+    matter: MatterCode | None = None
+    key: str
+    kind: NotificationKind
+    recipient: Recipient
+    department: Department | None = None
+    message: str
+    at: datetime
+
+
+class PushRequest(_Model):
+    case_number: str
+    matter: MatterCode
+    department: Department
+    pushed_at: datetime
+    hukou_certificate_no: str | None = None
+
+
+class PushReceipt(_Model):
+    inbox_id: int
+    new: bool
+
+
+class WithdrawItemRequest(_Model):
+    case_number: str
+    matter: MatterCode
+    reason: str
+    at: datetime
+
+
+class PaymentInstruction(_Model):
+    case_number: str
+    matter: MatterCode
+    amount: Yuan
+    payee: BankAccount
+    at: datetime
+
+
+class PaymentReceipt(_Model):
+    reference: str
+    amount: Yuan
+    paid_at: datetime
+    new: bool
+
+
+class DeadlineRequest(_Model):
+    case_number: str
+    matter: MatterCode
+    start: datetime
+    working_days: int
+    policy: Policy
+
+
+class LadderRung(_Model):
+    step: EscalationStep
+    index: int
+    at: datetime
+    working_days_overdue: int
+
+
+class DeadlinePlan(_Model):
+    deadline: datetime
+    rungs: tuple[LadderRung, ...]
+    calendar_fallback: bool = False
+
+
+class RemainingRequest(_Model):
+    case_number: str
+    matter: MatterCode
+    paused_at: datetime
+    deadline: datetime
+    policy: Policy
+
+
+class RemainingDays(_Model):
+    working_days: int
+    calendar_fallback: bool = False
+
+
+class EscalationRequest(_Model):
+    case_number: str
+    matter: MatterCode
+    department: Department
+    rung: LadderRung
+    deadline: datetime
+
+
+CaseResult.model_rebuild()

@@ -1,0 +1,98 @@
+"""Key material: the case-number key and the payload encryption keys.
+
+Production passes keys through the environment. The embedded default creates them once in the data
+folder (owner-only) so a county can start without preparing anything; no key lives in the repository.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from runtime.settings import Settings
+
+KEYS_FILE = "keys.json"
+
+
+class KeyError_(Exception):
+    """Key material is missing or malformed; the message says which and is safe to print."""
+
+
+@dataclass(frozen=True)
+class Keys:
+    case_id_key: bytes
+    codec_keys: dict[str, bytes]
+    active_key_id: str
+
+
+def _decode(value: str, what: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise KeyError_(f"{what} is not valid base64") from err
+    if len(raw) != 32:
+        raise KeyError_(f"{what} must be 32 bytes (AES-256), got {len(raw)}")
+    return raw
+
+
+def _parse_codec_keys(spec: str) -> dict[str, bytes]:
+    keys: dict[str, bytes] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        key_id, sep, value = item.partition(":")
+        if not sep or not key_id:
+            raise KeyError_("SHENHOU_CODEC_KEYS must look like 'id1:base64,id2:base64'")
+        keys[key_id] = _decode(value, f"codec key {key_id!r}")
+    return keys
+
+
+def _new_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _load_or_create_file(path: Path) -> dict[str, object]:
+    if path.exists():
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise KeyError_(f"cannot read key file {path}: {err}") from err
+        if not isinstance(data, dict):
+            raise KeyError_(f"key file {path} is not a JSON object")
+        return data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key_id = "k1"
+    data = {"case_id_key": _new_key(), "codec_keys": {key_id: _new_key()}, "active_key_id": key_id}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+    return data
+
+
+def load_keys(settings: Settings) -> Keys:
+    file_data: dict[str, object] = {}
+    if not settings.case_id_key or not settings.codec_keys:
+        file_data = _load_or_create_file(settings.data_dir / KEYS_FILE)
+
+    case_key_text = settings.case_id_key or str(file_data.get("case_id_key", ""))
+    if not case_key_text:
+        raise KeyError_("no case-number key: set SHENHOU_CASE_ID_KEY or keep data/keys.json")
+    case_id_key = _decode(case_key_text, "case-number key")
+
+    if settings.codec_keys:
+        codec_keys = _parse_codec_keys(settings.codec_keys)
+        active = settings.codec_active_key_id or next(iter(codec_keys), "")
+    else:
+        raw = file_data.get("codec_keys", {})
+        if not isinstance(raw, dict):
+            raise KeyError_("codec_keys in the key file must be an object")
+        codec_keys = {str(k): _decode(str(v), f"codec key {k!r}") for k, v in raw.items()}
+        active = settings.codec_active_key_id or str(file_data.get("active_key_id", ""))
+    if not codec_keys:
+        raise KeyError_("no payload encryption key configured")
+    if active not in codec_keys:
+        raise KeyError_(f"active codec key id {active!r} is not among the configured keys")
+    return Keys(case_id_key=case_id_key, codec_keys=codec_keys, active_key_id=active)

@@ -1,0 +1,42 @@
+"""Settings from the environment and `.env`, read once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHENHOU_", env_file=".env", extra="ignore")
+
+    temporal_address: str = "localhost:7233"
+    namespace: str = "default"
+    task_queue: str = "shenhou"
+    data_dir: Path = Path("data")
+    # Empty means the SQLite register inside data_dir.
+    database_url: str = ""
+    # A county's policy override (YAML or JSON); empty means the built-in defaults.
+    policy_file: Path | None = None
+    # A county-maintained holiday override (YAML); empty means data_dir/holidays.yaml when present.
+    holiday_file: Path | None = None
+    # Key material; empty means the keys file in data_dir, created on first run.
+    case_id_key: str = ""
+    codec_keys: str = ""
+    codec_active_key_id: str = ""
+    codec_enabled: bool = True
+    codec_server_port: int = 8081
+    ui_port: int = 8233
+    log_level: str = "INFO"
+    log_json: bool | None = Field(default=None, description="None: JSON unless stdout is a TTY")
+
+    @property
+    def register_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'register.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
