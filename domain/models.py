@@ -112,7 +112,8 @@ class Problem(_Model):
 
 class CaseInput(_Model):
     case_number: str
-    application: Application
+    # None when the funeral home's certificate arrived before the family applied.
+    application: Application | None = None
 
 
 class CaseResult(_Model):
@@ -264,6 +265,22 @@ class MatterView(_Model):
     reason: str | None = None
     refused_actions: tuple[RefusedAction, ...] = ()
     manual_handling: str | None = None
+    final: bool = False
+
+
+class MatterUpdate(_Model):
+    """A child matter's report to its case: its new view and what happened."""
+
+    view: MatterView
+    event: str
+    at: datetime
+
+
+class PayeeCorrectedInput(_Input):
+    clerk: ShortText
+    bank_name: ShortText
+    account_name: ShortText
+    card_number: ShortText
 
 
 class CremationRecord(_Model):
@@ -322,6 +339,12 @@ class MatterRecord(_Model):
     view: MatterView
 
 
+class Recorded(_Model):
+    """What a register write did: `new` is false when a retry found it already written."""
+
+    new: bool
+
+
 class AuditEvent(_Model):
     case_number: str
     matter: MatterCode | None = None
@@ -340,6 +363,16 @@ class Notification(_Model):
     department: Department | None = None
     message: str
     at: datetime
+
+
+class RegisterBatch(_Model):
+    """One state change, written to the register in one transaction."""
+
+    case_number: str
+    case_state: CaseStateRecord | None = None
+    matter: MatterView | None = None
+    audit: tuple[AuditEvent, ...] = ()
+    notifications: tuple[Notification, ...] = ()
 
 
 class PushRequest(_Model):

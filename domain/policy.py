@@ -34,7 +34,11 @@ class WaitPolicy(BaseModel):
 
     cremation_certificate_timeout: timedelta = timedelta(hours=4)
     cremation_reminder_every: timedelta = timedelta(days=1)
-    materials_reminder_every_working_days: int = Field(default=5, ge=1)
+    materials_reminder_every: timedelta = timedelta(days=7)
+    payment_retry_reminder_every: timedelta = timedelta(days=1)
+    long_overdue_reminder_every: timedelta = timedelta(days=30)
+    # A funeral home's certificate that no application follows closes after this long.
+    application_timeout: timedelta = timedelta(days=90)
 
 
 class Policy(BaseModel):

@@ -1,0 +1,147 @@
+"""承诺时限: deadlines and the escalation ladder, in statutory working days (DOMAIN.md section 6).
+
+Both activities are pure functions of their input and the working-day calendar (no I/O, no clock),
+so a Temporal retry returns the same answer. The results are stored in workflow history as absolute
+times: a later calendar update never moves a running case's deadline.
+
+Conventions, all in the policy's local time zone:
+- The day a matter starts (or resumes) is never counted; "the end of working day k" is 00:00 of the
+  calendar day after the k-th working day after the start's local date.
+- 补正 stops the clock: `remaining_working_days` gives the working days left at the pause, and on
+  resume `plan_deadline` is called again with start = resume time and working_days = remaining.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.calendar import WorkingDayCalendar
+from domain.enums import EscalationStep
+from domain.models import (
+    DeadlinePlan,
+    DeadlineRequest,
+    LadderRung,
+    RemainingDays,
+    RemainingRequest,
+)
+from domain.policy import LadderPolicy
+
+__all__ = ["INVALID_DEADLINE_REQUEST", "MAX_WORKING_DAYS_OVERDUE", "DeadlineActivities", "overdue_steps"]
+
+# The ladder stops reminding after this many working days overdue.
+MAX_WORKING_DAYS_OVERDUE = 60
+# ApplicationError type for a request that can never succeed (non-retryable).
+INVALID_DEADLINE_REQUEST = "InvalidDeadlineRequest"
+
+
+class DeadlineActivities:
+    def __init__(self, calendar: WorkingDayCalendar) -> None:
+        self._calendar = calendar
+
+    @activity.defn(name="plan_deadline")
+    def plan_deadline(self, req: DeadlineRequest) -> DeadlinePlan:
+        """The deadline (end of the N-th working day after the start) and the ladder's rungs."""
+        tz = _zone(req.policy.timezone)
+        start = _aware(req.start, "start")
+        if req.working_days < 0:
+            raise _invalid(f"working_days must be >= 0, got {req.working_days}")
+        ladder = req.policy.ladder
+        cal = self._calendar
+        start_day = start.astimezone(tz).date()
+        n = req.working_days
+
+        last_day, fallback = cal.add_working_days(start_day, n)
+        deadline = _end_of(last_day, tz)
+        rungs: list[LadderRung] = []
+
+        warn_before = ladder.warning_working_days_before
+        if warn_before > 0:
+            k = n - warn_before
+            if k > 0:
+                warn_day, used = cal.add_working_days(start_day, k)
+                fallback |= used
+                warning_at = _end_of(warn_day, tz)
+            else:
+                # The matter starts inside its warning window. If the start day is a working day its
+                # end is still "k working days" from the deadline; otherwise warn immediately.
+                working, used = cal.is_working_day(start_day)
+                fallback |= used
+                warning_at = _end_of(start_day, tz) if k == 0 and working else start
+            rungs.append(_rung(EscalationStep.WARNING, max(warning_at, start), 0))
+
+        rungs.append(_rung(EscalationStep.OVERDUE, deadline, 0))
+
+        day, done = last_day, 0
+        for k, step in overdue_steps(ladder):
+            day, used = cal.add_working_days(day, k - done)
+            fallback |= used
+            done = k
+            rungs.append(_rung(step, _end_of(day, tz), k))
+
+        indexed = tuple(rung.model_copy(update={"index": i}) for i, rung in enumerate(rungs))
+        return DeadlinePlan(deadline=deadline, rungs=indexed, calendar_fallback=fallback)
+
+    @activity.defn(name="remaining_working_days")
+    def remaining_working_days(self, req: RemainingRequest) -> RemainingDays:
+        """Working days left when the clock stops: after the pause's local date, up to and including
+        the deadline's last working day; at least 1 (a matter paused on its last day, or already
+        overdue, gets one working day back when the materials arrive)."""
+        tz = _zone(req.policy.timezone)
+        paused = _aware(req.paused_at, "paused_at").astimezone(tz).date()
+        deadline = _aware(req.deadline, "deadline").astimezone(tz)
+        # The calendar day holding the last instant before the deadline (the day before a 00:00 deadline).
+        last_day = (deadline - timedelta(microseconds=1)).date()
+        count, fallback = self._calendar.working_days_between(paused, last_day)
+        return RemainingDays(working_days=max(1, count), calendar_fallback=fallback)
+
+
+def overdue_steps(ladder: LadderPolicy) -> list[tuple[int, EscalationStep]]:
+    """(working days overdue, step) for every rung after the deadline, in order.
+
+    Every ``reminder_every_working_days`` up to ``daily_reminders_until``, then every
+    ``slow_reminder_every_working_days`` up to MAX_WORKING_DAYS_OVERDUE; the rung at
+    ``supervision_after_working_days`` is 督办 (SUPERVISION) and is always present.
+    """
+    ks: set[int] = set()
+    k, last = ladder.reminder_every_working_days, 0
+    while k <= min(ladder.daily_reminders_until, MAX_WORKING_DAYS_OVERDUE):
+        ks.add(k)
+        last = k
+        k += ladder.reminder_every_working_days
+    k = last + ladder.slow_reminder_every_working_days
+    while k <= MAX_WORKING_DAYS_OVERDUE:
+        ks.add(k)
+        k += ladder.slow_reminder_every_working_days
+    supervision = ladder.supervision_after_working_days
+    ks.add(supervision)
+    return [(k, EscalationStep.SUPERVISION if k == supervision else EscalationStep.REMINDER) for k in sorted(ks)]
+
+
+def _rung(step: EscalationStep, at: datetime, overdue: int) -> LadderRung:
+    return LadderRung(step=step, index=0, at=at.astimezone(UTC), working_days_overdue=overdue)
+
+
+def _end_of(day: date, tz: ZoneInfo) -> datetime:
+    """00:00 local of the day after ``day``, in UTC."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise _invalid(f"unknown time zone {name!r} in the policy") from err
+
+
+def _aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _invalid(f"{field} must be timezone-aware, got {value.isoformat()}")
+    return value
+
+
+def _invalid(message: str) -> ApplicationError:
+    return ApplicationError(message, type=INVALID_DEADLINE_REQUEST, non_retryable=True)

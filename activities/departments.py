@@ -1,0 +1,89 @@
+"""Pushing work items to departments.
+
+The default gateway is the department inbox table of the register, which departments read through
+their own systems. A county that connects a department's system plugs in another gateway.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.register_db import InboxRow
+from domain.enums import ErrorType
+from domain.models import PushReceipt, PushRequest, Recorded, WithdrawItemRequest
+
+
+class DepartmentRefused(Exception):
+    """The department's system refused the item for good (not a transient failure)."""
+
+
+class DepartmentGateway(Protocol):
+    def push(self, request: PushRequest) -> PushReceipt: ...
+
+    def withdraw(self, request: WithdrawItemRequest) -> bool: ...
+
+
+class InboxGateway:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def push(self, request: PushRequest) -> PushReceipt:
+        with Session(self._engine) as session:
+            row = self._find(session, request.case_number, request.matter.value)
+            if row is not None and row.id is not None:
+                return PushReceipt(inbox_id=row.id, new=False)
+            row = InboxRow(
+                case_number=request.case_number,
+                matter=request.matter.value,
+                department=request.department.value,
+                pushed_at=request.pushed_at,
+                hukou_certificate_no=request.hukou_certificate_no,
+            )
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            assert row.id is not None
+            return PushReceipt(inbox_id=row.id, new=True)
+
+    def withdraw(self, request: WithdrawItemRequest) -> bool:
+        with Session(self._engine) as session:
+            row = self._find(session, request.case_number, request.matter.value)
+            if row is None or row.status != "open":
+                return False
+            row.status = "withdrawn"
+            row.closed_at = request.at
+            row.close_reason = request.reason
+            session.add(row)
+            session.commit()
+            return True
+
+    @staticmethod
+    def _find(session: Session, case_number: str, matter: str) -> InboxRow | None:
+        return session.exec(
+            select(InboxRow).where(InboxRow.case_number == case_number, InboxRow.matter == matter)
+        ).first()
+
+
+class DepartmentActivities:
+    def __init__(self, gateway: DepartmentGateway) -> None:
+        self._gateway = gateway
+
+    @activity.defn(name="push_to_department")
+    def push_to_department(self, request: PushRequest) -> PushReceipt:
+        try:
+            return self._gateway.push(request)
+        except DepartmentRefused as err:
+            raise ApplicationError(
+                f"department refused the work item: {err}",
+                type=ErrorType.DEPARTMENT_UNAVAILABLE.value,
+                non_retryable=True,
+            ) from err
+
+    @activity.defn(name="withdraw_from_department")
+    def withdraw_from_department(self, request: WithdrawItemRequest) -> Recorded:
+        return Recorded(new=self._gateway.withdraw(request))

@@ -1,0 +1,134 @@
+"""Payload encryption for everything the service stores in Temporal.
+
+Each payload is replaced by one whose data is ``nonce (12 bytes) || AES-256-GCM ciphertext`` of the
+serialized original ``Payload`` proto, so the original metadata (encoding, message type) is protected
+too. The outer metadata only says ``encoding=binary/encrypted`` and which key was used
+(``encryption-key-id``), so payloads written before a key rotation stay readable as long as the old
+key remains configured.
+
+Payloads that are not encrypted pass through ``decode`` unchanged: a signal sent from a Web UI or CLI
+that does not use the codec server still reaches the workflow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf.message import DecodeError
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
+
+from runtime.keys import Keys
+
+ENCODING = b"binary/encrypted"
+METADATA_ENCODING = "encoding"
+METADATA_KEY_ID = "encryption-key-id"
+NONCE_SIZE = 12
+KEY_SIZE = 32
+
+
+class EncryptionCodec(PayloadCodec):
+    """AES-256-GCM payload codec with key ids, for key rotation."""
+
+    def __init__(self, keys: Mapping[str, bytes], active_key_id: str) -> None:
+        if not keys:
+            raise ValueError("no payload encryption key configured")
+        for key_id, key in keys.items():
+            if not key_id:
+                raise ValueError("payload encryption key ids must not be empty")
+            if len(key) != KEY_SIZE:
+                raise ValueError(
+                    f"payload encryption key {key_id!r} must be {KEY_SIZE} bytes, got {len(key)}"
+                )
+        if active_key_id not in keys:
+            raise ValueError(
+                f"active payload encryption key id {active_key_id!r} is not among the configured keys"
+            )
+        self._ciphers = {key_id: AESGCM(bytes(key)) for key_id, key in keys.items()}
+        self._active_key_id = active_key_id
+        self._active_key_id_bytes = active_key_id.encode()
+
+    @property
+    def active_key_id(self) -> str:
+        return self._active_key_id
+
+    @property
+    def key_ids(self) -> frozenset[str]:
+        return frozenset(self._ciphers)
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self._encrypt(payload) for payload in payloads]
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self._decrypt(payload) for payload in payloads]
+
+    def _encrypt(self, payload: Payload) -> Payload:
+        cipher = self._ciphers[self._active_key_id]
+        nonce = os.urandom(NONCE_SIZE)
+        ciphertext = cipher.encrypt(nonce, payload.SerializeToString(), None)
+        return Payload(
+            metadata={
+                METADATA_ENCODING: ENCODING,
+                METADATA_KEY_ID: self._active_key_id_bytes,
+            },
+            data=nonce + ciphertext,
+        )
+
+    def _decrypt(self, payload: Payload) -> Payload:
+        if payload.metadata.get(METADATA_ENCODING) != ENCODING:
+            return payload
+        raw_key_id = payload.metadata.get(METADATA_KEY_ID)
+        if raw_key_id is None:
+            raise ValueError("encrypted payload has no encryption-key-id metadata")
+        key_id = raw_key_id.decode("utf-8", errors="replace")
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise ValueError(f"unknown payload encryption key id {key_id!r}")
+        data = payload.data
+        # The GCM tag alone is 16 bytes, so anything shorter than nonce + tag cannot be valid.
+        if len(data) < NONCE_SIZE + 16:
+            raise ValueError(f"encrypted payload with key id {key_id!r} is truncated")
+        try:
+            plaintext = cipher.decrypt(data[:NONCE_SIZE], data[NONCE_SIZE:], None)
+        except InvalidTag:
+            raise ValueError(
+                f"cannot decrypt payload with key id {key_id!r}: authentication failed "
+                "(wrong key or tampered data)"
+            ) from None
+        original = Payload()
+        try:
+            original.ParseFromString(plaintext)
+        except DecodeError:
+            raise ValueError(
+                f"decrypted payload with key id {key_id!r} is not a valid Payload"
+            ) from None
+        return original
+
+
+def codec_from_keys(keys: Keys) -> EncryptionCodec:
+    return EncryptionCodec(keys.codec_keys, keys.active_key_id)
+
+
+def data_converter(codec: EncryptionCodec | None) -> DataConverter:
+    """The pydantic data converter, with payload encryption when ``codec`` is given.
+
+    With a codec, failure messages and stack traces are moved into an encoded (hence encrypted)
+    attribute too; without one, failures stay plain so they remain readable in the UI. Either
+    converter reads failures written by the other.
+    """
+    if codec is None:
+        return pydantic_data_converter
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )

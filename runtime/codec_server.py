@@ -1,0 +1,243 @@
+"""Codec server: lets the Temporal Web UI and CLI encode and decode payloads.
+
+Protocol (Temporal remote codec): ``POST /encode`` and ``POST /decode`` take and return
+``{"payloads": [{"metadata": {"encoding": "<base64>"}, "data": "<base64>"}]}``, the proto JSON form of
+``temporalio.api.common.v1.Payloads``. The UI calls both endpoints from the browser, so both answer
+CORS preflights for the configured UI origins.
+
+The server decrypts whatever it is sent: bind it to localhost (the default) or put it behind
+authentication.
+
+Run with ``python -m runtime.codec_server``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import re
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+
+from aiohttp import hdrs, web
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
+from temporalio.converter import PayloadCodec
+
+from runtime.codec import codec_from_keys
+from runtime.keys import KeyError_, load_keys
+from runtime.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+# A Temporal payload is at most a few MB; a decode batch from the UI may carry several of them.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+ALLOW_METHODS = "POST, GET, OPTIONS"
+ALLOW_HEADERS = "content-type, x-namespace, authorization"
+PREFLIGHT_MAX_AGE = "600"
+
+_CODEC_KEY: web.AppKey[PayloadCodec] = web.AppKey("codec")
+_ORIGINS_KEY: web.AppKey[frozenset[str]] = web.AppKey("allowed_origins")
+
+_BAD_BODY = 'body must be JSON of the form {"payloads": [{"metadata": {...}, "data": "<base64>"}]}'
+# Standard or URL-safe alphabet, padding optional (what protobuf's JSON mapping accepts).
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _apply_cors(request: web.Request, response: web.StreamResponse) -> None:
+    origin = request.headers.get(hdrs.ORIGIN)
+    response.headers.add(hdrs.VARY, "Origin")
+    if origin is not None and origin in request.app[_ORIGINS_KEY]:
+        response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = origin
+        response.headers[hdrs.ACCESS_CONTROL_ALLOW_CREDENTIALS] = "true"
+
+
+@web.middleware
+async def _cors_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response: web.StreamResponse
+    try:
+        response = await handler(request)
+    except web.HTTPException as err:
+        # Routing errors (404, 405) and body-size errors (413) as short JSON, not HTML.
+        response = _json_error(err.status, err.reason)
+    except Exception:
+        log.exception("codec server request failed")
+        response = _json_error(500, "internal error")
+    _apply_cors(request, response)
+    return response
+
+
+async def _preflight(request: web.Request) -> web.Response:
+    origin = request.headers.get(hdrs.ORIGIN)
+    if origin is not None and origin not in request.app[_ORIGINS_KEY]:
+        return _json_error(403, "origin not allowed")
+    response = web.Response(status=204)
+    response.headers[hdrs.ACCESS_CONTROL_ALLOW_METHODS] = ALLOW_METHODS
+    response.headers[hdrs.ACCESS_CONTROL_ALLOW_HEADERS] = ALLOW_HEADERS
+    response.headers[hdrs.ACCESS_CONTROL_MAX_AGE] = PREFLIGHT_MAX_AGE
+    return response
+
+
+async def _read_payloads(request: web.Request) -> Payloads | web.Response:
+    # Requiring JSON also means a browser must preflight, so other web pages cannot call us blind.
+    if request.content_type != "application/json":
+        return _json_error(415, "expected Content-Type: application/json")
+    body = await request.read()
+    payloads = Payloads()
+    try:
+        document = json.loads(body)
+        if not _looks_like_payloads(document):
+            raise ValueError("not a payloads document")
+        json_format.ParseDict(document, payloads)
+    except (json_format.ParseError, ValueError, TypeError, RecursionError):
+        return _json_error(400, _BAD_BODY)
+    return payloads
+
+
+def _is_base64(value: object) -> bool:
+    return isinstance(value, str) and _BASE64.fullmatch(value) is not None
+
+
+def _looks_like_payloads(document: object) -> bool:
+    """Stricter than protobuf's JSON parser, which accepts ``[]`` and skips invalid base64."""
+    if not isinstance(document, dict) or not isinstance(document.get("payloads"), list):
+        return False
+    for payload in document["payloads"]:
+        if not isinstance(payload, dict):
+            return False
+        metadata = payload.get("metadata", {})
+        if not isinstance(metadata, dict) or not all(map(_is_base64, metadata.values())):
+            return False
+        if not _is_base64(payload.get("data", "")):
+            return False
+    return True
+
+
+async def _transform(request: web.Request, encode: bool) -> web.Response:
+    parsed = await _read_payloads(request)
+    if isinstance(parsed, web.Response):
+        return parsed
+    codec = request.app[_CODEC_KEY]
+    try:
+        if encode:
+            result = await codec.encode(parsed.payloads)
+        else:
+            result = await codec.decode(parsed.payloads)
+    except ValueError as err:
+        # The codec's messages name a key id at most, never payload content.
+        return _json_error(400, str(err))
+    body = json_format.MessageToDict(Payloads(payloads=result))
+    body.setdefault("payloads", [])
+    return web.json_response(body)
+
+
+async def _encode(request: web.Request) -> web.Response:
+    return await _transform(request, encode=True)
+
+
+async def _decode(request: web.Request) -> web.Response:
+    return await _transform(request, encode=False)
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def build_app(codec: PayloadCodec, allowed_origins: list[str]) -> web.Application:
+    app = web.Application(middlewares=[_cors_and_errors], client_max_size=MAX_BODY_BYTES)
+    app[_CODEC_KEY] = codec
+    app[_ORIGINS_KEY] = frozenset(origin.rstrip("/") for origin in allowed_origins)
+    app.router.add_post("/encode", _encode)
+    app.router.add_post("/decode", _decode)
+    app.router.add_get("/health", _health)
+    for path in ("/encode", "/decode", "/health"):
+        app.router.add_route(hdrs.METH_OPTIONS, path, _preflight)
+    return app
+
+
+async def serve(
+    codec: PayloadCodec, host: str, port: int, allowed_origins: list[str]
+) -> web.AppRunner:
+    """Start the codec server in this event loop; stop it with ``await runner.cleanup()``.
+
+    With ``port=0`` the OS picks a free port; ``runner.addresses`` shows it.
+    """
+    runner = web.AppRunner(build_app(codec, allowed_origins), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
+
+
+def default_origins(ui_port: int) -> list[str]:
+    return [f"http://localhost:{ui_port}", f"http://127.0.0.1:{ui_port}"]
+
+
+def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m runtime.codec_server",
+        description="Serve /encode and /decode for the Temporal Web UI and CLI.",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=None, help="default: SHENHOU_CODEC_SERVER_PORT")
+    parser.add_argument(
+        "--origin",
+        action="append",
+        default=None,
+        help="allowed browser origin, repeatable (default: the local Web UI on SHENHOU_UI_PORT)",
+    )
+    return parser.parse_args(None if argv is None else list(argv))
+
+
+async def _run(codec: PayloadCodec, host: str, port: int, origins: list[str]) -> None:
+    runner = await serve(codec, host, port, origins)
+    try:
+        bound_port = runner.addresses[0][1] if runner.addresses else port
+        shown_host = f"[{host}]" if ":" in host else host
+        print(
+            f"Codec server listening on http://{shown_host}:{bound_port} "
+            f"(allowed origins: {', '.join(origins)})",
+            flush=True,
+        )
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    args = _parse_args(argv)
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    try:
+        codec = codec_from_keys(load_keys(settings))
+    except (KeyError_, ValueError) as err:
+        print(f"Cannot start the codec server: {err}", file=sys.stderr)
+        return 2
+    port = settings.codec_server_port if args.port is None else args.port
+    origins = args.origin or default_origins(settings.ui_port)
+    try:
+        asyncio.run(_run(codec, args.host, port, origins))
+    except KeyboardInterrupt:
+        pass
+    except OSError as err:
+        print(f"Cannot start the codec server on {args.host}:{port}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

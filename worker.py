@@ -1,0 +1,130 @@
+"""The worker: hosts CaseWorkflow, MatterWorkflow and every activity on one task queue.
+
+Several workers can run against one cluster; each builds its dependencies here, nothing at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.calendar import WorkingDayCalendar
+from activities.deadlines import DeadlineActivities
+from activities.departments import DepartmentActivities, DepartmentGateway, InboxGateway
+from activities.payments import LedgerPaymentGateway, PaymentActivities, PaymentGateway
+from activities.register import RegisterActivities
+from activities.register_db import create_schema, make_engine
+from domain.policy import Policy
+from runtime.keys import load_keys
+from runtime.logging import configure_logging
+from runtime.policy_file import load_policy
+from runtime.settings import Settings, get_settings
+from runtime.temporal import connect
+from workflows.case import CaseWorkflow
+from workflows.matter import MatterWorkflow
+
+log = structlog.get_logger()
+
+# Heavy modules the workflows never use but that live in the worker process: passing them through
+# keeps the sandbox from re-importing them for every workflow run (ARCHITECTURE.md).
+PASSTHROUGH_MODULES = ("sqlmodel", "sqlalchemy", "structlog", "pydantic", "pydantic_core", "yaml")
+
+
+@dataclass
+class Dependencies:
+    engine: Engine
+    policy: Policy
+    calendar: WorkingDayCalendar
+    departments: DepartmentGateway | None = None
+    payments: PaymentGateway | None = None
+    extra_activities: Sequence[Any] = field(default_factory=tuple)
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )
+
+
+def activities_for(deps: Dependencies) -> list[Any]:
+    register = RegisterActivities(deps.engine, deps.policy)
+    departments = DepartmentActivities(deps.departments or InboxGateway(deps.engine))
+    payments = PaymentActivities(deps.payments or LedgerPaymentGateway(deps.engine))
+    deadlines = DeadlineActivities(deps.calendar)
+    return [
+        register.resolve_policy,
+        register.record_case,
+        register.record,
+        departments.push_to_department,
+        departments.withdraw_from_department,
+        payments.pay_family,
+        deadlines.plan_deadline,
+        deadlines.remaining_working_days,
+        *deps.extra_activities,
+    ]
+
+
+def build_worker(
+    client: Client,
+    task_queue: str,
+    deps: Dependencies,
+    executor: concurrent.futures.Executor,
+    **options: Any,
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CaseWorkflow, MatterWorkflow],
+        activities=activities_for(deps),
+        activity_executor=executor,
+        workflow_runner=sandbox_runner(),
+        **options,
+    )
+
+
+def dependencies_from(settings: Settings) -> Dependencies:
+    engine = make_engine(settings.register_url)
+    create_schema(engine)
+    return Dependencies(
+        engine=engine,
+        policy=load_policy(settings.policy_file),
+        calendar=WorkingDayCalendar.from_settings(settings),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    configure_logging(settings.log_level, settings.log_json)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keys = load_keys(settings)
+    client = await connect(settings, keys)
+    deps = dependencies_from(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as executor:
+        worker = build_worker(client, settings.task_queue, deps, executor)
+        log.info("worker_started", task_queue=settings.task_queue, address=settings.temporal_address,
+                 pid=os.getpid())
+        async with worker:
+            await stop.wait()
+        log.info("worker_stopped")
+
+
+def main() -> None:
+    asyncio.run(run_worker(get_settings()))
+
+
+if __name__ == "__main__":
+    main()

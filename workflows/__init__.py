@@ -1,0 +1,1 @@
+"""Deterministic orchestration: CaseWorkflow and its MatterWorkflow children."""
