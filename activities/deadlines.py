@@ -75,10 +75,11 @@ class DeadlineActivities:
 
         rungs.append(_rung(EscalationStep.OVERDUE, deadline, 0))
 
+        # The flag tells staff the deadline or warning is approximate; later reminders may use the
+        # fallback without it, since they only pace the reminding.
         day, done = last_day, 0
         for k, step in overdue_steps(ladder):
-            day, used = cal.add_working_days(day, k - done)
-            fallback |= used
+            day, _ = cal.add_working_days(day, k - done)
             done = k
             rungs.append(_rung(step, _end_of(day, tz), k))
 

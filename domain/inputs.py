@@ -93,7 +93,7 @@ def decode_raw(raw: RawValue | None, converter: PayloadConverter) -> tuple[bool,
     if raw is None or raw.payload is None:
         return True, None
     try:
-        return True, converter.from_payload(raw.payload, None)
+        return True, converter.from_payload(raw.payload)
     except Exception:
         return False, "输入不是有效的JSON"
 

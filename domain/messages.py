@@ -48,8 +48,8 @@ def cremation_overdue(case_number: str, count: int) -> str:
     return f"受理编号{case_number}：火化证明尚未上传（第{count}次提醒），请殡仪馆尽快上传。"
 
 
-def deadline_warning(case_number: str, matter: MatterDefinition) -> str:
-    return f"预警：受理编号{case_number}的“{matter.short_name}”将于1个工作日内到期，请尽快办理。"
+def deadline_warning(case_number: str, matter: MatterDefinition, days: int) -> str:
+    return f"预警：受理编号{case_number}的“{matter.short_name}”将于{days}个工作日内到期，请尽快办理。"
 
 
 def deadline_overdue(case_number: str, matter: MatterDefinition) -> str:

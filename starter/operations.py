@@ -35,7 +35,6 @@ from domain.models import (
     StatusSnapshot,
 )
 from workflows.case import CaseWorkflow
-from workflows.matter import MatterWorkflow
 
 
 class OperationRefused(Exception):
@@ -129,9 +128,10 @@ async def case_status(client: Client, case_number: str) -> StatusSnapshot:
 
 
 async def decide(client: Client, case_number: str, matter: MatterCode, command: DecisionCommand) -> CommandAck:
-    handle = client.get_workflow_handle_for(MatterWorkflow.run, matter_workflow_id(case_number, matter))
+    handle = client.get_workflow_handle(matter_workflow_id(case_number, matter))
     try:
-        return await handle.execute_update(MatterWorkflow.decide, command)
+        ack: CommandAck = await handle.execute_update("decide", command, result_type=CommandAck)
+        return ack
     except WorkflowUpdateFailedError as err:
         raise OperationRefused(f"决定未受理：{_update_reason(err)}", case_number=case_number) from err
     except RPCError as err:
@@ -141,9 +141,10 @@ async def decide(client: Client, case_number: str, matter: MatterCode, command: 
 
 
 async def supplement(client: Client, case_number: str, supplement: MaterialsSupplementedInput) -> CommandAck:
-    handle = client.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(case_number))
+    handle = client.get_workflow_handle(case_workflow_id(case_number))
     try:
-        return await handle.execute_update(CaseWorkflow.supplement_materials, supplement)
+        ack: CommandAck = await handle.execute_update("supplement_materials", supplement, result_type=CommandAck)
+        return ack
     except WorkflowUpdateFailedError as err:
         raise OperationRefused(f"补正未受理：{_update_reason(err)}", case_number=case_number) from err
     except RPCError as err:

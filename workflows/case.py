@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
     )
     from domain.policy import Policy
+    from workflows import descriptions as d
     from workflows.matter import MatterWorkflow
     from workflows.options import REGISTER_OPTIONS
 
@@ -109,7 +110,7 @@ class CaseWorkflow:
         await self._change(CaseState.HUKOU_CANCELLING, "户口注销事项推送派出所")
         hukou = (await self._run_matters([MatterCode.HUKOU_CANCELLATION]))[0]
 
-        rest = [code for code in application.matters if code != MatterCode.HUKOU_CANCELLATION]
+        rest: list[MatterCode] = [code for code in application.matters if code != MatterCode.HUKOU_CANCELLATION]
         if hukou.state != MatterState.APPROVED:
             reason = "申请已撤回" if self._withdrawal else "户口注销未办结，本事项未推送"
             return await self._finish(rest, reason)
@@ -126,7 +127,7 @@ class CaseWorkflow:
 
     # --- signals, updates and the query ------------------------------------------------------------
 
-    @workflow.signal(name="cremation_certified", description='殡仪馆上传火化证明。输入示例：{"certificate_no": "火化证明编号", "funeral_home": "固阳县殡仪馆", "cremated_on": "2026-11-20", "county": "固阳县"}')
+    @workflow.signal(name="cremation_certified", description=d.CASE_CREMATION_CERTIFIED)
     async def cremation_certified(self, payload: RawValue = NO_INPUT) -> None:
         parsed = parse_raw(CremationCertifiedInput, payload, workflow.payload_converter())
         await workflow.wait_condition(lambda: self._policy is not None)
@@ -152,7 +153,7 @@ class CaseWorkflow:
         await self._event(f"收到火化证明{parsed.certificate_no}（{parsed.funeral_home}）",
                           actor=parsed.funeral_home)
 
-    @workflow.signal(name="materials_supplemented", description='窗口收到家属补正的材料，转给对应事项恢复计时。输入示例：{"matter": "hrss.enterprise_retiree_death_benefit", "items": ["已补交的材料"]}')
+    @workflow.signal(name="materials_supplemented", description=d.CASE_MATERIALS_SUPPLEMENTED)
     async def materials_supplemented(self, payload: RawValue = NO_INPUT) -> None:
         parsed = parse_raw(MaterialsSupplementedInput, payload, workflow.payload_converter())
         if isinstance(parsed, str):
@@ -162,7 +163,7 @@ class CaseWorkflow:
             return await self._refuse("materials_supplemented", reason, parsed.matter)
         await self._children[parsed.matter].signal("materials_supplemented", parsed)
 
-    @workflow.signal(name="withdraw", description='申请人撤回申请：未办结的事项终止，已审核通过的款项照常发放。输入示例：{"clerk": "窗口人员", "reason": "撤回原因"}')
+    @workflow.signal(name="withdraw", description=d.CASE_WITHDRAW)
     async def withdraw(self, payload: RawValue = NO_INPUT) -> None:
         parsed = parse_raw(WithdrawInput, payload, workflow.payload_converter())
         if isinstance(parsed, str):
@@ -177,7 +178,7 @@ class CaseWorkflow:
             if code not in self._results:
                 await child.signal("withdraw", parsed)
 
-    @workflow.signal(name="bank_account_corrected", description='更正家属收款银行账户，发放失败的款项重新发放。输入示例：{"clerk": "窗口人员", "bank_name": "开户行", "account_name": "户名", "card_number": "卡号"}')
+    @workflow.signal(name="bank_account_corrected", description=d.CASE_BANK_ACCOUNT_CORRECTED)
     async def bank_account_corrected(self, payload: RawValue = NO_INPUT) -> None:
         parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter())
         if isinstance(parsed, str):
@@ -192,7 +193,7 @@ class CaseWorkflow:
         for code in waiting:
             await self._children[code].signal("payee_corrected", parsed)
 
-    @workflow.signal(name="matter_updated", description="（系统内部）事项工作流回报进度")
+    @workflow.signal(name="matter_updated", description=d.CASE_MATTER_UPDATED)
     async def matter_updated(self, payload: RawValue = NO_INPUT) -> None:
         parsed = parse_raw(MatterUpdate, payload, workflow.payload_converter())
         if isinstance(parsed, str):
@@ -202,7 +203,7 @@ class CaseWorkflow:
         self._matters[parsed.view.code] = parsed.view
         self._timeline.append(TimelineEntry(at=parsed.at, event=parsed.event, matter=parsed.view.code))
 
-    @workflow.update(name="submit_application", description="（系统内部）殡仪馆先上传火化证明时，窗口提交的申请")
+    @workflow.update(name="submit_application", description=d.CASE_SUBMIT_APPLICATION)
     def submit_application(self, input: CaseInput) -> CommandAck:
         self._application = input.application
         return CommandAck(accepted=True, state=self._state, message=f"申请已受理，受理编号{self._case_number}")
@@ -214,7 +215,7 @@ class CaseWorkflow:
         if self._application is not None or self._state != CaseState.RECEIVED:
             raise ValueError(f"该逝者已有申请，受理编号{self._case_number}")
 
-    @workflow.update(name="supplement_materials", description="窗口登记家属补正的材料，立即返回是否受理")
+    @workflow.update(name="supplement_materials", description=d.CASE_SUPPLEMENT_MATERIALS)
     async def supplement_materials(self, input: MaterialsSupplementedInput) -> CommandAck:
         await self._children[input.matter].signal("materials_supplemented", input)
         await workflow.wait_condition(
@@ -228,7 +229,7 @@ class CaseWorkflow:
         if reason:
             raise ValueError(reason)
 
-    @workflow.query(name="status", description="查询案件的完整状态：各事项状态、时限、决定、款项、被拒绝的操作和时间线")
+    @workflow.query(name="status", description=d.CASE_STATUS)
     def status(self) -> StatusSnapshot:
         application = self._application
         return StatusSnapshot(
@@ -363,8 +364,8 @@ class CaseWorkflow:
         self._timeline.append(TimelineEntry(at=now, event=event))
         key = f"case/{self._seq:04d}"
         notes = tuple(
-            Notification(case_number=self._case_number, key=f"case/{kind.value}/{recipient.value}/{key_suffix or self._seq}",
-                         kind=kind, recipient=recipient, message=text, at=now)
+            Notification(case_number=self._case_number, kind=kind, recipient=recipient, message=text, at=now,
+                         key=f"case/{kind.value}/{recipient.value}/{key_suffix or self._seq}")
             for kind, recipient, text in (n for n in (notify, also) if n is not None)
         )
         await workflow.execute_activity(

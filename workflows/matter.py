@@ -67,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
         WithdrawItemRequest,
     )
+    from workflows import descriptions as d
     from workflows.options import PUSH_OPTIONS, REGISTER_OPTIONS
 
 _STEP_LEVEL = {
@@ -132,31 +133,31 @@ class MatterWorkflow:
 
     # --- signals, update and query ---------------------------------------------------------------
 
-    @workflow.signal(name="approve", description='审核通过。输入示例：{"officer": "经办人", "note": "备注", "amount": "1234.50", "certificate_no": "户口注销证明编号"}；发放款项的事项须填金额，户口注销须填证明编号')
+    @workflow.signal(name="approve", description=d.MATTER_APPROVE)
     def approve(self, payload: RawValue = NO_INPUT) -> None:
         self._receive(DecisionKind.APPROVE, ApproveInput, payload)
 
-    @workflow.signal(name="reject", description='不予办理。输入示例：{"officer": "经办人", "reason": "不予办理的原因"}')
+    @workflow.signal(name="reject", description=d.MATTER_REJECT)
     def reject(self, payload: RawValue = NO_INPUT) -> None:
         self._receive(DecisionKind.REJECT, RejectInput, payload)
 
-    @workflow.signal(name="request_materials", description='要求补正材料（计时暂停）。输入示例：{"officer": "经办人", "items": ["需补交的材料"], "note": "备注"}')
+    @workflow.signal(name="request_materials", description=d.MATTER_REQUEST_MATERIALS)
     def request_materials(self, payload: RawValue = NO_INPUT) -> None:
         self._receive(DecisionKind.REQUEST_MATERIALS, RequestMaterialsInput, payload)
 
-    @workflow.signal(name="materials_supplemented", description='家属已补正材料（计时恢复）。输入示例：{"matter": "事项编码", "items": ["已补交的材料"]}')
+    @workflow.signal(name="materials_supplemented", description=d.MATTER_MATERIALS_SUPPLEMENTED)
     def materials_supplemented(self, payload: RawValue = NO_INPUT) -> None:
         self._receive(DecisionKind.MATERIALS_SUPPLEMENTED, MaterialsSupplementedInput, payload)
 
-    @workflow.signal(name="extend_deadline", description='督办人延长承诺时限。输入示例：{"supervisor": "督办人", "working_days": 3, "reason": "延期原因"}')
+    @workflow.signal(name="extend_deadline", description=d.MATTER_EXTEND_DEADLINE)
     def extend_deadline(self, payload: RawValue = NO_INPUT) -> None:
         self._receive(DecisionKind.EXTEND_DEADLINE, ExtendDeadlineInput, payload)
 
-    @workflow.signal(name="withdraw", description='（由案件转发）申请人撤回，未办结的事项终止。输入示例：{"clerk": "窗口人员", "reason": "撤回原因"}')
+    @workflow.signal(name="withdraw", description=d.MATTER_WITHDRAW)
     def withdraw(self, payload: RawValue = NO_INPUT) -> None:
         self._receive(DecisionKind.WITHDRAW, WithdrawInput, payload)
 
-    @workflow.signal(name="payee_corrected", description='（由案件转发）更正收款银行账户后重新发放。输入示例：{"clerk": "窗口人员", "bank_name": "开户行", "account_name": "户名", "card_number": "卡号"}')
+    @workflow.signal(name="payee_corrected", description=d.MATTER_PAYEE_CORRECTED)
     def payee_corrected(self, payload: RawValue = NO_INPUT) -> None:
         parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter())
         if isinstance(parsed, str):
@@ -171,7 +172,7 @@ class MatterWorkflow:
         self._payment_pending = False
         self._wake = True
 
-    @workflow.update(name="decide", description="经办人通过命令行作出决定（审核通过、不予办理、要求补正、延长时限），立即返回是否受理")
+    @workflow.update(name="decide", description=d.MATTER_DECIDE)
     async def decide(self, command: DecisionCommand) -> CommandAck:
         payload = command_payload(command)
         ticket = self._enqueue(command.kind, payload, "update")
@@ -188,7 +189,7 @@ class MatterWorkflow:
         if reason:
             raise ValueError(reason)
 
-    @workflow.query(name="status", description="查询事项的完整状态：状态、时限、决定、款项、被拒绝的操作")
+    @workflow.query(name="status", description=d.MATTER_STATUS)
     def status(self) -> StatusSnapshot:
         view = self._require_view()
         return StatusSnapshot(
@@ -368,7 +369,7 @@ class MatterWorkflow:
 
     async def _plan(self, start: datetime, working_days: int) -> DeadlinePlan:
         input = self._require_input()
-        plan = await workflow.execute_activity(
+        plan: DeadlinePlan = await workflow.execute_activity(
             "plan_deadline",
             DeadlineRequest(
                 case_number=input.case_number,
@@ -390,9 +391,10 @@ class MatterWorkflow:
         case_number = view.case_number
         notes: list[Notification]
         if rung.step == EscalationStep.WARNING:
-            text = messages.deadline_warning(case_number, definition)
+            before = self._input.policy.ladder.warning_working_days_before
+            text = messages.deadline_warning(case_number, definition, before)
             notes = [self._note(NotificationKind.DEADLINE_WARNING, Recipient.DEPARTMENT, text, rung)]
-            event = "预警：距承诺时限不足1个工作日"
+            event = f"预警：距承诺时限不足{before}个工作日"
         elif rung.step == EscalationStep.OVERDUE:
             text = messages.deadline_overdue(case_number, definition)
             notes = [self._note(NotificationKind.DEADLINE_OVERDUE, Recipient.DEPARTMENT_HEAD, text, rung)]

@@ -29,7 +29,9 @@ def application(**overrides: Any) -> Application:
     return result
 
 
-async def start(client: Client, keys: Keys, task_queue: str, app: Application | None = None) -> WorkflowHandle[Any, Any]:
+async def start(
+    client: Client, keys: Keys, task_queue: str, app: Application | None = None
+) -> WorkflowHandle[Any, Any]:
     started = await start_case(client, app or application(), keys.case_id_key, task_queue)
     return client.get_workflow_handle(started.case_number, result_type=CaseResult)
 

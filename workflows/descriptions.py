@@ -1,0 +1,53 @@
+"""The descriptions the Temporal UI shows beside each signal, query and update (Chinese, for staff)."""
+
+MATTER_APPROVE = (
+    '审核通过。输入示例：{"officer": "经办人", "note": "备注", "amount": "1234.50", "certificate_no": "户口注销证明编号"}；发放款项的事项须填金额，户口注销须填证明编号'
+)
+MATTER_REJECT = (
+    '不予办理。输入示例：{"officer": "经办人", "reason": "不予办理的原因"}'
+)
+MATTER_REQUEST_MATERIALS = (
+    '要求补正材料（计时暂停）。输入示例：{"officer": "经办人", "items": ["需补交的材料"], "note": "备注"}'
+)
+MATTER_MATERIALS_SUPPLEMENTED = (
+    '家属已补正材料（计时恢复）。输入示例：{"matter": "事项编码", "items": ["已补交的材料"]}'
+)
+MATTER_EXTEND_DEADLINE = (
+    '督办人延长承诺时限。输入示例：{"supervisor": "督办人", "working_days": 3, "reason": "延期原因"}'
+)
+MATTER_WITHDRAW = (
+    '（由案件转发）申请人撤回，未办结的事项终止。输入示例：{"clerk": "窗口人员", "reason": "撤回原因"}'
+)
+MATTER_PAYEE_CORRECTED = (
+    '（由案件转发）更正收款银行账户后重新发放。输入示例：{"clerk": "窗口人员", "bank_name": "开户行", "account_name": "户名", "card_number": "卡号"}'
+)
+MATTER_DECIDE = (
+    "经办人通过命令行作出决定（审核通过、不予办理、要求补正、延长时限），立即返回是否受理"
+)
+MATTER_STATUS = (
+    "查询事项的完整状态：状态、时限、决定、款项、被拒绝的操作"
+)
+CASE_CREMATION_CERTIFIED = (
+    '殡仪馆上传火化证明。输入示例：{"certificate_no": "火化证明编号", "funeral_home": "固阳县殡仪馆", "cremated_on": "2026-11-20", "county": "固阳县"}'
+)
+CASE_MATERIALS_SUPPLEMENTED = (
+    '窗口收到家属补正的材料，转给对应事项恢复计时。输入示例：{"matter": "hrss.enterprise_retiree_death_benefit", "items": ["已补交的材料"]}'
+)
+CASE_WITHDRAW = (
+    '申请人撤回申请：未办结的事项终止，已审核通过的款项照常发放。输入示例：{"clerk": "窗口人员", "reason": "撤回原因"}'
+)
+CASE_BANK_ACCOUNT_CORRECTED = (
+    '更正家属收款银行账户，发放失败的款项重新发放。输入示例：{"clerk": "窗口人员", "bank_name": "开户行", "account_name": "户名", "card_number": "卡号"}'
+)
+CASE_MATTER_UPDATED = (
+    "（系统内部）事项工作流回报进度"
+)
+CASE_SUBMIT_APPLICATION = (
+    "（系统内部）殡仪馆先上传火化证明时，窗口提交的申请"
+)
+CASE_SUPPLEMENT_MATERIALS = (
+    "窗口登记家属补正的材料，立即返回是否受理"
+)
+CASE_STATUS = (
+    "查询案件的完整状态：各事项状态、时限、决定、款项、被拒绝的操作和时间线"
+)
