@@ -97,9 +97,7 @@ PENSION_STATUS_LABELS: dict[PensionStatus, str] = {
 }
 
 _HOME_ISSUERS_BEFORE = frozenset({CertificateIssuer.VILLAGE_COMMITTEE, CertificateIssuer.COMMUNITY})
-_HOME_ISSUERS_FROM = frozenset(
-    {CertificateIssuer.TOWNSHIP_HEALTH_CENTRE, CertificateIssuer.COMMUNITY_HEALTH_CENTRE}
-)
+_HOME_ISSUERS_FROM = frozenset({CertificateIssuer.TOWNSHIP_HEALTH_CENTRE, CertificateIssuer.COMMUNITY_HEALTH_CENTRE})
 
 # --- field tables ------------------------------------------------------------------------------
 
@@ -142,10 +140,15 @@ def _field(key: str, label: str, kind: _Kind) -> _FieldSpec:
     return _FieldSpec(key, label, kind)
 
 
-def _choice(key: str, label: str, labels: Mapping[Any, str], default: StrEnum | None = None,
-            ) -> _FieldSpec:
-    return _FieldSpec(key, label, _Kind.CHOICE, required=default is None, default=default,
-                      choices=tuple(labels.items()))
+def _choice(
+    key: str,
+    label: str,
+    labels: Mapping[Any, str],
+    default: StrEnum | None = None,
+) -> _FieldSpec:
+    return _FieldSpec(
+        key, label, _Kind.CHOICE, required=default is None, default=default, choices=tuple(labels.items())
+    )
 
 
 def _flag(key: str, label: str) -> _FieldSpec:
@@ -155,8 +158,7 @@ def _flag(key: str, label: str) -> _FieldSpec:
 _ROOT = _SectionSpec(
     "申请表",
     (_choice("channel", "申请渠道", CHANNEL_LABELS, default=Channel.WINDOW),),
-    subsections=("deceased", "death_certificate", "applicant", "situations", "matters",
-                 "materials"),
+    subsections=("deceased", "death_certificate", "applicant", "situations", "matters", "materials"),
 )
 _DECEASED = _SectionSpec(
     "逝者信息",
@@ -201,8 +203,7 @@ _BANK_ACCOUNT = _SectionSpec(
 _SITUATIONS = _SectionSpec(
     "逝者情形",
     (
-        _choice("pension_status", "养老保险情况", PENSION_STATUS_LABELS,
-                default=PensionStatus.NONE),
+        _choice("pension_status", "养老保险情况", PENSION_STATUS_LABELS, default=PensionStatus.NONE),
         _flag("employee_medical_insurance", "是否参加城镇职工医疗保险"),
         _flag("social_assistance", "是否享受社会救助（低保、特困等）"),
         _flag("housing_provident_fund", "是否缴存住房公积金"),
@@ -225,15 +226,17 @@ def _material_section(index: int) -> _SectionSpec:
 
 
 # Problems are listed in form order: by top-level section, then by field, then as found.
-_SECTION_ORDER = ("", "channel", "deceased", "death_certificate", "applicant", "situations",
-                  "matters", "materials")
+_SECTION_ORDER = ("", "channel", "deceased", "death_certificate", "applicant", "situations", "matters", "materials")
 _FIELD_ORDER: dict[str, int] = {
     path: index
     for index, path in enumerate(
         _join(prefix, field.key)
         for prefix, spec in (
-            ("", _ROOT), ("deceased", _DECEASED), ("death_certificate", _DEATH_CERTIFICATE),
-            ("applicant", _APPLICANT), ("applicant.bank_account", _BANK_ACCOUNT),
+            ("", _ROOT),
+            ("deceased", _DECEASED),
+            ("death_certificate", _DEATH_CERTIFICATE),
+            ("applicant", _APPLICANT),
+            ("applicant.bank_account", _BANK_ACCOUNT),
             ("situations", _SITUATIONS),
         )
         for field in spec.fields
@@ -378,6 +381,7 @@ _PARSERS: dict[_Kind, Callable[[object, str], _Parsed]] = {
 
 # --- the reader: collects problems while reading sections --------------------------------------
 
+
 @dataclass
 class _Section:
     """What one section yielded: every field that parsed, and whether all of them did."""
@@ -393,8 +397,9 @@ class _Reader:
     def problem(self, field: str, message: str) -> None:
         self.problems.append(Problem(field=field, message=message))
 
-    def mapping(self, parent: Mapping[object, object], key: str, path: str,
-                spec: _SectionSpec) -> Mapping[object, object] | None:
+    def mapping(
+        self, parent: Mapping[object, object], key: str, path: str, spec: _SectionSpec
+    ) -> Mapping[object, object] | None:
         """The sub-mapping at ``key``; a missing one reads as empty so each field is listed."""
         value = parent.get(key)
         if value is None:
@@ -404,8 +409,14 @@ class _Reader:
         self.problem(path, f"{spec.label}格式不正确")
         return None
 
-    def section(self, data: Mapping[object, object] | None, path: str,
-                spec: _SectionSpec) -> _Section:
+    def subsection(
+        self, parent: Mapping[object, object] | None, path: str, spec: _SectionSpec
+    ) -> tuple[Mapping[object, object] | None, _Section]:
+        """The section at ``path`` (its last part is the key in ``parent``) and what it yielded."""
+        data = self.mapping(parent, path.rsplit(".", 1)[-1], path, spec) if parent is not None else None
+        return data, self.section(data, path, spec)
+
+    def section(self, data: Mapping[object, object] | None, path: str, spec: _SectionSpec) -> _Section:
         """Read every field of ``spec`` from ``data`` (None: the section was not a mapping)."""
         if data is None:
             return _Section({}, complete=False)
@@ -496,8 +507,9 @@ def _read_chosen(reader: _Reader, raw: object) -> dict[MatterCode, str] | None:
     return chosen
 
 
-def _select_matters(reader: _Reader, raw: object, situations: Situations | None,
-                    channel: Channel | None, policy: Policy) -> tuple[MatterCode, ...]:
+def _select_matters(
+    reader: _Reader, raw: object, situations: Situations | None, channel: Channel | None, policy: Policy
+) -> tuple[MatterCode, ...]:
     """The matters the case runs: chosen (自愿原则) within what the situations allow."""
     chosen = _read_chosen(reader, raw)
     if situations is None:
@@ -533,8 +545,10 @@ def _reach_problem(policy: Policy, code: MatterCode, channel: Channel | None) ->
     department = DEPARTMENT_NAMES[matter.department]
     if channel is Channel.WINDOW:
         return f"{department}的“{matter.short_name}”事项本县窗口暂不受理"
-    return (f"{department}的“{matter.short_name}”事项暂不支持{CHANNEL_LABELS[channel]}，"
-            f"请到县政务大厅“一件事一次办”窗口办理")
+    return (
+        f"{department}的“{matter.short_name}”事项暂不支持{CHANNEL_LABELS[channel]}，"
+        f"请到县政务大厅“一件事一次办”窗口办理"
+    )
 
 
 # --- cross-field checks: on whatever parsed, so one answer says as much as possible ---------------
@@ -545,8 +559,9 @@ def _birth(values: Mapping[str, object]) -> date | None:
     return id_birth_date(number) if isinstance(number, str) else None
 
 
-def _check_people(reader: _Reader, deceased: Mapping[str, object],
-                  applicant: Mapping[str, object], today: date) -> None:
+def _check_people(
+    reader: _Reader, deceased: Mapping[str, object], applicant: Mapping[str, object], today: date
+) -> None:
     for path, label, values in (("deceased", "逝者", deceased), ("applicant", "申请人", applicant)):
         birth = _birth(values)
         if birth is not None and birth > today:
@@ -558,8 +573,7 @@ def _check_people(reader: _Reader, deceased: Mapping[str, object],
         reader.problem("applicant.relationship", "申请人须为逝者直系亲属或家属")
 
 
-def _check_death(reader: _Reader, deceased: Mapping[str, object], policy: Policy,
-                 today: date) -> None:
+def _check_death(reader: _Reader, deceased: Mapping[str, object], policy: Policy, today: date) -> None:
     death_date = deceased.get("death_date")
     if isinstance(death_date, date):
         birth = _birth(deceased)
@@ -581,8 +595,7 @@ def _check_death(reader: _Reader, deceased: Mapping[str, object], policy: Policy
         reader.problem("deceased.work_injury", f"工伤死亡暂不纳入{_SCHEME}")
 
 
-def _certificate_problem(circumstance: object, death_date: object,
-                         issuer: CertificateIssuer) -> str | None:
+def _certificate_problem(circumstance: object, death_date: object, issuer: CertificateIssuer) -> str | None:
     """Whether the right body signed the death certificate for this death (DOMAIN.md §3)."""
     if circumstance is DeathCircumstance.MEDICAL:
         if issuer is not CertificateIssuer.MEDICAL_INSTITUTION:
@@ -596,13 +609,10 @@ def _certificate_problem(circumstance: object, death_date: object,
     return None
 
 
-def _check_certificate(reader: _Reader, deceased: Mapping[str, object],
-                       certificate: Mapping[str, object]) -> None:
+def _check_certificate(reader: _Reader, deceased: Mapping[str, object], certificate: Mapping[str, object]) -> None:
     issuer = certificate.get("issuer_type")
     if isinstance(issuer, CertificateIssuer):
-        message = _certificate_problem(
-            deceased.get("death_circumstance"), deceased.get("death_date"), issuer
-        )
+        message = _certificate_problem(deceased.get("death_circumstance"), deceased.get("death_date"), issuer)
         if message is not None:
             reader.problem("death_certificate.issuer_type", message)
 
@@ -642,21 +652,11 @@ def validate_application(raw: object, policy: Policy, today: date) -> Applicatio
         return reader.problems
 
     root = reader.section(raw, "", _ROOT)
-    deceased = reader.section(reader.mapping(raw, "deceased", "deceased", _DECEASED),
-                              "deceased", _DECEASED)
-    certificate = reader.section(
-        reader.mapping(raw, "death_certificate", "death_certificate", _DEATH_CERTIFICATE),
-        "death_certificate", _DEATH_CERTIFICATE,
-    )
-    applicant_data = reader.mapping(raw, "applicant", "applicant", _APPLICANT)
-    applicant = reader.section(applicant_data, "applicant", _APPLICANT)
-    account = reader.section(
-        reader.mapping(applicant_data, "bank_account", "applicant.bank_account", _BANK_ACCOUNT)
-        if applicant_data is not None else None,
-        "applicant.bank_account", _BANK_ACCOUNT,
-    )
-    situations = reader.section(reader.mapping(raw, "situations", "situations", _SITUATIONS),
-                                "situations", _SITUATIONS)
+    _, deceased = reader.subsection(raw, "deceased", _DECEASED)
+    _, certificate = reader.subsection(raw, "death_certificate", _DEATH_CERTIFICATE)
+    applicant_data, applicant = reader.subsection(raw, "applicant", _APPLICANT)
+    _, account = reader.subsection(applicant_data, "applicant.bank_account", _BANK_ACCOUNT)
+    _, situations = reader.subsection(raw, "situations", _SITUATIONS)
     materials = _read_materials(reader, raw.get("materials"))
 
     _check_people(reader, deceased.values, applicant.values, today)
@@ -665,9 +665,11 @@ def validate_application(raw: object, policy: Policy, today: date) -> Applicatio
 
     channel = root.values.get("channel")
     matters = _select_matters(
-        reader, raw.get("matters"),
+        reader,
+        raw.get("matters"),
         Situations.model_validate(situations.values) if situations.complete else None,
-        channel if isinstance(channel, Channel) else None, policy,
+        channel if isinstance(channel, Channel) else None,
+        policy,
     )
 
     if reader.problems:

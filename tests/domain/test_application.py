@@ -99,16 +99,16 @@ def test_unique_forms_give_distinct_deceased() -> None:
 
 
 def test_chosen_matters_are_kept_and_ordered_with_hukou_first() -> None:
-    form = valid_form(matters=["va.preferential_benefit_termination",
-                               "hrss.enterprise_retiree_death_benefit"])
+    form = valid_form(matters=["va.preferential_benefit_termination", "hrss.enterprise_retiree_death_benefit"])
     assert accept(form).matters == (
-        M.HUKOU_CANCELLATION, M.ENTERPRISE_RETIREE_DEATH_BENEFIT, M.PREFERENTIAL_BENEFIT_TERMINATION
+        M.HUKOU_CANCELLATION,
+        M.ENTERPRISE_RETIREE_DEATH_BENEFIT,
+        M.PREFERENTIAL_BENEFIT_TERMINATION,
     )
 
 
 def test_hukou_cancellation_may_be_listed_and_duplicates_are_harmless() -> None:
-    form = valid_form(matters=["police.hukou_cancellation", "hpf.death_withdrawal",
-                               "hpf.death_withdrawal"])
+    form = valid_form(matters=["police.hukou_cancellation", "hpf.death_withdrawal", "hpf.death_withdrawal"])
     assert accept(form).matters == (M.HUKOU_CANCELLATION, M.PROVIDENT_FUND_DEATH_WITHDRAWAL)
 
 
@@ -129,7 +129,7 @@ def test_input_is_normalised() -> None:
     form = valid_form(
         deceased__name="  王建国 ",
         deceased__id_number=f" {DECEASED_ID.lower()} ",
-        deceased__bank_card=" ".join(DECEASED_CARD[i:i + 4] for i in range(0, 19, 4)),
+        deceased__bank_card=" ".join(DECEASED_CARD[i : i + 4] for i in range(0, 19, 4)),
         applicant__phone="+86 139-0472-1234",
         materials=[{"kind": "id_card", "sha256": "AB" * 32, "size": 0}],
     )
@@ -164,25 +164,31 @@ def test_yaml_dates_are_accepted() -> None:
         ("home", "2026-11-16", "community_health_centre"),
     ],
 )
-def test_death_certificate_from_the_right_issuer_is_accepted(
-    circumstance: str, death_date: str, issuer: str
-) -> None:
-    form = valid_form(deceased__death_circumstance=circumstance, deceased__death_date=death_date,
-                      death_certificate__issuer_type=issuer)
+def test_death_certificate_from_the_right_issuer_is_accepted(circumstance: str, death_date: str, issuer: str) -> None:
+    form = valid_form(
+        deceased__death_circumstance=circumstance,
+        deceased__death_date=death_date,
+        death_certificate__issuer_type=issuer,
+    )
     assert accept(form).death_certificate.issuer_type is CertificateIssuer(issuer)
 
 
 def test_online_application_within_the_online_departments_is_accepted() -> None:
     form = valid_form(
         channel="online",
-        situations={"pension_status": "enterprise_employee", "employee_medical_insurance": True,
-                    "disability_subsidy": True},
+        situations={
+            "pension_status": "enterprise_employee",
+            "employee_medical_insurance": True,
+            "disability_subsidy": True,
+        },
     )
     application = accept(form)
     assert application.channel is Channel.ONLINE
     assert application.matters == (
-        M.HUKOU_CANCELLATION, M.ENTERPRISE_EMPLOYEE_DEATH_BENEFIT,
-        M.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT, M.DISABILITY_SUBSIDY_TERMINATION,
+        M.HUKOU_CANCELLATION,
+        M.ENTERPRISE_EMPLOYEE_DEATH_BENEFIT,
+        M.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT,
+        M.DISABILITY_SUBSIDY_TERMINATION,
     )
 
 
@@ -193,9 +199,11 @@ def test_an_online_family_may_leave_out_window_only_matters() -> None:
 
 def test_county_policy_decides_the_county_and_area() -> None:
     policy = Policy(county="达尔罕茂明安联合旗", insured_area="百灵庙镇")
-    form = valid_form(deceased__household_county="达尔罕茂明安联合旗",
-                      deceased__cremation_county="达尔罕茂明安联合旗",
-                      deceased__insured_area="百灵庙镇")
+    form = valid_form(
+        deceased__household_county="达尔罕茂明安联合旗",
+        deceased__cremation_county="达尔罕茂明安联合旗",
+        deceased__insured_area="百灵庙镇",
+    )
     accept(form, policy=policy)
     problems = refuse(valid_form(), policy=policy)
     assert "逝者户籍不在达尔罕茂明安联合旗，暂不纳入身后“一件事一次办”" in messages(problems)
@@ -205,103 +213,204 @@ def test_county_policy_decides_the_county_and_area() -> None:
 
 RULES: list[tuple[str, dict[str, Any], str, str]] = [
     # (case, overrides, field, message)
-    ("not from the county", {"deceased__household_county": "土默特右旗"},
-     "deceased.household_county", "逝者户籍不在固阳县，暂不纳入身后“一件事一次办”"),
-    ("insured elsewhere", {"deceased__insured_area": "金山镇"},
-     "deceased.insured_area", "逝者参保地不在中心城区，暂不纳入身后“一件事一次办”"),
-    ("cremated elsewhere", {"deceased__cremation_county": "包头市"},
-     "deceased.cremation_county", "逝者未在固阳县火化，暂不纳入身后“一件事一次办”"),
-    ("case-related death", {"deceased__death_circumstance": "case_related"},
-     "deceased.death_circumstance", "案件类死亡不纳入身后“一件事一次办”"),
-    ("work injury", {"deceased__work_injury": True},
-     "deceased.work_injury", "工伤死亡暂不纳入身后“一件事一次办”"),
-    ("not family", {"applicant__relationship": "not_family"},
-     "applicant.relationship", "申请人须为逝者直系亲属或家属"),
+    (
+        "not from the county",
+        {"deceased__household_county": "土默特右旗"},
+        "deceased.household_county",
+        "逝者户籍不在固阳县，暂不纳入身后“一件事一次办”",
+    ),
+    (
+        "insured elsewhere",
+        {"deceased__insured_area": "金山镇"},
+        "deceased.insured_area",
+        "逝者参保地不在中心城区，暂不纳入身后“一件事一次办”",
+    ),
+    (
+        "cremated elsewhere",
+        {"deceased__cremation_county": "包头市"},
+        "deceased.cremation_county",
+        "逝者未在固阳县火化，暂不纳入身后“一件事一次办”",
+    ),
+    (
+        "case-related death",
+        {"deceased__death_circumstance": "case_related"},
+        "deceased.death_circumstance",
+        "案件类死亡不纳入身后“一件事一次办”",
+    ),
+    ("work injury", {"deceased__work_injury": True}, "deceased.work_injury", "工伤死亡暂不纳入身后“一件事一次办”"),
+    ("not family", {"applicant__relationship": "not_family"}, "applicant.relationship", "申请人须为逝者直系亲属或家属"),
     ("missing name", {"deceased__name": REMOVE}, "deceased.name", "请填写逝者姓名"),
     ("blank name", {"deceased__name": "   "}, "deceased.name", "请填写逝者姓名"),
     ("name too long", {"applicant__name": "王" * 31}, "applicant.name", "申请人姓名不能超过30个字"),
-    ("name with control characters", {"applicant__name": "王\u200b丽华"},
-     "applicant.name", "申请人姓名含有不可见或无效字符"),
-    ("text too long", {"death_certificate__issuer_name": "医" * 101},
-     "death_certificate.issuer_name", "死亡医学证明出具单位名称不能超过100个字"),
+    (
+        "name with control characters",
+        {"applicant__name": "王\u200b丽华"},
+        "applicant.name",
+        "申请人姓名含有不可见或无效字符",
+    ),
+    (
+        "text too long",
+        {"death_certificate__issuer_name": "医" * 101},
+        "death_certificate.issuer_name",
+        "死亡医学证明出具单位名称不能超过100个字",
+    ),
     ("number as name", {"deceased__name": 42}, "deceased.name", "逝者姓名应按文字填写（请加引号）"),
     ("list as name", {"deceased__name": ["王"]}, "deceased.name", "逝者姓名应为文字"),
-    ("certificate number missing", {"death_certificate__number": ""},
-     "death_certificate.number", "请填写死亡医学证明编号"),
-    ("id check digit", {"deceased__id_number": DECEASED_ID[:17] + "0"},
-     "deceased.id_number", "逝者身份证号码校验位不正确"),
-    ("id too short", {"deceased__id_number": DECEASED_ID[:17]},
-     "deceased.id_number", "逝者身份证号码应为18位（前17位为数字，末位为数字或X）"),
-    ("id with full-width digits", {"applicant__id_number": "１５０２２２１９７５０９３０２４６０"},
-     "applicant.id_number", "申请人身份证号码应为18位（前17位为数字，末位为数字或X）"),
-    ("id birth date not real", {"deceased__id_number": "150222" + "19480230" + "1230"},
-     "deceased.id_number", "逝者身份证号码中的出生日期不存在"),
-    ("id born after today", {"applicant__id_number": make_id_number(date(2027, 1, 5))},
-     "applicant.id_number", "申请人身份证号码中的出生日期晚于今天"),
-    ("id as integer", {"applicant__id_number": int(APPLICANT_ID)},
-     "applicant.id_number", "申请人身份证号码应按文字填写（请加引号）"),
-    ("same person", {"applicant__id_number": DECEASED_ID.lower()},
-     "applicant.id_number", "申请人身份证号码与逝者相同，请核对"),
-    ("card Luhn", {"deceased__bank_card": DECEASED_CARD[:-1] + str((int(DECEASED_CARD[-1]) + 1) % 10)},
-     "deceased.bank_card", "逝者银行卡号校验不通过，请核对卡号"),
-    ("card letters", {"applicant__bank_account__card_number": "6222-0200-0000-0000"},
-     "applicant.bank_account.card_number", "收款银行卡号只能包含数字"),
-    ("card too short", {"applicant__bank_account__card_number": "42"},
-     "applicant.bank_account.card_number", "收款银行卡号应为12至19位数字"),
-    ("phone", {"applicant__phone": "0472-8123456"},
-     "applicant.phone", "申请人手机号码不是有效的大陆手机号码"),
-    ("phone too long", {"applicant__phone": APPLICANT_PHONE + "0"},
-     "applicant.phone", "申请人手机号码不是有效的大陆手机号码"),
-    ("death in the future", {"deceased__death_date": "2026-11-21"},
-     "deceased.death_date", "死亡日期不能晚于今天"),
-    ("death before birth", {"deceased__death_date": "1948-03-11"},
-     "deceased.death_date", "死亡日期不能早于逝者出生日期"),
-    ("date format", {"deceased__death_date": "2026/11/16"},
-     "deceased.death_date", "死亡日期应为YYYY-MM-DD格式的日期"),
-    ("date not real", {"deceased__death_date": "2026-02-30"},
-     "deceased.death_date", "死亡日期不是有效的日期"),
-    ("flag not boolean", {"deceased__work_injury": "否"},
-     "deceased.work_injury", "是否工伤死亡应填写true或false"),
-    ("medical death, village certificate", {"death_certificate__issuer_type": "village_committee"},
-     "death_certificate.issuer_type", "在医疗机构或送医途中死亡的，死亡医学证明应由医疗机构出具"),
-    ("home death before July 2026, health centre",
-     {"deceased__death_circumstance": "home", "deceased__death_date": "2026-06-30",
-      "death_certificate__issuer_type": "township_health_centre"},
-     "death_certificate.issuer_type",
-     "2026年7月1日前在家死亡的，死亡医学证明（推断）书应由村（居）民委员会出具"),
-    ("home death from July 2026, village committee",
-     {"deceased__death_circumstance": "home", "death_certificate__issuer_type": "community"},
-     "death_certificate.issuer_type",
-     "2026年7月1日起在家死亡的，死亡医学证明应由乡镇卫生院或社区卫生服务中心出具"),
-    ("matter the situations do not allow",
-     {"situations__housing_provident_fund": False, "matters": ["hpf.death_withdrawal"]},
-     "matters.0", "所选事项“公积金死亡提取”与填报的逝者情形不符"),
-    ("unknown matter code", {"matters": ["hrss.enterprise_retiree_death_benefit", "police.x"]},
-     "matters.1", "所选第2项事项代码无法识别"),
+    (
+        "certificate number missing",
+        {"death_certificate__number": ""},
+        "death_certificate.number",
+        "请填写死亡医学证明编号",
+    ),
+    (
+        "id check digit",
+        {"deceased__id_number": DECEASED_ID[:17] + "0"},
+        "deceased.id_number",
+        "逝者身份证号码校验位不正确",
+    ),
+    (
+        "id too short",
+        {"deceased__id_number": DECEASED_ID[:17]},
+        "deceased.id_number",
+        "逝者身份证号码应为18位（前17位为数字，末位为数字或X）",
+    ),
+    (
+        "id with full-width digits",
+        {"applicant__id_number": "１５０２２２１９７５０９３０２４６０"},
+        "applicant.id_number",
+        "申请人身份证号码应为18位（前17位为数字，末位为数字或X）",
+    ),
+    (
+        "id birth date not real",
+        {"deceased__id_number": "150222" + "19480230" + "1230"},
+        "deceased.id_number",
+        "逝者身份证号码中的出生日期不存在",
+    ),
+    (
+        "id born after today",
+        {"applicant__id_number": make_id_number(date(2027, 1, 5))},
+        "applicant.id_number",
+        "申请人身份证号码中的出生日期晚于今天",
+    ),
+    (
+        "id as integer",
+        {"applicant__id_number": int(APPLICANT_ID)},
+        "applicant.id_number",
+        "申请人身份证号码应按文字填写（请加引号）",
+    ),
+    (
+        "same person",
+        {"applicant__id_number": DECEASED_ID.lower()},
+        "applicant.id_number",
+        "申请人身份证号码与逝者相同，请核对",
+    ),
+    (
+        "card Luhn",
+        {"deceased__bank_card": DECEASED_CARD[:-1] + str((int(DECEASED_CARD[-1]) + 1) % 10)},
+        "deceased.bank_card",
+        "逝者银行卡号校验不通过，请核对卡号",
+    ),
+    (
+        "card letters",
+        {"applicant__bank_account__card_number": "6222-0200-0000-0000"},
+        "applicant.bank_account.card_number",
+        "收款银行卡号只能包含数字",
+    ),
+    (
+        "card too short",
+        {"applicant__bank_account__card_number": "42"},
+        "applicant.bank_account.card_number",
+        "收款银行卡号应为12至19位数字",
+    ),
+    ("phone", {"applicant__phone": "0472-8123456"}, "applicant.phone", "申请人手机号码不是有效的大陆手机号码"),
+    (
+        "phone too long",
+        {"applicant__phone": APPLICANT_PHONE + "0"},
+        "applicant.phone",
+        "申请人手机号码不是有效的大陆手机号码",
+    ),
+    ("death in the future", {"deceased__death_date": "2026-11-21"}, "deceased.death_date", "死亡日期不能晚于今天"),
+    (
+        "death before birth",
+        {"deceased__death_date": "1948-03-11"},
+        "deceased.death_date",
+        "死亡日期不能早于逝者出生日期",
+    ),
+    ("date format", {"deceased__death_date": "2026/11/16"}, "deceased.death_date", "死亡日期应为YYYY-MM-DD格式的日期"),
+    ("date not real", {"deceased__death_date": "2026-02-30"}, "deceased.death_date", "死亡日期不是有效的日期"),
+    ("flag not boolean", {"deceased__work_injury": "否"}, "deceased.work_injury", "是否工伤死亡应填写true或false"),
+    (
+        "medical death, village certificate",
+        {"death_certificate__issuer_type": "village_committee"},
+        "death_certificate.issuer_type",
+        "在医疗机构或送医途中死亡的，死亡医学证明应由医疗机构出具",
+    ),
+    (
+        "home death before July 2026, health centre",
+        {
+            "deceased__death_circumstance": "home",
+            "deceased__death_date": "2026-06-30",
+            "death_certificate__issuer_type": "township_health_centre",
+        },
+        "death_certificate.issuer_type",
+        "2026年7月1日前在家死亡的，死亡医学证明（推断）书应由村（居）民委员会出具",
+    ),
+    (
+        "home death from July 2026, village committee",
+        {"deceased__death_circumstance": "home", "death_certificate__issuer_type": "community"},
+        "death_certificate.issuer_type",
+        "2026年7月1日起在家死亡的，死亡医学证明应由乡镇卫生院或社区卫生服务中心出具",
+    ),
+    (
+        "matter the situations do not allow",
+        {"situations__housing_provident_fund": False, "matters": ["hpf.death_withdrawal"]},
+        "matters.0",
+        "所选事项“公积金死亡提取”与填报的逝者情形不符",
+    ),
+    (
+        "unknown matter code",
+        {"matters": ["hrss.enterprise_retiree_death_benefit", "police.x"]},
+        "matters.1",
+        "所选第2项事项代码无法识别",
+    ),
     ("matters not a list", {"matters": "hpf.death_withdrawal"}, "matters", "所选事项应为事项代码列表"),
-    ("nothing but hukou chosen", {"matters": ["police.hukou_cancellation"]},
-     "matters", "所选情形未对应任何联办事项"),
+    ("nothing but hukou chosen", {"matters": ["police.hukou_cancellation"]}, "matters", "所选情形未对应任何联办事项"),
     ("no situation at all", {"situations": REMOVE}, "situations", "所选情形未对应任何联办事项"),
-    ("bad sha256", {"materials": [{"kind": "id_card", "sha256": "xyz", "size": 1}]},
-     "materials.0.sha256", "第1份材料的sha256摘要应为64位十六进制字符"),
-    ("negative size", {"materials": [{"kind": "id_card", "sha256": "a" * 64, "size": -1}]},
-     "materials.0.size", "第1份材料的文件大小应为不小于0的整数（字节数）"),
-    ("boolean size", {"materials": [{"kind": "id_card", "sha256": "a" * 64, "size": True}]},
-     "materials.0.size", "第1份材料的文件大小应为不小于0的整数（字节数）"),
-    ("material kind empty", {"materials": [{"kind": "", "sha256": "a" * 64, "size": 1}]},
-     "materials.0.kind", "请填写第1份材料的类型"),
+    (
+        "bad sha256",
+        {"materials": [{"kind": "id_card", "sha256": "xyz", "size": 1}]},
+        "materials.0.sha256",
+        "第1份材料的sha256摘要应为64位十六进制字符",
+    ),
+    (
+        "negative size",
+        {"materials": [{"kind": "id_card", "sha256": "a" * 64, "size": -1}]},
+        "materials.0.size",
+        "第1份材料的文件大小应为不小于0的整数（字节数）",
+    ),
+    (
+        "boolean size",
+        {"materials": [{"kind": "id_card", "sha256": "a" * 64, "size": True}]},
+        "materials.0.size",
+        "第1份材料的文件大小应为不小于0的整数（字节数）",
+    ),
+    (
+        "material kind empty",
+        {"materials": [{"kind": "", "sha256": "a" * 64, "size": 1}]},
+        "materials.0.kind",
+        "请填写第1份材料的类型",
+    ),
     ("material not a mapping", {"materials": ["scan.pdf"]}, "materials.0", "第1份材料格式不正确"),
     ("materials not a list", {"materials": {"kind": "x"}}, "materials", "材料清单应为列表"),
     ("section not a mapping", {"applicant": "王丽华"}, "applicant", "申请人信息格式不正确"),
-    ("unknown field", {"deceased__idnumber": "x"}, "deceased.idnumber",
-     "逝者信息中有无法识别的填报项“idnumber”"),
+    ("unknown field", {"deceased__idnumber": "x"}, "deceased.idnumber", "逝者信息中有无法识别的填报项“idnumber”"),
 ]
 
 
-@pytest.mark.parametrize(("overrides", "field", "message"),
-                         [rule[1:] for rule in RULES], ids=[rule[0] for rule in RULES])
-def test_each_rule_refuses_with_its_message(overrides: dict[str, Any], field: str,
-                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"), [rule[1:] for rule in RULES], ids=[rule[0] for rule in RULES]
+)
+def test_each_rule_refuses_with_its_message(overrides: dict[str, Any], field: str, message: str) -> None:
     problems = refuse(valid_form(**overrides))
     assert message in field_messages(problems, field), format_problems(problems)
 
@@ -316,8 +425,7 @@ def test_each_rule_refuses_with_its_message(overrides: dict[str, Any], field: st
         ("situations__pension_status", "retired", "resident_pensioner（城乡居民养老保险参保人员）"),
     ],
 )
-def test_unknown_choices_list_the_allowed_values_with_their_meaning(field: str, value: str,
-                                                                   allowed: str) -> None:
+def test_unknown_choices_list_the_allowed_values_with_their_meaning(field: str, value: str, allowed: str) -> None:
     problems = refuse(valid_form(**{field: value}))
     path = field.replace("__", ".")
     [message] = field_messages(problems, path)
@@ -336,16 +444,17 @@ def test_online_application_is_told_once_per_window_only_matter() -> None:
 
 
 def test_channel_reach_is_county_configuration() -> None:
-    policy = Policy(channel_departments={
-        Channel.WINDOW: frozenset(Department),
-        Channel.ONLINE: frozenset(Department),
-    })
+    policy = Policy(
+        channel_departments={
+            Channel.WINDOW: frozenset(Department),
+            Channel.ONLINE: frozenset(Department),
+        }
+    )
     assert accept(valid_form(channel="online"), policy=policy).channel is Channel.ONLINE
 
 
 def test_a_matter_the_county_has_not_opened_is_reported() -> None:
-    policy = Policy(matters=tuple(m for m in POLICY.matters
-                                  if m.code is not M.PREFERENTIAL_BENEFIT_TERMINATION))
+    policy = Policy(matters=tuple(m for m in POLICY.matters if m.code is not M.PREFERENTIAL_BENEFIT_TERMINATION))
     problems = refuse(valid_form(), policy=policy)
     assert messages(problems) == ["本县暂未开通“优抚待遇终止”事项"]
 
@@ -372,8 +481,7 @@ def test_every_problem_is_reported_in_one_answer_in_form_order() -> None:
         ("deceased.id_number", "逝者身份证号码校验位不正确"),
         ("deceased.household_county", "逝者户籍不在固阳县，暂不纳入身后“一件事一次办”"),
         ("deceased.work_injury", "工伤死亡暂不纳入身后“一件事一次办”"),
-        ("death_certificate.issuer_type",
-         "在医疗机构或送医途中死亡的，死亡医学证明应由医疗机构出具"),
+        ("death_certificate.issuer_type", "在医疗机构或送医途中死亡的，死亡医学证明应由医疗机构出具"),
         ("applicant.relationship", "申请人须为逝者直系亲属或家属"),
         ("applicant.phone", "申请人手机号码不是有效的大陆手机号码"),
         ("applicant.bank_account.card_number", "收款银行卡号校验不通过，请核对卡号"),
@@ -392,9 +500,7 @@ def test_an_empty_form_lists_every_required_field() -> None:
 def test_format_problems_is_a_numbered_chinese_list() -> None:
     problems = refuse(valid_form(deceased__work_injury=True, applicant__relationship="not_family"))
     assert format_problems(problems) == (
-        "申请未受理，请一次补齐以下问题：\n"
-        "1. 工伤死亡暂不纳入身后“一件事一次办”\n"
-        "2. 申请人须为逝者直系亲属或家属"
+        "申请未受理，请一次补齐以下问题：\n1. 工伤死亡暂不纳入身后“一件事一次办”\n2. 申请人须为逝者直系亲属或家属"
     )
     assert format_problems([]) == ""
 
@@ -406,17 +512,26 @@ def test_format_problems_is_a_numbered_chinese_list() -> None:
     ("situations", "expected"),
     [
         (Situations(), [M.HUKOU_CANCELLATION]),
-        (Situations(pension_status=PensionStatus.INSTITUTION_RETIREE, social_assistance=True),
-         [M.HUKOU_CANCELLATION, M.INSTITUTION_RETIREE_DEATH_TERMINATION,
-          M.SOCIAL_ASSISTANCE_TERMINATION]),
-        (Situations(pension_status=PensionStatus.INSTITUTION_EMPLOYEE, preferential_care=True,
-                    employee_medical_insurance=True),
-         [M.HUKOU_CANCELLATION, M.INSTITUTION_EMPLOYEE_DEATH_TERMINATION,
-          M.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT, M.PREFERENTIAL_BENEFIT_TERMINATION]),
+        (
+            Situations(pension_status=PensionStatus.INSTITUTION_RETIREE, social_assistance=True),
+            [M.HUKOU_CANCELLATION, M.INSTITUTION_RETIREE_DEATH_TERMINATION, M.SOCIAL_ASSISTANCE_TERMINATION],
+        ),
+        (
+            Situations(
+                pension_status=PensionStatus.INSTITUTION_EMPLOYEE,
+                preferential_care=True,
+                employee_medical_insurance=True,
+            ),
+            [
+                M.HUKOU_CANCELLATION,
+                M.INSTITUTION_EMPLOYEE_DEATH_TERMINATION,
+                M.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT,
+                M.PREFERENTIAL_BENEFIT_TERMINATION,
+            ],
+        ),
     ],
 )
-def test_allowed_matters_follow_the_situations(situations: Situations,
-                                               expected: list[MatterCode]) -> None:
+def test_allowed_matters_follow_the_situations(situations: Situations, expected: list[MatterCode]) -> None:
     assert allowed_matters(situations) == expected
 
 
@@ -460,9 +575,18 @@ def test_messages_never_contain_personal_data() -> None:
     )
     problems = refuse(form)
     text = format_problems(problems) + "".join(problem.field for problem in problems)
-    for secret in (DECEASED_ID, bad_deceased_id, APPLICANT_ID, APPLICANT_PHONE,
-                   "2" + APPLICANT_PHONE[1:], APPLICANT_CARD, bad_card, DECEASED_NAME,
-                   APPLICANT_NAME, APPLICANT_BIRTH.strftime("%Y%m%d")):
+    for secret in (
+        DECEASED_ID,
+        bad_deceased_id,
+        APPLICANT_ID,
+        APPLICANT_PHONE,
+        "2" + APPLICANT_PHONE[1:],
+        APPLICANT_CARD,
+        bad_card,
+        DECEASED_NAME,
+        APPLICANT_NAME,
+        APPLICANT_BIRTH.strftime("%Y%m%d"),
+    ):
         assert secret not in text
     assert len(problems) >= 10
 
@@ -472,12 +596,22 @@ def test_messages_never_contain_personal_data() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [None, [], [valid_form()], "申请", 42, 3.5, True, b"\x00", {"deceased": None, "applicant": []},
-     {1: 2, None: [], "deceased": {"name": {"a": 1}, "id_number": 150222194803121237}},
-     {"channel": ["online"], "situations": "all", "matters": [None, 1, {}], "materials": "x"},
-     {"deceased": {"death_date": "9999-99-99", "bank_card": "\n", "name": "\ud800"}},
-     {"applicant": {"bank_account": 0, "phone": "+86"}},
-     {"deceased": {"name": "王" * 1_000_000, "id_number": "1" * 1_000_000}}],
+    [
+        None,
+        [],
+        [valid_form()],
+        "申请",
+        42,
+        3.5,
+        True,
+        b"\x00",
+        {"deceased": None, "applicant": []},
+        {1: 2, None: [], "deceased": {"name": {"a": 1}, "id_number": 150222194803121237}},
+        {"channel": ["online"], "situations": "all", "matters": [None, 1, {}], "materials": "x"},
+        {"deceased": {"death_date": "9999-99-99", "bank_card": "\n", "name": "\ud800"}},
+        {"applicant": {"bank_account": 0, "phone": "+86"}},
+        {"deceased": {"name": "王" * 1_000_000, "id_number": "1" * 1_000_000}},
+    ],
 )
 def test_garbage_is_refused_with_problems_never_an_exception(raw: object) -> None:
     problems = refuse(raw)

@@ -29,12 +29,30 @@ POLICY = Policy()
 FUZZ = settings(max_examples=300, deadline=None)
 
 FORM_KEYS = sorted(
-    {"channel", "deceased", "death_certificate", "applicant", "bank_account", "situations",
-     "matters", "materials", "name", "id_number", "death_date", "phone", "card_number",
-     "bank_card", "kind", "sha256", "size", "pension_status", "issuer_type", "relationship"}
+    {
+        "channel",
+        "deceased",
+        "death_certificate",
+        "applicant",
+        "bank_account",
+        "situations",
+        "matters",
+        "materials",
+        "name",
+        "id_number",
+        "death_date",
+        "phone",
+        "card_number",
+        "bank_card",
+        "kind",
+        "sha256",
+        "size",
+        "pension_status",
+        "issuer_type",
+        "relationship",
+    }
 )
-SECRETS = [DECEASED_ID, APPLICANT_ID, DECEASED_ID.lower(), APPLICANT_PHONE, DECEASED_CARD,
-           APPLICANT_CARD]
+SECRETS = [DECEASED_ID, APPLICANT_ID, DECEASED_ID.lower(), APPLICANT_PHONE, DECEASED_CARD, APPLICANT_CARD]
 
 scalars = st.one_of(
     st.none(),
@@ -42,8 +60,21 @@ scalars = st.one_of(
     st.integers(),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=40),
-    st.sampled_from(SECRETS + ["window", "online", "home", "medical", "固阳县", "中心城区",
-                               "hpf.death_withdrawal", "2026-11-16", "2026-02-30", "+86"]),
+    st.sampled_from(
+        [
+            *SECRETS,
+            "window",
+            "online",
+            "home",
+            "medical",
+            "固阳县",
+            "中心城区",
+            "hpf.death_withdrawal",
+            "2026-11-16",
+            "2026-02-30",
+            "+86",
+        ]
+    ),
     st.dates(),
     st.datetimes(),
     st.binary(max_size=8),
@@ -52,8 +83,7 @@ json_like = st.recursive(
     scalars,
     lambda children: st.one_of(
         st.lists(children, max_size=5),
-        st.dictionaries(st.one_of(st.sampled_from(FORM_KEYS), st.text(max_size=8)), children,
-                        max_size=6),
+        st.dictionaries(st.one_of(st.sampled_from(FORM_KEYS), st.text(max_size=8)), children, max_size=6),
     ),
     max_leaves=40,
 )
@@ -133,8 +163,7 @@ def test_mutated_valid_forms_never_raise_nor_echo_identity_numbers(form: dict[st
     result = validate_application(form, POLICY, TODAY)
     assert form == original, "validation must not change its input"
     problems = assert_answer(result)
-    secrets = SECRETS + [value for value in _strings(form) if len(value) == 18 and
-                         value[:17].isdigit()]
+    secrets = SECRETS + [value for value in _strings(form) if len(value) == 18 and value[:17].isdigit()]
     assert_no_secret(problems, secrets)
     if isinstance(result, Application):
         # What was accepted validates again to the same application.
@@ -168,11 +197,12 @@ def test_a_single_wrong_digit_in_an_identity_number_is_refused(
     birth: date, seq: int, position: int, delta: int
 ) -> None:
     number = make_id_number(birth, seq)
-    assert isinstance(validate_application(valid_form(applicant__id_number=number), POLICY,
-                                           TODAY), Application) or number == DECEASED_ID
-    wrong = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1:]
-    problems = assert_answer(validate_application(valid_form(applicant__id_number=wrong),
-                                                  POLICY, TODAY))
+    assert (
+        isinstance(validate_application(valid_form(applicant__id_number=number), POLICY, TODAY), Application)
+        or number == DECEASED_ID
+    )
+    wrong = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1 :]
+    problems = assert_answer(validate_application(valid_form(applicant__id_number=wrong), POLICY, TODAY))
     assert any(problem.field == "applicant.id_number" for problem in problems)
     assert_no_secret(problems, [number, wrong])
 
@@ -184,15 +214,13 @@ def test_a_single_wrong_digit_in_an_identity_number_is_refused(
     position=st.integers(min_value=0, max_value=18),
     delta=st.integers(min_value=1, max_value=9),
 )
-def test_a_single_wrong_digit_in_a_bank_card_is_refused(length: int, seq: int, position: int,
-                                                        delta: int) -> None:
+def test_a_single_wrong_digit_in_a_bank_card_is_refused(length: int, seq: int, position: int, delta: int) -> None:
     card = make_card_number("62", length, seq)
     accepted = validate_application(valid_form(deceased__bank_card=card), POLICY, TODAY)
     assert isinstance(accepted, Application)
     position %= length
-    wrong = card[:position] + str((int(card[position]) + delta) % 10) + card[position + 1:]
-    problems = assert_answer(validate_application(valid_form(deceased__bank_card=wrong), POLICY,
-                                                  TODAY))
+    wrong = card[:position] + str((int(card[position]) + delta) % 10) + card[position + 1 :]
+    problems = assert_answer(validate_application(valid_form(deceased__bank_card=wrong), POLICY, TODAY))
     assert [problem.field for problem in problems] == ["deceased.bank_card"]
     assert_no_secret(problems, [card, wrong])
 
@@ -201,8 +229,7 @@ def test_a_single_wrong_digit_in_a_bank_card_is_refused(length: int, seq: int, p
 @given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2030, 12, 31)))
 def test_death_dates_are_judged_against_today(when: datetime) -> None:
     death_date = when.date()
-    form = valid_form(deceased__death_date=death_date.isoformat(),
-                      deceased__death_circumstance="medical")
+    form = valid_form(deceased__death_date=death_date.isoformat(), deceased__death_circumstance="medical")
     result = validate_application(form, POLICY, TODAY)
     future = [p for p in assert_answer(result) if p.message == "死亡日期不能晚于今天"]
     assert bool(future) == (death_date > TODAY)

@@ -1,0 +1,83 @@
+"""`python -m runtime.up`: the whole system on one machine — Temporal dev server with its Web UI
+(persisted to data/temporal.db), the codec server the UI decrypts through, and the worker.
+Ctrl-C stops all three.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+
+import structlog
+
+from runtime.codec import codec_from_keys
+from runtime.codec_server import default_origins, serve
+from runtime.devserver import DevServerError, command, env_without_proxy, host_port, port_open
+from runtime.keys import KeyError_, load_keys
+from runtime.logging import configure_logging
+from runtime.settings import Settings, get_settings
+
+log = structlog.get_logger()
+
+
+async def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not port_open(host, port):
+        if process.poll() is not None:
+            raise DevServerError(f"temporal dev server exited with code {process.returncode}")
+        if loop.time() > deadline:
+            raise DevServerError(f"temporal dev server did not open {host}:{port} within {seconds:.0f}s")
+        await asyncio.sleep(0.2)
+
+
+async def up(settings: Settings) -> None:
+    from worker import run_worker
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keys = load_keys(settings)
+    codec_url = f"http://127.0.0.1:{settings.codec_server_port}" if settings.codec_enabled else None
+    runner = None
+    if codec_url:
+        runner = await serve(codec_from_keys(keys), "127.0.0.1", settings.codec_server_port,
+                             default_origins(settings.ui_port))
+    host, port = host_port(settings.temporal_address)
+    server = None
+    if port_open(host, port):
+        log.warning("temporal_already_running", address=settings.temporal_address)
+    else:
+        server = subprocess.Popen(command(settings, codec_endpoint=codec_url), env=env_without_proxy())
+        await _wait_for_port(host, port, server)
+    print(f"Temporal: {settings.temporal_address}  Web UI: http://localhost:{settings.ui_port}  "
+          f"codec: {codec_url or 'off'}  data: {settings.data_dir.resolve()}", flush=True)
+    worker = asyncio.create_task(run_worker(settings))
+    try:
+        await worker
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        if server is not None and server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def main() -> int:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        asyncio.run(up(settings))
+    except (DevServerError, KeyError_) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
