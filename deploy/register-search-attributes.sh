@@ -7,7 +7,7 @@ until temporal operator cluster health --address "$ADDRESS" >/dev/null 2>&1; do 
 for spec in \
   ShenhouCaseNumber=Keyword ShenhouCaseState=Keyword ShenhouDepartment=Keyword ShenhouMatter=Keyword \
   ShenhouMatterState=Keyword ShenhouOverdue=Bool ShenhouManualHandling=Bool ShenhouDeadline=Datetime \
-  ShenhouWarningAt=Datetime ShenhouEscalationLevel=Int
+  ShenhouWarningAt=Datetime ShenhouEscalationLevel=Int ShenhouDaysOverdue=Int
 do
   temporal operator search-attribute create --address "$ADDRESS" --namespace "$NAMESPACE" \
     --name "${spec%%=*}" --type "${spec#*=}" || true

@@ -17,6 +17,7 @@ MANUAL_HANDLING = SearchAttributeKey.for_bool("ShenhouManualHandling")
 DEADLINE = SearchAttributeKey.for_datetime("ShenhouDeadline")
 WARNING_AT = SearchAttributeKey.for_datetime("ShenhouWarningAt")
 ESCALATION_LEVEL = SearchAttributeKey.for_int("ShenhouEscalationLevel")
+DAYS_OVERDUE = SearchAttributeKey.for_int("ShenhouDaysOverdue")
 
 ALL = (
     CASE_NUMBER,
@@ -29,6 +30,7 @@ ALL = (
     DEADLINE,
     WARNING_AT,
     ESCALATION_LEVEL,
+    DAYS_OVERDUE,
 )
 
 

@@ -77,6 +77,9 @@ _STEP_LEVEL = {
     EscalationStep.SUPERVISION: 4,
 }
 
+# A stopped or moved clock: the matter is no longer late (its escalation history stays).
+_NOT_LATE: dict[str, Any] = {"overdue": False, "working_days_overdue": 0, "escalation_level": 0}
+
 # An accepted decision waiting for the main loop: (kind, input, source, ticket).
 _Item = tuple[DecisionKind, Any, str, int]
 
@@ -439,6 +442,7 @@ class MatterWorkflow:
             amount=approval.amount,
             certificate_no=approval.certificate_no,
             final=not definition.pays_family,
+            **_NOT_LATE,
         )
         if definition.pays_family and approval.amount is not None:
             await self._pay(approval.amount)
@@ -493,6 +497,7 @@ class MatterWorkflow:
             decisions=(*view.decisions, record),
             reason=rejection.reason,
             final=True,
+            **_NOT_LATE,
         )
 
     async def _materials_requested(self, request: RequestMaterialsInput) -> None:
@@ -522,6 +527,7 @@ class MatterWorkflow:
             pending_items=tuple(request.items),
             pauses=(*view.pauses, pause),
             deadline=None,
+            **_NOT_LATE,
         )
 
     async def _materials_arrived(self, supplement: MaterialsSupplementedInput) -> None:
@@ -540,8 +546,7 @@ class MatterWorkflow:
             pauses=(*view.pauses[:-1], pause.model_copy(update={"ended_at": now})),
             deadline=plan.deadline,
             calendar_fallback=view.calendar_fallback or plan.calendar_fallback,
-            overdue=False,
-            working_days_overdue=0,
+            **_NOT_LATE,
         )
 
     async def _extended(self, extension: ExtendDeadlineInput) -> None:
@@ -559,7 +564,7 @@ class MatterWorkflow:
             # The deadline is 00:00 after its last working day; extend from that day.
             plan = await self._plan(view.deadline - timedelta(microseconds=1), extension.working_days)
             self._generation += 1
-            updates.update(deadline=plan.deadline, overdue=False, working_days_overdue=0,
+            updates.update(deadline=plan.deadline, **_NOT_LATE,
                            calendar_fallback=view.calendar_fallback or plan.calendar_fallback)
         await self._change(
             f"督办人{extension.supervisor}延长时限{extension.working_days}个工作日：{extension.reason}",
@@ -618,6 +623,7 @@ class MatterWorkflow:
                 sa.MATTER_STATE.value_set(view.state.value),
                 sa.OVERDUE.value_set(view.overdue),
                 sa.ESCALATION_LEVEL.value_set(view.escalation_level),
+                sa.DAYS_OVERDUE.value_set(view.working_days_overdue),
                 sa.MANUAL_HANDLING.value_set(view.manual_handling is not None),
                 sa.DEADLINE.value_set(view.deadline)
                 if view.deadline and view.state == MatterState.UNDER_REVIEW
