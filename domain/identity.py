@@ -7,9 +7,9 @@ from datetime import date
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-_CARD_RE = re.compile(r"^\d{12,19}$")
+_ID_RE = re.compile(r"\A[0-9]{17}[0-9X]\Z")
+_MOBILE_RE = re.compile(r"\A1[3-9][0-9]{9}\Z")
+_CARD_RE = re.compile(r"\A[0-9]{12,19}\Z")
 
 
 def id_check_digit(first17: str) -> str:

@@ -1,19 +1,28 @@
-"""Helpers for driving cases the way users do: signals with typed JSON, the status query."""
+"""Helpers for driving cases the way users do: signals with typed JSON, the status query, and the register."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
+from activities.register_db import InboxRow, OutboxRow, PaymentRow
 from domain.application import validate_application
-from domain.enums import MatterCode, MatterState
+from domain.enums import MatterCode, MatterState, PensionStatus
 from domain.ids import matter_workflow_id
-from domain.models import Application, CaseResult, StatusSnapshot
+from domain.models import Application, CaseResult, MatterView, RefusedAction, StatusSnapshot
 from domain.policy import Policy
 from runtime.keys import Keys
 from starter.operations import start_case
@@ -22,11 +31,27 @@ from tests.factories import unique_form
 TODAY = date(2026, 11, 28)
 _seeds = itertools.count(1000)
 
+HUKOU = MatterCode.HUKOU_CANCELLATION
+
 
 def application(**overrides: Any) -> Application:
     result = validate_application(unique_form(next(_seeds), **overrides), Policy(), TODAY)
     assert isinstance(result, Application), result
     return result
+
+
+def application_for(pension: PensionStatus = PensionStatus.ENTERPRISE_RETIREE, **flags: bool) -> Application:
+    """A window application with ``pension`` and every other situation on unless ``flags`` turns it off."""
+    situations = {
+        "pension_status": pension.value,
+        "employee_medical_insurance": True,
+        "social_assistance": True,
+        "housing_provident_fund": True,
+        "disability_subsidy": True,
+        "preferential_care": True,
+        **flags,
+    }
+    return application(situations=situations)
 
 
 async def start(
@@ -43,18 +68,28 @@ async def status(handle: WorkflowHandle[Any, Any]) -> StatusSnapshot:
 async def wait_for(
     handle: WorkflowHandle[Any, Any], predicate: Callable[[StatusSnapshot], bool], timeout: float = 30
 ) -> StatusSnapshot:
-    deadline = asyncio.get_running_loop().time() + timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    snap: StatusSnapshot | None = None
     while True:
         try:
             snap = await status(handle)
             if predicate(snap):
                 return snap
         except Exception:
-            if asyncio.get_running_loop().time() > deadline:
+            if loop.time() > deadline:
                 raise
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not reached; last status: {snap.model_dump_json(indent=1)}")
-        await asyncio.sleep(0.1)
+        if loop.time() > deadline:
+            shown = snap.model_dump_json(indent=1) if snap else "no status"
+            raise AssertionError(f"condition not reached; last status: {shown}")
+        await asyncio.sleep(0.05)
+
+
+def view_of(snap: StatusSnapshot, code: MatterCode) -> MatterView:
+    for view in snap.matters:
+        if view.code == code:
+            return view
+    raise AssertionError(f"{code} not in the case")
 
 
 def matter_state(snap: StatusSnapshot, code: MatterCode) -> MatterState | None:
@@ -62,6 +97,14 @@ def matter_state(snap: StatusSnapshot, code: MatterCode) -> MatterState | None:
         if view.code == code:
             return view.state
     return None
+
+
+def parallel_codes(snap: StatusSnapshot) -> list[MatterCode]:
+    return [view.code for view in snap.matters if view.code != HUKOU]
+
+
+def all_parallel_under_review(snap: StatusSnapshot) -> bool:
+    return all(view.state == MatterState.UNDER_REVIEW for view in snap.matters if view.code != HUKOU)
 
 
 def matter_handle(client: Client, case_number: str, code: MatterCode) -> WorkflowHandle[Any, Any]:
@@ -75,7 +118,106 @@ async def certify(handle: WorkflowHandle[Any, Any], cremated_on: str = "2026-11-
 
 
 async def approve_hukou(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
-    await wait_for(handle, lambda s: matter_state(s, MatterCode.HUKOU_CANCELLATION) == MatterState.UNDER_REVIEW)
-    await matter_handle(client, handle.id, MatterCode.HUKOU_CANCELLATION).signal(
+    await wait_for(handle, lambda s: matter_state(s, HUKOU) == MatterState.UNDER_REVIEW)
+    await matter_handle(client, handle.id, HUKOU).signal(
         "approve", {"officer": "王警官", "certificate_no": "ZX-0001"}
     )
+
+
+async def to_parallel_phase(client: Client, handle: WorkflowHandle[Any, Any]) -> StatusSnapshot:
+    """Certify the cremation, approve 户口注销, and wait until every other matter is under review."""
+    await certify(handle)
+    await approve_hukou(client, handle)
+    return await wait_for(handle, all_parallel_under_review)
+
+
+def amount_for(code: MatterCode) -> Decimal:
+    """A distinct amount per matter, so a ledger row can only match its own matter."""
+    return Decimal("1000.00") + Decimal(sorted(MatterCode).index(code)) * Decimal("111.11")
+
+
+async def approve(client: Client, case_number: str, view: MatterView, officer: str = "李科员") -> Decimal | None:
+    payload: dict[str, Any] = {"officer": officer}
+    amount = amount_for(view.code) if view.pays_family else None
+    if amount is not None:
+        payload["amount"] = str(amount)
+    await matter_handle(client, case_number, view.code).signal("approve", payload)
+    return amount
+
+
+async def exists(client: Client, workflow_id: str) -> bool:
+    return await describe(client, workflow_id) is not None
+
+
+async def describe(client: Client, workflow_id: str) -> WorkflowExecutionDescription | None:
+    try:
+        return await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+
+
+async def failed_workflow_tasks(handle: WorkflowHandle[Any, Any]) -> int:
+    return sum(
+        1 async for event in handle.fetch_history_events()
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+    )
+
+
+async def current_details(handle: WorkflowHandle[Any, Any]) -> str:
+    """What the Temporal UI shows as the workflow's current details (the SDK's metadata query)."""
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    return metadata.current_details
+
+
+async def signal_raw(client: Client, workflow_id: str, signal: str, payloads: Iterable[Payload]) -> None:
+    """A signal exactly as a tool outside this codebase sends it: unencrypted payloads, no converter."""
+    await client.workflow_service.signal_workflow_execution(
+        SignalWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+            signal_name=signal,
+            input=Payloads(payloads=list(payloads)),
+            identity="tests",
+        )
+    )
+
+
+def json_payload(data: bytes) -> Payload:
+    return Payload(metadata={"encoding": b"json/plain"}, data=data)
+
+
+def refused(snap: StatusSnapshot) -> list[RefusedAction]:
+    """Every refused action the status shows: the case's own and each matter's."""
+    found = list(snap.refused_actions)
+    for view in snap.matters:
+        found.extend(r for r in view.refused_actions if r not in found)
+    return found
+
+
+# --- the register ------------------------------------------------------------------------------
+
+
+def inbox_rows(engine: Engine, case_number: str) -> dict[str, InboxRow]:
+    with Session(engine) as session:
+        rows = session.exec(select(InboxRow).where(InboxRow.case_number == case_number)).all()
+    return {row.matter: row for row in rows}
+
+
+def payment_rows(engine: Engine, case_number: str) -> list[PaymentRow]:
+    with Session(engine) as session:
+        return list(session.exec(select(PaymentRow).where(PaymentRow.case_number == case_number)).all())
+
+
+def outbox_rows(engine: Engine, case_number: str, recipient: str | None = None) -> list[OutboxRow]:
+    with Session(engine) as session:
+        query = select(OutboxRow).where(OutboxRow.case_number == case_number)
+        if recipient is not None:
+            query = query.where(OutboxRow.recipient == recipient)
+        return list(session.exec(query.order_by(OutboxRow.id)).all())  # type: ignore[arg-type]
+
+
+def family_messages(engine: Engine, case_number: str) -> list[tuple[str, str | None]]:
+    """(kind, matter) of every message to the family, in the order they were queued."""
+    return [(row.kind, row.matter) for row in outbox_rows(engine, case_number, "family")]
