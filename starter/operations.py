@@ -6,11 +6,17 @@ code in one place.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from temporalio.client import (
     Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import (
@@ -23,8 +29,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import search_attributes as sa
-from domain.enums import CaseState, MatterCode
-from domain.ids import case_number_for, case_workflow_id, matter_workflow_id
+from domain.enums import CaseState, Department, MatterCode
+from domain.ids import case_number_for, case_workflow_id, matter_workflow_id, split_matter_workflow_id
 from domain.models import (
     Application,
     CaseInput,
@@ -32,7 +38,9 @@ from domain.models import (
     CremationCertifiedInput,
     DecisionCommand,
     MaterialsSupplementedInput,
+    PayeeCorrectedInput,
     StatusSnapshot,
+    WithdrawInput,
 )
 from workflows.case import CaseWorkflow
 
@@ -160,14 +168,206 @@ def _update_reason(err: WorkflowUpdateFailedError) -> str:
     return str(cause) if cause else "工作流拒绝了该操作"
 
 
+# --- signals with a look at the outcome (added for the CLI) ------------------------------------------
+
+# Case timeline texts the outcome checks recognise (workflows/case.py writes them).
+_CORRECTED_EVENT = "收款账户已更正"
+_STATUS_TIMEOUT = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class SignalOutcome:
+    """What became of a signal: accepted, refused (with the workflow's reason), or not known yet.
+
+    A signal is recorded durably even when no worker runs; ``accepted is None`` means the case had
+    not handled it within the wait (no worker, or busy).
+    """
+
+    case_number: str
+    accepted: bool | None
+    reason: str = ""
+    snapshot: StatusSnapshot | None = None
+
+
+async def _describe_case(client: Client, case_number: str) -> WorkflowExecutionDescription | None:
+    try:
+        return await client.get_workflow_handle(case_workflow_id(case_number)).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+
+
+def _closed_message(case_number: str, description: WorkflowExecutionDescription, action: str) -> str:
+    state = description.typed_search_attributes.get(sa.CASE_STATE)
+    return f"案件{case_number}已关闭（{state or '已结束'}），不能再{action}"
+
+
+async def _quiet_status(client: Client, case_number: str) -> StatusSnapshot | None:
+    """The case status, or None when the case does not answer promptly (no worker)."""
+    handle: WorkflowHandle[CaseWorkflow, object] = client.get_workflow_handle_for(
+        CaseWorkflow.run, case_workflow_id(case_number)
+    )
+    try:
+        return await handle.query(CaseWorkflow.status, rpc_timeout=_STATUS_TIMEOUT)
+    except (TimeoutError, RPCError, WorkflowQueryFailedError):
+        return None
+
+
+Changed = Callable[[StatusSnapshot, StatusSnapshot], bool]
+
+
+async def _await_outcome(
+    client: Client, case_number: str, action: str, before: StatusSnapshot | None, changed: Changed, wait: float
+) -> SignalOutcome:
+    if before is None or wait <= 0:
+        return SignalOutcome(case_number, None)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    snapshot: StatusSnapshot | None = None
+    while True:
+        snapshot = await _quiet_status(client, case_number)
+        if snapshot is not None:
+            refusals = [r for r in snapshot.refused_actions[len(before.refused_actions):] if r.action == action]
+            if refusals:
+                return SignalOutcome(case_number, False, refusals[-1].reason, snapshot)
+            if changed(before, snapshot):
+                return SignalOutcome(case_number, True, snapshot=snapshot)
+        if loop.time() >= deadline:
+            return SignalOutcome(case_number, None, snapshot=snapshot)
+        await asyncio.sleep(0.2)
+
+
+def _new_events(before: StatusSnapshot, after: StatusSnapshot) -> list[str]:
+    return [entry.event for entry in after.timeline[len(before.timeline):]]
+
+
+async def _signal_running_case(
+    client: Client, case_number: str, signal: str, arg: object, action: str, changed: Changed, wait: float
+) -> SignalOutcome:
+    description = await _describe_case(client, case_number)
+    if description is None:
+        raise NotFound(f"未找到受理编号{case_number}的案件", case_number=case_number)
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        raise OperationRefused(_closed_message(case_number, description, action), case_number=case_number)
+    before = await _quiet_status(client, case_number) if wait > 0 else None
+    try:
+        await client.get_workflow_handle(case_workflow_id(case_number)).signal(signal, arg)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise OperationRefused(f"案件{case_number}已关闭，不能再{action}", case_number=case_number) from err
+        raise
+    return await _await_outcome(client, case_number, signal, before, changed, wait)
+
+
+async def withdraw(client: Client, case_number: str, withdrawal: WithdrawInput, wait: float = 5.0) -> SignalOutcome:
+    """The applicant withdraws the whole case (signal `withdraw`)."""
+
+    def changed(before: StatusSnapshot, after: StatusSnapshot) -> bool:
+        return after.case_state == CaseState.WITHDRAWN or any(
+            withdrawal.reason in event for event in _new_events(before, after)
+        )
+
+    return await _signal_running_case(client, case_number, "withdraw", withdrawal, "撤回", changed, wait)
+
+
+async def correct_bank_account(
+    client: Client, case_number: str, correction: PayeeCorrectedInput, wait: float = 5.0
+) -> SignalOutcome:
+    """A corrected payee account after a failed payment (signal `bank_account_corrected`)."""
+
+    def changed(before: StatusSnapshot, after: StatusSnapshot) -> bool:
+        return any(_CORRECTED_EVENT in event for event in _new_events(before, after))
+
+    return await _signal_running_case(
+        client, case_number, "bank_account_corrected", correction, "更正收款账户", changed, wait
+    )
+
+
+async def certify_cremation_checked(
+    client: Client,
+    case_number: str,
+    certificate: CremationCertifiedInput,
+    task_queue: str,
+    *,
+    must_exist: bool,
+    wait: float = 5.0,
+) -> SignalOutcome:
+    """``certify_cremation`` and a look at whether the case took the certificate.
+
+    ``must_exist`` (a clerk typed the case number): never open a new case for a mistyped number.
+    """
+    description = await _describe_case(client, case_number)
+    if description is None and must_exist:
+        raise NotFound(f"未找到受理编号{case_number}的案件", case_number=case_number)
+    if description is not None and description.status != WorkflowExecutionStatus.RUNNING:
+        raise OperationRefused(_closed_message(case_number, description, "上传火化证明"), case_number=case_number)
+    before: StatusSnapshot | None
+    if description is None:
+        before = StatusSnapshot(case_number=case_number, scope="case")
+    else:
+        before = await _quiet_status(client, case_number) if wait > 0 else None
+    await certify_cremation(client, case_number, certificate, task_queue)
+
+    def changed(old: StatusSnapshot, new: StatusSnapshot) -> bool:
+        return old.cremation is None and new.cremation is not None and (
+            new.cremation.certificate_no == certificate.certificate_no
+        )
+
+    return await _await_outcome(client, case_number, "cremation_certified", before, changed, wait)
+
+
+# --- supervision ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    case_number: str
+    matter: MatterCode
+    department: str
+    state: str
+    deadline: datetime | None
+    escalation_level: int
+
+
+async def list_overdue(client: Client, department: Department | None = None, limit: int = 500) -> list[OverdueItem]:
+    """Open matters past their 承诺时限, from the search attributes (one visibility query)."""
+    query = f'{sa.OVERDUE.name} = true AND ExecutionStatus = "Running"'
+    if department is not None:
+        query += f' AND {sa.DEPARTMENT.name} = "{department.value}"'
+    items: list[OverdueItem] = []
+    async for execution in client.list_workflows(query, limit=limit):
+        try:
+            case_number, matter = split_matter_workflow_id(execution.id)
+        except ValueError:
+            continue
+        attrs = execution.typed_search_attributes
+        items.append(OverdueItem(
+            case_number=case_number,
+            matter=matter,
+            department=attrs.get(sa.DEPARTMENT) or "",
+            state=attrs.get(sa.MATTER_STATE) or "",
+            deadline=attrs.get(sa.DEADLINE),
+            escalation_level=attrs.get(sa.ESCALATION_LEVEL) or 0,
+        ))
+    items.sort(key=lambda item: (item.deadline or datetime.max.replace(tzinfo=UTC), item.case_number))
+    return items
+
+
 __all__ = [
     "DuplicateCase",
     "NotFound",
     "OperationRefused",
+    "OverdueItem",
+    "SignalOutcome",
     "Started",
     "case_status",
     "certify_cremation",
+    "certify_cremation_checked",
+    "correct_bank_account",
     "decide",
+    "list_overdue",
     "start_case",
     "supplement",
+    "withdraw",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue, SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ChildWorkflowHandle
 
 with workflow.unsafe.imports_passed_through():
@@ -161,7 +162,7 @@ class CaseWorkflow:
         reason = self._supplement_problem(parsed)
         if reason:
             return await self._refuse("materials_supplemented", reason, parsed.matter)
-        await self._children[parsed.matter].signal("materials_supplemented", parsed)
+        await self._signal_child(parsed.matter, "materials_supplemented", parsed)
 
     @workflow.signal(name="withdraw", description=d.CASE_WITHDRAW)
     async def withdraw(self, payload: RawValue = NO_INPUT) -> None:
@@ -174,9 +175,9 @@ class CaseWorkflow:
             return await self._refuse("withdraw", f"案件已{self._state.value}，不能撤回")
         self._withdrawal = parsed
         await self._event(f"申请人撤回申请：{parsed.reason}", actor=parsed.clerk)
-        for code, child in list(self._children.items()):
-            if code not in self._results:
-                await child.signal("withdraw", parsed)
+        for code in list(self._children):
+            if not self._matters[code].final:
+                await self._signal_child(code, "withdraw", parsed)
 
     @workflow.signal(name="bank_account_corrected", description=d.CASE_BANK_ACCOUNT_CORRECTED)
     async def bank_account_corrected(self, payload: RawValue = NO_INPUT) -> None:
@@ -191,7 +192,7 @@ class CaseWorkflow:
             return await self._refuse("bank_account_corrected", "没有发放失败待重新发放的款项")
         await self._event("收款账户已更正，重新发放", actor=parsed.clerk)
         for code in waiting:
-            await self._children[code].signal("payee_corrected", parsed)
+            await self._signal_child(code, "payee_corrected", parsed)
 
     @workflow.signal(name="matter_updated", description=d.CASE_MATTER_UPDATED)
     async def matter_updated(self, payload: RawValue = NO_INPUT) -> None:
@@ -217,7 +218,7 @@ class CaseWorkflow:
 
     @workflow.update(name="supplement_materials", description=d.CASE_SUPPLEMENT_MATERIALS)
     async def supplement_materials(self, input: MaterialsSupplementedInput) -> CommandAck:
-        await self._children[input.matter].signal("materials_supplemented", input)
+        await self._signal_child(input.matter, "materials_supplemented", input)
         await workflow.wait_condition(
             lambda: self._matters[input.matter].state != MatterState.AWAITING_MATERIALS
         )
@@ -305,7 +306,7 @@ class CaseWorkflow:
                 ]),
             )
             if self._withdrawal is not None:
-                await self._children[code].signal("withdraw", self._withdrawal)
+                await self._signal_child(code, "withdraw", self._withdrawal)
         results = await asyncio.gather(*(self._children[code] for code in codes))
         for result in results:
             self._results[result.matter] = result
@@ -386,6 +387,13 @@ class CaseWorkflow:
         workflow.logger.warning("refused action %s: %s", action, reason)
         workflow.set_current_details(f"最近一次被拒绝的操作：{action}——{reason}")
         await self._event(f"拒绝操作{action}：{reason}")
+
+    async def _signal_child(self, code: MatterCode, name: str, payload: Any) -> None:
+        """A child may finish between our last report and the signal; that is not the case's failure."""
+        try:
+            await self._children[code].signal(name, payload)
+        except ApplicationError as err:
+            workflow.logger.warning("signal %s to matter %s not delivered: %s", name, code.value, err.message)
 
     # --- helpers ------------------------------------------------------------------------------------
 

@@ -61,6 +61,20 @@ async def start(
     return client.get_workflow_handle(started.case_number, result_type=CaseResult)
 
 
+def case_handle(client: Client, case_number: str) -> WorkflowHandle[Any, CaseResult]:
+    return client.get_workflow_handle(case_number, result_type=CaseResult)
+
+
+async def complete_parallel(client: Client, handle: WorkflowHandle[Any, Any]) -> CaseResult:
+    """Approve every matter still under review (money with its amount_for) and wait for the result."""
+    snap = await wait_for(handle, all_parallel_under_review)
+    for view in snap.matters:
+        if view.code != HUKOU:
+            await approve(client, handle.id, view)
+    result: CaseResult = await handle.result()
+    return result
+
+
 async def status(handle: WorkflowHandle[Any, Any]) -> StatusSnapshot:
     return await handle.query("status", result_type=StatusSnapshot)
 

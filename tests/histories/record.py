@@ -1,0 +1,149 @@
+"""Regenerates the recorded histories the suite replays: `.venv/bin/python -m tests.histories.record`.
+
+Each scenario runs on a fresh dev server with a real worker, unencrypted (the committed files hold only
+the factories' fake people), and every workflow of the case is saved as `<scenario>/<workflow id>.json`.
+Re-record after an intended change to workflow commands, and keep the old files too when running cases
+may still carry the old shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import secrets
+import sys
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from activities.calendar import WorkingDayCalendar
+from activities.register_db import create_schema, make_engine
+from domain import search_attributes as sa
+from domain.enums import MatterCode, MatterState
+from domain.ids import matter_workflow_id
+from domain.policy import Policy
+from runtime.codec import data_converter
+from runtime.devserver import TIME_SKIPPING, temporal_binary
+from runtime.keys import Keys
+from worker import Dependencies, build_worker
+
+HERE = Path(__file__).resolve().parent
+Scenario = Callable[[Client, WorkflowHandle[Any, Any]], Awaitable[None]]
+
+
+async def _drive_to_parallel(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    from tests.workflows.helpers import approve_hukou, certify, matter_state, wait_for
+
+    await certify(handle)
+    await approve_hukou(client, handle)
+    await wait_for(handle, lambda s: all(
+        matter_state(s, m.code) == MatterState.UNDER_REVIEW
+        for m in s.matters if m.code != MatterCode.HUKOU_CANCELLATION))
+
+
+async def _approve_all(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    from tests.workflows.helpers import matter_handle, status
+
+    for view in (await status(handle)).matters:
+        if view.state == MatterState.UNDER_REVIEW:
+            payload: dict[str, Any] = {"officer": "李科员"}
+            if view.pays_family:
+                payload["amount"] = "2000.00"
+            await matter_handle(client, handle.id, view.code).signal("approve", payload)
+
+
+async def happy(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    await _drive_to_parallel(client, handle)
+    await _approve_all(client, handle)
+
+
+async def rejection(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    from tests.workflows.helpers import matter_handle
+
+    await _drive_to_parallel(client, handle)
+    await matter_handle(client, handle.id, MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL).signal(
+        "reject", {"officer": "赵科员", "reason": "未查询到公积金账户"})
+    await matter_handle(client, handle.id, MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT).signal(
+        "approve", {"officer": "钱科员"})  # refused: money matter without amount
+    await _approve_all(client, handle)
+
+
+async def materials(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    from tests.workflows.helpers import matter_handle, matter_state, wait_for
+
+    code = MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT
+    await _drive_to_parallel(client, handle)
+    await matter_handle(client, handle.id, code).signal(
+        "request_materials", {"officer": "孙科员", "items": ["近期银行流水"]})
+    await wait_for(handle, lambda s: matter_state(s, code) == MatterState.AWAITING_MATERIALS)
+    await handle.signal("materials_supplemented", {"matter": code.value, "items": ["近期银行流水"]})
+    await wait_for(handle, lambda s: matter_state(s, code) == MatterState.UNDER_REVIEW)
+    await _approve_all(client, handle)
+
+
+async def withdrawal(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    from tests.workflows.helpers import matter_handle, matter_state, wait_for
+
+    await _drive_to_parallel(client, handle)
+    code = MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT
+    await matter_handle(client, handle.id, code).signal("approve", {"officer": "李科员", "amount": "800.00"})
+    await wait_for(handle, lambda s: matter_state(s, code) == MatterState.PAID)
+    await handle.signal("withdraw", {"clerk": "窗口周", "reason": "家属决定自行办理"})
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "happy": happy,
+    "rejection": rejection,
+    "materials": materials,
+    "withdrawal": withdrawal,
+}
+
+
+async def record(names: list[str]) -> None:
+    from tests.workflows.helpers import application
+    from starter.operations import start_case
+
+    keys = Keys(case_id_key=secrets.token_bytes(32), codec_keys={"k": secrets.token_bytes(32)}, active_key_id="k")
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(), search_attributes=sa.ALL,
+        data_converter=data_converter(None), dev_server_extra_args=["--dynamic-config-value", TIME_SKIPPING],
+    )
+    try:
+        with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(8) as pool:
+            engine = make_engine(f"sqlite:///{tmp}/register.db")
+            create_schema(engine)
+            deps = Dependencies(engine=engine, policy=Policy(), calendar=WorkingDayCalendar())
+            queue = f"record-{uuid.uuid4().hex[:8]}"
+            async with build_worker(env.client, queue, deps, pool):
+                for name in names:
+                    started = await start_case(env.client, application(), keys.case_id_key, queue)
+                    handle = env.client.get_workflow_handle(started.case_number)
+                    await SCENARIOS[name](env.client, handle)
+                    await asyncio.wait_for(handle.result(), timeout=60)
+                    await _save(env.client, name, started.case_number)
+    finally:
+        await env.shutdown()
+
+
+async def _save(client: Client, scenario: str, case_number: str) -> None:
+    folder = HERE / scenario
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*.json"):
+        old.unlink()
+    from tests.workflows.helpers import status
+
+    snapshot = await status(client.get_workflow_handle(case_number))
+    ids = [case_number] + [matter_workflow_id(case_number, m.code) for m in snapshot.matters if m.pushed_at]
+    for workflow_id in ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        (folder / f"{workflow_id}.json").write_text(history.to_json())
+    print(f"{scenario}: {len(ids)} histories")
+
+
+if __name__ == "__main__":
+    asyncio.run(record(sys.argv[1:] or list(SCENARIOS)))
