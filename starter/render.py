@@ -1,0 +1,266 @@
+"""What the CLI prints: readable tables with Chinese labels, in a terminal and in a pipe.
+
+Rich is used with markup off (a reason typed by an officer may contain brackets) and, in a pipe, a
+fixed wide width so lines are not folded. Personal data arrives already masked in the status.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from domain.application import CHANNEL_LABELS
+from domain.catalogue import DEPARTMENT_NAMES
+from domain.enums import Channel, DecisionKind, Department, EscalationStep, MatterCode
+from domain.models import CommandAck, DecisionRecord, MatterView, StatusSnapshot
+from domain.policy import Policy
+from starter.operations import OverdueItem
+
+PIPE_WIDTH = 200
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+DECISION_LABELS: dict[DecisionKind, str] = {
+    DecisionKind.APPROVE: "审核通过",
+    DecisionKind.REJECT: "不予办理",
+    DecisionKind.REQUEST_MATERIALS: "要求补正",
+    DecisionKind.MATERIALS_SUPPLEMENTED: "补正材料",
+    DecisionKind.EXTEND_DEADLINE: "延长时限",
+    DecisionKind.WITHDRAW: "撤回",
+}
+ACTION_LABELS: dict[str, str] = {
+    **{kind.value: label for kind, label in DECISION_LABELS.items()},
+    "cremation_certified": "上传火化证明",
+    "bank_account_corrected": "更正收款账户",
+    "payee_corrected": "更正收款账户",
+    "matter_updated": "事项状态回报",
+    "submit_application": "提交申请",
+    "supplement_materials": "补正材料",
+    "decide": "审核决定",
+}
+ESCALATION_LABELS: dict[EscalationStep, str] = {
+    EscalationStep.WARNING: "预警",
+    EscalationStep.OVERDUE: "超时",
+    EscalationStep.REMINDER: "催办",
+    EscalationStep.SUPERVISION: "督办",
+}
+
+
+def console() -> Console:
+    """A console on the current stdout (tests swap it), plain when it is not a terminal."""
+    width = None if sys.stdout.isatty() else PIPE_WIDTH
+    return Console(highlight=False, markup=False, emoji=False, width=width)
+
+
+def _zone(policy: Policy) -> ZoneInfo:
+    try:
+        return ZoneInfo(policy.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def local_time(value: datetime | None, zone: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _short_name(policy: Policy, code: MatterCode, fallback: str) -> str:
+    try:
+        return policy.matter(code).short_name
+    except KeyError:
+        return fallback
+
+
+def _table(*columns: str) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _section(title: str) -> str:
+    return f"\n【{title}】"
+
+
+# --- case status ---------------------------------------------------------------------------------
+
+
+def _deadline_text(view: MatterView, zone: ZoneInfo) -> str:
+    if view.pauses and view.pauses[-1].ended_at is None:
+        remaining = view.pauses[-1].remaining_working_days
+        left = f"，剩余{remaining}个工作日" if remaining is not None else ""
+        return f"暂停计时（待补正{left}）"
+    text = local_time(view.deadline, zone)
+    if text and view.calendar_fallback:
+        text += "（按周一至周五计）"
+    return text
+
+
+def _overdue_text(view: MatterView) -> str:
+    if view.deadline is None:
+        return ""
+    if not view.overdue:
+        return "否"
+    return f"是（{view.working_days_overdue}个工作日）" if view.working_days_overdue else "是"
+
+
+def _matter_notes(view: MatterView) -> str:
+    notes: list[str] = []
+    if view.pending_items:
+        notes.append("待补：" + "、".join(view.pending_items))
+    if view.reason:
+        notes.append(f"原因：{view.reason}")
+    if view.certificate_no:
+        notes.append(f"证明编号{view.certificate_no}")
+    if view.escalations:
+        notes.append("已" + "、".join(dict.fromkeys(ESCALATION_LABELS[step] for step in view.escalations)))
+    if view.manual_handling:
+        notes.append(f"需人工处理：{view.manual_handling}")
+    return "；".join(notes)
+
+
+def _decision_text(record: DecisionRecord) -> str:
+    parts: list[str] = []
+    if record.amount is not None:
+        parts.append(f"金额{money(record.amount)}元")
+    if record.certificate_no:
+        parts.append(f"证明编号{record.certificate_no}")
+    if record.reason:
+        parts.append(f"原因：{record.reason}")
+    if record.items:
+        parts.append("材料：" + "、".join(record.items))
+    if record.working_days is not None:
+        parts.append(f"延长{record.working_days}个工作日")
+    if record.note:
+        parts.append(f"备注：{record.note}")
+    return "；".join(parts)
+
+
+def status_renderables(snapshot: StatusSnapshot, policy: Policy) -> list[object]:
+    zone = _zone(policy)
+    names = {view.code: _short_name(policy, view.code, view.name) for view in snapshot.matters}
+
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    rows: list[tuple[str, str]] = [
+        ("受理编号", snapshot.case_number),
+        ("案件状态", snapshot.case_state.value if snapshot.case_state else ""),
+    ]
+    if snapshot.deceased is None:
+        rows.append(("申请", "尚未收到家属申请"))
+    else:
+        channel = CHANNEL_LABELS.get(snapshot.channel, "") if isinstance(snapshot.channel, Channel) else ""
+        rows += [
+            ("申请渠道", channel),
+            ("逝者", snapshot.deceased),
+            ("申请人", snapshot.applicant or ""),
+            ("收款卡号", snapshot.payee_card or ""),
+            ("受理时间", local_time(snapshot.received_at, zone)),
+        ]
+    if snapshot.closed_at:
+        rows.append(("办结时间", local_time(snapshot.closed_at, zone)))
+    cremation = snapshot.cremation
+    rows.append((
+        "火化证明",
+        f"{cremation.certificate_no}（{cremation.funeral_home}，{cremation.cremated_on.isoformat()}火化，"
+        f"{local_time(cremation.received_at, zone)}上传）" if cremation else "未上传",
+    ))
+    if snapshot.hukou_certificate_no:
+        rows.append(("户口注销证明", snapshot.hukou_certificate_no))
+    for label, value in rows:
+        summary.add_row(label, value or "—")
+    out: list[object] = [summary]
+
+    if snapshot.matters:
+        matters = _table("事项代码", "事项", "部门", "状态", "办理期限", "超时", "金额（元）", "发放流水号", "说明")
+        for view in snapshot.matters:
+            matters.add_row(
+                view.code.value, names[view.code], view.department_name, view.state.value,
+                _deadline_text(view, zone), _overdue_text(view), money(view.amount),
+                view.payment_reference or "", _matter_notes(view),
+            )
+        out += [_section("事项办理情况"), matters]
+
+    decisions = sorted(
+        ((record, view.code) for view in snapshot.matters for record in view.decisions), key=lambda item: item[0].at
+    )
+    if decisions:
+        table = _table("时间", "事项", "决定", "经办人", "内容")
+        for record, code in decisions:
+            table.add_row(local_time(record.at, zone), names[code], DECISION_LABELS.get(record.kind, record.kind.value),
+                          record.by, _decision_text(record))
+        out += [_section("审核记录"), table]
+
+    refused = sorted(
+        [*snapshot.refused_actions, *(r for view in snapshot.matters for r in view.refused_actions)],
+        key=lambda item: item.at,
+    )
+    if refused:
+        table = _table("时间", "事项", "操作", "原因")
+        for action in refused:
+            table.add_row(local_time(action.at, zone), names.get(action.matter, "") if action.matter else "",
+                          ACTION_LABELS.get(action.action, action.action), action.reason)
+        out += [_section("被拒绝的操作"), table]
+
+    if snapshot.timeline:
+        table = _table("时间", "事项", "事件")
+        for entry in snapshot.timeline:
+            table.add_row(local_time(entry.at, zone), names.get(entry.matter, "") if entry.matter else "", entry.event)
+        out += [_section("办理过程"), table]
+    return out
+
+
+def print_status(snapshot: StatusSnapshot, policy: Policy) -> None:
+    out = console()
+    for renderable in status_renderables(snapshot, policy):
+        out.print(renderable)
+
+
+# --- other listings ---------------------------------------------------------------------------------
+
+
+def print_catalogue(policy: Policy) -> None:
+    online = policy.departments_for(Channel.ONLINE)
+    table = _table("事项代码", "部门", "事项", "承诺时限", "向家属发放款项", "网上可办")
+    for matter in policy.matters:
+        table.add_row(
+            matter.code.value, matter.department_name, matter.name, f"{matter.time_limit_working_days}个工作日",
+            "是" if matter.pays_family else "否", "是" if matter.department in online else "否",
+        )
+    console().print(table)
+
+
+def print_overdue(items: Sequence[OverdueItem], policy: Policy) -> None:
+    out = console()
+    if not items:
+        out.print("暂无超时事项")
+        return
+    zone = _zone(policy)
+    table = _table("受理编号", "事项代码", "事项", "部门", "状态", "办理期限", "督办级别")
+    for item in items:
+        department = DEPARTMENT_NAMES.get(Department(item.department), item.department) if item.department in {
+            d.value for d in Department} else item.department
+        table.add_row(item.case_number, item.matter.value, _short_name(policy, item.matter, item.matter.value),
+                      department, item.state, local_time(item.deadline, zone), str(item.escalation_level))
+    out.print(table)
+    out.print(f"共{len(items)}项超时")
+
+
+def ack_line(ack: CommandAck, what: str) -> str:
+    return f"{what}已受理：{ack.message}"
+
+
+def lines(values: Iterable[str]) -> str:
+    return "\n".join(values)
