@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import structlog
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio import activity
@@ -69,6 +70,9 @@ class InboxGateway:
         ).first()
 
 
+log = structlog.get_logger()
+
+
 class DepartmentActivities:
     def __init__(self, gateway: DepartmentGateway) -> None:
         self._gateway = gateway
@@ -76,7 +80,9 @@ class DepartmentActivities:
     @activity.defn(name="push_to_department")
     def push_to_department(self, request: PushRequest) -> PushReceipt:
         try:
-            return self._gateway.push(request)
+            receipt = self._gateway.push(request)
+            log.info("matter_pushed", department=request.department.value, inbox_id=receipt.inbox_id, new=receipt.new)
+            return receipt
         except DepartmentRefused as err:
             raise ApplicationError(
                 f"department refused the work item: {err}",

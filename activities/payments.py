@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Protocol
 
+import structlog
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -71,6 +72,9 @@ def _receipt(row: PaymentRow, *, new: bool) -> PaymentReceipt:
     return PaymentReceipt(reference=row.reference, amount=row.amount, paid_at=row.paid_at, new=new)
 
 
+log = structlog.get_logger()
+
+
 class PaymentActivities:
     def __init__(self, gateway: PaymentGateway) -> None:
         self._gateway = gateway
@@ -89,4 +93,7 @@ class PaymentActivities:
                 type=ErrorType.PAYMENT_REFUSED.value,
                 non_retryable=True,
             )
-        return self._gateway.pay(instruction)
+        receipt = self._gateway.pay(instruction)
+        # Amount and reference only: the payee's card and name never reach a log line.
+        log.info("payment_instructed", reference=receipt.reference, amount=str(receipt.amount), new=receipt.new)
+        return receipt

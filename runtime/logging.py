@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import IO, Any
 
 import structlog
 from structlog.types import EventDict, Processor
@@ -15,9 +15,23 @@ from structlog.types import EventDict, Processor
 from domain.ids import is_case_number
 
 
+def _current_temporal_context() -> dict[str, Any] | None:
+    from temporalio import activity, workflow
+
+    if activity.in_activity():
+        info = activity.info()
+        return {"workflow_id": info.workflow_id, "activity_type": info.activity_type, "attempt": info.attempt}
+    if workflow.in_workflow():
+        winfo = workflow.info()
+        return {"workflow_id": winfo.workflow_id, "workflow_type": winfo.workflow_type}
+    return None
+
+
 def _temporal_context(_: Any, __: str, event_dict: EventDict) -> EventDict:
     record = event_dict.get("_record")
     extra = getattr(record, "temporal_workflow", None) or getattr(record, "temporal_activity", None)
+    if extra is None:
+        extra = _current_temporal_context()
     if isinstance(extra, dict):
         workflow_id = str(extra.get("workflow_id", ""))
         case_number, _, matter = workflow_id.partition(".")
@@ -43,7 +57,7 @@ def _drop_replay(_: Any, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
-def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
+def configure_logging(level: str = "INFO", json: bool | None = None, stream: IO[str] | None = None) -> None:
     as_json = (not sys.stdout.isatty()) if json is None else json
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -74,7 +88,12 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    # The context is rendered as fields, not appended to the message text.
+    from temporalio import activity, workflow
+
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
