@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict
 from temporalio.client import Client, WorkflowExecution
 
 from domain import search_attributes as sa
-from domain.catalogue import DEPARTMENT_NAMES
 from domain.enums import Department, MatterCode, MatterState
 from domain.ids import split_matter_workflow_id
 from domain.policy import Policy

@@ -105,8 +105,8 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 async def record(names: list[str]) -> None:
-    from tests.workflows.helpers import application
     from starter.operations import start_case
+    from tests.workflows.helpers import application
 
     keys = Keys(case_id_key=secrets.token_bytes(32), codec_keys={"k": secrets.token_bytes(32)}, active_key_id="k")
     env = await WorkflowEnvironment.start_local(
