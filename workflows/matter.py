@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         check_approval,
         check_state_for,
         command_payload,
+        one_input,
         parse_raw,
     )
     from domain.models import (
@@ -137,32 +138,39 @@ class MatterWorkflow:
     # --- signals, update and query ---------------------------------------------------------------
 
     @workflow.signal(name="approve", description=d.MATTER_APPROVE)
-    def approve(self, payload: RawValue = NO_INPUT) -> None:
-        self._receive(DecisionKind.APPROVE, ApproveInput, payload)
+    @one_input
+    def approve(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        self._receive(DecisionKind.APPROVE, ApproveInput, payload, extra)
 
     @workflow.signal(name="reject", description=d.MATTER_REJECT)
-    def reject(self, payload: RawValue = NO_INPUT) -> None:
-        self._receive(DecisionKind.REJECT, RejectInput, payload)
+    @one_input
+    def reject(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        self._receive(DecisionKind.REJECT, RejectInput, payload, extra)
 
     @workflow.signal(name="request_materials", description=d.MATTER_REQUEST_MATERIALS)
-    def request_materials(self, payload: RawValue = NO_INPUT) -> None:
-        self._receive(DecisionKind.REQUEST_MATERIALS, RequestMaterialsInput, payload)
+    @one_input
+    def request_materials(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        self._receive(DecisionKind.REQUEST_MATERIALS, RequestMaterialsInput, payload, extra)
 
     @workflow.signal(name="materials_supplemented", description=d.MATTER_MATERIALS_SUPPLEMENTED)
-    def materials_supplemented(self, payload: RawValue = NO_INPUT) -> None:
-        self._receive(DecisionKind.MATERIALS_SUPPLEMENTED, MaterialsSupplementedInput, payload)
+    @one_input
+    def materials_supplemented(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        self._receive(DecisionKind.MATERIALS_SUPPLEMENTED, MaterialsSupplementedInput, payload, extra)
 
     @workflow.signal(name="extend_deadline", description=d.MATTER_EXTEND_DEADLINE)
-    def extend_deadline(self, payload: RawValue = NO_INPUT) -> None:
-        self._receive(DecisionKind.EXTEND_DEADLINE, ExtendDeadlineInput, payload)
+    @one_input
+    def extend_deadline(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        self._receive(DecisionKind.EXTEND_DEADLINE, ExtendDeadlineInput, payload, extra)
 
     @workflow.signal(name="withdraw", description=d.MATTER_WITHDRAW)
-    def withdraw(self, payload: RawValue = NO_INPUT) -> None:
-        self._receive(DecisionKind.WITHDRAW, WithdrawInput, payload)
+    @one_input
+    def withdraw(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        self._receive(DecisionKind.WITHDRAW, WithdrawInput, payload, extra)
 
     @workflow.signal(name="payee_corrected", description=d.MATTER_PAYEE_CORRECTED)
-    def payee_corrected(self, payload: RawValue = NO_INPUT) -> None:
-        parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter())
+    @one_input
+    def payee_corrected(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             self._refuse("payee_corrected", parsed)
             return
@@ -205,8 +213,8 @@ class MatterWorkflow:
 
     # --- receiving input -------------------------------------------------------------------------
 
-    def _receive(self, kind: DecisionKind, model: type[Any], payload: RawValue) -> None:
-        parsed = parse_raw(model, payload, workflow.payload_converter())
+    def _receive(self, kind: DecisionKind, model: type[Any], payload: RawValue, extra: tuple[Any, ...]) -> None:
+        parsed = parse_raw(model, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             self._refuse(kind.value, parsed)
             return
@@ -536,6 +544,8 @@ class MatterWorkflow:
         pause = view.pauses[-1]
         remaining = pause.remaining_working_days or 1
         plan = await self._plan(now, remaining)
+        # A new deadline gets its own ladder: a warning or 超时 before the pause must fire again.
+        self._generation += 1
         record = DecisionRecord(kind=DecisionKind.MATERIALS_SUPPLEMENTED, at=now, by="窗口",
                                 note=supplement.note, items=tuple(supplement.items))
         await self._change(

@@ -1,0 +1,225 @@
+"""Per-workflow virtual time on the session dev server (temporalio 1.35 time skipping, experimental).
+
+The recipe, measured on Temporal CLI 1.9.1 (server 1.32) started with
+``--dynamic-config-value frontend.WorkflowTimeSkippingEnabled=true`` (tests/conftest.py):
+
+- ``TimeSkipper(client, config=TimeSkippingConfig(enabled=False))`` and start the case through
+  ``skipper.client``. Nothing skips on its own: cases and their matters run in real time until a test
+  fast-forwards one workflow. (With the default ``enabled=True`` every case would skip unbounded and race
+  through its whole escalation ladder.)
+- ``skipper.fast_forward(matter_handle, delta)`` moves one MatterWorkflow's clock: every timer due within
+  ``delta`` fires in order, ``workflow.now()`` jumps, activities and the signal to the parent case run as
+  usual, and skipping switches itself off at the target. The case and the other matters keep real time.
+- Each workflow has its own clock; a child starts at its parent's virtual time and inherits the parent's
+  ``enabled`` flag at that moment. A parent's fast-forward never moves a running child.
+- Skipping only happens while a workflow has no in-flight work. A case waiting on a running matter
+  (child workflow) cannot be fast-forwarded at all: the call never completes and leaves skipping enabled,
+  so matters the case starts later inherit unbounded skipping. ``advance`` therefore bounds the wait and
+  switches skipping off again on failure. A case can be moved while it waits for the cremation
+  certificate (only a timer pending), so its later matters start at the moved time.
+- Every timer that fires during a fast-forward costs about one real second on the dev server's default
+  ``history.timerProcessorMaxTimeShift`` (1s); with ``history.timerProcessorMaxTimeShift="10ms"`` it
+  costs about 10 ms. Keep the number of rungs a test crosses small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import google.protobuf.field_mask_pb2
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflow.v1 import WorkflowExecutionOptions
+from temporalio.api.workflowservice.v1 import UpdateWorkflowExecutionOptionsRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import TimeSkipper, TimeSkippingConfig
+
+from activities.calendar import WorkingDayCalendar
+from activities.deadlines import DeadlineActivities
+from activities.register_db import AuditRow, OutboxRow
+from domain.enums import EscalationStep, MatterCode, NotificationKind, PensionStatus
+from domain.models import (
+    Application,
+    DeadlinePlan,
+    DeadlineRequest,
+    LadderRung,
+    RemainingDays,
+    RemainingRequest,
+    StatusSnapshot,
+)
+from domain.policy import Policy
+from runtime.keys import Keys
+from tests.workflows.helpers import application_for, start, to_parallel_phase
+
+T = TypeVar("T")
+
+# The outbox kinds the escalation ladder writes.
+LADDER_KINDS = frozenset({
+    NotificationKind.DEADLINE_WARNING.value,
+    NotificationKind.DEADLINE_OVERDUE.value,
+    NotificationKind.DEADLINE_REMINDER.value,
+    NotificationKind.SUPERVISION.value,
+})
+
+# Where a fast-forward stops relative to a rung: far enough from it that the ~1 s the dev server takes
+# to fire a due timer cannot blur "before" and "after".
+MARGIN = timedelta(minutes=5)
+
+
+def time_skipper(client: Client) -> TimeSkipper:
+    """A skipper whose client starts workflows that run in real time until fast-forwarded."""
+    return TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
+
+
+async def virtual_now(skipper: TimeSkipper, handle: WorkflowHandle[Any, Any]) -> datetime:
+    return await skipper.get_current_time(handle)
+
+
+async def advance(
+    skipper: TimeSkipper, handle: WorkflowHandle[Any, Any], delta: timedelta, *, timeout: float = 30
+) -> None:
+    """Fast-forward one workflow by ``delta`` and wait until its clock has got there."""
+    if delta <= timedelta(0):
+        return
+    try:
+        done = await asyncio.wait_for(skipper.fast_forward(handle, delta), timeout)
+    except TimeoutError:
+        await stop_skipping(skipper.client, handle)
+        raise AssertionError(f"fast-forward of {handle.id} by {delta} did not complete in {timeout}s") from None
+    assert done, f"{handle.id} closed before its fast-forward by {delta} completed"
+
+
+async def advance_to(
+    skipper: TimeSkipper, handle: WorkflowHandle[Any, Any], target: datetime, *, timeout: float = 30
+) -> None:
+    """Fast-forward one workflow until its virtual clock reads ``target`` (no-op if already past)."""
+    await advance(skipper, handle, target - await virtual_now(skipper, handle), timeout=timeout)
+
+
+async def stop_skipping(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    """Switch a workflow's time skipping off (what a completed fast-forward does by itself)."""
+    await client.workflow_service.update_workflow_execution_options(
+        UpdateWorkflowExecutionOptionsRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=handle.id),
+            workflow_execution_options=WorkflowExecutionOptions(
+                time_skipping_config=TimeSkippingConfig(enabled=False)._to_proto()
+            ),
+            update_mask=google.protobuf.field_mask_pb2.FieldMask(paths=["time_skipping_config"]),
+            identity=client.identity,
+        ),
+        retry=True,
+    )
+
+
+async def poll(
+    probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], *, timeout: float = 20, every: float = 0.1
+) -> T:
+    """Call ``probe`` until ``accept`` holds for its answer; the last answer is in the failure."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if accept(value):
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not reached in {timeout}s; last value: {value!r}")
+        await asyncio.sleep(every)
+
+
+# --- expectations from the deadline activities themselves ---------------------------------------
+
+
+def plan(
+    calendar: WorkingDayCalendar, case_number: str, matter: MatterCode, start: datetime, working_days: int,
+    policy: Policy | None = None,
+) -> DeadlinePlan:
+    """What ``plan_deadline`` answers for this start: the workflow stored the same plan."""
+    return DeadlineActivities(calendar).plan_deadline(DeadlineRequest(
+        case_number=case_number, matter=matter, start=start, working_days=working_days, policy=policy or Policy(),
+    ))
+
+
+def remaining(
+    calendar: WorkingDayCalendar, case_number: str, matter: MatterCode, paused_at: datetime, deadline: datetime,
+    policy: Policy | None = None,
+) -> RemainingDays:
+    return DeadlineActivities(calendar).remaining_working_days(RemainingRequest(
+        case_number=case_number, matter=matter, paused_at=paused_at, deadline=deadline, policy=policy or Policy(),
+    ))
+
+
+def rung(deadline_plan: DeadlinePlan, step: EscalationStep, working_days_overdue: int = 0) -> LadderRung:
+    for candidate in deadline_plan.rungs:
+        if candidate.step == step and candidate.working_days_overdue == working_days_overdue:
+            return candidate
+    raise AssertionError(f"no {step} rung at {working_days_overdue} working days overdue")
+
+
+# --- the register ---------------------------------------------------------------------------------
+
+
+def ladder_rows(engine: Engine, case_number: str, matter: MatterCode) -> list[OutboxRow]:
+    """The escalation ladder's outbox rows for one matter, in the order they were written."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(OutboxRow).where(OutboxRow.case_number == case_number, OutboxRow.matter == matter.value)
+            .order_by(OutboxRow.id)  # type: ignore[arg-type]
+        ).all()
+    return [row for row in rows if row.kind in LADDER_KINDS]
+
+
+def row_keys(rows: Iterable[OutboxRow]) -> list[tuple[str, str, str]]:
+    """(kind, recipient, rung) of each row; the rung is the key's "generation/step/days" tail."""
+    return [(row.kind, row.recipient, row.key.split("/", 3)[-1]) for row in rows]
+
+
+def outbox_kinds(engine: Engine, case_number: str, matter: MatterCode) -> list[tuple[str, str]]:
+    with Session(engine) as session:
+        rows = session.exec(
+            select(OutboxRow).where(OutboxRow.case_number == case_number, OutboxRow.matter == matter.value)
+            .order_by(OutboxRow.id)  # type: ignore[arg-type]
+        ).all()
+    return [(row.kind, row.recipient) for row in rows]
+
+
+def audit_events(engine: Engine, case_number: str, matter: MatterCode) -> list[str]:
+    with Session(engine) as session:
+        rows = session.exec(
+            select(AuditRow).where(AuditRow.case_number == case_number, AuditRow.matter == matter.value)
+            .order_by(AuditRow.id)  # type: ignore[arg-type]
+        ).all()
+    return [row.event for row in rows]
+
+
+# --- cases with chosen matters ------------------------------------------------------------------
+
+_FLAGS = {
+    MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT: "employee_medical_insurance",
+    MatterCode.SOCIAL_ASSISTANCE_TERMINATION: "social_assistance",
+    MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL: "housing_provident_fund",
+    MatterCode.DISABILITY_SUBSIDY_TERMINATION: "disability_subsidy",
+    MatterCode.PREFERENTIAL_BENEFIT_TERMINATION: "preferential_care",
+}
+
+
+def application_with(*codes: MatterCode) -> Application:
+    """A window application whose case runs 户口注销 and exactly ``codes`` (at most the retiree pension)."""
+    pension = (PensionStatus.ENTERPRISE_RETIREE if MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT in codes
+               else PensionStatus.NONE)
+    app = application_for(pension, **{flag: code in codes for code, flag in _FLAGS.items()})
+    assert set(app.matters) == {MatterCode.HUKOU_CANCELLATION, *codes}, app.matters
+    return app
+
+
+async def pushed_case(
+    skipper: TimeSkipper, keys: Keys, task_queue: str, *codes: MatterCode
+) -> tuple[WorkflowHandle[Any, Any], StatusSnapshot]:
+    """A case started through the skipper's client, with ``codes`` pushed and under review (real time)."""
+    handle = await start(skipper.client, keys, task_queue, application_with(*codes))
+    snap = await to_parallel_phase(skipper.client, handle)
+    return handle, snap
