@@ -22,7 +22,7 @@ SCENARIOS = sorted(p.name for p in HISTORIES.iterdir() if p.is_dir() and any(p.g
 
 
 def test_every_scenario_is_recorded() -> None:
-    assert {"happy", "rejection", "materials", "withdrawal"} <= set(SCENARIOS)
+    assert {"happy", "rejection", "materials", "withdrawal", "escalation"} <= set(SCENARIOS)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

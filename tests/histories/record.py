@@ -15,6 +15,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from domain.enums import MatterCode, MatterState
 from domain.ids import matter_workflow_id
 from domain.policy import Policy
 from runtime.codec import data_converter
-from runtime.devserver import TIME_SKIPPING, temporal_binary
+from runtime.devserver import temporal_binary
 from runtime.keys import Keys
 from worker import Dependencies, build_worker
 
@@ -96,22 +97,38 @@ async def withdrawal(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
     await handle.signal("withdraw", {"clerk": "窗口周", "reason": "家属决定自行办理"})
 
 
+async def escalation(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    """The 医保 matter is left alone for two weeks: warning, 超时, reminders, 督办; then approved."""
+    from tests.workflows.helpers import matter_handle, matter_state, wait_for
+    from tests.workflows.timeskip import advance, time_skipper
+
+    code = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
+    await _drive_to_parallel(client, handle)
+    await advance(time_skipper(client), matter_handle(client, handle.id, code), timedelta(days=14), timeout=120)
+    await wait_for(handle, lambda s: any(m.code == code and m.escalation_level >= 4 for m in s.matters))
+    await _approve_all(client, handle)
+    await wait_for(handle, lambda s: matter_state(s, code) == MatterState.PAID)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "happy": happy,
     "rejection": rejection,
     "materials": materials,
     "withdrawal": withdrawal,
+    "escalation": escalation,
 }
 
 
 async def record(names: list[str]) -> None:
     from starter.operations import start_case
+    from tests.conftest import TIME_SKIPPING_FLAG
     from tests.workflows.helpers import application
+    from tests.workflows.timeskip import time_skipper
 
     keys = Keys(case_id_key=secrets.token_bytes(32), codec_keys={"k": secrets.token_bytes(32)}, active_key_id="k")
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(), search_attributes=sa.ALL,
-        data_converter=data_converter(None), dev_server_extra_args=["--dynamic-config-value", TIME_SKIPPING],
+        data_converter=data_converter(None), dev_server_extra_args=TIME_SKIPPING_FLAG,
     )
     try:
         with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -121,9 +138,11 @@ async def record(names: list[str]) -> None:
             queue = f"record-{uuid.uuid4().hex[:8]}"
             async with build_worker(env.client, queue, deps, pool):
                 for name in names:
-                    started = await start_case(env.client, application(), keys.case_id_key, queue)
-                    handle = env.client.get_workflow_handle(started.case_number)
-                    await SCENARIOS[name](env.client, handle)
+                    # Started through a time skipper (switched off) so a scenario can fast-forward a matter.
+                    client = time_skipper(env.client).client
+                    started = await start_case(client, application(), keys.case_id_key, queue)
+                    handle = client.get_workflow_handle(started.case_number)
+                    await SCENARIOS[name](client, handle)
                     await asyncio.wait_for(handle.result(), timeout=60)
                     await _save(env.client, name, started.case_number)
     finally:
