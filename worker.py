@@ -107,7 +107,7 @@ async def run_worker(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keys = load_keys(settings)
-    client = await connect(settings, keys)
+    client = await connect(settings, keys, worker=True)
     deps = dependencies_from(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

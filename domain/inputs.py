@@ -5,6 +5,9 @@ Signals from the Temporal UI carry exactly what the officer typed, so nothing he
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+import re
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -17,6 +20,7 @@ from domain.enums import DecisionKind, MatterCode, MatterState
 from domain.models import ApproveInput, DecisionCommand
 
 M = TypeVar("M", bound=BaseModel)
+F = TypeVar("F", bound=Callable[..., Any])
 
 FIELD_LABELS = {
     "officer": "经办人",
@@ -58,19 +62,39 @@ _ERROR_TEXT = {
     "decimal_max_places": "{label}最多两位小数",
     "decimal_whole_digits": "{label}超出允许范围",
     "finite_number": "{label}应为有限数字",
+    "text_invisible": "{label}含有控制字符或不可见字符",
+    "amount_format": "{label}应为半角数字，如 1234.50",
 }
 
 MAX_REASON_CHARS = 300
+_PLAIN_NAME = re.compile(r"\A[a-z_]{1,32}\Z")
 
 # The default of every signal argument: the Temporal UI sends no argument for an empty form.
 NO_INPUT = RawValue(payload=None)  # type: ignore[arg-type]
+
+
+def one_input(handler: F) -> F:
+    """Let a signal handler receive surplus inputs so it can refuse them (apply under ``@workflow.signal``).
+
+    The Temporal CLI can send several inputs to a signal, and the SDK calls the handler with all of them:
+    a handler of one parameter then raises TypeError and fails every workflow task. Written as
+    ``def approve(self, payload: RawValue = NO_INPUT, *extra: Any)``, the handler takes them; the
+    signature shown to the SDK leaves out ``*extra``, so a single input still arrives as a RawValue.
+    """
+    signature = inspect.signature(handler)
+    kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    setattr(handler, "__signature__", signature.replace(parameters=kept))  # noqa: B010
+    return handler
 
 
 def _label(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return "输入"
     head = str(loc[0])
-    return FIELD_LABELS.get(head, head[:40])
+    if head in FIELD_LABELS:
+        return FIELD_LABELS[head]
+    # Repeat an unknown field's name only when it is a plain identifier: a key can carry anything.
+    return f"“{head}”" if _PLAIN_NAME.match(head) else "（未知字段）"
 
 
 def describe_validation_error(err: ValidationError) -> str:
@@ -92,6 +116,8 @@ def decode_raw(raw: RawValue | None, converter: PayloadConverter) -> tuple[bool,
     """(ok, data): the JSON value a signal carried, or (False, reason) when it is unreadable."""
     if raw is None or raw.payload is None:
         return True, None
+    if raw.payload.metadata.get("encoding") == b"binary/undecryptable":
+        return False, "输入无法解密（加密密钥不符）"
     try:
         return True, converter.from_payload(raw.payload)
     except Exception:
@@ -110,7 +136,11 @@ def parse_input(model: type[M], data: Any) -> M | str:
         return describe_validation_error(err)
 
 
-def parse_raw(model: type[M], raw: RawValue | None, converter: PayloadConverter) -> M | str:
+def parse_raw(
+    model: type[M], raw: RawValue | None, converter: PayloadConverter, extra: tuple[Any, ...] = ()
+) -> M | str:
+    if extra:
+        return f"只能填写一个输入（一个JSON对象），收到了{len(extra) + 1}个"
     ok, data = decode_raw(raw, converter)
     if not ok:
         return str(data)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+import re
+import unicodedata
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from domain.enums import (
     CaseState,
@@ -28,10 +31,41 @@ from domain.enums import (
 )
 from domain.policy import Policy
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+_AMOUNT_TEXT = re.compile(r"\A-?[0-9]{1,12}(\.[0-9]{1,2})?\Z")
+
+
+def _visible_text(allow_newlines: bool) -> Any:
+    """Refuse control, format (bidi, zero-width) and surrogate characters: they hide what was typed from
+    the people who read the record, and PostgreSQL cannot store NUL."""
+
+    def check(value: str) -> str:
+        for ch in value:
+            if allow_newlines and ch in "\n\t":
+                continue
+            if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+                raise PydanticCustomError("text_invisible", "text contains control or invisible characters")
+        return value
+
+    return AfterValidator(check)
+
+
+def _amount_text(value: Any) -> Any:
+    # Only plain ASCII digits in yuan: full-width digits or "1,234" are a typing slip, not an amount.
+    if isinstance(value, str) and not _AMOUNT_TEXT.match(value.strip()):
+        raise PydanticCustomError("amount_format", "amount must look like 1234.50")
+    return value
+
+
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), _visible_text(False)
+]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), _visible_text(True)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), _visible_text(True)
+]
 Yuan = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+# What an officer types: the same, but only as plain ASCII digits.
+AmountInput = Annotated[Decimal, BeforeValidator(_amount_text), Field(max_digits=14, decimal_places=2)]
 
 
 class _Model(BaseModel):
@@ -151,7 +185,7 @@ class _Input(BaseModel):
 class ApproveInput(_Input):
     officer: ShortText
     note: LongText = ""
-    amount: Yuan | None = None
+    amount: AmountInput | None = None
     certificate_no: ShortText | None = None
 
 

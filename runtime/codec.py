@@ -16,6 +16,7 @@ import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 
+import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import DecodeError
@@ -30,16 +31,18 @@ from temporalio.converter import (
 from runtime.keys import Keys
 
 ENCODING = b"binary/encrypted"
+UNDECRYPTABLE = b"binary/undecryptable"
 METADATA_ENCODING = "encoding"
 METADATA_KEY_ID = "encryption-key-id"
 NONCE_SIZE = 12
+log = structlog.get_logger()
 KEY_SIZE = 32
 
 
 class EncryptionCodec(PayloadCodec):
     """AES-256-GCM payload codec with key ids, for key rotation."""
 
-    def __init__(self, keys: Mapping[str, bytes], active_key_id: str) -> None:
+    def __init__(self, keys: Mapping[str, bytes], active_key_id: str, *, lenient: bool = False) -> None:
         if not keys:
             raise ValueError("no payload encryption key configured")
         for key_id, key in keys.items():
@@ -56,6 +59,7 @@ class EncryptionCodec(PayloadCodec):
         self._ciphers = {key_id: AESGCM(bytes(key)) for key_id, key in keys.items()}
         self._active_key_id = active_key_id
         self._active_key_id_bytes = active_key_id.encode()
+        self._lenient = lenient
 
     @property
     def active_key_id(self) -> str:
@@ -69,7 +73,18 @@ class EncryptionCodec(PayloadCodec):
         return [self._encrypt(payload) for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self._decrypt(payload) for payload in payloads]
+        return [self._decode_one(payload) for payload in payloads]
+
+    def _decode_one(self, payload: Payload) -> Payload:
+        if not self._lenient:
+            return self._decrypt(payload)
+        try:
+            return self._decrypt(payload)
+        except ValueError as err:
+            # The worker's view: a signal anyone can send must not wedge the workflow; it arrives as a
+            # marker the workflow refuses. The project's own payloads still fail loudly on conversion.
+            log.warning("payload_undecryptable", reason=str(err))
+            return Payload(metadata={METADATA_ENCODING: UNDECRYPTABLE})
 
     def _encrypt(self, payload: Payload) -> Payload:
         cipher = self._ciphers[self._active_key_id]
@@ -114,8 +129,9 @@ class EncryptionCodec(PayloadCodec):
         return original
 
 
-def codec_from_keys(keys: Keys) -> EncryptionCodec:
-    return EncryptionCodec(keys.codec_keys, keys.active_key_id)
+def codec_from_keys(keys: Keys, *, lenient: bool = False) -> EncryptionCodec:
+    """`lenient` is for the worker: an undecryptable payload becomes a marker instead of an error."""
+    return EncryptionCodec(keys.codec_keys, keys.active_key_id, lenient=lenient)
 
 
 def data_converter(codec: EncryptionCodec | None) -> DataConverter:

@@ -9,8 +9,8 @@ from runtime.keys import Keys
 from runtime.settings import Settings
 
 
-async def connect(settings: Settings, keys: Keys) -> Client:
-    codec = codec_from_keys(keys) if settings.codec_enabled else None
+async def connect(settings: Settings, keys: Keys, *, worker: bool = False) -> Client:
+    codec = codec_from_keys(keys, lenient=worker) if settings.codec_enabled else None
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.namespace,

@@ -52,7 +52,8 @@ def keys() -> Keys:
 
 @pytest.fixture(scope="session")
 def codec(keys: Keys) -> EncryptionCodec:
-    return EncryptionCodec(keys.codec_keys, keys.active_key_id)
+    # The same leniency as the worker's client (runtime.temporal.connect(worker=True)).
+    return EncryptionCodec(keys.codec_keys, keys.active_key_id, lenient=True)
 
 
 @pytest.fixture(scope="session")
