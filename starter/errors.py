@@ -76,8 +76,9 @@ class ConfigError(CliError):
 
 
 UNAVAILABLE_MESSAGE = "无法连接Temporal服务，请确认服务已启动、地址（SHENHOU_TEMPORAL_ADDRESS）正确"
-TIMEOUT_MESSAGE = "等待处理超时：请确认worker进程正在运行；操作是否生效请稍后用 shenhou case status 查询"
+TIMEOUT_MESSAGE = "等待工作流答复超时：请确认worker进程正在运行；办理操作是否生效，请稍后用 shenhou case status 查询"
 
+_CONNECT_FAILED = "Failed client connect"
 _UNAVAILABLE_STATUSES = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
 
 
@@ -120,6 +121,9 @@ def classify(exc: BaseException) -> Failure:
         return Failure(f"Temporal服务拒绝了请求（{exc.status.name}）", ExitCode.REFUSED)
     if isinstance(exc, TimeoutError):
         return Failure(TIMEOUT_MESSAGE, ExitCode.UNAVAILABLE)
+    if isinstance(exc, RuntimeError) and str(exc).startswith(_CONNECT_FAILED):
+        # Client.connect's error when nothing answers at the address (e.g. the worker command).
+        return Failure(UNAVAILABLE_MESSAGE, ExitCode.UNAVAILABLE)
     return Failure(f"系统内部错误（{type(exc).__name__}），请联系管理员；加 --verbose 可查看详情", ExitCode.INTERNAL)
 
 

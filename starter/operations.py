@@ -172,7 +172,7 @@ def _update_reason(err: WorkflowUpdateFailedError) -> str:
 
 # Case timeline texts the outcome checks recognise (workflows/case.py writes them).
 _CORRECTED_EVENT = "收款账户已更正"
-_STATUS_TIMEOUT = timedelta(seconds=5)
+_STATUS_TIMEOUT = timedelta(seconds=3)
 
 
 @dataclass(frozen=True)
@@ -317,6 +317,30 @@ async def certify_cremation_checked(
     return await _await_outcome(client, case_number, "cremation_certified", before, changed, wait)
 
 
+# --- decisions on a matter that may have closed -----------------------------------------------------
+
+
+async def decide_checked(
+    client: Client, case_number: str, matter: MatterCode, command: DecisionCommand
+) -> CommandAck:
+    """``decide``, telling a closed matter (办结) apart from one never pushed.
+
+    A matter workflow ends when its outcome is final, and the server answers an update to a closed
+    workflow with NOT_FOUND; ``decide`` alone would say "not pushed".
+    """
+    try:
+        return await decide(client, case_number, matter, command)
+    except NotFound as not_found:
+        try:
+            description = await client.get_workflow_handle(matter_workflow_id(case_number, matter)).describe()
+        except RPCError:
+            raise not_found from None  # never pushed, or no such case
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            raise
+        state = description.typed_search_attributes.get(sa.MATTER_STATE) or "已结束"
+        raise OperationRefused(f"决定未受理：事项已办结（{state}），不能再作决定", case_number=case_number) from None
+
+
 # --- supervision ----------------------------------------------------------------------------------
 
 
@@ -366,6 +390,7 @@ __all__ = [
     "certify_cremation_checked",
     "correct_bank_account",
     "decide",
+    "decide_checked",
     "list_overdue",
     "start_case",
     "supplement",

@@ -82,10 +82,17 @@ def _short_name(policy: Policy, code: MatterCode, fallback: str) -> str:
         return fallback
 
 
+# Columns that may wrap when the screen is narrow; codes, states, times and amounts stay whole.
+_WRAPPING = frozenset({"事项", "部门", "说明", "内容", "原因", "事件"})
+
+
 def _table(*columns: str) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        if column in _WRAPPING:
+            table.add_column(column, overflow="fold")
+        else:
+            table.add_column(column, no_wrap=True)
     return table
 
 
@@ -97,10 +104,9 @@ def _section(title: str) -> str:
 
 
 def _deadline_text(view: MatterView, zone: ZoneInfo) -> str:
-    if view.pauses and view.pauses[-1].ended_at is None:
+    if not view.final and view.pauses and view.pauses[-1].ended_at is None:
         remaining = view.pauses[-1].remaining_working_days
-        left = f"，剩余{remaining}个工作日" if remaining is not None else ""
-        return f"暂停计时（待补正{left}）"
+        return f"暂停计时（剩{remaining}个工作日）" if remaining is not None else "暂停计时"
     text = local_time(view.deadline, zone)
     if text and view.calendar_fallback:
         text += "（按周一至周五计）"
@@ -117,7 +123,7 @@ def _overdue_text(view: MatterView) -> str:
 
 def _matter_notes(view: MatterView) -> str:
     notes: list[str] = []
-    if view.pending_items:
+    if view.pending_items and not view.final:
         notes.append("待补：" + "、".join(view.pending_items))
     if view.reason:
         notes.append(f"原因：{view.reason}")

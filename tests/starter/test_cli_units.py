@@ -1,0 +1,242 @@
+"""CLI pieces that need no Temporal server: form files, materials, exit codes, configuration errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+import yaml
+from pydantic import ValidationError
+from temporalio.service import RPCError, RPCStatusCode
+from typer.testing import CliRunner, Result
+
+from domain.models import ApproveInput, Problem
+from runtime.keys import KeyError_
+from runtime.policy_file import PolicyFileError
+from runtime.settings import get_settings
+from starter.cli import app
+from starter.errors import ExitCode, InvalidForm, TemporalUnavailable, classify
+from starter.forms import FormError, attach_materials, load_form, store_materials
+from starter.operations import DuplicateCase, NotFound, OperationRefused
+from tests.factories import DECEASED_NAME, valid_form
+
+SHENHOU = Path(sys.executable).parent / "shenhou"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    config = structlog.get_config()
+    for name in list(os.environ):
+        if name.startswith("SHENHOU_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SHENHOU_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.configure(**config)
+
+
+def invoke(*args: str) -> Result:
+    get_settings.cache_clear()
+    return CliRunner().invoke(app, list(args))
+
+
+# --- form files -------------------------------------------------------------------------------------
+
+
+def test_load_form_reads_yaml_and_json(tmp_path: Path) -> None:
+    form = valid_form()
+    as_yaml = tmp_path / "form.yml"
+    as_yaml.write_text(yaml.safe_dump(form, allow_unicode=True), encoding="utf-8")
+    as_json = tmp_path / "form.json"
+    as_json.write_text("\ufeff" + json.dumps(form, ensure_ascii=False), encoding="utf-8")
+    assert load_form(as_yaml) == form
+    assert load_form(as_json) == form
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("form.json", '{"deceased": {"name": "王建国",}}', "不是有效的JSON（第1行"),
+        ("form.yaml", 'deceased:\n  name: "王建国\n  id_number: [', "不是有效的YAML"),
+        ("form.yaml", "   \n", "申请表文件为空"),
+        ("form.yaml", None, "申请表文件不存在"),
+    ],
+)
+def test_load_form_errors_never_quote_the_form(tmp_path: Path, name: str, content: str | None, message: str) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(FormError) as caught:
+        load_form(path)
+    assert message in caught.value.message
+    assert DECEASED_NAME not in caught.value.message
+    assert str(tmp_path) not in caught.value.message
+
+
+def test_load_form_rejects_other_encodings(tmp_path: Path) -> None:
+    path = tmp_path / "form.yaml"
+    path.write_bytes("deceased:\n  name: 王建国\n".encode("gbk"))
+    with pytest.raises(FormError, match="UTF-8"):
+        load_form(path)
+
+
+def test_attach_materials_replaces_files_by_references(tmp_path: Path) -> None:
+    (tmp_path / "a.pdf").write_bytes(b"scan a")
+    (tmp_path / "b.pdf").write_bytes(b"scan b")
+    form = valid_form(materials=[
+        {"kind": "death_certificate", "file": "a.pdf"},
+        {"kind": "id_card", "sha256": "c" * 64, "size": 3},
+        {"kind": "household_register", "file": str(tmp_path / "b.pdf"), "size": 6},
+        {"kind": "bad", "file": "missing.pdf"},
+        {"kind": "wrong_hash", "file": "a.pdf", "sha256": "d" * 64},
+    ])
+    attached = attach_materials(form, tmp_path)
+    materials = attached.form["materials"]
+    assert materials[0] == {"kind": "death_certificate", "sha256": hashlib.sha256(b"scan a").hexdigest(), "size": 6}
+    assert materials[1] == {"kind": "id_card", "sha256": "c" * 64, "size": 3}
+    assert materials[2]["sha256"] == hashlib.sha256(b"scan b").hexdigest()
+    assert [p.field for p in attached.problems] == ["materials.3.file", "materials.4.sha256"]
+    assert attached.failed == {3, 4}
+    assert form["materials"][0] == {"kind": "death_certificate", "file": "a.pdf"}  # the input is untouched
+
+    merged = attached.merge([Problem(field="materials.3.sha256", message="x"), Problem(field="applicant.phone",
+                                                                                        message="y")])
+    assert [p.field for p in merged] == ["applicant.phone", "materials.3.file", "materials.4.sha256"]
+
+    store = tmp_path / "store"
+    store_materials(attached.files, store)
+    store_materials(attached.files, store)  # write once: a second store changes nothing
+    for item in attached.files:
+        assert (store / item.sha256).read_bytes() == item.path.read_bytes()
+    assert sorted(p.name for p in store.iterdir()) == sorted({f.sha256 for f in attached.files})
+
+
+# --- exit codes ---------------------------------------------------------------------------------------
+
+
+def _validation_error() -> ValidationError:
+    try:
+        ApproveInput.model_validate({"officer": "王", "amount": "13904721234abc"})
+    except ValidationError as err:
+        return err
+    raise AssertionError("expected a validation error")
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (OperationRefused("决定未受理"), ExitCode.REFUSED),
+        (DuplicateCase("已有申请", case_number="SH-AAAAAAAAAAAA"), ExitCode.REFUSED),
+        (NotFound("未找到"), ExitCode.REFUSED),
+        (InvalidForm([Problem(field="a", message="b")]), ExitCode.REFUSED),
+        (TemporalUnavailable("x"), ExitCode.UNAVAILABLE),
+        (RPCError("down", RPCStatusCode.UNAVAILABLE, b""), ExitCode.UNAVAILABLE),
+        (TimeoutError(), ExitCode.UNAVAILABLE),
+        (RuntimeError("Failed client connect: Server connection error"), ExitCode.UNAVAILABLE),
+        (KeyError_("case-number key is not valid base64"), ExitCode.CONFIG),
+        (PolicyFileError("bad"), ExitCode.CONFIG),
+        (ZeroDivisionError(), ExitCode.INTERNAL),
+    ],
+)
+def test_classify_maps_every_failure_to_one_exit_code(exc: BaseException, code: ExitCode) -> None:
+    assert classify(exc).code == code
+    assert classify(exc).message
+
+
+def test_validation_errors_never_repeat_the_input() -> None:
+    failure = classify(_validation_error())
+    assert failure.code == ExitCode.REFUSED
+    assert "13904721234" not in failure.message and "金额" in failure.message
+
+
+def test_duplicate_as_json_names_the_case() -> None:
+    failure = classify(DuplicateCase("该逝者已有申请", case_number="SH-AAAAAAAAAAAA"))
+    assert failure.as_json() == {
+        "ok": False, "error": "该逝者已有申请", "exit_code": 1, "case_number": "SH-AAAAAAAAAAAA",
+    }
+
+
+# --- the app without a server ----------------------------------------------------------------------------
+
+
+def test_usage_errors_exit_1_in_chinese() -> None:
+    for args, text in (
+        (("case", "start"), "缺少选项"),
+        (("case", "status"), "缺少参数"),
+        (("case", "status", "SH-AAAAAAAAAAAA", "--nope"), "没有选项"),
+        (("case", "nope"), "没有这个命令"),
+        (("--timeout", "abc", "matters"), "的值无效"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == ExitCode.REFUSED, (args, result.output)
+        assert text in result.output, (args, result.output)
+
+
+def test_bad_keys_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHENHOU_CASE_ID_KEY", "not base64!")
+    monkeypatch.setenv("SHENHOU_CODEC_KEYS", "k1:also-not-base64")
+    result = invoke("case", "status", "SH-AAAAAAAAAAAA")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "密钥配置有误" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_bad_policy_file_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("matters:\n  no.such_matter: {time_limit_working_days: 3}\n", encoding="utf-8")
+    monkeypatch.setenv("SHENHOU_POLICY_FILE", str(policy))
+    result = invoke("matters")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "政策配置文件有误" in result.stderr
+
+
+def test_bad_setting_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHENHOU_CODEC_SERVER_PORT", "eighty")
+    result = invoke("matters")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "SHENHOU_CODEC_SERVER_PORT" in result.stderr
+
+
+def test_form_is_checked_before_connecting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens at port 1: an invalid form is told without ever reaching Temporal.
+    monkeypatch.setenv("SHENHOU_TEMPORAL_ADDRESS", "127.0.0.1:1")
+    path = tmp_path / "form.json"
+    path.write_text(json.dumps(valid_form(applicant__phone="12345")), encoding="utf-8")
+    result = invoke("case", "start", "--form", str(path), "--json")
+    assert result.exit_code == ExitCode.REFUSED
+    assert [p["field"] for p in json.loads(result.stdout)["problems"]] == ["applicant.phone"]
+
+
+# --- the console script: main() leaves with os._exit and the same codes ---------------------------------------
+
+
+def _script(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(SHENHOU), *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **env})
+
+
+def test_console_script_exit_codes(tmp_path: Path) -> None:
+    env = {"SHENHOU_DATA_DIR": str(tmp_path / "data"), "SHENHOU_TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    listed = _script("matters", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "police.hukou_cancellation" in listed.stdout
+    assert _script("case", "status", "12345", env=env).returncode == ExitCode.REFUSED
+    unreachable = _script("case", "status", "SH-AAAAAAAAAAAA", env=env)
+    assert unreachable.returncode == ExitCode.UNAVAILABLE
+    assert unreachable.stderr.strip().count("\n") == 0 and "无法连接Temporal服务" in unreachable.stderr
+    assert _script("case", "start", env=env).returncode == ExitCode.REFUSED
+    worker = _script("worker", env=env)
+    assert worker.returncode == ExitCode.UNAVAILABLE, worker.stderr
