@@ -5,10 +5,10 @@ No model here reads a clock or a random source: workflows build them.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 import re
 import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
