@@ -4,7 +4,9 @@ server, finds a matter workflow and sends `approve` with typed JSON through Send
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
+import re
 import shutil
 import socket
 from collections.abc import AsyncIterator
@@ -30,6 +32,8 @@ playwright = pytest.importorskip("playwright.async_api")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is missing (scripts/test installs it)"
 )
+
+SIGNAL_INPUT = '{"officer": "王警官", "certificate_no": "ZX-2026-0001"}'
 
 # As the machine's probe starts it: the closed network refuses Chromium's background connections.
 CHROMIUM_ARGS = [
@@ -89,10 +93,18 @@ async def test_officer_approves_hukou_cancellation_from_the_web_ui(
                 dialog = page.locator("dialog[open]")
                 await dialog.get_by_test_id("signal-select-button").click()
                 # The UI lists our signals with their Chinese descriptions.
-                await dialog.locator("#signal-select-select [role=option]").filter(has_text="审核通过").first.click()
-                await dialog.locator("[role=textbox][aria-label=Data]").click()
-                await page.keyboard.type('{"officer": "王警官", "certificate_no": "ZX-2026-0001"}')
-                await dialog.get_by_role("button", name="Submit").click()
+                option = dialog.locator("#signal-select-select [role=option]").filter(
+                    has=page.locator("span", has_text=re.compile(r"^approve$"))
+                )
+                await option.first.click()
+                editor = dialog.locator("[role=textbox][aria-label=Data]")
+                await editor.click()
+                await page.keyboard.type(SIGNAL_INPUT)
+                assert json.loads(await editor.inner_text()) == json.loads(SIGNAL_INPUT)
+                submit = dialog.get_by_role("button", name="Submit")
+                await playwright.expect(submit).to_be_enabled()
+                await submit.click()
+                await playwright.expect(page.locator("dialog[open]")).to_have_count(0, timeout=30_000)
             finally:
                 await browser.close()
 
