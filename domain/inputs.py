@@ -6,8 +6,8 @@ Signals from the Temporal UI carry exactly what the officer typed, so nothing he
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 

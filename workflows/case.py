@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.identity import luhn_valid, mask_name, mask_number
     from domain.ids import matter_workflow_id
-    from domain.inputs import NO_INPUT, parse_raw
+    from domain.inputs import NO_INPUT, one_input, parse_raw
     from domain.models import (
         Application,
         AuditEvent,
@@ -129,8 +129,9 @@ class CaseWorkflow:
     # --- signals, updates and the query ------------------------------------------------------------
 
     @workflow.signal(name="cremation_certified", description=d.CASE_CREMATION_CERTIFIED)
-    async def cremation_certified(self, payload: RawValue = NO_INPUT) -> None:
-        parsed = parse_raw(CremationCertifiedInput, payload, workflow.payload_converter())
+    @one_input
+    async def cremation_certified(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        parsed = parse_raw(CremationCertifiedInput, payload, workflow.payload_converter(), extra)
         await workflow.wait_condition(lambda: self._policy is not None)
         policy = self._require_policy()
         if isinstance(parsed, str):
@@ -155,8 +156,9 @@ class CaseWorkflow:
                           actor=parsed.funeral_home)
 
     @workflow.signal(name="materials_supplemented", description=d.CASE_MATERIALS_SUPPLEMENTED)
-    async def materials_supplemented(self, payload: RawValue = NO_INPUT) -> None:
-        parsed = parse_raw(MaterialsSupplementedInput, payload, workflow.payload_converter())
+    @one_input
+    async def materials_supplemented(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        parsed = parse_raw(MaterialsSupplementedInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("materials_supplemented", parsed)
         reason = self._supplement_problem(parsed)
@@ -165,8 +167,9 @@ class CaseWorkflow:
         await self._signal_child(parsed.matter, "materials_supplemented", parsed)
 
     @workflow.signal(name="withdraw", description=d.CASE_WITHDRAW)
-    async def withdraw(self, payload: RawValue = NO_INPUT) -> None:
-        parsed = parse_raw(WithdrawInput, payload, workflow.payload_converter())
+    @one_input
+    async def withdraw(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        parsed = parse_raw(WithdrawInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("withdraw", parsed)
         if self._withdrawal is not None:
@@ -180,8 +183,9 @@ class CaseWorkflow:
                 await self._signal_child(code, "withdraw", parsed)
 
     @workflow.signal(name="bank_account_corrected", description=d.CASE_BANK_ACCOUNT_CORRECTED)
-    async def bank_account_corrected(self, payload: RawValue = NO_INPUT) -> None:
-        parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter())
+    @one_input
+    async def bank_account_corrected(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("bank_account_corrected", parsed)
         if not luhn_valid(parsed.card_number.replace(" ", "")):
@@ -195,8 +199,9 @@ class CaseWorkflow:
             await self._signal_child(code, "payee_corrected", parsed)
 
     @workflow.signal(name="matter_updated", description=d.CASE_MATTER_UPDATED)
-    async def matter_updated(self, payload: RawValue = NO_INPUT) -> None:
-        parsed = parse_raw(MatterUpdate, payload, workflow.payload_converter())
+    @one_input
+    async def matter_updated(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        parsed = parse_raw(MatterUpdate, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("matter_updated", parsed)
         if parsed.view.case_number != self._case_number or parsed.view.code not in self._matters:

@@ -54,6 +54,20 @@ def application_for(pension: PensionStatus = PensionStatus.ENTERPRISE_RETIREE, *
     return application(situations=situations)
 
 
+_FLAGS = {
+    MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT: "employee_medical_insurance",
+    MatterCode.SOCIAL_ASSISTANCE_TERMINATION: "social_assistance",
+    MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL: "housing_provident_fund",
+    MatterCode.DISABILITY_SUBSIDY_TERMINATION: "disability_subsidy",
+    MatterCode.PREFERENTIAL_BENEFIT_TERMINATION: "preferential_care",
+}
+
+
+def application_with(pension: PensionStatus, *codes: MatterCode) -> Application:
+    """A window application with ``pension`` and only the situations that select ``codes``."""
+    return application_for(pension, **{flag: code in codes for code, flag in _FLAGS.items()})
+
+
 async def start(
     client: Client, keys: Keys, task_queue: str, app: Application | None = None
 ) -> WorkflowHandle[Any, Any]:
@@ -66,17 +80,19 @@ def case_handle(client: Client, case_number: str) -> WorkflowHandle[Any, CaseRes
 
 
 async def complete_parallel(client: Client, handle: WorkflowHandle[Any, Any]) -> CaseResult:
-    """Approve every matter still under review (money with its amount_for) and wait for the result."""
-    snap = await wait_for(handle, all_parallel_under_review)
+    """Approve every matter under review (money with its amount_for) once all are pushed; the case's result."""
+    snap = await wait_for(handle, lambda s: all(
+        view.state != MatterState.PENDING_PUSH for view in s.matters if view.code != HUKOU))
     for view in snap.matters:
-        if view.code != HUKOU:
+        if view.code != HUKOU and view.state == MatterState.UNDER_REVIEW:
             await approve(client, handle.id, view)
     result: CaseResult = await handle.result()
     return result
 
 
 async def status(handle: WorkflowHandle[Any, Any]) -> StatusSnapshot:
-    return await handle.query("status", result_type=StatusSnapshot)
+    snap: StatusSnapshot = await handle.query("status", result_type=StatusSnapshot)
+    return snap
 
 
 async def wait_for(
@@ -173,16 +189,17 @@ async def describe(client: Client, workflow_id: str) -> WorkflowExecutionDescrip
 
 
 async def failed_workflow_tasks(handle: WorkflowHandle[Any, Any]) -> int:
-    return sum(
-        1 async for event in handle.fetch_history_events()
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-    )
+    failed = 0
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            failed += 1
+    return failed
 
 
 async def current_details(handle: WorkflowHandle[Any, Any]) -> str:
     """What the Temporal UI shows as the workflow's current details (the SDK's metadata query)."""
-    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
-    return metadata.current_details
+    metadata: WorkflowMetadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    return str(metadata.current_details)
 
 
 async def signal_raw(client: Client, workflow_id: str, signal: str, payloads: Iterable[Payload]) -> None:

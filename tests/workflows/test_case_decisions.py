@@ -17,6 +17,7 @@ from tests.workflows.helpers import (
     all_parallel_under_review,
     application,
     application_for,
+    application_with,
     approve,
     certify,
     complete_parallel,
@@ -40,6 +41,7 @@ NHSA = M.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
 PENSION = M.ENTERPRISE_RETIREE_DEATH_BENEFIT
 MCA = M.SOCIAL_ASSISTANCE_TERMINATION
 DPF = M.DISABILITY_SUBSIDY_TERMINATION
+VA = M.PREFERENTIAL_BENEFIT_TERMINATION
 
 
 # --- rejection ---------------------------------------------------------------------------------------
@@ -48,7 +50,7 @@ DPF = M.DISABILITY_SUBSIDY_TERMINATION
 async def test_one_matter_rejected_while_the_others_pay(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
 ) -> None:
-    handle = await start(client, keys, task_queue, application_for(PensionStatus.ENTERPRISE_RETIREE))
+    handle = await start(client, keys, task_queue, application_with(PensionStatus.ENTERPRISE_RETIREE, HPF, MCA))
     case = handle.id
     snap = await to_parallel_phase(client, handle)
     reason = "经核查逝者无公积金缴存记录"
@@ -116,7 +118,7 @@ async def test_hukou_rejected_leaves_every_other_matter_unpushed(
 async def test_materials_round_trip_stops_and_restarts_the_clock(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
 ) -> None:
-    handle = await start(client, keys, task_queue, application_for(PensionStatus.ENTERPRISE_RETIREE))
+    handle = await start(client, keys, task_queue, application_with(PensionStatus.ENTERPRISE_RETIREE, NHSA))
     case = handle.id
     snap = await to_parallel_phase(client, handle)
     first_deadline = view_of(snap, NHSA).deadline
@@ -160,7 +162,8 @@ async def test_materials_round_trip_stops_and_restarts_the_clock(
 async def test_withdrawal_in_the_parallel_phase_stops_pending_matters_and_keeps_approved_money(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
 ) -> None:
-    handle = await start(client, keys, task_queue, application_for(PensionStatus.ENTERPRISE_RETIREE))
+    handle = await start(client, keys, task_queue, application_with(
+        PensionStatus.ENTERPRISE_RETIREE, MCA, DPF, VA, NHSA))
     case = handle.id
     snap = await to_parallel_phase(client, handle)
     paid = await approve(client, case, view_of(snap, PENSION))
@@ -169,7 +172,9 @@ async def test_withdrawal_in_the_parallel_phase_stops_pending_matters_and_keeps_
     await wait_for(handle, lambda s: matter_state(s, PENSION) == MatterState.PAID
                    and matter_state(s, MCA) == MatterState.APPROVED
                    and matter_state(s, DPF) == MatterState.AWAITING_MATERIALS)
-    pending = {view.code for view in snap.matters} - {HUKOU, PENSION, MCA}
+    # One more approval just before the withdrawal: decided before it, so it is still paid.
+    last_minute = await approve(client, case, view_of(snap, VA))
+    pending = {view.code for view in snap.matters} - {HUKOU, PENSION, MCA, VA}
 
     await handle.signal("withdraw", {"clerk": "窗口刘", "reason": "家属决定自行办理"})
     result = await handle.result()
@@ -178,6 +183,7 @@ async def test_withdrawal_in_the_parallel_phase_stops_pending_matters_and_keeps_
     assert snap.case_state == CaseState.WITHDRAWN and snap.closed_at is not None
     assert snap.refused_actions == ()
     assert view_of(snap, PENSION).state == MatterState.PAID
+    assert view_of(snap, VA).state == MatterState.PAID
     assert view_of(snap, MCA).state == MatterState.APPROVED
     assert view_of(snap, HUKOU).state == MatterState.APPROVED
     for code in pending:
@@ -190,8 +196,11 @@ async def test_withdrawal_in_the_parallel_phase_stops_pending_matters_and_keeps_
     inbox = inbox_rows(engine, case)
     assert {code for code, row in inbox.items() if row.status == "withdrawn"} == {c.value for c in pending}
     assert all(inbox[c.value].close_reason == "家属决定自行办理" for c in pending)
-    assert {row.matter: row.amount for row in payment_rows(engine, case)} == {PENSION.value: paid}
+    payments = {row.matter: row.amount for row in payment_rows(engine, case)}
+    assert payments == {PENSION.value: paid, VA.value: last_minute}
     family = Counter(family_messages(engine, case))
+    assert family[("money_sent", VA.value)] == 1
+    assert all(family[("matter_approved", code.value)] == 0 for code in pending)
     assert family[("case_withdrawn", None)] == 1
     assert family[("case_completed", None)] == 0
 
@@ -220,7 +229,7 @@ async def test_withdrawal_before_hukou_is_done_pushes_nothing_else(
 async def test_withdrawal_after_hukou_while_waiting_for_the_cremation_certificate(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
 ) -> None:
-    handle = await start(client, keys, task_queue, application_for(PensionStatus.INSTITUTION_RETIREE))
+    handle = await start(client, keys, task_queue, application_with(PensionStatus.INSTITUTION_RETIREE, MCA))
     case = handle.id
     await wait_for(handle, lambda s: matter_state(s, HUKOU) == MatterState.UNDER_REVIEW)
     await matter_handle(client, case, HUKOU).signal("approve", {"officer": "王警官", "certificate_no": "ZX-9"})

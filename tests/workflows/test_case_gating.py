@@ -6,19 +6,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from domain.enums import CaseState, MatterState, PensionStatus
+from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from domain.ids import case_number_for
 from domain.models import CaseResult, CremationCertifiedInput
 from runtime.keys import Keys
-from starter.operations import certify_cremation, start_case
+from starter.operations import DuplicateCase, certify_cremation, start_case
 from tests.workflows.helpers import (
     HUKOU,
     all_parallel_under_review,
-    application_for,
+    application_with,
     approve_hukou,
     case_handle,
     certify,
@@ -32,6 +33,13 @@ from tests.workflows.helpers import (
     view_of,
     wait_for,
 )
+
+M = MatterCode
+HPF = M.PROVIDENT_FUND_DEATH_WITHDRAWAL
+DPF = M.DISABILITY_SUBSIDY_TERMINATION
+MCA = M.SOCIAL_ASSISTANCE_TERMINATION
+NHSA = M.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
+VA = M.PREFERENTIAL_BENEFIT_TERMINATION
 
 
 async def _assert_nothing_pushed(client: Client, engine: Engine, case: str, reason: str) -> None:
@@ -52,7 +60,7 @@ async def _approve_parallel_and_complete(client: Client, handle: WorkflowHandle[
 async def test_parallel_matters_wait_for_hukou_and_then_for_the_cremation_certificate(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
 ) -> None:
-    handle = await start(client, keys, task_queue, application_for(PensionStatus.RESIDENT_PENSIONER))
+    handle = await start(client, keys, task_queue, application_with(PensionStatus.RESIDENT_PENSIONER, HPF, DPF))
     case = handle.id
 
     # Before 户口注销 is approved: only the police have a work item.
@@ -83,7 +91,7 @@ async def test_parallel_matters_wait_for_hukou_and_then_for_the_cremation_certif
 async def test_certificate_before_hukou_pushes_everything_as_soon_as_hukou_is_done(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
 ) -> None:
-    handle = await start(client, keys, task_queue, application_for(PensionStatus.ENTERPRISE_EMPLOYEE))
+    handle = await start(client, keys, task_queue, application_with(PensionStatus.ENTERPRISE_EMPLOYEE, MCA))
     await certify(handle)
     await wait_for(handle, lambda s: s.cremation is not None and matter_state(s, HUKOU) == MatterState.UNDER_REVIEW)
     await _assert_nothing_pushed(client, engine, handle.id, "before 户口注销 (certificate in)")
@@ -94,7 +102,7 @@ async def test_certificate_before_hukou_pushes_everything_as_soon_as_hukou_is_do
 async def test_certificate_from_the_funeral_home_before_the_family_applies(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
 ) -> None:
-    app = application_for(PensionStatus.INSTITUTION_RETIREE, social_assistance=False)
+    app = application_with(PensionStatus.INSTITUTION_RETIREE, NHSA, VA)
     case = case_number_for(app.deceased.id_number, keys.case_id_key)
     await certify_cremation(
         client, case,
@@ -115,6 +123,9 @@ async def test_certificate_from_the_funeral_home_before_the_family_applies(
     assert snap.cremation is not None and snap.cremation.certificate_no == "HH-2026-0777"
     assert {view.code for view in snap.matters} == set(app.matters)
     await _assert_nothing_pushed(client, engine, case, "before 户口注销 (certificate first)")
+    with pytest.raises(DuplicateCase) as again:
+        await start_case(client, app, keys.case_id_key, task_queue)
+    assert again.value.case_number == case
 
     await approve_hukou(client, handle)
     result = await _approve_parallel_and_complete(client, handle)
