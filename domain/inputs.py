@@ -37,6 +37,9 @@ FIELD_LABELS = {
     "county": "火化地",
     "clerk": "窗口人员",
     "kind": "决定类型",
+    "bank_name": "开户行",
+    "account_name": "户名",
+    "card_number": "银行卡号",
 }
 
 _ERROR_TEXT = {
@@ -90,9 +93,10 @@ def one_input(handler: F) -> F:
 def _label(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return "输入"
-    head = str(loc[0])
-    if head in FIELD_LABELS:
-        return FIELD_LABELS[head]
+    for part in reversed(loc):
+        if isinstance(part, str) and part in FIELD_LABELS:
+            return FIELD_LABELS[part]
+    head = next((str(part) for part in reversed(loc) if isinstance(part, str)), "")
     # Repeat an unknown field's name only when it is a plain identifier: a key can carry anything.
     return f"“{head}”" if _PLAIN_NAME.match(head) else "（未知字段）"
 

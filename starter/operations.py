@@ -97,10 +97,18 @@ async def start_case(client: Client, application: Application, case_id_key: byte
             "submit_application", CaseInput(case_number=case_number, application=application),
             result_type=CommandAck,
         )
-    except (WorkflowUpdateFailedError, RPCError) as err:
-        raise DuplicateCase(f"该逝者已有申请，受理编号{case_number}，不能重复申请",
-                            case_number=case_number) from err
+    except WorkflowUpdateFailedError as err:
+        raise _duplicate(case_number) from err
+    except RPCError as err:
+        # An update to a closed case finds no running workflow: that case is the earlier application.
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise _duplicate(case_number) from err
+        raise
     return Started(case_number)
+
+
+def _duplicate(case_number: str) -> DuplicateCase:
+    return DuplicateCase(f"该逝者已有申请，受理编号{case_number}，不能重复申请", case_number=case_number)
 
 
 async def certify_cremation(

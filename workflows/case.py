@@ -89,6 +89,11 @@ class CaseWorkflow:
             return self._result()
         application = self._require_application()
         self._received_at = workflow.now()
+        cremation = self._cremation
+        if cremation is not None and cremation.cremated_on < application.deceased.death_date:
+            # Uploaded before the family applied, so it could not be checked against the death date then.
+            self._cremation = None
+            await self._refuse("cremation_certified", "火化日期早于死亡日期，该火化证明不予采用，请殡仪馆重新上传")
         for code in application.matters:
             definition = policy.matter(code)
             self._matters[code] = MatterView(
@@ -191,7 +196,8 @@ class CaseWorkflow:
         if not luhn_valid(parsed.card_number.replace(" ", "")):
             return await self._refuse("bank_account_corrected", "银行卡号校验不通过")
         waiting = [code for code, view in self._matters.items()
-                   if view.state == MatterState.APPROVED and view.manual_handling and code in self._children]
+                   if view.state == MatterState.APPROVED and view.manual_handling and not view.final
+                   and code in self._children]
         if not waiting:
             return await self._refuse("bank_account_corrected", "没有发放失败待重新发放的款项")
         await self._event("收款账户已更正，重新发放", actor=parsed.clerk)
@@ -218,11 +224,12 @@ class CaseWorkflow:
     def _validate_submit_application(self, input: CaseInput) -> None:
         if input.application is None:
             raise ValueError("申请内容为空")
-        if self._application is not None or self._state != CaseState.RECEIVED:
+        if self._application is not None or self._state != CaseState.RECEIVED or self._withdrawal is not None:
             raise ValueError(f"该逝者已有申请，受理编号{self._case_number}")
 
     @workflow.update(name="supplement_materials", description=d.CASE_SUPPLEMENT_MATERIALS)
-    async def supplement_materials(self, input: MaterialsSupplementedInput) -> CommandAck:
+    async def supplement_materials(self, payload: RawValue) -> CommandAck:
+        input = self._supplement(payload)
         await self._signal_child(input.matter, "materials_supplemented", input)
         await workflow.wait_condition(
             lambda: self._matters[input.matter].state != MatterState.AWAITING_MATERIALS
@@ -230,10 +237,17 @@ class CaseWorkflow:
         return CommandAck(accepted=True, state=self._matters[input.matter].state, message="补正材料已登记，恢复计时")
 
     @supplement_materials.validator
-    def _validate_supplement(self, input: MaterialsSupplementedInput) -> None:
-        reason = self._supplement_problem(input)
+    def _validate_supplement(self, payload: RawValue) -> None:
+        self._supplement(payload)
+
+    def _supplement(self, payload: RawValue) -> MaterialsSupplementedInput:
+        parsed = parse_raw(MaterialsSupplementedInput, payload, workflow.payload_converter())
+        if isinstance(parsed, str):
+            raise ValueError(parsed)
+        reason = self._supplement_problem(parsed)
         if reason:
             raise ValueError(reason)
+        return parsed
 
     @workflow.query(name="status", description=d.CASE_STATUS)
     def status(self) -> StatusSnapshot:
@@ -258,15 +272,24 @@ class CaseWorkflow:
     # --- phases ----------------------------------------------------------------------------------
 
     async def _await_application(self, policy: Policy) -> bool:
+        """The funeral home opened the case; the family's application completes it, or it closes."""
         try:
-            await workflow.wait_condition(lambda: self._application is not None,
-                                          timeout=policy.waits.application_timeout)
-            return True
+            await workflow.wait_condition(
+                lambda: self._application is not None or self._withdrawal is not None,
+                timeout=policy.waits.application_timeout,
+            )
         except TimeoutError:
-            self._state = CaseState.REFUSED
-            self._timeline.append(TimelineEntry(at=workflow.now(), event="火化证明已上传，但期限内未收到家属申请"))
-            workflow.upsert_search_attributes([sa.CASE_STATE.value_set(self._state.value)])
+            await self._close_unapplied(CaseState.REFUSED, "火化证明已上传，但期限内未收到家属申请")
             return False
+        if self._application is None:
+            await self._close_unapplied(CaseState.WITHDRAWN, "家属撤回，未提交申请")
+            return False
+        return True
+
+    async def _close_unapplied(self, state: CaseState, event: str) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._closed_at = workflow.now()
+        await self._change(state, event)
 
     async def _await_cremation(self, policy: Policy) -> None:
         timeout = policy.waits.cremation_certificate_timeout

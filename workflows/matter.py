@@ -184,21 +184,29 @@ class MatterWorkflow:
         self._wake = True
 
     @workflow.update(name="decide", description=d.MATTER_DECIDE)
-    async def decide(self, command: DecisionCommand) -> CommandAck:
-        payload = command_payload(command)
-        ticket = self._enqueue(command.kind, payload, "update")
+    async def decide(self, command: RawValue) -> CommandAck:
+        kind, payload = self._decision(command)
+        ticket = self._enqueue(kind, payload, "update")
         await workflow.wait_condition(lambda: self._processed >= ticket)
         view = self._require_view()
         return CommandAck(accepted=True, state=view.state, message=f"决定已受理，事项状态：{view.state.value}")
 
     @decide.validator
-    def _validate_decide(self, command: DecisionCommand) -> None:
+    def _validate_decide(self, command: RawValue) -> None:
+        kind, payload = self._decision(command)
+        reason = self._check(kind, payload)
+        if reason:
+            raise ValueError(reason)
+
+    def _decision(self, raw: RawValue) -> tuple[DecisionKind, Any]:
+        """The command's kind and input; raw so that a bad one is answered in Chinese, echoing nothing."""
+        command = parse_raw(DecisionCommand, raw, workflow.payload_converter())
+        if isinstance(command, str):
+            raise ValueError(command)
         payload = command_payload(command)
         if isinstance(payload, str):
             raise ValueError(payload)
-        reason = self._check(command.kind, payload)
-        if reason:
-            raise ValueError(reason)
+        return command.kind, payload
 
     @workflow.query(name="status", description=d.MATTER_STATUS)
     def status(self) -> StatusSnapshot:
@@ -450,6 +458,8 @@ class MatterWorkflow:
             amount=approval.amount,
             certificate_no=approval.certificate_no,
             final=not definition.pays_family,
+            # An officer who decides has handled it by hand: the flag from a failed push is done.
+            manual_handling=None,
             **_NOT_LATE,
         )
         if definition.pays_family and approval.amount is not None:

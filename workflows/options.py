@@ -9,7 +9,8 @@ from temporalio.common import RetryPolicy
 
 # Register writes and payments are idempotent: retry until the database answers.
 REGISTER_OPTIONS: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=30),
+    # Short database writes: a worker that dies mid-write is noticed after 10 s, not 30.
+    "start_to_close_timeout": timedelta(seconds=10),
     "retry_policy": RetryPolicy(
         initial_interval=timedelta(seconds=1),
         backoff_coefficient=2.0,

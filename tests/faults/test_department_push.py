@@ -188,10 +188,6 @@ async def test_a_refused_push_goes_to_a_person_and_the_case_still_completes(
     assert PROVIDENT.value in {row.matter for row in payment_rows(engine, handle.id)}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "MatterWorkflow._approved keeps manual_handling on a non-paying matter, and "
-    "CaseWorkflow.bank_account_corrected treats any approved matter with manual_handling as a failed "
-    "payment: the correction is accepted and signals a closed child instead of being refused"))
 async def test_a_bank_correction_is_refused_when_only_a_push_refused_matter_was_approved(
     client: Client, keys: Keys, task_queue: str, run_worker: Any
 ) -> None:

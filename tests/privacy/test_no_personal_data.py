@@ -246,11 +246,6 @@ def env_target(client: Client) -> str:
     return client.service_client.config.target_host
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the update `decide` takes a typed DecisionCommand: when it does not decode, the SDK rejects the update "
-    "with 'Failed decoding arguments' caused by pydantic's ValidationError, whose text repeats the input "
-    "(input_value=...), so the card number comes back in the error chain the client receives and in the "
-    "SDK's DEBUG log line 'Update raised failure'"))
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("json_logs", ["DEBUG"], indirect=True)
 async def test_a_refused_update_carries_no_personal_data_in_its_error_chain_or_debug_logs(

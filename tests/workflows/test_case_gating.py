@@ -131,3 +131,45 @@ async def test_certificate_from_the_funeral_home_before_the_family_applies(
     result = await _approve_parallel_and_complete(client, handle)
     assert {r.matter for r in result.matters} == set(app.matters)
     assert (await status(handle)).refused_actions == ()
+
+
+async def test_a_certificate_dated_before_the_death_is_set_aside_when_the_family_applies(
+    client: Client, keys: Keys, task_queue: str, worker: Worker
+) -> None:
+    app = application_with(PensionStatus.RESIDENT_PENSIONER)
+    case = case_number_for(app.deceased.id_number, keys.case_id_key)
+    early = app.deceased.death_date.replace(day=1) if app.deceased.death_date.day > 1 else date(2000, 1, 1)
+    await certify_cremation(
+        client, case,
+        CremationCertifiedInput(certificate_no="HH-EARLY", funeral_home="固阳县殡仪馆", cremated_on=early),
+        task_queue,
+    )
+    handle = case_handle(client, case)
+    await wait_for(handle, lambda s: s.cremation is not None)
+    await start_case(client, app, keys.case_id_key, task_queue)
+    snap = await wait_for(handle, lambda s: any(r.action == "cremation_certified" for r in s.refused_actions))
+    assert snap.cremation is None
+    assert "早于死亡日期" in snap.refused_actions[-1].reason
+    # A correct certificate then lets the case go on after 户口注销.
+    await approve_hukou(client, handle)
+    await certify(handle)
+    await wait_for(handle, lambda s: s.case_state == CaseState.IN_PROGRESS)
+
+
+async def test_a_case_opened_by_the_funeral_home_closes_when_the_family_withdraws(
+    client: Client, keys: Keys, task_queue: str, worker: Worker
+) -> None:
+    app = application_with(PensionStatus.RESIDENT_PENSIONER)
+    case = case_number_for(app.deceased.id_number, keys.case_id_key)
+    await certify_cremation(
+        client, case,
+        CremationCertifiedInput(certificate_no="HH-W", funeral_home="固阳县殡仪馆", cremated_on=date(2026, 11, 20)),
+        task_queue,
+    )
+    handle = case_handle(client, case)
+    await wait_for(handle, lambda s: s.cremation is not None)
+    await handle.signal("withdraw", {"clerk": "窗口周", "reason": "家属决定不再申请"})
+    result = await handle.result()
+    assert result.state == CaseState.WITHDRAWN
+    with pytest.raises(DuplicateCase):
+        await start_case(client, app, keys.case_id_key, task_queue)
