@@ -8,7 +8,7 @@ COPY activities ./activities
 COPY starter ./starter
 COPY runtime ./runtime
 COPY worker.py ./
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 shenhou
+RUN pip install --no-cache-dir . && python -m compileall -q /app && useradd --system --uid 10001 shenhou
 USER shenhou
 ENV SHENHOU_LOG_JSON=true
 CMD ["python", "-m", "worker"]

@@ -55,7 +55,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Policy
     from workflows import descriptions as d
     from workflows.matter import MatterWorkflow
-    from workflows.options import REGISTER_OPTIONS
+    from workflows.options import LOCAL_OPTIONS, REGISTER_OPTIONS
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -81,9 +81,9 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseResult:
-        self._policy = policy = await workflow.execute_activity(
+        self._policy = policy = await workflow.execute_local_activity(
             "resolve_policy", PolicyRequest(case_number=self._case_number), result_type=Policy,
-            **REGISTER_OPTIONS,
+            **LOCAL_OPTIONS,
         )
         if self._application is None and not await self._await_application(policy):
             return self._result()
@@ -315,7 +315,8 @@ class CaseWorkflow:
     ) -> list[MatterResult]:
         policy = self._require_policy()
         application = self._require_application()
-        for code in codes:
+
+        async def start(code: MatterCode) -> None:
             definition = policy.matter(code)
             self._children[code] = await workflow.start_child_workflow(
                 MatterWorkflow.run,
@@ -335,6 +336,9 @@ class CaseWorkflow:
             )
             if self._withdrawal is not None:
                 await self._signal_child(code, "withdraw", self._withdrawal)
+
+        # Every matter is pushed at once (并联): all child starts go out in one workflow task.
+        await asyncio.gather(*(start(code) for code in codes))
         results = await asyncio.gather(*(self._children[code] for code in codes))
         for result in results:
             self._results[result.matter] = result
@@ -397,7 +401,7 @@ class CaseWorkflow:
                          key=f"case/{kind.value}/{recipient.value}/{key_suffix or self._seq}")
             for kind, recipient, text in (n for n in (notify, also) if n is not None)
         )
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             "record",
             RegisterBatch(
                 case_number=self._case_number,
@@ -406,7 +410,7 @@ class CaseWorkflow:
                 audit=(AuditEvent(case_number=self._case_number, key=key, event=event, at=now, actor=actor),),
                 notifications=notes,
             ),
-            **REGISTER_OPTIONS,
+            **LOCAL_OPTIONS,
         )
 
     async def _refuse(self, action: str, reason: str, matter: MatterCode | None = None) -> None:

@@ -69,7 +69,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawItemRequest,
     )
     from workflows import descriptions as d
-    from workflows.options import PUSH_OPTIONS, REGISTER_OPTIONS
+    from workflows.options import LOCAL_OPTIONS, PUSH_OPTIONS, REGISTER_OPTIONS
 
 _STEP_LEVEL = {
     EscalationStep.WARNING: 1,
@@ -388,7 +388,7 @@ class MatterWorkflow:
 
     async def _plan(self, start: datetime, working_days: int) -> DeadlinePlan:
         input = self._require_input()
-        plan: DeadlinePlan = await workflow.execute_activity(
+        plan: DeadlinePlan = await workflow.execute_local_activity(
             "plan_deadline",
             DeadlineRequest(
                 case_number=input.case_number,
@@ -398,7 +398,7 @@ class MatterWorkflow:
                 policy=input.policy,
             ),
             result_type=DeadlinePlan,
-            **REGISTER_OPTIONS,
+            **LOCAL_OPTIONS,
         )
         self._rungs = list(plan.rungs)
         return plan
@@ -524,12 +524,12 @@ class MatterWorkflow:
         input = self._require_input()
         now = workflow.now()
         assert view.deadline is not None
-        remaining = await workflow.execute_activity(
+        remaining = await workflow.execute_local_activity(
             "remaining_working_days",
             RemainingRequest(case_number=input.case_number, matter=input.matter, paused_at=now,
                              deadline=view.deadline, policy=input.policy),
             result_type=RemainingDays,
-            **REGISTER_OPTIONS,
+            **LOCAL_OPTIONS,
         )
         record = DecisionRecord(kind=DecisionKind.REQUEST_MATERIALS, at=now, by=request.officer,
                                 note=request.note, items=tuple(request.items))
@@ -653,11 +653,11 @@ class MatterWorkflow:
         )
         audit = AuditEvent(case_number=view.case_number, matter=view.code,
                            key=f"{view.code.value}/{self._seq:04d}", event=event, at=now, actor=actor)
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             "record",
             RegisterBatch(case_number=view.case_number, matter=view, audit=(audit,),
                           notifications=tuple(notifications)),
-            **REGISTER_OPTIONS,
+            **LOCAL_OPTIONS,
         )
         parent = workflow.info().parent
         if parent is not None:
@@ -682,10 +682,10 @@ class MatterWorkflow:
             audit.append(AuditEvent(case_number=view.case_number, matter=view.code,
                                     key=f"{view.code.value}/{self._seq:04d}",
                                     event=f"拒绝操作{refused.action}：{refused.reason}", at=refused.at))
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             "record",
             RegisterBatch(case_number=view.case_number, matter=view, audit=tuple(audit)),
-            **REGISTER_OPTIONS,
+            **LOCAL_OPTIONS,
         )
         parent = workflow.info().parent
         if parent is not None:
