@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -71,6 +71,14 @@ def local_time(value: datetime | None, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def deadline_day(value: datetime | None, zone: ZoneInfo) -> str:
+    """A deadline is stored as 00:00 after its last working day; staff read it as that day's end."""
+    if value is None:
+        return ""
+    last_day = (value.astimezone(zone) - timedelta(microseconds=1)).date()
+    return f"{last_day.isoformat()} 24:00"
+
+
 def money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
@@ -107,7 +115,7 @@ def _deadline_text(view: MatterView, zone: ZoneInfo) -> str:
     if not view.final and view.pauses and view.pauses[-1].ended_at is None:
         remaining = view.pauses[-1].remaining_working_days
         return f"暂停计时（剩{remaining}个工作日）" if remaining is not None else "暂停计时"
-    text = local_time(view.deadline, zone)
+    text = deadline_day(view.deadline, zone)
     if text and view.calendar_fallback:
         text += "（按周一至周五计）"
     return text
@@ -259,7 +267,7 @@ def print_overdue(items: Sequence[OverdueItem], policy: Policy) -> None:
         department = DEPARTMENT_NAMES.get(Department(item.department), item.department) if item.department in {
             d.value for d in Department} else item.department
         table.add_row(item.case_number, item.matter.value, _short_name(policy, item.matter, item.matter.value),
-                      department, item.state, local_time(item.deadline, zone), str(item.escalation_level))
+                      department, item.state, deadline_day(item.deadline, zone), str(item.escalation_level))
     out.print(table)
     out.print(f"共{len(items)}项超时")
 
