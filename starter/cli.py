@@ -63,6 +63,7 @@ from starter.errors import (
     run,
 )
 from starter.forms import attach_materials, load_form, store_materials
+from starter.supervision import list_overdue
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -586,9 +587,10 @@ def overdue(
     department: Annotated[
         str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in Department))
     ] = None,
+    at_risk: Annotated[bool, typer.Option("--at-risk", help="列出已预警、即将到期的事项")] = False,
     json_output: Json = False,
 ) -> None:
-    """列出超过承诺时限、仍在办理的事项（督办用）。"""
+    """列出超过承诺时限或转人工处理、仍在办理的事项，按超期天数排序（督办用）。"""
 
     async def work() -> int:
         chosen: Department | None = None
@@ -598,18 +600,11 @@ def overdue(
             except ValueError:
                 raise InvalidInput("不认识的部门代码，可选：" + "、".join(d.value for d in Department)) from None
         session = await _session()
-        items = await _bounded(ctx, operations.list_overdue(session.client, chosen))
+        items = await _bounded(ctx, list_overdue(session.client, session.policy, chosen, at_risk=at_risk))
         if json_output:
-            _echo_json([
-                {
-                    "case_number": i.case_number, "matter": i.matter.value, "department": i.department,
-                    "state": i.state, "deadline": i.deadline.isoformat() if i.deadline else None,
-                    "escalation_level": i.escalation_level,
-                }
-                for i in items
-            ])
+            _echo_json([item.model_dump(mode="json") for item in items])
         else:
-            render.print_overdue(items, session.policy)
+            render.print_overdue(items, session.policy, at_risk=at_risk)
         return ExitCode.OK
 
     _execute(ctx, work, json_output=json_output)

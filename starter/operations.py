@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from temporalio.client import (
     Client,
@@ -29,8 +29,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import search_attributes as sa
-from domain.enums import CaseState, Department, MatterCode
-from domain.ids import case_number_for, case_workflow_id, matter_workflow_id, split_matter_workflow_id
+from domain.enums import CaseState, MatterCode
+from domain.ids import case_number_for, case_workflow_id, matter_workflow_id
 from domain.models import (
     Application,
     CaseInput,
@@ -349,48 +349,10 @@ async def decide_checked(
         raise OperationRefused(f"决定未受理：事项已办结（{state}），不能再作决定", case_number=case_number) from None
 
 
-# --- supervision ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OverdueItem:
-    case_number: str
-    matter: MatterCode
-    department: str
-    state: str
-    deadline: datetime | None
-    escalation_level: int
-
-
-async def list_overdue(client: Client, department: Department | None = None, limit: int = 500) -> list[OverdueItem]:
-    """Open matters past their 承诺时限, from the search attributes (one visibility query)."""
-    query = f'{sa.OVERDUE.name} = true AND ExecutionStatus = "Running"'
-    if department is not None:
-        query += f' AND {sa.DEPARTMENT.name} = "{department.value}"'
-    items: list[OverdueItem] = []
-    async for execution in client.list_workflows(query, limit=limit):
-        try:
-            case_number, matter = split_matter_workflow_id(execution.id)
-        except ValueError:
-            continue
-        attrs = execution.typed_search_attributes
-        items.append(OverdueItem(
-            case_number=case_number,
-            matter=matter,
-            department=attrs.get(sa.DEPARTMENT) or "",
-            state=attrs.get(sa.MATTER_STATE) or "",
-            deadline=attrs.get(sa.DEADLINE),
-            escalation_level=attrs.get(sa.ESCALATION_LEVEL) or 0,
-        ))
-    items.sort(key=lambda item: (item.deadline or datetime.max.replace(tzinfo=UTC), item.case_number))
-    return items
-
-
 __all__ = [
     "DuplicateCase",
     "NotFound",
     "OperationRefused",
-    "OverdueItem",
     "SignalOutcome",
     "Started",
     "case_status",
@@ -399,7 +361,6 @@ __all__ = [
     "correct_bank_account",
     "decide",
     "decide_checked",
-    "list_overdue",
     "start_case",
     "supplement",
     "withdraw",

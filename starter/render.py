@@ -17,11 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.application import CHANNEL_LABELS
-from domain.catalogue import DEPARTMENT_NAMES
-from domain.enums import Channel, DecisionKind, Department, EscalationStep, MatterCode
+from domain.enums import Channel, DecisionKind, EscalationStep, MatterCode
 from domain.models import CommandAck, DecisionRecord, MatterView, StatusSnapshot
 from domain.policy import Policy
-from starter.operations import OverdueItem
+from starter.supervision import OverdueItem
 
 PIPE_WIDTH = 200
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -256,20 +255,23 @@ def print_catalogue(policy: Policy) -> None:
     console().print(table)
 
 
-def print_overdue(items: Sequence[OverdueItem], policy: Policy) -> None:
+def print_overdue(items: Sequence[OverdueItem], policy: Policy, *, at_risk: bool = False) -> None:
     out = console()
     if not items:
-        out.print("暂无超时事项")
+        out.print("暂无即将到期的事项" if at_risk else "暂无超时事项")
         return
     zone = _zone(policy)
-    table = _table("受理编号", "事项代码", "事项", "部门", "状态", "办理期限", "督办级别")
+    table = _table("受理编号", "事项代码", "事项", "部门", "办理期限", "超期工作日", "督办级别", "说明")
     for item in items:
-        department = DEPARTMENT_NAMES.get(Department(item.department), item.department) if item.department in {
-            d.value for d in Department} else item.department
-        table.add_row(item.case_number, item.matter.value, _short_name(policy, item.matter, item.matter.value),
-                      department, item.state, deadline_day(item.deadline, zone), str(item.escalation_level))
+        table.add_row(item.case_number, item.matter.value, item.matter_name, item.department_name,
+                      deadline_day(item.deadline, zone), str(item.working_days_overdue),
+                      LEVEL_LABELS.get(item.escalation_level, str(item.escalation_level)),
+                      "推送失败，转人工处理" if item.manual_handling else "")
     out.print(table)
-    out.print(f"共{len(items)}项超时")
+    out.print(f"共{len(items)}项{'即将到期' if at_risk else '超时或转人工'}")
+
+
+LEVEL_LABELS = {0: "—", 1: "预警", 2: "超时", 3: "催办", 4: "督办"}
 
 
 def ack_line(ack: CommandAck, what: str) -> str:

@@ -513,3 +513,36 @@ async def test_matters_and_overdue(cli_env: dict[str, str]) -> None:
     assert isinstance(json.loads(overdue.stdout), list)
     unknown = await shenhou("overdue", "--department", "xyz")
     assert unknown.exit_code == 1
+
+
+async def test_overdue_lists_a_late_matter_for_the_supervisor(
+    cli_env: dict[str, str], client: Client, keys: Keys, task_queue: str, worker: Worker
+) -> None:
+    from datetime import timedelta
+
+    from tests.workflows import timeskip as ts
+    from tests.workflows.helpers import matter_handle, wait_for
+
+    nhsa, hpf = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT, MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL
+    skipper = ts.time_skipper(client)
+    handle, _ = await ts.pushed_case(skipper, keys, task_queue, nhsa, hpf)
+    # 医保 left alone for three weeks: past its 5 working days and 督办.
+    await ts.advance(skipper, matter_handle(client, handle.id, nhsa), timedelta(days=21))
+    await wait_for(handle, lambda s: any(m.code == nhsa and m.escalation_level == 4 for m in s.matters))
+
+    async def mine() -> list[dict[str, Any]]:
+        result = await shenhou("overdue", "--json")
+        assert result.exit_code == 0, result.output
+        return [item for item in json.loads(result.stdout) if item["case_number"] == handle.id]
+
+    for _ in range(100):
+        items = await mine()
+        if items:
+            break
+        await asyncio.sleep(0.1)
+    assert [item["matter"] for item in items] == [nhsa.value]
+    assert items[0]["working_days_overdue"] >= 10 and items[0]["escalation_level"] == 4
+    table = await shenhou("overdue", "--department", "nhsa")
+    assert handle.id in table.stdout and "督办" in table.stdout
+    other = await shenhou("overdue", "--department", "hpf", "--json")
+    assert handle.id not in other.stdout
