@@ -9,6 +9,7 @@ import asyncio
 import concurrent.futures
 import os
 import signal
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,8 @@ from activities.payments import LedgerPaymentGateway, PaymentActivities, Payment
 from activities.register import RegisterActivities
 from activities.register_db import create_schema, make_engine
 from domain.policy import Policy
-from runtime.keys import load_keys
+from runtime.codec import check_key_canary, codec_from_keys
+from runtime.keys import KeyError_, load_keys
 from runtime.logging import configure_logging
 from runtime.policy_file import load_policy
 from runtime.settings import Settings, get_settings
@@ -120,6 +122,8 @@ async def run_worker(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keys = load_keys(settings)
+    if settings.codec_enabled:
+        await check_key_canary(codec_from_keys(keys), settings.data_dir)
     client = await connect(settings, keys, worker=True)
     deps = dependencies_from(settings)
     stop = asyncio.Event()
@@ -136,7 +140,11 @@ async def run_worker(settings: Settings) -> None:
 
 
 def main() -> None:
-    asyncio.run(run_worker(get_settings()))
+    try:
+        asyncio.run(run_worker(get_settings()))
+    except KeyError_ as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import structlog
 from cryptography.exceptions import InvalidTag
@@ -28,7 +29,7 @@ from temporalio.converter import (
     PayloadCodec,
 )
 
-from runtime.keys import Keys
+from runtime.keys import KeyError_, Keys
 
 ENCODING = b"binary/encrypted"
 UNDECRYPTABLE = b"binary/undecryptable"
@@ -148,3 +149,29 @@ def data_converter(codec: EncryptionCodec | None) -> DataConverter:
         payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
+
+
+CANARY_FILE = "key-canary.bin"
+
+
+async def check_key_canary(codec: EncryptionCodec, data_dir: Path) -> None:
+    """Fail at start-up, not mid-case, when the configured keys cannot read what was written before.
+
+    The first start writes a small payload encrypted with the active key; every later start must be able
+    to decrypt it, so dropping or mistyping a key that existing histories need is caught at once.
+    """
+    path = data_dir / CANARY_FILE
+    if path.exists():
+        canary = Payload()
+        try:
+            canary.ParseFromString(path.read_bytes())
+            await codec.decode([canary])
+        except (DecodeError, ValueError) as err:
+            raise KeyError_(
+                f"the payload keys cannot decrypt data written earlier ({err}); keep every old key id in "
+                "SHENHOU_CODEC_KEYS and make a new one active instead of replacing a key"
+            ) from None
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    [encrypted] = await codec.encode([Payload(metadata={"encoding": b"binary/plain"}, data=b"shenhou")])
+    path.write_bytes(encrypted.SerializeToString())

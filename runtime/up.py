@@ -12,7 +12,7 @@ import sys
 
 import structlog
 
-from runtime.codec import codec_from_keys
+from runtime.codec import check_key_canary, codec_from_keys
 from runtime.codec_server import default_origins, serve
 from runtime.devserver import DevServerError, command, env_without_proxy, host_port, port_open
 from runtime.keys import KeyError_, load_keys
@@ -38,6 +38,7 @@ async def up(settings: Settings) -> None:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keys = load_keys(settings)
+    await check_key_canary(codec_from_keys(keys), settings.data_dir)
     codec_url = f"http://127.0.0.1:{settings.codec_server_port}" if settings.codec_enabled else None
     runner = None
     if codec_url:

@@ -281,3 +281,16 @@ async def test_history_on_dev_server_holds_only_ciphertext() -> None:
 
         with pytest.raises(Exception, match="binary/encrypted"):
             await plain_client.get_workflow_handle(echo_id).result()
+
+
+async def test_start_up_refuses_keys_that_cannot_read_earlier_data(tmp_path: Path) -> None:
+    from runtime.codec import check_key_canary
+    from runtime.keys import KeyError_
+
+    old = os.urandom(32)
+    await check_key_canary(EncryptionCodec({"k1": old}, "k1"), tmp_path)
+    # Rotation done right: the old key stays, a new one becomes active.
+    await check_key_canary(EncryptionCodec({"k1": old, "k2": os.urandom(32)}, "k2"), tmp_path)
+    # The old key replaced (or mistyped): a clear error before any case is touched.
+    with pytest.raises(KeyError_, match="cannot decrypt data written earlier"):
+        await check_key_canary(EncryptionCodec({"k1": os.urandom(32)}, "k1"), tmp_path)
