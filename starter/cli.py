@@ -33,7 +33,7 @@ from typer.core import TyperGroup
 from domain.application import validate_application
 from domain.enums import DecisionKind, Department, MatterCode
 from domain.identity import id_number_valid, luhn_valid
-from domain.ids import case_number_for, is_case_number
+from domain.ids import case_number_for, is_case_number, matter_workflow_id
 from domain.inputs import describe_validation_error
 from domain.models import (
     ApproveInput,
@@ -157,6 +157,8 @@ case_app = _typer("案件：受理申请、查询进度、火化证明、补正�
 matter_app = _typer("部门事项：审核通过、不予办理、要求补正、延长时限。")
 app.add_typer(case_app, name="case")
 app.add_typer(matter_app, name="matter")
+demo_app = _typer("演示与培训：在开发服务器上快进一个事项的时钟（仅限 scripts/run 启动的服务器）。")
+app.add_typer(demo_app, name="demo")
 
 
 # --- shared plumbing ---------------------------------------------------------------------------------
@@ -554,6 +556,31 @@ def matter_extend(
         kind=DecisionKind.EXTEND_DEADLINE,
         extend_deadline=_build(ExtendDeadlineInput, supervisor=supervisor, working_days=working_days, reason=reason),
     ))
+
+
+@demo_app.command("advance")
+def demo_advance(
+    ctx: typer.Context,
+    case: CaseArg,
+    matter: MatterArg,
+    days: Annotated[int, typer.Option("--days", min=1, max=90, help="快进的自然日数")] = 7,
+) -> None:
+    """把一个事项的时钟快进若干天，用于演示预警、超时和督办（仅对开发服务器有效）。"""
+
+    async def work() -> int:
+        from datetime import timedelta
+
+        from temporalio.testing import TimeSkipper, TimeSkippingConfig
+
+        session = await _session()
+        code = _matter(matter, session.policy)
+        skipper = TimeSkipper(session.client, config=TimeSkippingConfig(enabled=False))
+        handle = session.client.get_workflow_handle(matter_workflow_id(case.strip(), code))
+        done = await _bounded(ctx, skipper.fast_forward(handle, timedelta(days=days)))
+        typer.echo(f"已将事项{code.value}的时钟快进{days}天" if done else "事项已办结，未快进")
+        return ExitCode.OK
+
+    _execute(ctx, work)
 
 
 # --- top-level commands -----------------------------------------------------------------------------

@@ -546,3 +546,26 @@ async def test_overdue_lists_a_late_matter_for_the_supervisor(
     assert handle.id in table.stdout and "督办" in table.stdout
     other = await shenhou("overdue", "--department", "hpf", "--json")
     assert handle.id not in other.stdout
+
+
+async def test_demo_advance_makes_a_matter_left_alone_overdue(
+    cli_env: dict[str, str], client: Client, keys: Keys, task_queue: str, worker: Worker
+) -> None:
+    """The README's walk-through: a case started by the clerk, a matter left alone, the clock moved on."""
+    from tests.workflows.helpers import start, to_parallel_phase, wait_for
+
+    handle = await start(client, keys, task_queue)
+    await to_parallel_phase(client, handle)
+    moved = await shenhou("demo", "advance", handle.id, "hpf.death_withdrawal", "--days", "14")
+    assert moved.exit_code == 0, moved.output
+    snap = await wait_for(handle, lambda s: any(
+        m.code == MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL and m.overdue for m in s.matters))
+    late = next(m for m in snap.matters if m.code == MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL)
+    assert late.escalation_level == 4
+    listing = ""
+    for _ in range(100):
+        listing = (await shenhou("overdue", "--department", "hpf")).stdout
+        if handle.id in listing:
+            break
+        await asyncio.sleep(0.1)
+    assert handle.id in listing
