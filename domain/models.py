@@ -163,6 +163,9 @@ class MatterInput(_Model):
     payee: BankAccount
     death_date: date
     hukou_certificate_no: str | None = None
+    # Proves a progress report comes from this child: the case's matter_updated signal is open to anyone
+    # who can send signals, and a forged report must not change what staff see.
+    report_token: str | None = None
 
 
 class MatterResult(_Model):
@@ -297,7 +300,9 @@ class MatterView(_Model):
     payment_reference: str | None = None
     certificate_no: str | None = None
     reason: str | None = None
+    # The latest refusals only (a flood of bad signals must not grow every report); the count is total.
     refused_actions: tuple[RefusedAction, ...] = ()
+    refused_total: int = 0
     manual_handling: str | None = None
     final: bool = False
 
@@ -308,6 +313,7 @@ class MatterUpdate(_Model):
     view: MatterView
     event: str
     at: datetime
+    report_token: str | None = None
 
 
 class PayeeCorrectedInput(_Input):

@@ -58,6 +58,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import LOCAL_OPTIONS, REGISTER_OPTIONS
 
 
+# Cases recorded before progress reports carried a token replay without the check.
+REPORT_TOKENS = "matter-report-token"
+
+
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow:
     @workflow.init
@@ -76,6 +80,7 @@ class CaseWorkflow:
         self._received_at = workflow.now()
         self._closed_at: Any = None
         self._seq = 0
+        self._report_tokens: dict[MatterCode, str | None] = {}
 
     # --- entry point ---------------------------------------------------------------------------
 
@@ -212,6 +217,9 @@ class CaseWorkflow:
             return await self._refuse("matter_updated", parsed)
         if parsed.view.case_number != self._case_number or parsed.view.code not in self._matters:
             return await self._refuse("matter_updated", "事项不属于本案件")
+        expected = self._report_tokens.get(parsed.view.code)
+        if workflow.patched(REPORT_TOKENS) and parsed.report_token != expected:
+            return await self._refuse("matter_updated", "进度回报来源无法确认，已忽略")
         self._matters[parsed.view.code] = parsed.view
         self._timeline.append(TimelineEntry(at=parsed.at, event=parsed.event, matter=parsed.view.code))
 
@@ -325,6 +333,7 @@ class CaseWorkflow:
                     payee=application.applicant.bank_account,
                     death_date=application.deceased.death_date,
                     hukou_certificate_no=hukou_certificate_no,
+                    report_token=self._report_token(code),
                 ),
                 id=matter_workflow_id(self._case_number, code),
                 search_attributes=TypedSearchAttributes([
@@ -426,6 +435,13 @@ class CaseWorkflow:
             await self._children[code].signal(name, payload)
         except ApplicationError as err:
             workflow.logger.warning("signal %s to matter %s not delivered: %s", name, code.value, err.message)
+
+    def _report_token(self, code: MatterCode) -> str | None:
+        if not workflow.patched(REPORT_TOKENS):
+            return None
+        token = str(workflow.uuid4())
+        self._report_tokens[code] = token
+        return token
 
     # --- helpers ------------------------------------------------------------------------------------
 

@@ -78,6 +78,8 @@ _STEP_LEVEL = {
     EscalationStep.SUPERVISION: 4,
 }
 
+KEEP_REFUSALS = 20
+
 # A stopped or moved clock: the matter is no longer late (its escalation history stays).
 _NOT_LATE: dict[str, Any] = {"overdue": False, "working_days_overdue": 0, "escalation_level": 0}
 
@@ -258,7 +260,10 @@ class MatterWorkflow:
         workflow.logger.warning("refused action %s: %s", action, reason)
         workflow.set_current_details(f"最近一次被拒绝的操作：{action}——{reason}")
         self._refusals_unrecorded.append(refused)
-        self._view = view.model_copy(update={"refused_actions": (*view.refused_actions, refused)})
+        self._view = view.model_copy(update={
+            "refused_actions": (*view.refused_actions, refused)[-KEEP_REFUSALS:],
+            "refused_total": view.refused_total + 1,
+        })
 
     # --- the main loop ---------------------------------------------------------------------------
 
@@ -659,11 +664,7 @@ class MatterWorkflow:
                           notifications=tuple(notifications)),
             **LOCAL_OPTIONS,
         )
-        parent = workflow.info().parent
-        if parent is not None:
-            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-                "matter_updated", MatterUpdate(view=view, event=event, at=now)
-            )
+        await self._report(view, event, now)
 
     def _warning_attribute(self, view: MatterView) -> Any:
         if view.state != MatterState.UNDER_REVIEW or view.deadline is None:
@@ -687,11 +688,15 @@ class MatterWorkflow:
             RegisterBatch(case_number=view.case_number, matter=view, audit=tuple(audit)),
             **LOCAL_OPTIONS,
         )
+        await self._report(view, f"拒绝操作{refusals[-1].action}", workflow.now())
+
+    async def _report(self, view: MatterView, event: str, at: datetime) -> None:
+        """Tell the case, so its one status query shows every matter."""
         parent = workflow.info().parent
         if parent is not None:
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
                 "matter_updated",
-                MatterUpdate(view=view, event=f"拒绝操作{refusals[-1].action}", at=workflow.now()),
+                MatterUpdate(report_token=self._input.report_token, view=view, event=event, at=at),
             )
 
     def _note(

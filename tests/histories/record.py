@@ -119,7 +119,8 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-async def record(names: list[str]) -> None:
+async def record(specs: list[str]) -> None:
+    """Each spec is `scenario` or `scenario:folder` (to keep an older recording beside a new one)."""
     from starter.operations import start_case
     from tests.conftest import TIME_SKIPPING_FLAG
     from tests.workflows.helpers import application
@@ -137,14 +138,15 @@ async def record(names: list[str]) -> None:
             deps = Dependencies(engine=engine, policy=Policy(), calendar=WorkingDayCalendar())
             queue = f"record-{uuid.uuid4().hex[:8]}"
             async with build_worker(env.client, queue, deps, pool):
-                for name in names:
+                for spec in specs:
+                    name, _, folder = spec.partition(":")
                     # Started through a time skipper (switched off) so a scenario can fast-forward a matter.
                     client = time_skipper(env.client).client
                     started = await start_case(client, application(), keys.case_id_key, queue)
                     handle = client.get_workflow_handle(started.case_number)
                     await SCENARIOS[name](client, handle)
                     await asyncio.wait_for(handle.result(), timeout=60)
-                    await _save(env.client, name, started.case_number)
+                    await _save(env.client, folder or name, started.case_number)
     finally:
         await env.shutdown()
 
