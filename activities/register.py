@@ -104,41 +104,37 @@ def _upsert_matter(session: Session, view: MatterView, now: datetime) -> None:
     session.add(row)
 
 
-def _insert_audit(session: Session, event: AuditEvent) -> bool:
+def _insert_once(session: Session, row: AuditRow | OutboxRow) -> bool:
+    """Rows keyed by case and key: a retried activity finds its earlier write and adds nothing."""
+    table = type(row)
     exists = session.exec(
-        select(AuditRow.id).where(AuditRow.case_number == event.case_number, AuditRow.key == event.key)
+        select(table.id).where(table.case_number == row.case_number, table.key == row.key)
     ).first()
     if exists is not None:
         return False
-    session.add(
-        AuditRow(
-            case_number=event.case_number,
-            matter=event.matter.value if event.matter else None,
-            key=event.key,
-            event=event.event,
-            actor=event.actor,
-            at=event.at,
-        )
-    )
+    session.add(row)
     return True
+
+
+def _insert_audit(session: Session, event: AuditEvent) -> bool:
+    return _insert_once(session, AuditRow(
+        case_number=event.case_number,
+        matter=event.matter.value if event.matter else None,
+        key=event.key,
+        event=event.event,
+        actor=event.actor,
+        at=event.at,
+    ))
 
 
 def _insert_notification(session: Session, note: Notification) -> bool:
-    exists = session.exec(
-        select(OutboxRow.id).where(OutboxRow.case_number == note.case_number, OutboxRow.key == note.key)
-    ).first()
-    if exists is not None:
-        return False
-    session.add(
-        OutboxRow(
-            case_number=note.case_number,
-            matter=note.matter.value if note.matter else None,
-            key=note.key,
-            kind=note.kind.value,
-            recipient=note.recipient.value,
-            department=note.department.value if note.department else None,
-            message=note.message,
-            created_at=note.at,
-        )
-    )
-    return True
+    return _insert_once(session, OutboxRow(
+        case_number=note.case_number,
+        matter=note.matter.value if note.matter else None,
+        key=note.key,
+        kind=note.kind.value,
+        recipient=note.recipient.value,
+        department=note.department.value if note.department else None,
+        message=note.message,
+        created_at=note.at,
+    ))
