@@ -190,7 +190,7 @@ class MatterWorkflow:
         kind, payload = self._decision(command)
         ticket = self._enqueue(kind, payload, "update")
         await workflow.wait_condition(lambda: self._processed >= ticket)
-        view = self._require_view()
+        view = self._view
         return CommandAck(accepted=True, state=view.state, message=f"决定已受理，事项状态：{view.state.value}")
 
     @decide.validator
@@ -212,7 +212,7 @@ class MatterWorkflow:
 
     @workflow.query(name="status", description=d.MATTER_STATUS)
     def status(self) -> StatusSnapshot:
-        view = self._require_view()
+        view = self._view
         return StatusSnapshot(
             case_number=view.case_number,
             scope="matter",
@@ -244,7 +244,7 @@ class MatterWorkflow:
         if reason:
             return reason
         if kind == DecisionKind.APPROVE:
-            return check_approval(self._require_definition(), payload)
+            return check_approval(self._definition, payload)
         if kind == DecisionKind.MATERIALS_SUPPLEMENTED and payload.matter != view.code:
             return f"补正材料所指事项{payload.matter.value}与本事项不符"
         return None
@@ -288,8 +288,8 @@ class MatterWorkflow:
                 self._processed = max(self._processed, ticket)
 
     def _next_timeout(self) -> timedelta | None:
-        view = self._require_view()
-        waits = self._require_input().policy.waits
+        view = self._view
+        waits = self._input.policy.waits
         if self._payment_pending:
             return waits.payment_retry_reminder_every
         if view.state == MatterState.AWAITING_MATERIALS:
@@ -306,8 +306,8 @@ class MatterWorkflow:
         return None
 
     async def _on_timeout(self) -> None:
-        view = self._require_view()
-        definition = self._require_definition()
+        view = self._view
+        definition = self._definition
         if self._payment_pending:
             await self._remind(NotificationKind.SUPERVISION, Recipient.SUPERVISOR,
                                f"“{definition.short_name}”款项发放失败，待更正收款账户后重新发放。")
@@ -345,19 +345,19 @@ class MatterWorkflow:
             await self._withdrawn(payload)
 
     def _check_again(self, kind: DecisionKind, payload: Any) -> str | None:
-        view = self._require_view()
+        view = self._view
         if kind == DecisionKind.WITHDRAW:
             return None
         reason = check_state_for(kind, view.state, view.final)
         if reason is None and kind == DecisionKind.APPROVE:
-            reason = check_approval(self._require_definition(), payload)
+            reason = check_approval(self._definition, payload)
         return reason
 
     # --- steps -----------------------------------------------------------------------------------
 
     async def _push(self) -> None:
-        input = self._require_input()
-        definition = self._require_definition()
+        input = self._input
+        definition = self._definition
         now = workflow.now()
         manual: str | None = None
         try:
@@ -392,7 +392,7 @@ class MatterWorkflow:
         )
 
     async def _plan(self, start: datetime, working_days: int) -> DeadlinePlan:
-        input = self._require_input()
+        input = self._input
         plan: DeadlinePlan = await workflow.execute_local_activity(
             "plan_deadline",
             DeadlineRequest(
@@ -409,8 +409,8 @@ class MatterWorkflow:
         return plan
 
     async def _fire(self, rung: LadderRung) -> None:
-        view = self._require_view()
-        definition = self._require_definition()
+        view = self._view
+        definition = self._definition
         self._fired.add((self._generation, rung.step, rung.working_days_overdue))
         case_number = view.case_number
         notes: list[Notification]
@@ -444,8 +444,8 @@ class MatterWorkflow:
         )
 
     async def _approved(self, approval: ApproveInput) -> None:
-        definition = self._require_definition()
-        view = self._require_view()
+        definition = self._definition
+        view = self._view
         record = DecisionRecord(
             kind=DecisionKind.APPROVE, at=workflow.now(), by=approval.officer, note=approval.note,
             amount=approval.amount, certificate_no=approval.certificate_no,
@@ -471,8 +471,8 @@ class MatterWorkflow:
             await self._pay(approval.amount)
 
     async def _pay(self, amount: Any) -> None:
-        definition = self._require_definition()
-        input = self._require_input()
+        definition = self._definition
+        input = self._input
         while True:
             payee = self._payee
             try:
@@ -507,8 +507,8 @@ class MatterWorkflow:
         )
 
     async def _rejected(self, rejection: RejectInput) -> None:
-        definition = self._require_definition()
-        view = self._require_view()
+        definition = self._definition
+        view = self._view
         record = DecisionRecord(kind=DecisionKind.REJECT, at=workflow.now(), by=rejection.officer,
                                 reason=rejection.reason)
         await self._change(
@@ -524,9 +524,9 @@ class MatterWorkflow:
         )
 
     async def _materials_requested(self, request: RequestMaterialsInput) -> None:
-        definition = self._require_definition()
-        view = self._require_view()
-        input = self._require_input()
+        definition = self._definition
+        view = self._view
+        input = self._input
         now = workflow.now()
         assert view.deadline is not None
         remaining = await workflow.execute_local_activity(
@@ -554,7 +554,7 @@ class MatterWorkflow:
         )
 
     async def _materials_arrived(self, supplement: MaterialsSupplementedInput) -> None:
-        view = self._require_view()
+        view = self._view
         now = workflow.now()
         pause = view.pauses[-1]
         remaining = pause.remaining_working_days or 1
@@ -575,7 +575,7 @@ class MatterWorkflow:
         )
 
     async def _extended(self, extension: ExtendDeadlineInput) -> None:
-        view = self._require_view()
+        view = self._view
         now = workflow.now()
         record = DecisionRecord(kind=DecisionKind.EXTEND_DEADLINE, at=now, by=extension.supervisor,
                                 reason=extension.reason, working_days=extension.working_days)
@@ -598,12 +598,12 @@ class MatterWorkflow:
         )
 
     async def _withdrawn(self, withdrawal: WithdrawInput) -> None:
-        view = self._require_view()
-        definition = self._require_definition()
+        view = self._view
+        definition = self._definition
         if view.final or view.state == MatterState.APPROVED:
             # Approved money is still paid: a withdrawal only stops what is undecided.
             return
-        input = self._require_input()
+        input = self._input
         now = workflow.now()
         await workflow.execute_activity(
             "withdraw_from_department",
@@ -638,7 +638,7 @@ class MatterWorkflow:
         notifications: list[Notification] | tuple[Notification, ...] = (),
         **updates: Any,
     ) -> None:
-        view = self._require_view()
+        view = self._view
         self._view = view = view.model_copy(update=updates)
         self._seq += 1
         now = workflow.now()
@@ -675,7 +675,7 @@ class MatterWorkflow:
         return sa.WARNING_AT.value_unset()
 
     async def _record_refusals(self) -> None:
-        view = self._require_view()
+        view = self._view
         refusals, self._refusals_unrecorded = self._refusals_unrecorded, []
         audit = []
         for refused in refusals:
@@ -702,7 +702,7 @@ class MatterWorkflow:
     def _note(
         self, kind: NotificationKind, recipient: Recipient, message: str, rung: LadderRung | None = None
     ) -> Notification:
-        view = self._require_view()
+        view = self._view
         suffix = f"{self._generation}/{rung.step.value}/{rung.working_days_overdue}" if rung else f"{self._seq + 1:04d}"
         return Notification(
             case_number=view.case_number, matter=view.code,
@@ -711,15 +711,6 @@ class MatterWorkflow:
             department=view.department if recipient != Recipient.FAMILY else None,
             message=message, at=workflow.now(),
         )
-
-    def _require_view(self) -> MatterView:
-        return self._view
-
-    def _require_input(self) -> MatterInput:
-        return self._input
-
-    def _require_definition(self) -> MatterDefinition:
-        return self._definition
 
 
 def _cause(err: BaseException) -> str:

@@ -8,14 +8,16 @@ from typing import Any
 from temporalio.common import RetryPolicy
 
 # Register writes and payments are idempotent: retry until the database answers.
+UNTIL_DONE = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+)
+
 REGISTER_OPTIONS: dict[str, Any] = {
     # Short database writes: a worker that dies mid-write is noticed after 10 s, not 30.
     "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(minutes=1),
-    ),
+    "retry_policy": UNTIL_DONE,
 }
 
 # A department system that keeps failing for about an hour is handed to a person, not retried forever.
@@ -34,9 +36,5 @@ PUSH_OPTIONS: dict[str, Any] = {
 # roughly halves the events and server work per state change.
 LOCAL_OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(minutes=1),
-    ),
+    "retry_policy": UNTIL_DONE,
 }

@@ -26,11 +26,10 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.register_db import PaymentRow, create_schema, make_engine
+from activities.register_db import PaymentRow
 from domain.enums import CaseState, MatterState, PensionStatus
 from domain.models import MatterView
 from runtime.keys import Keys
@@ -39,6 +38,7 @@ from tests.workflows.helpers import (
     amount_for,
     application_for,
     approve,
+    failed_workflow_tasks,
     family_messages,
     matter_handle,
     outbox_rows,
@@ -127,29 +127,13 @@ def spawn_worker(
             worker.proc.wait(timeout=10)
 
 
-@pytest.fixture
-def register(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'register.db'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
 def payments_count(engine: Engine) -> int:
     with Session(engine) as session:
         return int(session.exec(select(func.count()).select_from(PaymentRow)).one())
 
 
-async def failed_workflow_tasks(handle: WorkflowHandle[Any, Any]) -> int:
-    count = 0
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-            count += 1
-    return count
-
-
 async def test_sigkill_in_the_parallel_phase_loses_nothing_and_pays_once(
-    client: Client, keys: Keys, task_queue: str, register: Engine, spawn_worker: Any
+    client: Client, keys: Keys, task_queue: str, engine: Engine, spawn_worker: Any
 ) -> None:
     first = spawn_worker()
     await asyncio.to_thread(first.wait_started)
@@ -176,10 +160,10 @@ async def test_sigkill_in_the_parallel_phase_loses_nothing_and_pays_once(
                 expected[case_number][view.code.value] = amount
     # Kill as soon as the first payment lands: the other payments and their bookkeeping are in flight.
     deadline = time.monotonic() + 20
-    while payments_count(register) == 0 and time.monotonic() < deadline:
+    while payments_count(engine) == 0 and time.monotonic() < deadline:
         await asyncio.sleep(0.005)
     first.kill()
-    paid_at_kill = payments_count(register)
+    paid_at_kill = payments_count(engine)
     assert paid_at_kill >= 1, "no payment reached the ledger before the kill"
 
     second = spawn_worker()
@@ -202,19 +186,19 @@ async def test_sigkill_in_the_parallel_phase_loses_nothing_and_pays_once(
             assert view.state == want and view.final, (case_number, view.code, view.state)
 
         # The ledger: exactly one row per paid matter, with the amount the officer approved.
-        rows = payment_rows(register, case_number)
+        rows = payment_rows(engine, case_number)
         assert sorted(row.matter for row in rows) == sorted(expected[case_number]), case_number
         assert {row.matter: row.amount for row in rows} == expected[case_number]
         assert all(amount_for(v.code) == v.amount for v in snap.matters if v.pays_family)
 
         # The family hears each thing once.
-        family = family_messages(register, case_number)
+        family = family_messages(engine, case_number)
         duplicates = [key for key, n in Counter(family).items() if n > 1]
         assert not duplicates, (case_number, duplicates)
         kinds = Counter(kind for kind, _ in family)
         assert kinds["case_received"] == 1 and kinds["case_completed"] == 1, kinds
         assert kinds["money_sent"] == len(expected[case_number]), kinds
-        keys_seen = Counter(row.key for row in outbox_rows(register, case_number))
+        keys_seen = Counter(row.key for row in outbox_rows(engine, case_number))
         assert max(keys_seen.values()) == 1
 
         # A killed worker shows up as timed-out tasks at most, never as a failed workflow task.

@@ -53,7 +53,8 @@ from domain.models import (
 )
 from domain.policy import Policy
 from runtime.keys import Keys
-from tests.workflows.helpers import application_for, start, to_parallel_phase
+from tests.workflows import helpers
+from tests.workflows.helpers import start, to_parallel_phase
 
 T = TypeVar("T")
 
@@ -198,20 +199,13 @@ def audit_events(engine: Engine, case_number: str, matter: MatterCode) -> list[s
 
 # --- cases with chosen matters ------------------------------------------------------------------
 
-_FLAGS = {
-    MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT: "employee_medical_insurance",
-    MatterCode.SOCIAL_ASSISTANCE_TERMINATION: "social_assistance",
-    MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL: "housing_provident_fund",
-    MatterCode.DISABILITY_SUBSIDY_TERMINATION: "disability_subsidy",
-    MatterCode.PREFERENTIAL_BENEFIT_TERMINATION: "preferential_care",
-}
 
 
 def application_with(*codes: MatterCode) -> Application:
     """A window application whose case runs 户口注销 and exactly ``codes`` (at most the retiree pension)."""
     pension = (PensionStatus.ENTERPRISE_RETIREE if MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT in codes
                else PensionStatus.NONE)
-    app = application_for(pension, **{flag: code in codes for code, flag in _FLAGS.items()})
+    app = helpers.application_with(pension, *codes)
     assert set(app.matters) == {MatterCode.HUKOU_CANCELLATION, *codes}, app.matters
     return app
 
