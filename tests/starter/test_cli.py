@@ -518,15 +518,18 @@ async def test_matters_and_overdue(cli_env: dict[str, str]) -> None:
 async def test_overdue_lists_a_late_matter_for_the_supervisor(
     cli_env: dict[str, str], client: Client, keys: Keys, task_queue: str, worker: Worker
 ) -> None:
-    from datetime import timedelta
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
 
     from tests.workflows import timeskip as ts
     from tests.workflows.helpers import matter_handle, wait_for
 
     nhsa, hpf = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT, MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL
-    skipper = ts.time_skipper(client)
-    handle, _ = await ts.pushed_case(skipper, keys, task_queue, nhsa, hpf)
-    # 医保 left alone for three weeks: past its 5 working days and 督办.
+    # Pinned: pushed on Tuesday 4 March (no holiday near), so the deadline is the end of Tuesday 11 March.
+    at = datetime(2036, 3, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    skipper = ts.pinned_skipper(client, at)
+    handle, _ = await ts.pushed_case(skipper, keys, task_queue, nhsa, hpf, at=at)
+    # 医保 left alone for three weeks (to 25 March): past its 5 working days and 督办.
     await ts.advance(skipper, matter_handle(client, handle.id, nhsa), timedelta(days=21))
     await wait_for(handle, lambda s: any(m.code == nhsa and m.escalation_level == 4 for m in s.matters))
 
@@ -541,7 +544,8 @@ async def test_overdue_lists_a_late_matter_for_the_supervisor(
             break
         await asyncio.sleep(0.1)
     assert [item["matter"] for item in items] == [nhsa.value]
-    assert items[0]["working_days_overdue"] >= 10 and items[0]["escalation_level"] == 4
+    # Working days 12-14, 17-21 and 24 March have ended: nine.
+    assert items[0]["working_days_overdue"] == 9 and items[0]["escalation_level"] == 4
     table = await shenhou("overdue", "--department", "nhsa")
     assert handle.id in table.stdout and "督办" in table.stdout
     other = await shenhou("overdue", "--department", "hpf", "--json")

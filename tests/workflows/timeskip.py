@@ -25,8 +25,9 @@ The recipe, measured on Temporal CLI 1.9.1 (server 1.32) started with
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import google.protobuf.field_mask_pb2
@@ -35,8 +36,15 @@ from sqlmodel import Session, select
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflow.v1 import WorkflowExecutionOptions
 from temporalio.api.workflowservice.v1 import UpdateWorkflowExecutionOptionsRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    WorkflowHandle,
+)
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
+from temporalio.testing._timeskipping import FastForwardConfig
 
 from activities.calendar import WorkingDayCalendar
 from activities.deadlines import DeadlineActivities
@@ -74,6 +82,48 @@ MARGIN = timedelta(minutes=5)
 def time_skipper(client: Client) -> TimeSkipper:
     """A skipper whose client starts workflows that run in real time until fast-forwarded."""
     return TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
+
+
+class _PinnedStart(Interceptor):
+    """Starts every workflow at a fixed virtual time: a start delay up to ``at`` that the server skips."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _PinnedStartOutbound(next, self._at)
+
+
+class _PinnedStartOutbound(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, at: datetime) -> None:
+        super().__init__(next)
+        self._at = at
+
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+        delay = self._at - datetime.now(UTC)
+        if delay <= timedelta(0):
+            raise AssertionError(f"a pinned start must lie in the future, got {self._at.isoformat()}")
+        input.start_delay = delay
+        # Skip exactly the delay, then run in real time from the pinned moment (children inherit it).
+        input.time_skipping_config = TimeSkippingConfig(
+            enabled=True, fast_forward_config=FastForwardConfig(id=str(uuid.uuid4()), duration=delay)
+        )._to_proto()
+        return await super().start_workflow(input)
+
+
+def pinned_skipper(client: Client, at: datetime) -> TimeSkipper:
+    """A skipper whose client starts each workflow at the virtual time ``at`` (timezone-aware, in the
+    future): the working-day arithmetic of a test then no longer depends on the day the suite runs."""
+    skipper = time_skipper(client)
+    config = skipper.client.config()
+    config["interceptors"] = [*config["interceptors"], _PinnedStart(at)]
+    skipper._client = Client(**config)
+    return skipper
+
+
+async def started_at(skipper: TimeSkipper, handle: WorkflowHandle[Any, Any], at: datetime) -> None:
+    """Wait until a workflow started by a pinned skipper has reached its virtual start."""
+    await poll(lambda: virtual_now(skipper, handle), lambda now: now >= at)
 
 
 async def virtual_now(skipper: TimeSkipper, handle: WorkflowHandle[Any, Any]) -> datetime:
@@ -211,9 +261,14 @@ def application_with(*codes: MatterCode) -> Application:
 
 
 async def pushed_case(
-    skipper: TimeSkipper, keys: Keys, task_queue: str, *codes: MatterCode
+    skipper: TimeSkipper, keys: Keys, task_queue: str, *codes: MatterCode, at: datetime | None = None
 ) -> tuple[WorkflowHandle[Any, Any], StatusSnapshot]:
-    """A case started through the skipper's client, with ``codes`` pushed and under review (real time)."""
+    """A case started through the skipper's client, with ``codes`` pushed and under review (real time).
+
+    ``at``: the skipper is a ``pinned_skipper`` for that moment; wait for the case to get there first.
+    """
     handle = await start(skipper.client, keys, task_queue, application_with(*codes))
+    if at is not None:
+        await started_at(skipper, handle, at)
     snap = await to_parallel_phase(skipper.client, handle)
     return handle, snap
