@@ -45,11 +45,11 @@ class DeadlineActivities:
     @activity.defn(name="plan_deadline")
     def plan_deadline(self, req: DeadlineRequest) -> DeadlinePlan:
         """The deadline (end of the N-th working day after the start) and the ladder's rungs."""
-        tz = _zone(req.policy.timezone)
+        tz = _zone(req.timezone)
         start = _aware(req.start, "start")
         if req.working_days < 0:
             raise _invalid(f"working_days must be >= 0, got {req.working_days}")
-        ladder = req.policy.ladder
+        ladder = req.ladder
         cal = self._calendar
         start_day = start.astimezone(tz).date()
         n = req.working_days
@@ -91,7 +91,7 @@ class DeadlineActivities:
         """Working days left when the clock stops: after the pause's local date, up to and including
         the deadline's last working day; at least 1 (a matter paused on its last day, or already
         overdue, gets one working day back when the materials arrive)."""
-        tz = _zone(req.policy.timezone)
+        tz = _zone(req.timezone)
         paused = _aware(req.paused_at, "paused_at").astimezone(tz).date()
         deadline = _aware(req.deadline, "deadline").astimezone(tz)
         # The calendar day holding the last instant before the deadline (the day before a 00:00 deadline).

@@ -37,29 +37,24 @@ class RegisterActivities:
 
     @activity.defn(name="record_case")
     def record_case(self, record: CaseRecord) -> Recorded:
+        """The case as received (cases of the first shape; later ones send it with their first ``record``)."""
         with Session(self._engine) as session:
-            if session.get(CaseRow, record.case_number) is not None:
-                return Recorded(new=False)
-            session.add(
-                CaseRow(
-                    case_number=record.case_number,
-                    channel=record.application.channel.value,
-                    state=record.state.value,
-                    application=record.application.model_dump(mode="json"),
-                    received_at=record.received_at,
-                    updated_at=record.received_at,
-                )
-            )
+            new = _insert_case(session, record)
             try:
                 session.commit()
             except IntegrityError:
                 return Recorded(new=False)
-        return Recorded(new=True)
+        return Recorded(new=new)
 
     @activity.defn(name="record")
     def record(self, batch: RegisterBatch) -> Recorded:
-        """Write one state change: case state, matter copy, audit lines and notifications."""
+        """Write what one workflow task changed: the case, its state, a matter's copy, audit lines and
+        notifications, in one transaction."""
         with Session(self._engine) as session:
+            new = False
+            if batch.case is not None:
+                new |= _insert_case(session, batch.case)
+                session.flush()
             if batch.case_state is not None:
                 case = session.get(CaseRow, batch.case_number)
                 if case is not None:
@@ -70,13 +65,26 @@ class RegisterActivities:
                     session.add(case)
             if batch.matter is not None:
                 _upsert_matter(session, batch.matter, activity.info().current_attempt_scheduled_time)
-            new = False
             for event in batch.audit:
                 new |= _insert_audit(session, event)
             for note in batch.notifications:
                 new |= _insert_notification(session, note)
             session.commit()
         return Recorded(new=new)
+
+
+def _insert_case(session: Session, record: CaseRecord) -> bool:
+    if session.get(CaseRow, record.case_number) is not None:
+        return False
+    session.add(CaseRow(
+        case_number=record.case_number,
+        channel=record.application.channel.value,
+        state=record.state.value,
+        application=record.application.model_dump(mode="json"),
+        received_at=record.received_at,
+        updated_at=record.received_at,
+    ))
+    return True
 
 
 def _upsert_matter(session: Session, view: MatterView, now: datetime) -> None:

@@ -16,7 +16,6 @@ import os
 import resource
 import secrets
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
@@ -24,16 +23,17 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from activities.calendar import WorkingDayCalendar
 from activities.register_db import create_schema, make_engine
+from bench import fixtures
 from domain.enums import MatterCode, MatterState
 from domain.ids import matter_workflow_id
+from domain.models import StatusSnapshot
 from domain.policy import Policy
 from runtime.codec import EncryptionCodec, data_converter
-from runtime.devserver import command, env_without_proxy, port_open
 from runtime.keys import Keys
-from runtime.settings import Settings
 from starter.operations import start_case
 from starter.supervision import list_overdue
 from worker import Dependencies, build_worker
@@ -41,29 +41,17 @@ from worker import Dependencies, build_worker
 NHSA = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def time_skipper(client: Client) -> TimeSkipper:
+    """Workflows started through its client run in real time until one is fast-forwarded."""
+    return TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
 
 
 async def _open_case(client: Client, keys: Keys, queue: str, seed: int) -> str:
-    from datetime import date
-
-    from domain.application import validate_application
-    from domain.models import Application, StatusSnapshot
-    from tests.factories import unique_form
-    from tests.workflows.helpers import matter_handle
-
-    application = validate_application(unique_form(seed), Policy(), date(2026, 11, 28))
-    assert isinstance(application, Application)
-    started = await start_case(client, application, keys.case_id_key, queue)
+    started = await start_case(client, fixtures.application(seed), keys.case_id_key, queue)
     handle = client.get_workflow_handle(started.case_number)
     await handle.signal("cremation_certified", {
         "certificate_no": f"HH-{seed}", "funeral_home": "固阳县殡仪馆", "cremated_on": "2026-11-20"})
-    hukou = matter_handle(client, started.case_number, MatterCode.HUKOU_CANCELLATION)
+    hukou = client.get_workflow_handle(matter_workflow_id(started.case_number, MatterCode.HUKOU_CANCELLATION))
     while True:
         try:
             snap = await hukou.query("status", result_type=StatusSnapshot)
@@ -82,18 +70,10 @@ async def _count(client: Client, query: str) -> int:
 
 
 async def run(cases: int, overdue: int, concurrency: int) -> None:
-    from tests.workflows.timeskip import time_skipper
-
     keys = Keys(case_id_key=secrets.token_bytes(32), codec_keys={"b": secrets.token_bytes(32)}, active_key_id="b")
     codec = EncryptionCodec(keys.codec_keys, "b")
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(temporal_address=f"127.0.0.1:{_free_port()}", ui_port=_free_port(), data_dir=Path(tmp))
-        server = subprocess.Popen(command(settings, codec_endpoint=None), env=env_without_proxy(),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            host, port = settings.temporal_address.split(":")
-            while not port_open(host, int(port)):
-                await asyncio.sleep(0.2)
+        async with fixtures.dev_server(Path(tmp)) as settings:
             client = await Client.connect(settings.temporal_address, data_converter=data_converter(codec))
             skipping = time_skipper(client).client
             engine = make_engine(f"sqlite:///{tmp}/register.db")
@@ -148,9 +128,6 @@ async def run(cases: int, overdue: int, concurrency: int) -> None:
                           f"--department nhsa median {statistics.median(by_dept) * 1000:.0f} ms")
                     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                     print(f"benchmark process (worker + client) peak RSS {rss:.0f} MiB; pid {os.getpid()}")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 def main() -> None:

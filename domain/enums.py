@@ -86,19 +86,14 @@ class MatterState(StrEnum):
     UNDER_REVIEW = "待审核"
     AWAITING_MATERIALS = "待补正"
     APPROVED = "已通过"
+    # The payment was refused (e.g. a closed account): waits for a corrected account, by hand.
+    PAYMENT_FAILED = "发放失败"
     PAID = "已发放"
     REJECTED = "不予办理"
     WITHDRAWN = "已撤回"
     NOT_PUSHED = "未推送"
-
-    @property
-    def is_final(self) -> bool:
-        return self in _FINAL_MATTER_STATES
-
-
-_FINAL_MATTER_STATES = frozenset(
-    {MatterState.PAID, MatterState.REJECTED, MatterState.WITHDRAWN, MatterState.NOT_PUSHED}
-)
+    # The case's own summary of a matter it has started: the matter's workflow holds the details.
+    IN_PROGRESS = "办理中"
 
 
 class DecisionKind(StrEnum):
@@ -108,6 +103,7 @@ class DecisionKind(StrEnum):
     MATERIALS_SUPPLEMENTED = "materials_supplemented"
     EXTEND_DEADLINE = "extend_deadline"
     WITHDRAW = "withdraw"
+    PAYEE_CORRECTED = "payee_corrected"
 
 
 class EscalationStep(StrEnum):

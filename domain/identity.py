@@ -34,6 +34,19 @@ def id_birth_date(value: str) -> date | None:
         return None
 
 
+def luhn_check_digit(body: str) -> str:
+    """The digit that makes ``body`` + digit pass the Luhn check."""
+    total = 0
+    for index, ch in enumerate(reversed(body)):
+        digit = int(ch)
+        if index % 2 == 0:  # doubled: these sit at odd positions once the check digit is appended
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return str((10 - total % 10) % 10)
+
+
 def luhn_valid(number: str) -> bool:
     if not _CARD_RE.match(number):
         return False

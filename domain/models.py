@@ -29,7 +29,7 @@ from domain.enums import (
     Recipient,
     Relationship,
 )
-from domain.policy import Policy
+from domain.policy import LadderPolicy, MatterPolicy, Policy
 
 _AMOUNT_TEXT = re.compile(r"\A-?[0-9]{1,12}(\.[0-9]{1,2})?\Z")
 
@@ -159,7 +159,9 @@ class CaseResult(_Model):
 class MatterInput(_Model):
     case_number: str
     matter: MatterCode
-    policy: Policy
+    # Cases started before 2026-12 pass the whole county policy; later ones only the matter's slice.
+    policy: Policy | None = None
+    matter_policy: MatterPolicy | None = None
     payee: BankAccount
     death_date: date
     hukou_certificate_no: str | None = None
@@ -234,6 +236,7 @@ class DecisionCommand(_Input):
     approve: ApproveInput | None = None
     reject: RejectInput | None = None
     request_materials: RequestMaterialsInput | None = None
+    materials_supplemented: MaterialsSupplementedInput | None = None
     extend_deadline: ExtendDeadlineInput | None = None
 
 
@@ -308,9 +311,20 @@ class MatterView(_Model):
 
 
 class MatterUpdate(_Model):
-    """A child matter's report to its case: its new view and what happened."""
+    """A first-shape child's report to its case: its whole view, after every change."""
 
     view: MatterView
+    event: str
+    at: datetime
+    report_token: str | None = None
+
+
+class MatterReport(_Model):
+    """A matter's report to its case, sent only when the case must act on it (a payment that failed and
+    waits for a corrected account, or a retry after the correction); outcomes arrive as the child's result."""
+
+    matter: MatterCode
+    state: MatterState
     event: str
     at: datetime
     report_token: str | None = None
@@ -348,7 +362,9 @@ class StatusSnapshot(_Model):
     cremation: CremationRecord | None = None
     hukou_certificate_no: str | None = None
     matters: tuple[MatterView, ...] = ()
+    # The latest refusals (the case's own and, in an assembled status, its matters'); the case's own total.
     refused_actions: tuple[RefusedAction, ...] = ()
+    refused_total: int = 0
     timeline: tuple[TimelineEntry, ...] = ()
 
 
@@ -371,12 +387,6 @@ class CaseStateRecord(_Model):
     case_number: str
     state: CaseState
     at: datetime
-
-
-class MatterRecord(_Model):
-    """The register's copy of a matter, written at every change."""
-
-    view: MatterView
 
 
 class Recorded(_Model):
@@ -406,9 +416,11 @@ class Notification(_Model):
 
 
 class RegisterBatch(_Model):
-    """One state change, written to the register in one transaction."""
+    """What one workflow task changed, written to the register in one transaction."""
 
     case_number: str
+    # The case itself, written once when the family's application is received.
+    case: CaseRecord | None = None
     case_state: CaseStateRecord | None = None
     matter: MatterView | None = None
     audit: tuple[AuditEvent, ...] = ()
@@ -455,7 +467,8 @@ class DeadlineRequest(_Model):
     matter: MatterCode
     start: datetime
     working_days: int
-    policy: Policy
+    timezone: str
+    ladder: LadderPolicy
 
 
 class LadderRung(_Model):
@@ -476,20 +489,12 @@ class RemainingRequest(_Model):
     matter: MatterCode
     paused_at: datetime
     deadline: datetime
-    policy: Policy
+    timezone: str
 
 
 class RemainingDays(_Model):
     working_days: int
     calendar_fallback: bool = False
-
-
-class EscalationRequest(_Model):
-    case_number: str
-    matter: MatterCode
-    department: Department
-    rung: LadderRung
-    deadline: datetime
 
 
 CaseResult.model_rebuild()

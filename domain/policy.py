@@ -41,6 +41,17 @@ class WaitPolicy(BaseModel):
     application_timeout: timedelta = timedelta(days=90)
 
 
+class MatterPolicy(BaseModel):
+    """The slice of the county policy a matter works under, fixed when the case pushes it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    definition: MatterDefinition
+    timezone: str
+    ladder: LadderPolicy
+    waits: WaitPolicy
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -59,6 +70,10 @@ class Policy(BaseModel):
             if matter.code == code:
                 return matter
         raise KeyError(code)
+
+    def for_matter(self, code: MatterCode | str) -> MatterPolicy:
+        """What one matter's workflow needs of the county policy, and nothing more."""
+        return MatterPolicy(definition=self.matter(code), timezone=self.timezone, ladder=self.ladder, waits=self.waits)
 
     def departments_for(self, channel: Channel) -> frozenset[Department]:
         return self.channel_departments.get(channel, frozenset())

@@ -1,48 +1,46 @@
-"""Custom search attributes, within the SQLite dev server's limits (ARCHITECTURE.md).
+"""The custom search attributes: their names and types, and nothing else.
 
-They hold only case numbers, codes, states and times: never personal data.
+They hold only case numbers, department and matter codes, states, flags and times: never personal data.
+The SQLite dev server allows at most 10 Keyword and 3 each of Int, Bool and Datetime attributes.
+The Temporal keys built from this table live in ``workflows.search_attributes``.
 """
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
-
-CASE_NUMBER = SearchAttributeKey.for_keyword("ShenhouCaseNumber")
-CASE_STATE = SearchAttributeKey.for_keyword("ShenhouCaseState")
-DEPARTMENT = SearchAttributeKey.for_keyword("ShenhouDepartment")
-MATTER = SearchAttributeKey.for_keyword("ShenhouMatter")
-MATTER_STATE = SearchAttributeKey.for_keyword("ShenhouMatterState")
-OVERDUE = SearchAttributeKey.for_bool("ShenhouOverdue")
-MANUAL_HANDLING = SearchAttributeKey.for_bool("ShenhouManualHandling")
-DEADLINE = SearchAttributeKey.for_datetime("ShenhouDeadline")
-WARNING_AT = SearchAttributeKey.for_datetime("ShenhouWarningAt")
-ESCALATION_LEVEL = SearchAttributeKey.for_int("ShenhouEscalationLevel")
-DAYS_OVERDUE = SearchAttributeKey.for_int("ShenhouDaysOverdue")
-
-ALL = (
-    CASE_NUMBER,
-    CASE_STATE,
-    DEPARTMENT,
-    MATTER,
-    MATTER_STATE,
-    OVERDUE,
-    MANUAL_HANDLING,
-    DEADLINE,
-    WARNING_AT,
-    ESCALATION_LEVEL,
-    DAYS_OVERDUE,
-)
+from enum import StrEnum
 
 
-def cli_flags() -> list[str]:
-    """`temporal server start-dev` flags that register every attribute."""
-    names = {
-        "KEYWORD": "Keyword",
-        "BOOL": "Bool",
-        "DATETIME": "Datetime",
-        "INT": "Int",
-    }
-    flags: list[str] = []
-    for key in ALL:
-        flags += ["--search-attribute", f"{key.name}={names[key.indexed_value_type.name]}"]
-    return flags
+class AttributeType(StrEnum):
+    """Temporal's names for the indexed value types."""
+
+    KEYWORD = "Keyword"
+    BOOL = "Bool"
+    DATETIME = "Datetime"
+    INT = "Int"
+
+
+CASE_NUMBER = "ShenhouCaseNumber"
+CASE_STATE = "ShenhouCaseState"
+DEPARTMENT = "ShenhouDepartment"
+MATTER = "ShenhouMatter"
+MATTER_STATE = "ShenhouMatterState"
+OVERDUE = "ShenhouOverdue"
+MANUAL_HANDLING = "ShenhouManualHandling"
+DEADLINE = "ShenhouDeadline"
+WARNING_AT = "ShenhouWarningAt"
+ESCALATION_LEVEL = "ShenhouEscalationLevel"
+DAYS_OVERDUE = "ShenhouDaysOverdue"
+
+TYPES: dict[str, AttributeType] = {
+    CASE_NUMBER: AttributeType.KEYWORD,
+    CASE_STATE: AttributeType.KEYWORD,
+    DEPARTMENT: AttributeType.KEYWORD,
+    MATTER: AttributeType.KEYWORD,
+    MATTER_STATE: AttributeType.KEYWORD,
+    OVERDUE: AttributeType.BOOL,
+    MANUAL_HANDLING: AttributeType.BOOL,
+    DEADLINE: AttributeType.DATETIME,
+    WARNING_AT: AttributeType.DATETIME,
+    ESCALATION_LEVEL: AttributeType.INT,
+    DAYS_OVERDUE: AttributeType.INT,
+}

@@ -13,7 +13,7 @@ import socket
 import sys
 from pathlib import Path
 
-from domain import search_attributes as sa
+from domain import search_attributes
 from runtime.settings import Settings
 
 TIME_SKIPPING = "frontend.WorkflowTimeSkippingEnabled=true"
@@ -53,11 +53,19 @@ def command(settings: Settings, *, codec_endpoint: str | None) -> list[str]:
         # Lets a demo fast-forward one case's clock (TimeSkipper); it changes nothing for other workflows.
         "--dynamic-config-value", TIME_SKIPPING,
         "--log-level", "warn",
-        *sa.cli_flags(),
+        *search_attribute_flags(),
     ]
     if codec_endpoint:
         args += ["--ui-codec-endpoint", codec_endpoint]
     return args
+
+
+def search_attribute_flags() -> list[str]:
+    """`temporal server start-dev` flags that register every custom search attribute."""
+    flags: list[str] = []
+    for name, kind in search_attributes.TYPES.items():
+        flags += ["--search-attribute", f"{name}={kind.value}"]
+    return flags
 
 
 def port_open(host: str, port: int) -> bool:

@@ -1,11 +1,14 @@
-"""`python -m runtime.up`: the whole system on one machine — Temporal dev server with its Web UI
+"""`python -m runtime.up`: the whole system on one machine — the Temporal dev server with its Web UI
 (persisted to data/temporal.db), the codec server the UI decrypts through, and the worker.
-Ctrl-C stops all three.
+
+Each part runs in its own process (the codec server in this one); a worker that dies is started again.
+Ctrl-C stops them all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
@@ -21,6 +24,10 @@ from runtime.settings import Settings, get_settings
 
 log = structlog.get_logger()
 
+RESTART_DELAY_SECONDS = 2.0
+# Processes started by `up` besides the dev server: module name and what it is.
+SERVICES = (("worker", "worker"),)
+
 
 async def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
     loop = asyncio.get_running_loop()
@@ -33,9 +40,28 @@ async def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes],
         await asyncio.sleep(0.2)
 
 
-async def up(settings: Settings) -> None:
-    from worker import run_worker
+async def _keep_running(module: str, name: str, stopping: asyncio.Event) -> None:
+    """Run ``python -m module`` until asked to stop; start it again if it dies."""
+    while not stopping.is_set():
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", module)
+        waiting = asyncio.create_task(process.wait())
+        stop = asyncio.create_task(stopping.wait())
+        await asyncio.wait({waiting, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if stopping.is_set():
+            if process.returncode is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    await asyncio.wait_for(waiting, timeout=20)
+                except TimeoutError:
+                    process.kill()
+            return
+        stop.cancel()
+        log.error("service_exited", service=name, exit_code=process.returncode, restart_in=RESTART_DELAY_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=RESTART_DELAY_SECONDS)
 
+
+async def up(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keys = load_keys(settings)
     await check_key_canary(codec_from_keys(keys), settings.data_dir)
@@ -53,9 +79,12 @@ async def up(settings: Settings) -> None:
         await _wait_for_port(host, port, server)
     print(f"Temporal: {settings.temporal_address}  Web UI: http://localhost:{settings.ui_port}  "
           f"codec: {codec_url or 'off'}  data: {settings.data_dir.resolve()}", flush=True)
-    worker = asyncio.create_task(run_worker(settings))
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
     try:
-        await worker
+        await asyncio.gather(*(_keep_running(module, name, stopping) for module, name in SERVICES))
     finally:
         if runner is not None:
             await runner.cleanup()

@@ -23,10 +23,11 @@ from typing import Any
 import structlog
 import typer
 from pydantic import ValidationError
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.application import format_problems
-from domain.inputs import describe_validation_error
+from domain.input_errors import describe_validation_error
 from domain.models import Problem
 from runtime.keys import KeyError_
 from runtime.policy_file import PolicyFileError
@@ -77,6 +78,7 @@ class ConfigError(CliError):
 
 UNAVAILABLE_MESSAGE = "无法连接Temporal服务，请确认服务已启动、地址（SHENHOU_TEMPORAL_ADDRESS）正确"
 TIMEOUT_MESSAGE = "等待工作流答复超时：请确认worker进程正在运行；办理操作是否生效，请稍后用 shenhou case status 查询"
+NO_WORKER_MESSAGE = "工作进程无响应，操作可能已送达也可能未生效：请确认worker正在运行，再用 shenhou case status 核实"
 
 _CONNECT_FAILED = "Failed client connect"
 _UNAVAILABLE_STATUSES = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
@@ -121,6 +123,9 @@ def classify(exc: BaseException) -> Failure:
         return Failure(f"Temporal服务拒绝了请求（{exc.status.name}）", ExitCode.REFUSED)
     if isinstance(exc, TimeoutError):
         return Failure(TIMEOUT_MESSAGE, ExitCode.UNAVAILABLE)
+    if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # The update reached the server but no worker answered (none running, or it died meanwhile).
+        return Failure(NO_WORKER_MESSAGE, ExitCode.UNAVAILABLE)
     if isinstance(exc, RuntimeError) and str(exc).startswith(_CONNECT_FAILED):
         # Client.connect's error when nothing answers at the address (e.g. the worker command).
         return Failure(UNAVAILABLE_MESSAGE, ExitCode.UNAVAILABLE)

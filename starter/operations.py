@@ -1,18 +1,22 @@
-"""Client-side operations on cases, shared by the CLI and the tests.
+"""Client-side operations on cases and matters: what the CLI, the online portal and the tests call.
 
-Expected failures raise `OperationRefused` with a one-line Chinese message; the CLI maps it to an exit
+Every command that changes a case answers at once through a workflow update (its validator applies the
+same rules as the Web UI's signal), so the caller gets a typed yes or no. Expected failures raise
+``OperationRefused`` with a one-line Chinese message free of personal data; the CLI maps it to an exit
 code in one place.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Hashable
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import TypeVar
 
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowHandle,
@@ -20,6 +24,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import (
+    RawValue,
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
@@ -28,8 +33,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain import search_attributes as sa
-from domain.enums import CaseState, MatterCode
+from domain.enums import CaseState, DecisionKind, MatterCode, MatterState
 from domain.ids import case_number_for, case_workflow_id, matter_workflow_id
 from domain.models import (
     Application,
@@ -38,11 +42,16 @@ from domain.models import (
     CremationCertifiedInput,
     DecisionCommand,
     MaterialsSupplementedInput,
+    MatterView,
     PayeeCorrectedInput,
+    RefusedAction,
     StatusSnapshot,
+    TimelineEntry,
     WithdrawInput,
 )
+from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
+from workflows.matter import MatterWorkflow
 
 
 class OperationRefused(Exception):
@@ -67,11 +76,35 @@ class Started:
     case_number: str
 
 
+def _raw(client: Client, value: BaseModel) -> RawValue:
+    """Updates take their input raw, so that a malformed one is refused in Chinese without being echoed."""
+    return RawValue(client.data_converter.payload_converter.to_payload(value))
+
+
+async def _acked(call: Awaitable[object]) -> CommandAck:
+    """The answer of an update. (The SDK types an ``async`` update declared with options as returning its
+    coroutine; what arrives is the ``CommandAck`` the workflow returned.)"""
+    ack = await call
+    assert isinstance(ack, CommandAck), type(ack)
+    return ack
+
+
 def _case_search_attributes(case_number: str) -> TypedSearchAttributes:
     return TypedSearchAttributes([
         SearchAttributePair(sa.CASE_NUMBER, case_number),
         SearchAttributePair(sa.CASE_STATE, CaseState.RECEIVED.value),
     ])
+
+
+def _case(client: Client, case_number: str) -> WorkflowHandle[CaseWorkflow, object]:
+    return client.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(case_number))
+
+
+def _matter(client: Client, case_number: str, matter: MatterCode) -> WorkflowHandle[MatterWorkflow, object]:
+    return client.get_workflow_handle_for(MatterWorkflow.run, matter_workflow_id(case_number, matter))
+
+
+# --- intake ------------------------------------------------------------------------------------------
 
 
 async def start_case(client: Client, application: Application, case_id_key: bytes, task_queue: str) -> Started:
@@ -91,11 +124,9 @@ async def start_case(client: Client, application: Application, case_id_key: byte
     except WorkflowAlreadyStartedError:
         pass
     # The funeral home may have opened the case first; then the application completes it.
-    handle = client.get_workflow_handle(case_workflow_id(case_number))
     try:
-        await handle.execute_update(
-            "submit_application", CaseInput(case_number=case_number, application=application),
-            result_type=CommandAck,
+        await _case(client, case_number).execute_update(
+            CaseWorkflow.submit_application, _raw(client, CaseInput(case_number=case_number, application=application))
         )
     except WorkflowUpdateFailedError as err:
         raise _duplicate(case_number) from err
@@ -111,62 +142,95 @@ def _duplicate(case_number: str) -> DuplicateCase:
     return DuplicateCase(f"该逝者已有申请，受理编号{case_number}，不能重复申请", case_number=case_number)
 
 
+# --- commands on a case ----------------------------------------------------------------------------------
+
+
 async def certify_cremation(
-    client: Client, case_number: str, certificate: CremationCertifiedInput, task_queue: str
-) -> None:
-    """The funeral home's certificate; it opens the case when the family has not applied yet."""
+    client: Client, case_number: str, certificate: CremationCertifiedInput, task_queue: str, *, must_exist: bool
+) -> CommandAck:
+    """The funeral home's certificate. It opens the case when the family has not applied yet, unless
+    ``must_exist`` (a clerk typed the case number: a typo must not open a case)."""
+    if must_exist:
+        return await _case_update(
+            client, case_number, "上传火化证明",
+            _case(client, case_number).execute_update(CaseWorkflow.certify_cremation, _raw(client, certificate)),
+        )
+    start = WithStartWorkflowOperation(
+        CaseWorkflow.run,
+        CaseInput(case_number=case_number, application=None),
+        id=case_workflow_id(case_number),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=_case_search_attributes(case_number),
+    )
     try:
-        await client.start_workflow(
-            CaseWorkflow.run,
-            CaseInput(case_number=case_number, application=None),
-            id=case_workflow_id(case_number),
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=_case_search_attributes(case_number),
-            start_signal="cremation_certified",
-            start_signal_args=[certificate],
+        return await _case_update(
+            client, case_number, "上传火化证明",
+            client.execute_update_with_start_workflow(CaseWorkflow.certify_cremation, _raw(client, certificate),
+                                                      start_workflow_operation=start),
         )
     except WorkflowAlreadyStartedError as err:
         raise OperationRefused(f"案件{case_number}已结束，不能再上传火化证明", case_number=case_number) from err
 
 
-async def case_status(client: Client, case_number: str) -> StatusSnapshot:
-    handle: WorkflowHandle[CaseWorkflow, object] = client.get_workflow_handle_for(
-        CaseWorkflow.run, case_workflow_id(case_number)
+async def withdraw(client: Client, case_number: str, withdrawal: WithdrawInput) -> CommandAck:
+    """The applicant withdraws the case: undecided matters stop, approved money is still paid."""
+    return await _case_update(
+        client, case_number, "撤回",
+        _case(client, case_number).execute_update(CaseWorkflow.withdraw_application, _raw(client, withdrawal)),
     )
+
+
+async def correct_bank_account(client: Client, case_number: str, correction: PayeeCorrectedInput) -> CommandAck:
+    """A corrected payee account after a failed payment; the payment is retried."""
+    return await _case_update(
+        client, case_number, "更正收款账户",
+        _case(client, case_number).execute_update(CaseWorkflow.correct_bank_account, _raw(client, correction)),
+    )
+
+
+async def _case_update(client: Client, case_number: str, action: str, call: Awaitable[object]) -> CommandAck:
     try:
-        return await handle.query(CaseWorkflow.status)
+        return await _acked(call)
+    except WorkflowUpdateFailedError as err:
+        raise OperationRefused(f"{action}未被接受：{_update_reason(err)}", case_number=case_number) from err
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise NotFound(f"未找到受理编号{case_number}的案件", case_number=case_number) from err
-        raise
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise await _closed_or_missing(client, case_workflow_id(case_number), case_number, action) from err
+
+
+# --- decisions on a matter ----------------------------------------------------------------------------------
 
 
 async def decide(client: Client, case_number: str, matter: MatterCode, command: DecisionCommand) -> CommandAck:
-    handle = client.get_workflow_handle(matter_workflow_id(case_number, matter))
+    """An officer's decision (or the window's 补正 registration) on one matter, answered at once."""
     try:
-        ack: CommandAck = await handle.execute_update("decide", command, result_type=CommandAck)
-        return ack
+        handle = _matter(client, case_number, matter)
+        return await _acked(handle.execute_update(MatterWorkflow.decide, _raw(client, command)))
     except WorkflowUpdateFailedError as err:
         raise OperationRefused(f"决定未受理：{_update_reason(err)}", case_number=case_number) from err
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        workflow_id = matter_workflow_id(case_number, matter)
+        description = await _describe(client, workflow_id)
+        if description is None:
             raise NotFound(f"案件{case_number}的事项{matter.value}尚未推送或不存在", case_number=case_number) from err
-        raise
+        state = description.typed_search_attributes.get(sa.MATTER_STATE) or "已结束"
+        raise OperationRefused(f"决定未受理：事项已办结（{state}），不能再作决定", case_number=case_number) from err
 
 
 async def supplement(client: Client, case_number: str, supplement: MaterialsSupplementedInput) -> CommandAck:
-    handle = client.get_workflow_handle(case_workflow_id(case_number))
+    """The family brought the materials a department asked for: the matter's clock restarts."""
+    command = DecisionCommand(kind=DecisionKind.MATERIALS_SUPPLEMENTED, materials_supplemented=supplement)
     try:
-        ack: CommandAck = await handle.execute_update("supplement_materials", supplement, result_type=CommandAck)
-        return ack
-    except WorkflowUpdateFailedError as err:
-        raise OperationRefused(f"补正未受理：{_update_reason(err)}", case_number=case_number) from err
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise NotFound(f"未找到受理编号{case_number}的案件", case_number=case_number) from err
-        raise
+        ack = await decide(client, case_number, supplement.matter, command)
+    except OperationRefused as refused:
+        raise OperationRefused(refused.message.replace("决定未受理", "补正未受理", 1),
+                               case_number=case_number) from refused
+    return CommandAck(accepted=True, state=ack.state, message="补正材料已登记，恢复计时")
 
 
 def _update_reason(err: WorkflowUpdateFailedError) -> str:
@@ -176,191 +240,102 @@ def _update_reason(err: WorkflowUpdateFailedError) -> str:
     return str(cause) if cause else "工作流拒绝了该操作"
 
 
-# --- signals with a look at the outcome (added for the CLI) ------------------------------------------
-
-# Case timeline texts the outcome checks recognise (workflows/case.py writes them).
-_CORRECTED_EVENT = "收款账户已更正"
-_STATUS_TIMEOUT = timedelta(seconds=3)
+# --- the whole status of a case ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SignalOutcome:
-    """What became of a signal: accepted, refused (with the workflow's reason), or not known yet.
-
-    A signal is recorded durably even when no worker runs; ``accepted is None`` means the case had
-    not handled it within the wait (no worker, or busy).
-    """
-
-    case_number: str
-    accepted: bool | None
-    reason: str = ""
-    snapshot: StatusSnapshot | None = None
-
-
-async def _describe_case(client: Client, case_number: str) -> WorkflowExecutionDescription | None:
+async def case_status(client: Client, case_number: str) -> StatusSnapshot:
+    """The case's own status with each started matter's live status in place of the case's summary:
+    every matter's state, deadline, decisions and payment, and one timeline of the case and its matters."""
     try:
-        return await client.get_workflow_handle(case_workflow_id(case_number)).describe()
+        case = await _case(client, case_number).query(CaseWorkflow.status)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise NotFound(f"未找到受理编号{case_number}的案件", case_number=case_number) from err
+        raise
+    started = [view for view in case.matters if view.state not in (MatterState.PENDING_PUSH, MatterState.NOT_PUSHED)]
+    live = await asyncio.gather(*(_matter_status(client, case_number, view.code) for view in started))
+    views = {view.code: view for view in case.matters}
+    timeline: list[TimelineEntry] = list(case.timeline)
+    refused: list[RefusedAction] = list(case.refused_actions)
+    for snapshot in live:
+        if snapshot is None:
+            continue
+        for view in snapshot.matters:
+            views[view.code] = view
+        timeline.extend(snapshot.timeline)
+        refused.extend(snapshot.refused_actions)
+    return case.model_copy(update={
+        "matters": tuple(views[view.code] for view in case.matters),
+        "timeline": tuple(sorted(_unique(timeline), key=lambda entry: entry.at)),
+        "refused_actions": tuple(sorted(_unique(refused), key=lambda action: action.at)),
+    })
+
+
+async def matter_status(client: Client, case_number: str, matter: MatterCode) -> MatterView:
+    snapshot = await _matter_status(client, case_number, matter)
+    if snapshot is None or not snapshot.matters:
+        raise NotFound(f"案件{case_number}的事项{matter.value}尚未推送或不存在", case_number=case_number)
+    return snapshot.matters[0]
+
+
+async def _matter_status(client: Client, case_number: str, matter: MatterCode) -> StatusSnapshot | None:
+    """A matter's own status; None once the engine no longer has it (the case's summary stands)."""
+    try:
+        return await _matter(client, case_number, matter).query(MatterWorkflow.status)
+    except WorkflowQueryFailedError:
+        return None
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
 
 
-def _closed_message(case_number: str, description: WorkflowExecutionDescription, action: str) -> str:
-    state = description.typed_search_attributes.get(sa.CASE_STATE)
-    return f"案件{case_number}已关闭（{state or '已结束'}），不能再{action}"
+H = TypeVar("H", bound=Hashable)
 
 
-async def _quiet_status(client: Client, case_number: str) -> StatusSnapshot | None:
-    """The case status, or None when the case does not answer promptly (no worker)."""
-    handle: WorkflowHandle[CaseWorkflow, object] = client.get_workflow_handle_for(
-        CaseWorkflow.run, case_workflow_id(case_number)
-    )
+def _unique(items: list[H]) -> list[H]:
+    """Cases of the first shape already copy their matters' events: each entry once."""
+    seen: set[H] = set()
+    kept = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            kept.append(item)
+    return kept
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+async def _describe(client: Client, workflow_id: str) -> WorkflowExecutionDescription | None:
     try:
-        return await handle.query(CaseWorkflow.status, rpc_timeout=_STATUS_TIMEOUT)
-    except (TimeoutError, RPCError, WorkflowQueryFailedError):
-        return None
-
-
-Changed = Callable[[StatusSnapshot, StatusSnapshot], bool]
-
-
-async def _await_outcome(
-    client: Client, case_number: str, action: str, before: StatusSnapshot | None, changed: Changed, wait: float
-) -> SignalOutcome:
-    if before is None or wait <= 0:
-        return SignalOutcome(case_number, None)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    snapshot: StatusSnapshot | None = None
-    while True:
-        snapshot = await _quiet_status(client, case_number)
-        if snapshot is not None:
-            refusals = [r for r in snapshot.refused_actions[len(before.refused_actions):] if r.action == action]
-            if refusals:
-                return SignalOutcome(case_number, False, refusals[-1].reason, snapshot)
-            if changed(before, snapshot):
-                return SignalOutcome(case_number, True, snapshot=snapshot)
-        if loop.time() >= deadline:
-            return SignalOutcome(case_number, None, snapshot=snapshot)
-        await asyncio.sleep(0.2)
-
-
-def _new_events(before: StatusSnapshot, after: StatusSnapshot) -> list[str]:
-    return [entry.event for entry in after.timeline[len(before.timeline):]]
-
-
-async def _signal_running_case(
-    client: Client, case_number: str, signal: str, arg: object, action: str, changed: Changed, wait: float
-) -> SignalOutcome:
-    description = await _describe_case(client, case_number)
-    if description is None:
-        raise NotFound(f"未找到受理编号{case_number}的案件", case_number=case_number)
-    if description.status != WorkflowExecutionStatus.RUNNING:
-        raise OperationRefused(_closed_message(case_number, description, action), case_number=case_number)
-    before = await _quiet_status(client, case_number) if wait > 0 else None
-    try:
-        await client.get_workflow_handle(case_workflow_id(case_number)).signal(signal, arg)
+        return await client.get_workflow_handle(workflow_id).describe()
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise OperationRefused(f"案件{case_number}已关闭，不能再{action}", case_number=case_number) from err
+            return None
         raise
-    return await _await_outcome(client, case_number, signal, before, changed, wait)
 
 
-async def withdraw(client: Client, case_number: str, withdrawal: WithdrawInput, wait: float = 5.0) -> SignalOutcome:
-    """The applicant withdraws the whole case (signal `withdraw`)."""
-
-    def changed(before: StatusSnapshot, after: StatusSnapshot) -> bool:
-        return after.case_state == CaseState.WITHDRAWN or any(
-            withdrawal.reason in event for event in _new_events(before, after)
-        )
-
-    return await _signal_running_case(client, case_number, "withdraw", withdrawal, "撤回", changed, wait)
-
-
-async def correct_bank_account(
-    client: Client, case_number: str, correction: PayeeCorrectedInput, wait: float = 5.0
-) -> SignalOutcome:
-    """A corrected payee account after a failed payment (signal `bank_account_corrected`)."""
-
-    def changed(before: StatusSnapshot, after: StatusSnapshot) -> bool:
-        return any(_CORRECTED_EVENT in event for event in _new_events(before, after))
-
-    return await _signal_running_case(
-        client, case_number, "bank_account_corrected", correction, "更正收款账户", changed, wait
-    )
-
-
-async def certify_cremation_checked(
-    client: Client,
-    case_number: str,
-    certificate: CremationCertifiedInput,
-    task_queue: str,
-    *,
-    must_exist: bool,
-    wait: float = 5.0,
-) -> SignalOutcome:
-    """``certify_cremation`` and a look at whether the case took the certificate.
-
-    ``must_exist`` (a clerk typed the case number): never open a new case for a mistyped number.
-    """
-    description = await _describe_case(client, case_number)
-    if description is None and must_exist:
-        raise NotFound(f"未找到受理编号{case_number}的案件", case_number=case_number)
-    if description is not None and description.status != WorkflowExecutionStatus.RUNNING:
-        raise OperationRefused(_closed_message(case_number, description, "上传火化证明"), case_number=case_number)
-    before: StatusSnapshot | None
+async def _closed_or_missing(client: Client, workflow_id: str, case_number: str, action: str) -> OperationRefused:
+    description = await _describe(client, workflow_id)
     if description is None:
-        before = StatusSnapshot(case_number=case_number, scope="case")
-    else:
-        before = await _quiet_status(client, case_number) if wait > 0 else None
-    await certify_cremation(client, case_number, certificate, task_queue)
-
-    def changed(old: StatusSnapshot, new: StatusSnapshot) -> bool:
-        return old.cremation is None and new.cremation is not None and (
-            new.cremation.certificate_no == certificate.certificate_no
-        )
-
-    return await _await_outcome(client, case_number, "cremation_certified", before, changed, wait)
-
-
-# --- decisions on a matter that may have closed -----------------------------------------------------
-
-
-async def decide_checked(
-    client: Client, case_number: str, matter: MatterCode, command: DecisionCommand
-) -> CommandAck:
-    """``decide``, telling a closed matter (办结) apart from one never pushed.
-
-    A matter workflow ends when its outcome is final, and the server answers an update to a closed
-    workflow with NOT_FOUND; ``decide`` alone would say "not pushed".
-    """
-    try:
-        return await decide(client, case_number, matter, command)
-    except NotFound as not_found:
-        try:
-            description = await client.get_workflow_handle(matter_workflow_id(case_number, matter)).describe()
-        except RPCError:
-            raise not_found from None  # never pushed, or no such case
-        if description.status == WorkflowExecutionStatus.RUNNING:
-            raise
-        state = description.typed_search_attributes.get(sa.MATTER_STATE) or "已结束"
-        raise OperationRefused(f"决定未受理：事项已办结（{state}），不能再作决定", case_number=case_number) from None
+        return NotFound(f"未找到受理编号{case_number}的案件", case_number=case_number)
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        return OperationRefused(f"案件{case_number}暂时无法{action}，请稍后重试", case_number=case_number)
+    state = description.typed_search_attributes.get(sa.CASE_STATE) or "已结束"
+    return OperationRefused(f"案件{case_number}已关闭（{state}），不能再{action}", case_number=case_number)
 
 
 __all__ = [
     "DuplicateCase",
     "NotFound",
     "OperationRefused",
-    "SignalOutcome",
     "Started",
     "case_status",
     "certify_cremation",
-    "certify_cremation_checked",
     "correct_bank_account",
     "decide",
-    "decide_checked",
+    "matter_status",
     "start_case",
     "supplement",
     "withdraw",

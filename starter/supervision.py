@@ -7,10 +7,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from temporalio.client import Client, WorkflowExecution
 
-from domain import search_attributes as sa
 from domain.enums import Department, MatterCode, MatterState
 from domain.ids import split_matter_workflow_id
 from domain.policy import Policy
+from workflows import search_attributes as sa
 
 
 class OverdueItem(BaseModel):

@@ -21,11 +21,11 @@ from temporalio.worker import Worker
 
 from activities.calendar import WorkingDayCalendar
 from activities.register_db import create_schema, make_engine
-from domain import search_attributes as sa
 from domain.policy import Policy
 from runtime.codec import EncryptionCodec, data_converter
 from runtime.keys import Keys
 from worker import Dependencies, build_worker
+from workflows import search_attributes as sa
 
 TIME_SKIPPING_FLAG = [
     "--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true",

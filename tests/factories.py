@@ -16,7 +16,7 @@ import copy
 from datetime import date, timedelta
 from typing import Any, Final
 
-from domain.identity import id_check_digit
+from domain.identity import id_check_digit, luhn_check_digit
 
 GUYANG_REGION: Final = "150222"
 # The fixed "today" of the tests built on these forms.
@@ -34,18 +34,6 @@ def make_id_number(birth: date, seq: int = 123) -> str:
     """An 18-character 居民身份证号 of 固阳县 with a valid check digit (seq: 0..999)."""
     first17 = f"{GUYANG_REGION}{birth:%Y%m%d}{seq % 1000:03d}"
     return first17 + id_check_digit(first17)
-
-
-def luhn_check_digit(body: str) -> str:
-    total = 0
-    for index, ch in enumerate(reversed(body)):
-        digit = int(ch)
-        if index % 2 == 0:  # doubled: these sit at odd positions once the check digit is appended
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return str((10 - total % 10) % 10)
 
 
 def make_card_number(prefix: str = "622202", length: int = 19, seq: int = 0) -> str:

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import yaml
 
-from domain import search_attributes as sa
+from runtime.devserver import search_attribute_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_cluster_setup_registers_every_search_attribute() -> None:
     script = (ROOT / "deploy" / "register-search-attributes.sh").read_text()
-    flags = sa.cli_flags()
+    flags = search_attribute_flags()
     for spec in flags[1::2]:
         assert spec in script, f"{spec} missing from deploy/register-search-attributes.sh"
 

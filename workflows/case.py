@@ -1,33 +1,40 @@
 """CaseWorkflow: one per deceased, from the one application to 办结.
 
 户口注销 runs first; every other selected matter starts at once when it is done and the cremation
-certificate is in the case. Children report each change back, so one status query shows everything.
+certificate is in the case. Each matter is a child workflow with its own status; the case keeps what it
+acts on (each matter's outcome, a payment that waits for a corrected account) and its own timeline. A
+client assembles the full status from the case's query and its matters' queries.
+
+Runs recorded before the ``shape-2026-12`` patch keep their first shape (``workflows/legacy``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RawValue, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ChildWorkflowHandle
 
+from workflows import descriptions as d
+from workflows import matter as matter_workflow
+from workflows import search_attributes as sa
+from workflows.legacy.case_v1 import CaseV1
+from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, to_raw
+from workflows.versions import SHAPE_2026_12
+
 with workflow.unsafe.imports_passed_through():
+    from activities.register import RegisterActivities
     from domain import messages
-    from domain import search_attributes as sa
-    from domain.enums import (
-        CaseState,
-        MatterCode,
-        MatterState,
-        NotificationKind,
-        Recipient,
-    )
+    from domain.clock import local_date
+    from domain.enums import CaseState, ErrorType, MatterCode, MatterState, NotificationKind, Recipient
     from domain.identity import luhn_valid, mask_name, mask_number
     from domain.ids import matter_workflow_id
-    from domain.inputs import NO_INPUT, one_input, parse_raw
     from domain.models import (
         Application,
         AuditEvent,
@@ -40,8 +47,8 @@ with workflow.unsafe.imports_passed_through():
         CremationRecord,
         MaterialsSupplementedInput,
         MatterInput,
+        MatterReport,
         MatterResult,
-        MatterUpdate,
         MatterView,
         Notification,
         PayeeCorrectedInput,
@@ -53,42 +60,51 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
     )
     from domain.policy import Policy
-    from workflows import descriptions as d
-    from workflows.matter import MatterWorkflow
-    from workflows.options import LOCAL_OPTIONS, REGISTER_OPTIONS
+    from workflows.options import LOCAL_OPTIONS
 
+# The status keeps the latest refusals; refusals alone are written to the register in batches.
+KEEP_REFUSALS = 20
+REFUSAL_BATCH = 20
+_CLOSED = (CaseState.COMPLETED, CaseState.WITHDRAWN, CaseState.REFUSED)
 
-# Cases recorded before progress reports carried a token replay without the check.
-REPORT_TOKENS = "matter-report-token"
+_Notify = tuple[NotificationKind, Recipient, str]
 
 
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow:
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
+        self._legacy = None if workflow.patched(SHAPE_2026_12) else CaseV1(input)
         self._case_number = input.case_number
         self._application: Application | None = input.application
         self._policy: Policy | None = None
         self._state = CaseState.RECEIVED
         self._matters: dict[MatterCode, MatterView] = {}
         self._children: dict[MatterCode, ChildWorkflowHandle[Any, MatterResult]] = {}
-        self._results: dict[MatterCode, MatterResult] = {}
+        self._report_tokens: dict[MatterCode, str] = {}
         self._timeline: list[TimelineEntry] = []
         self._refused: list[RefusedAction] = []
+        self._refused_total = 0
         self._cremation: CremationRecord | None = None
         self._withdrawal: WithdrawInput | None = None
         self._received_at = workflow.now()
-        self._closed_at: Any = None
+        self._closed_at: datetime | None = None
         self._seq = 0
-        self._report_tokens: dict[MatterCode, str | None] = {}
+        # What the next register write carries.
+        self._case_record: CaseRecord | None = None
+        self._case_state: CaseStateRecord | None = None
+        self._audit: list[AuditEvent] = []
+        self._notes: list[Notification] = []
+        self._flushing = asyncio.Lock()
 
-    # --- entry point ---------------------------------------------------------------------------
+    # --- the run ---------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseResult:
-        self._policy = policy = await workflow.execute_local_activity(
-            "resolve_policy", PolicyRequest(case_number=self._case_number), result_type=Policy,
-            **LOCAL_OPTIONS,
+        if self._legacy is not None:
+            return await self._legacy.run()
+        self._policy = policy = await workflow.execute_local_activity_method(
+            RegisterActivities.resolve_policy, PolicyRequest(case_number=self._case_number), **LOCAL_OPTIONS,
         )
         if self._application is None and not await self._await_application(policy):
             return self._result()
@@ -107,177 +123,26 @@ class CaseWorkflow:
                 state=MatterState.PENDING_PUSH, pays_family=definition.pays_family,
                 time_limit_working_days=definition.time_limit_working_days,
             )
-        await workflow.execute_activity(
-            "record_case",
-            CaseRecord(case_number=self._case_number, application=application,
-                       state=CaseState.RECEIVED, received_at=self._received_at),
-            **REGISTER_OPTIONS,
-        )
-        await self._change(
-            CaseState.RECEIVED, f"受理申请，共{len(application.matters)}项事项",
-            notify=(NotificationKind.CASE_RECEIVED, Recipient.FAMILY,
-                    messages.case_received(self._case_number, len(application.matters))),
-        )
-        await self._change(CaseState.HUKOU_CANCELLING, "户口注销事项推送派出所")
+        self._case_record = CaseRecord(case_number=self._case_number, application=application,
+                                       state=CaseState.RECEIVED, received_at=self._received_at)
+        self._change(CaseState.RECEIVED, f"受理申请，共{len(application.matters)}项事项", notify=(
+            NotificationKind.CASE_RECEIVED, Recipient.FAMILY,
+            messages.case_received(self._case_number, len(application.matters))))
+        self._change(CaseState.HUKOU_CANCELLING, "户口注销事项推送派出所")
         hukou = (await self._run_matters([MatterCode.HUKOU_CANCELLATION]))[0]
 
         rest: list[MatterCode] = [code for code in application.matters if code != MatterCode.HUKOU_CANCELLATION]
         if hukou.state != MatterState.APPROVED:
             reason = "申请已撤回" if self._withdrawal else "户口注销未办结，本事项未推送"
             return await self._finish(rest, reason)
-        await self._event(
-            "户口注销完成", notify=(NotificationKind.HUKOU_CANCELLED, Recipient.FAMILY,
-                                    messages.hukou_cancelled(self._case_number)),
-        )
+        self._event("户口注销完成", notify=(NotificationKind.HUKOU_CANCELLED, Recipient.FAMILY,
+                                           messages.hukou_cancelled(self._case_number)))
         await self._await_cremation(policy)
         if self._withdrawal is not None:
             return await self._finish(rest, "申请已撤回")
-        await self._change(CaseState.IN_PROGRESS, f"并联推送{len(rest)}项事项")
+        self._change(CaseState.IN_PROGRESS, f"并联推送{len(rest)}项事项")
         await self._run_matters(rest, hukou.certificate_no)
         return await self._finish([], "")
-
-    # --- signals, updates and the query ------------------------------------------------------------
-
-    @workflow.signal(name="cremation_certified", description=d.CASE_CREMATION_CERTIFIED)
-    @one_input
-    async def cremation_certified(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        parsed = parse_raw(CremationCertifiedInput, payload, workflow.payload_converter(), extra)
-        await workflow.wait_condition(lambda: self._policy is not None)
-        policy = self._require_policy()
-        if isinstance(parsed, str):
-            return await self._refuse("cremation_certified", parsed)
-        problems = []
-        if self._cremation is not None:
-            problems.append(f"火化证明已上传（{self._cremation.certificate_no}）")
-        if parsed.county and parsed.county != policy.county:
-            problems.append(f"火化地须为{policy.county}")
-        if parsed.cremated_on > (workflow.now() + timedelta(hours=8)).date():
-            problems.append("火化日期不能晚于今天")
-        application = self._application
-        if application and parsed.cremated_on < application.deceased.death_date:
-            problems.append("火化日期不能早于死亡日期")
-        if problems:
-            return await self._refuse("cremation_certified", "；".join(problems))
-        self._cremation = CremationRecord(
-            certificate_no=parsed.certificate_no, funeral_home=parsed.funeral_home,
-            cremated_on=parsed.cremated_on, received_at=workflow.now(),
-        )
-        await self._event(f"收到火化证明{parsed.certificate_no}（{parsed.funeral_home}）",
-                          actor=parsed.funeral_home)
-
-    @workflow.signal(name="materials_supplemented", description=d.CASE_MATERIALS_SUPPLEMENTED)
-    @one_input
-    async def materials_supplemented(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        parsed = parse_raw(MaterialsSupplementedInput, payload, workflow.payload_converter(), extra)
-        if isinstance(parsed, str):
-            return await self._refuse("materials_supplemented", parsed)
-        reason = self._supplement_problem(parsed)
-        if reason:
-            return await self._refuse("materials_supplemented", reason, parsed.matter)
-        await self._signal_child(parsed.matter, "materials_supplemented", parsed)
-
-    @workflow.signal(name="withdraw", description=d.CASE_WITHDRAW)
-    @one_input
-    async def withdraw(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        parsed = parse_raw(WithdrawInput, payload, workflow.payload_converter(), extra)
-        if isinstance(parsed, str):
-            return await self._refuse("withdraw", parsed)
-        if self._withdrawal is not None:
-            return await self._refuse("withdraw", "申请已撤回")
-        if self._state in (CaseState.COMPLETED, CaseState.WITHDRAWN, CaseState.REFUSED):
-            return await self._refuse("withdraw", f"案件已{self._state.value}，不能撤回")
-        self._withdrawal = parsed
-        await self._event(f"申请人撤回申请：{parsed.reason}", actor=parsed.clerk)
-        for code in list(self._children):
-            if not self._matters[code].final:
-                await self._signal_child(code, "withdraw", parsed)
-
-    @workflow.signal(name="bank_account_corrected", description=d.CASE_BANK_ACCOUNT_CORRECTED)
-    @one_input
-    async def bank_account_corrected(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter(), extra)
-        if isinstance(parsed, str):
-            return await self._refuse("bank_account_corrected", parsed)
-        if not luhn_valid(parsed.card_number.replace(" ", "")):
-            return await self._refuse("bank_account_corrected", "银行卡号校验不通过")
-        waiting = [code for code, view in self._matters.items()
-                   if view.state == MatterState.APPROVED and view.manual_handling and not view.final
-                   and code in self._children]
-        if not waiting:
-            return await self._refuse("bank_account_corrected", "没有发放失败待重新发放的款项")
-        await self._event("收款账户已更正，重新发放", actor=parsed.clerk)
-        for code in waiting:
-            await self._signal_child(code, "payee_corrected", parsed)
-
-    @workflow.signal(name="matter_updated", description=d.CASE_MATTER_UPDATED)
-    @one_input
-    async def matter_updated(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        parsed = parse_raw(MatterUpdate, payload, workflow.payload_converter(), extra)
-        if isinstance(parsed, str):
-            return await self._refuse("matter_updated", parsed)
-        if parsed.view.case_number != self._case_number or parsed.view.code not in self._matters:
-            return await self._refuse("matter_updated", "事项不属于本案件")
-        expected = self._report_tokens.get(parsed.view.code)
-        if workflow.patched(REPORT_TOKENS) and parsed.report_token != expected:
-            return await self._refuse("matter_updated", "进度回报来源无法确认，已忽略")
-        self._matters[parsed.view.code] = parsed.view
-        self._timeline.append(TimelineEntry(at=parsed.at, event=parsed.event, matter=parsed.view.code))
-
-    @workflow.update(name="submit_application", description=d.CASE_SUBMIT_APPLICATION)
-    def submit_application(self, input: CaseInput) -> CommandAck:
-        self._application = input.application
-        return CommandAck(accepted=True, state=self._state, message=f"申请已受理，受理编号{self._case_number}")
-
-    @submit_application.validator
-    def _validate_submit_application(self, input: CaseInput) -> None:
-        if input.application is None:
-            raise ValueError("申请内容为空")
-        if self._application is not None or self._state != CaseState.RECEIVED or self._withdrawal is not None:
-            raise ValueError(f"该逝者已有申请，受理编号{self._case_number}")
-
-    @workflow.update(name="supplement_materials", description=d.CASE_SUPPLEMENT_MATERIALS)
-    async def supplement_materials(self, payload: RawValue) -> CommandAck:
-        input = self._supplement(payload)
-        await self._signal_child(input.matter, "materials_supplemented", input)
-        await workflow.wait_condition(
-            lambda: self._matters[input.matter].state != MatterState.AWAITING_MATERIALS
-        )
-        return CommandAck(accepted=True, state=self._matters[input.matter].state, message="补正材料已登记，恢复计时")
-
-    @supplement_materials.validator
-    def _validate_supplement(self, payload: RawValue) -> None:
-        self._supplement(payload)
-
-    def _supplement(self, payload: RawValue) -> MaterialsSupplementedInput:
-        parsed = parse_raw(MaterialsSupplementedInput, payload, workflow.payload_converter())
-        if isinstance(parsed, str):
-            raise ValueError(parsed)
-        reason = self._supplement_problem(parsed)
-        if reason:
-            raise ValueError(reason)
-        return parsed
-
-    @workflow.query(name="status", description=d.CASE_STATUS)
-    def status(self) -> StatusSnapshot:
-        application = self._application
-        return StatusSnapshot(
-            case_number=self._case_number,
-            scope="case",
-            case_state=self._state,
-            channel=application.channel if application else None,
-            deceased=mask_name(application.deceased.name) if application else None,
-            applicant=mask_name(application.applicant.name) if application else None,
-            payee_card=mask_number(application.applicant.bank_account.card_number) if application else None,
-            received_at=self._received_at if application else None,
-            closed_at=self._closed_at,
-            cremation=self._cremation,
-            hukou_certificate_no=self._hukou_certificate(),
-            matters=tuple(self._matters.values()),
-            refused_actions=tuple(self._refused),
-            timeline=tuple(self._timeline),
-        )
-
-    # --- phases ----------------------------------------------------------------------------------
 
     async def _await_application(self, policy: Policy) -> bool:
         """The funeral home opened the case; the family's application completes it, or it closes."""
@@ -297,12 +162,14 @@ class CaseWorkflow:
     async def _close_unapplied(self, state: CaseState, event: str) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._closed_at = workflow.now()
-        await self._change(state, event)
+        self._change(state, event)
+        await self._flush()
 
     async def _await_cremation(self, policy: Policy) -> None:
         timeout = policy.waits.cremation_certificate_timeout
         count = 0
         while self._cremation is None and self._withdrawal is None:
+            await self._flush()
             try:
                 await workflow.wait_condition(
                     lambda: self._cremation is not None or self._withdrawal is not None, timeout=timeout
@@ -310,12 +177,9 @@ class CaseWorkflow:
             except TimeoutError:
                 count += 1
                 text = messages.cremation_overdue(self._case_number, count)
-                await self._event(
-                    f"火化证明超时未上传（第{count}次提醒）",
-                    notify=(NotificationKind.CREMATION_OVERDUE, Recipient.SUPERVISOR, text),
-                    also=(NotificationKind.CREMATION_OVERDUE, Recipient.FUNERAL_HOME, text),
-                    key_suffix=f"cremation/{count}",
-                )
+                self._event(f"火化证明超时未上传（第{count}次提醒）", key_suffix=f"cremation/{count}", notify=(
+                    NotificationKind.CREMATION_OVERDUE, Recipient.SUPERVISOR, text),
+                    also=(NotificationKind.CREMATION_OVERDUE, Recipient.FUNERAL_HOME, text))
                 timeout = policy.waits.cremation_reminder_every
 
     async def _run_matters(
@@ -326,14 +190,14 @@ class CaseWorkflow:
 
         async def start(code: MatterCode) -> None:
             definition = policy.matter(code)
+            token = str(workflow.uuid4())
+            self._report_tokens[code] = token
             self._children[code] = await workflow.start_child_workflow(
-                MatterWorkflow.run,
+                matter_workflow.MatterWorkflow.run,
                 MatterInput(
-                    case_number=self._case_number, matter=code, policy=policy,
-                    payee=application.applicant.bank_account,
-                    death_date=application.deceased.death_date,
-                    hukou_certificate_no=hukou_certificate_no,
-                    report_token=self._report_token(code),
+                    case_number=self._case_number, matter=code, matter_policy=policy.for_matter(code),
+                    payee=application.applicant.bank_account, death_date=application.deceased.death_date,
+                    hukou_certificate_no=hukou_certificate_no, report_token=token,
                 ),
                 id=matter_workflow_id(self._case_number, code),
                 search_attributes=TypedSearchAttributes([
@@ -343,33 +207,35 @@ class CaseWorkflow:
                     SearchAttributePair(sa.MATTER_STATE, MatterState.PENDING_PUSH.value),
                 ]),
             )
+            self._mark(code, MatterState.IN_PROGRESS)
             if self._withdrawal is not None:
-                await self._signal_child(code, "withdraw", self._withdrawal)
+                await self._signal_child(code, matter_workflow.MatterWorkflow.withdraw, self._withdrawal)
 
+        async def outcome(code: MatterCode) -> MatterResult:
+            result = await self._children[code]
+            self._settle(result)
+            return result
+
+        await self._flush()
         # Every matter is pushed at once (并联): all child starts go out in one workflow task.
         await asyncio.gather(*(start(code) for code in codes))
-        results = await asyncio.gather(*(self._children[code] for code in codes))
-        for result in results:
-            self._results[result.matter] = result
-        return list(results)
+        return list(await asyncio.gather(*(outcome(code) for code in codes)))
 
     async def _finish(self, unpushed: list[MatterCode], reason: str) -> CaseResult:
         withdrawn = self._withdrawal is not None
         for code in unpushed:
-            view = self._matters[code]
-            self._matters[code] = view.model_copy(update={
-                "state": MatterState.WITHDRAWN if withdrawn else MatterState.NOT_PUSHED,
-                "reason": reason, "final": True,
-            })
+            self._settle(MatterResult(case_number=self._case_number, matter=code, reason=reason,
+                                      state=MatterState.WITHDRAWN if withdrawn else MatterState.NOT_PUSHED))
             self._timeline.append(TimelineEntry(at=workflow.now(), event=reason, matter=code))
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._closed_at = workflow.now()
         if withdrawn:
-            await self._change(CaseState.WITHDRAWN, "申请已撤回，案件关闭", notify=(
+            self._change(CaseState.WITHDRAWN, "申请已撤回，案件关闭", notify=(
                 NotificationKind.CASE_WITHDRAWN, Recipient.FAMILY, messages.case_withdrawn(self._case_number)))
         else:
-            await self._change(CaseState.COMPLETED, "全部事项办结", notify=(
+            self._change(CaseState.COMPLETED, "全部事项办结", notify=(
                 NotificationKind.CASE_COMPLETED, Recipient.FAMILY, messages.case_completed(self._case_number)))
+        await self._flush()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._result()
 
@@ -378,84 +244,340 @@ class CaseWorkflow:
             case_number=self._case_number,
             state=self._state,
             matters=tuple(
-                self._results.get(code) or MatterResult(
-                    case_number=self._case_number, matter=code, state=view.state, reason=view.reason)
+                MatterResult(case_number=self._case_number, matter=code, state=view.state, amount=view.amount,
+                             payment_reference=view.payment_reference, certificate_no=view.certificate_no,
+                             reason=view.reason)
                 for code, view in self._matters.items()
             ),
         )
 
-    # --- the one place case state changes ------------------------------------------------------------
+    # --- signals (the Web UI), updates (the CLI) and the status query ----------------------------------
 
-    async def _change(
-        self, state: CaseState, event: str, *,
-        notify: tuple[NotificationKind, Recipient, str] | None = None,
-    ) -> None:
+    @workflow.signal(name="cremation_certified", description=d.CASE_CREMATION_CERTIFIED)
+    @one_input
+    async def cremation_certified(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        if self._legacy is not None:
+            return await self._legacy.cremation_certified(payload, extra)
+        parsed = parse_raw(CremationCertifiedInput, payload, workflow.payload_converter(), extra)
+        if isinstance(parsed, str):
+            return await self._refuse("cremation_certified", parsed)
+        await workflow.wait_condition(lambda: self._policy is not None)
+        problems = self._cremation_problems(parsed)
+        if problems:
+            return await self._refuse("cremation_certified", problems)
+        self._accept_cremation(parsed)
+        await self._flush()
+        return None
+
+    @workflow.update(name="certify_cremation", description=d.CASE_CERTIFY_CREMATION)
+    async def certify_cremation(self, raw: RawValue) -> CommandAck:
+        certificate = parse_update(CremationCertifiedInput, raw)
+        if self._legacy is not None:
+            return await self._legacy_command(self._legacy.cremation_certified, certificate, "火化证明已登记")
+        await workflow.wait_condition(lambda: self._policy is not None)
+        problems = self._cremation_problems(certificate)
+        if problems:
+            await self._refuse("cremation_certified", problems)
+            raise ApplicationError(problems, type=ErrorType.INVALID_DECISION.value, non_retryable=True)
+        self._accept_cremation(certificate)
+        await self._flush()
+        return CommandAck(accepted=True, state=self._state, message=f"火化证明已登记，受理编号{self._case_number}")
+
+    @certify_cremation.validator
+    def _validate_certify_cremation(self, raw: RawValue) -> None:
+        parse_update(CremationCertifiedInput, raw)
+        if self._legacy is not None:
+            return
+        if self._cremation is not None:
+            raise ValueError(f"火化证明已上传（{self._cremation.certificate_no}）")
+        if self._state in _CLOSED:
+            raise ValueError(f"案件已{self._state.value}，不能再上传火化证明")
+
+    @workflow.signal(name="materials_supplemented", description=d.CASE_MATERIALS_SUPPLEMENTED)
+    @one_input
+    async def materials_supplemented(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        if self._legacy is not None:
+            return await self._legacy.materials_supplemented(payload, extra)
+        parsed = parse_raw(MaterialsSupplementedInput, payload, workflow.payload_converter(), extra)
+        if isinstance(parsed, str):
+            return await self._refuse("materials_supplemented", parsed)
+        view = self._matters.get(parsed.matter)
+        if view is None:
+            return await self._refuse("materials_supplemented", "本案件没有该事项", parsed.matter)
+        if parsed.matter not in self._children or view.final:
+            return await self._refuse("materials_supplemented", f"该事项当前状态为{view.state.value}，无需补正材料",
+                                parsed.matter)
+        # The matter checks that it is waiting for materials, and records a refusal if it is not.
+        if not await self._signal_child(parsed.matter, matter_workflow.MatterWorkflow.materials_supplemented, parsed):
+            return await self._refuse("materials_supplemented", "该事项已办结，无需补正材料", parsed.matter)
+        return None
+
+    @workflow.signal(name="withdraw", description=d.CASE_WITHDRAW)
+    @one_input
+    async def withdraw(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        if self._legacy is not None:
+            return await self._legacy.withdraw(payload, extra)
+        parsed = parse_raw(WithdrawInput, payload, workflow.payload_converter(), extra)
+        if isinstance(parsed, str):
+            return await self._refuse("withdraw", parsed)
+        problem = self._withdraw_problem()
+        if problem:
+            return await self._refuse("withdraw", problem)
+        await self._accept_withdrawal(parsed)
+        return None
+
+    @workflow.update(name="withdraw_application", description=d.CASE_WITHDRAW_APPLICATION)
+    async def withdraw_application(self, raw: RawValue) -> CommandAck:
+        withdrawal = parse_update(WithdrawInput, raw)
+        if self._legacy is not None:
+            return await self._legacy_command(self._legacy.withdraw, withdrawal, "撤回申请已登记")
+        await self._accept_withdrawal(withdrawal)
+        return CommandAck(accepted=True, state=self._state, message="撤回申请已登记，未办结的事项将全部撤回")
+
+    @withdraw_application.validator
+    def _validate_withdraw_application(self, raw: RawValue) -> None:
+        parse_update(WithdrawInput, raw)
+        if self._legacy is not None:
+            return
+        problem = self._withdraw_problem()
+        if problem:
+            raise ValueError(problem)
+
+    @workflow.signal(name="bank_account_corrected", description=d.CASE_BANK_ACCOUNT_CORRECTED)
+    @one_input
+    async def bank_account_corrected(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        if self._legacy is not None:
+            return await self._legacy.bank_account_corrected(payload, extra)
+        parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter(), extra)
+        if isinstance(parsed, str):
+            return await self._refuse("bank_account_corrected", parsed)
+        problem = self._correction_problem(parsed)
+        if problem:
+            return await self._refuse("bank_account_corrected", problem)
+        await self._accept_correction(parsed)
+        return None
+
+    @workflow.update(name="correct_bank_account", description=d.CASE_CORRECT_BANK_ACCOUNT)
+    async def correct_bank_account(self, raw: RawValue) -> CommandAck:
+        correction = parse_update(PayeeCorrectedInput, raw)
+        if self._legacy is not None:
+            return await self._legacy_command(self._legacy.bank_account_corrected, correction, "收款账户已更正")
+        await self._accept_correction(correction)
+        return CommandAck(accepted=True, state=self._state, message="收款账户已更正，款项将重新发放")
+
+    @correct_bank_account.validator
+    def _validate_correct_bank_account(self, raw: RawValue) -> None:
+        correction = parse_update(PayeeCorrectedInput, raw)
+        if self._legacy is not None:
+            return
+        problem = self._correction_problem(correction)
+        if problem:
+            raise ValueError(problem)
+
+    @workflow.signal(name="matter_updated", description=d.CASE_MATTER_UPDATED)
+    @one_input
+    async def matter_updated(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        if self._legacy is not None:
+            return await self._legacy.matter_updated(payload, extra)
+        parsed = parse_raw(MatterReport, payload, workflow.payload_converter(), extra)
+        if isinstance(parsed, str):
+            return await self._refuse("matter_updated", parsed)
+        if parsed.matter not in self._children:
+            return await self._refuse("matter_updated", "事项不属于本案件")
+        if parsed.report_token != self._report_tokens.get(parsed.matter):
+            return await self._refuse("matter_updated", "进度回报来源无法确认，已忽略")
+        self._mark(parsed.matter, parsed.state)
+        return None
+
+    @workflow.update(name="submit_application", description=d.CASE_SUBMIT_APPLICATION)
+    def submit_application(self, raw: RawValue) -> CommandAck:
+        input = parse_update(CaseInput, raw)
+        if self._legacy is not None:
+            return self._legacy.submit_application(input)
+        self._application = input.application
+        return CommandAck(accepted=True, state=self._state, message=f"申请已受理，受理编号{self._case_number}")
+
+    @submit_application.validator
+    def _validate_submit_application(self, raw: RawValue) -> None:
+        input = parse_update(CaseInput, raw)
+        if self._legacy is not None:
+            return self._legacy.validate_submit_application(input)
+        if input.application is None:
+            raise ValueError("申请内容为空")
+        if self._application is not None or self._state != CaseState.RECEIVED or self._withdrawal is not None:
+            raise ValueError(f"该逝者已有申请，受理编号{self._case_number}")
+        return None
+
+    @workflow.update(name="supplement_materials", description=d.CASE_SUPPLEMENT_MATERIALS)
+    async def supplement_materials(self, payload: RawValue) -> CommandAck:
+        assert self._legacy is not None
+        return await self._legacy.supplement_materials(payload)
+
+    @supplement_materials.validator
+    def _validate_supplement(self, payload: RawValue) -> None:
+        if self._legacy is None:
+            # Cases of this shape take 补正 on the matter itself (its `decide` update).
+            raise ValueError("补正材料请登记到对应事项")
+        self._legacy.validate_supplement(payload)
+
+    @workflow.query(name="status", description=d.CASE_STATUS)
+    def status(self) -> StatusSnapshot:
+        if self._legacy is not None:
+            return self._legacy.status()
+        application = self._application
+        return StatusSnapshot(
+            case_number=self._case_number,
+            scope="case",
+            case_state=self._state,
+            channel=application.channel if application else None,
+            deceased=mask_name(application.deceased.name) if application else None,
+            applicant=mask_name(application.applicant.name) if application else None,
+            payee_card=mask_number(application.applicant.bank_account.card_number) if application else None,
+            received_at=self._received_at if application else None,
+            closed_at=self._closed_at,
+            cremation=self._cremation,
+            hukou_certificate_no=self._matters[MatterCode.HUKOU_CANCELLATION].certificate_no
+            if MatterCode.HUKOU_CANCELLATION in self._matters else None,
+            matters=tuple(self._matters.values()),
+            refused_actions=tuple(self._refused),
+            refused_total=self._refused_total,
+            timeline=tuple(self._timeline),
+        )
+
+    async def _legacy_command(
+        self, handler: Callable[[RawValue, tuple[Any, ...]], Awaitable[None]], input: BaseModel, done: str
+    ) -> CommandAck:
+        """A case of the first shape takes the command as its signal; its refusal list tells the outcome."""
+        assert self._legacy is not None
+        before = self._legacy.refusal_count()
+        await handler(RawValue(workflow.payload_converter().to_payload(input)), ())
+        refusal = self._legacy.refusal_after(before)
+        if refusal is not None:
+            raise ApplicationError(refusal, type=ErrorType.INVALID_DECISION.value, non_retryable=True)
+        return CommandAck(accepted=True, state=self._legacy.state(), message=done)
+
+    # --- rules shared by each signal and its update -----------------------------------------------------
+
+    def _cremation_problems(self, certificate: CremationCertifiedInput) -> str:
+        policy = self._require_policy()
+        problems = []
+        if self._cremation is not None:
+            problems.append(f"火化证明已上传（{self._cremation.certificate_no}）")
+        if certificate.county and certificate.county != policy.county:
+            problems.append(f"火化地须为{policy.county}")
+        if certificate.cremated_on > local_date(workflow.now(), policy.timezone):
+            problems.append("火化日期不能晚于今天")
+        application = self._application
+        if application and certificate.cremated_on < application.deceased.death_date:
+            problems.append("火化日期不能早于死亡日期")
+        return "；".join(problems)
+
+    def _accept_cremation(self, certificate: CremationCertifiedInput) -> None:
+        self._cremation = CremationRecord(
+            certificate_no=certificate.certificate_no, funeral_home=certificate.funeral_home,
+            cremated_on=certificate.cremated_on, received_at=workflow.now(),
+        )
+        self._event(f"收到火化证明{certificate.certificate_no}（{certificate.funeral_home}）",
+                    actor=certificate.funeral_home)
+
+    def _withdraw_problem(self) -> str | None:
+        if self._withdrawal is not None:
+            return "申请已撤回"
+        if self._state in _CLOSED:
+            return f"案件已{self._state.value}，不能撤回"
+        return None
+
+    async def _accept_withdrawal(self, withdrawal: WithdrawInput) -> None:
+        self._withdrawal = withdrawal
+        self._event(f"申请人撤回申请：{withdrawal.reason}", actor=withdrawal.clerk)
+        await self._flush()
+        for code, view in self._matters.items():
+            if code in self._children and not view.final:
+                await self._signal_child(code, matter_workflow.MatterWorkflow.withdraw, withdrawal)
+
+    def _correction_problem(self, correction: PayeeCorrectedInput) -> str | None:
+        if not luhn_valid(correction.card_number.replace(" ", "")):
+            return "银行卡号校验不通过"
+        if not self._awaiting_account():
+            return "没有发放失败待重新发放的款项"
+        return None
+
+    async def _accept_correction(self, correction: PayeeCorrectedInput) -> None:
+        waiting = self._awaiting_account()
+        self._event("收款账户已更正，重新发放", actor=correction.clerk)
+        await self._flush()
+        for code in waiting:
+            self._mark(code, MatterState.IN_PROGRESS)
+            await self._signal_child(code, matter_workflow.MatterWorkflow.payee_corrected, correction)
+
+    def _awaiting_account(self) -> list[MatterCode]:
+        return [code for code, view in self._matters.items()
+                if view.state == MatterState.PAYMENT_FAILED and code in self._children]
+
+    # --- the one place case state changes, and the register ----------------------------------------------
+
+    def _change(self, state: CaseState, event: str, *, notify: _Notify | None = None) -> None:
         self._state = state
         workflow.upsert_search_attributes([sa.CASE_STATE.value_set(state.value)])
-        await self._event(event, notify=notify, case_state=state)
+        self._case_state = CaseStateRecord(case_number=self._case_number, state=state, at=workflow.now())
+        self._event(event, notify=notify)
 
-    async def _event(
-        self, event: str, *, actor: str = "system",
-        notify: tuple[NotificationKind, Recipient, str] | None = None,
-        also: tuple[NotificationKind, Recipient, str] | None = None,
-        case_state: CaseState | None = None,
+    def _event(
+        self, event: str, *, actor: str = "system", notify: _Notify | None = None, also: _Notify | None = None,
         key_suffix: str | None = None,
     ) -> None:
         self._seq += 1
         now = workflow.now()
         self._timeline.append(TimelineEntry(at=now, event=event))
-        key = f"case/{self._seq:04d}"
-        notes = tuple(
-            Notification(case_number=self._case_number, kind=kind, recipient=recipient, message=text, at=now,
-                         key=f"case/{kind.value}/{recipient.value}/{key_suffix or self._seq}")
-            for kind, recipient, text in (n for n in (notify, also) if n is not None)
-        )
-        await workflow.execute_local_activity(
-            "record",
-            RegisterBatch(
-                case_number=self._case_number,
-                case_state=CaseStateRecord(case_number=self._case_number, state=case_state, at=now)
-                if case_state else None,
-                audit=(AuditEvent(case_number=self._case_number, key=key, event=event, at=now, actor=actor),),
-                notifications=notes,
-            ),
-            **LOCAL_OPTIONS,
-        )
+        self._audit.append(AuditEvent(case_number=self._case_number, key=f"case/{self._seq:04d}", event=event,
+                                      at=now, actor=actor))
+        for kind, recipient, text in (n for n in (notify, also) if n is not None):
+            self._notes.append(Notification(
+                case_number=self._case_number, kind=kind, recipient=recipient, message=text, at=now,
+                key=f"case/{kind.value}/{recipient.value}/{key_suffix or self._seq}"))
+
+    async def _flush(self) -> None:
+        """One register write for everything since the last one; writes keep their order."""
+        async with self._flushing:
+            if not (self._case_record or self._case_state or self._audit or self._notes):
+                return
+            batch = RegisterBatch(case_number=self._case_number, case=self._case_record,
+                                  case_state=self._case_state, audit=tuple(self._audit),
+                                  notifications=tuple(self._notes))
+            self._case_record, self._case_state, self._audit, self._notes = None, None, [], []
+            await workflow.execute_local_activity_method(RegisterActivities.record, batch, **LOCAL_OPTIONS)
 
     async def _refuse(self, action: str, reason: str, matter: MatterCode | None = None) -> None:
+        """Recorded at once in the status and the UI; in the register with the next write or in a batch."""
         refused = RefusedAction(at=workflow.now(), action=action, matter=matter, reason=reason)
-        self._refused.append(refused)
+        self._refused = [*self._refused, refused][-KEEP_REFUSALS:]
+        self._refused_total += 1
         workflow.logger.warning("refused action %s: %s", action, reason)
         workflow.set_current_details(f"最近一次被拒绝的操作：{action}——{reason}")
-        await self._event(f"拒绝操作{action}：{reason}")
+        self._seq += 1
+        self._audit.append(AuditEvent(case_number=self._case_number, key=f"case/{self._seq:04d}",
+                                      event=f"拒绝操作{action}：{reason}", at=refused.at))
+        if len(self._audit) >= REFUSAL_BATCH:
+            await self._flush()
 
-    async def _signal_child(self, code: MatterCode, name: str, payload: Any) -> None:
-        """A child may finish between our last report and the signal; that is not the case's failure."""
+    def _mark(self, code: MatterCode, state: MatterState) -> None:
+        """What the case knows of a running matter: started, or its payment waits for a corrected account."""
+        self._matters[code] = self._matters[code].model_copy(update={"state": state})
+
+    def _settle(self, result: MatterResult) -> None:
+        self._matters[result.matter] = self._matters[result.matter].model_copy(update={
+            "state": result.state, "final": True, "reason": result.reason, "amount": result.amount,
+            "payment_reference": result.payment_reference, "certificate_no": result.certificate_no,
+        })
+
+    async def _signal_child(self, code: MatterCode, signal: Any, payload: BaseModel) -> bool:
+        """Whether the matter got it: it may have finished just before, which is not the case's failure."""
         try:
-            await self._children[code].signal(name, payload)
+            await self._children[code].signal(signal, to_raw(payload))
         except ApplicationError as err:
-            workflow.logger.warning("signal %s to matter %s not delivered: %s", name, code.value, err.message)
-
-    def _report_token(self, code: MatterCode) -> str | None:
-        if not workflow.patched(REPORT_TOKENS):
-            return None
-        token = str(workflow.uuid4())
-        self._report_tokens[code] = token
-        return token
-
-    # --- helpers ------------------------------------------------------------------------------------
-
-    def _supplement_problem(self, input: MaterialsSupplementedInput) -> str | None:
-        view = self._matters.get(input.matter)
-        if view is None:
-            return "本案件没有该事项"
-        if view.state != MatterState.AWAITING_MATERIALS or input.matter not in self._children:
-            return f"该事项当前状态为{view.state.value}，无需补正材料"
-        return None
-
-    def _hukou_certificate(self) -> str | None:
-        view = self._matters.get(MatterCode.HUKOU_CANCELLATION)
-        return view.certificate_no if view else None
+            workflow.logger.warning("signal to matter %s not delivered: %s", code.value, err.message)
+            return False
+        return True
 
     def _require_application(self) -> Application:
         assert self._application is not None

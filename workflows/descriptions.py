@@ -22,7 +22,7 @@ MATTER_PAYEE_CORRECTED = (
     '（由案件转发）更正收款银行账户后重新发放。输入示例：{"clerk": "窗口人员", "bank_name": "开户行", "account_name": "户名", "card_number": "卡号"}'
 )
 MATTER_DECIDE = (
-    "经办人通过命令行作出决定（审核通过、不予办理、要求补正、延长时限），立即返回是否受理"
+    "经办人通过命令行作出决定（审核通过、不予办理、要求补正、登记补正材料、延长时限），立即返回是否受理"
 )
 MATTER_STATUS = (
     "查询事项的完整状态：状态、时限、决定、款项、被拒绝的操作"
@@ -39,14 +39,23 @@ CASE_WITHDRAW = (
 CASE_BANK_ACCOUNT_CORRECTED = (
     '更正家属收款银行账户，发放失败的款项重新发放。输入示例：{"clerk": "窗口人员", "bank_name": "开户行", "account_name": "户名", "card_number": "卡号"}'
 )
+CASE_CERTIFY_CREMATION = (
+    "殡仪馆或窗口通过命令行登记火化证明，立即返回是否受理"
+)
+CASE_WITHDRAW_APPLICATION = (
+    "窗口通过命令行登记申请人撤回申请，立即返回是否受理"
+)
+CASE_CORRECT_BANK_ACCOUNT = (
+    "窗口通过命令行更正收款账户，立即返回是否受理；发放失败的款项重新发放"
+)
 CASE_MATTER_UPDATED = (
-    "（系统内部）事项工作流回报进度"
+    "（系统内部）事项工作流回报需要案件处理的进展（如款项发放失败）"
 )
 CASE_SUBMIT_APPLICATION = (
     "（系统内部）殡仪馆先上传火化证明时，窗口提交的申请"
 )
 CASE_SUPPLEMENT_MATERIALS = (
-    "窗口登记家属补正的材料，立即返回是否受理"
+    "（仅早期案件）窗口登记家属补正的材料；现行案件请登记到对应事项"
 )
 CASE_STATUS = (
     "查询案件的完整状态：各事项状态、时限、决定、款项、被拒绝的操作和时间线"

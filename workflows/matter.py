@@ -1,23 +1,42 @@
 """MatterWorkflow: one department's work item, held to its 承诺时限.
 
-Pushes the item, starts the working-day clock, waits for the officer's decision under the escalation
-ladder, stops the clock during 补正, pays the family when approved, and reports every change to its
-case.
+The run reads top-down: push the item and start the working-day clock, then, until the matter is final,
+take the next thing that happened — an officer's decision from the inbox, or the timer of the next
+escalation rung or reminder — and apply it. Every decision is one typed item in one inbox; every change
+goes through ``_commit``, which also updates the search attributes; the register writes of one workflow
+task go out together in ``_flush``. The case hears from its matter only what it must act on; a client
+assembles the full status from the matter's own ``status`` query.
+
+Runs recorded before the ``shape-2026-12`` patch keep their first shape (``workflows/legacy``).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RawValue
+from temporalio.common import RawValue, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows import descriptions as d
+from workflows import search_attributes as sa
+from workflows.legacy.matter_v1 import MatterV1
+from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, to_raw
+from workflows.versions import SHAPE_2026_12
+
 with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import DeadlineActivities
+    from activities.departments import DepartmentActivities
+    from activities.payments import PaymentActivities
+    from activities.register import RegisterActivities
     from domain import messages
-    from domain import search_attributes as sa
     from domain.catalogue import MatterDefinition
+    from domain.decisions import check_approval, check_state_for, command_payload
     from domain.enums import (
         DecisionKind,
         EscalationStep,
@@ -25,14 +44,6 @@ with workflow.unsafe.imports_passed_through():
         MatterState,
         NotificationKind,
         Recipient,
-    )
-    from domain.inputs import (
-        NO_INPUT,
-        check_approval,
-        check_state_for,
-        command_payload,
-        one_input,
-        parse_raw,
     )
     from domain.models import (
         ApproveInput,
@@ -48,19 +59,17 @@ with workflow.unsafe.imports_passed_through():
         LadderRung,
         MaterialsSupplementedInput,
         MatterInput,
+        MatterReport,
         MatterResult,
         MatterUpdate,
         MatterView,
         Notification,
         PayeeCorrectedInput,
         PaymentInstruction,
-        PaymentReceipt,
-        PushReceipt,
         PushRequest,
         RefusedAction,
         RegisterBatch,
         RejectInput,
-        RemainingDays,
         RemainingRequest,
         RequestMaterialsInput,
         StatusSnapshot,
@@ -68,236 +77,487 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
         WithdrawItemRequest,
     )
-    from workflows import descriptions as d
+    from domain.policy import MatterPolicy
     from workflows.options import LOCAL_OPTIONS, PUSH_OPTIONS, REGISTER_OPTIONS
 
-_STEP_LEVEL = {
+STEP_LEVEL = {
     EscalationStep.WARNING: 1,
     EscalationStep.OVERDUE: 2,
     EscalationStep.REMINDER: 3,
     EscalationStep.SUPERVISION: 4,
 }
 
+# The status keeps the latest refusals (a flood of bad signals must not grow the state); the count is total.
 KEEP_REFUSALS = 20
+# Refusals alone do not cost a register write each: they go out with the next change, or in batches.
+REFUSAL_BATCH = 20
 
-# A stopped or moved clock: the matter is no longer late (its escalation history stays).
-_NOT_LATE: dict[str, Any] = {"overdue": False, "working_days_overdue": 0, "escalation_level": 0}
+Decision = (
+    ApproveInput
+    | RejectInput
+    | RequestMaterialsInput
+    | MaterialsSupplementedInput
+    | ExtendDeadlineInput
+    | WithdrawInput
+    | PayeeCorrectedInput
+)
 
-# An accepted decision waiting for the main loop: (kind, input, source, ticket).
-_Item = tuple[DecisionKind, Any, str, int]
+KIND_OF: dict[type[Any], DecisionKind] = {
+    ApproveInput: DecisionKind.APPROVE,
+    RejectInput: DecisionKind.REJECT,
+    RequestMaterialsInput: DecisionKind.REQUEST_MATERIALS,
+    MaterialsSupplementedInput: DecisionKind.MATERIALS_SUPPLEMENTED,
+    ExtendDeadlineInput: DecisionKind.EXTEND_DEADLINE,
+    WithdrawInput: DecisionKind.WITHDRAW,
+    PayeeCorrectedInput: DecisionKind.PAYEE_CORRECTED,
+}
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """An accepted decision waiting for the main loop; ``ticket`` lets an update wait for its own."""
+
+    decision: Decision
+    ticket: int
+
+    @property
+    def kind(self) -> DecisionKind:
+        return KIND_OF[type(self.decision)]
+
+
+@dataclass(slots=True)
+class Standing:
+    """What the matter is now. Transitions assign these fields and then call ``_commit``."""
+
+    state: MatterState = MatterState.PENDING_PUSH
+    pushed_at: datetime | None = None
+    deadline: datetime | None = None
+    calendar_fallback: bool = False
+    overdue: bool = False
+    working_days_overdue: int = 0
+    escalation_level: int = 0
+    escalations: list[EscalationStep] = field(default_factory=list)
+    pauses: list[ClockPause] = field(default_factory=list)
+    pending_items: tuple[str, ...] = ()
+    decisions: list[DecisionRecord] = field(default_factory=list)
+    amount: Decimal | None = None
+    payment_reference: str | None = None
+    certificate_no: str | None = None
+    reason: str | None = None
+    manual_handling: str | None = None
+    refused: list[RefusedAction] = field(default_factory=list)
+    refused_total: int = 0
+    final: bool = False
+
+    def not_late(self) -> None:
+        """A stopped or moved clock: the matter is no longer late (its escalation history stays)."""
+        self.overdue = False
+        self.working_days_overdue = 0
+        self.escalation_level = 0
 
 
 @workflow.defn(name="MatterWorkflow")
 class MatterWorkflow:
     @workflow.init
     def __init__(self, input: MatterInput) -> None:
+        self._legacy = None if workflow.patched(SHAPE_2026_12) else MatterV1(input)
         self._input = input
+        self._policy: MatterPolicy = input.matter_policy or _policy_of(input)
+        self._definition: MatterDefinition = self._policy.definition
         self._payee: BankAccount = input.payee
-        self._definition: MatterDefinition = input.policy.matter(input.matter)
-        definition = self._definition
-        self._view = MatterView(
-            case_number=input.case_number,
-            code=definition.code,
-            name=definition.name,
-            department=definition.department,
-            department_name=definition.department_name,
-            state=MatterState.PENDING_PUSH,
-            pays_family=definition.pays_family,
-            time_limit_working_days=definition.time_limit_working_days,
-        )
-        self._inbox: list[_Item] = []
+        # A case of the first shape expects its matters' whole view after every change.
+        self._report_every_change = input.matter_policy is None
+        self._m = Standing()
+        self._timeline: list[TimelineEntry] = []
+        self._inbox: list[InboxItem] = []
         self._tickets = 0
         self._processed = 0
         self._seq = 0
-        self._refusals_unrecorded: list[RefusedAction] = []
-        self._timeline: list[TimelineEntry] = []
-        self._rungs: list[LadderRung] = []
+        self._rungs: tuple[LadderRung, ...] = ()
         self._fired: set[tuple[int, EscalationStep, int]] = set()
         self._generation = 0
-        self._payment_pending = False
-        self._wake = False
         self._reminders = 0
+        # What the next register write carries.
+        self._dirty = False
+        self._audit: list[AuditEvent] = []
+        self._notes: list[Notification] = []
+        self._attributes: dict[str, Any] = {}
+        self._report_event: str | None = None
+        # One timer for the next wake-up, kept while its time stays the same.
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_at: datetime | None = None
+        self._timer_fired = False
 
-    # --- entry point ---------------------------------------------------------------------------
+    # --- the run ---------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: MatterInput) -> MatterResult:
+        if self._legacy is not None:
+            return await self._legacy.run()
         await self._push()
-        while not self._view.final:
+        while not self._m.final:
+            await self._flush()
             await self._next()
+        await self._flush()
+        self._cancel_timer()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        view = self._view
+        m = self._m
         return MatterResult(
-            case_number=view.case_number,
-            matter=view.code,
-            state=view.state,
-            amount=view.amount,
-            payment_reference=view.payment_reference,
-            certificate_no=view.certificate_no,
-            reason=view.reason,
+            case_number=self._input.case_number, matter=self._definition.code, state=m.state, amount=m.amount,
+            payment_reference=m.payment_reference, certificate_no=m.certificate_no, reason=m.reason,
         )
 
-    # --- signals, update and query ---------------------------------------------------------------
+    async def _next(self) -> None:
+        """Wait for a decision, a batch of refusals to record, or the next timer; then act on it."""
+        self._arm_timer(self._wake_at())
+        await workflow.wait_condition(
+            lambda: bool(self._inbox) or self._timer_fired or len(self._audit) >= REFUSAL_BATCH
+        )
+        if self._inbox:
+            item = self._inbox.pop(0)
+            try:
+                await self._apply(item)
+            finally:
+                self._processed = max(self._processed, item.ticket)
+        elif self._timer_fired:
+            self._timer_fired = False
+            self._timer_at = None
+            await self._on_timer()
+
+    # --- signals (what officers type in the Web UI), the CLI's update and the status query ----------
 
     @workflow.signal(name="approve", description=d.MATTER_APPROVE)
     @one_input
     def approve(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        self._receive(DecisionKind.APPROVE, ApproveInput, payload, extra)
+        self._receive(ApproveInput, payload, extra)
 
     @workflow.signal(name="reject", description=d.MATTER_REJECT)
     @one_input
     def reject(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        self._receive(DecisionKind.REJECT, RejectInput, payload, extra)
+        self._receive(RejectInput, payload, extra)
 
     @workflow.signal(name="request_materials", description=d.MATTER_REQUEST_MATERIALS)
     @one_input
     def request_materials(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        self._receive(DecisionKind.REQUEST_MATERIALS, RequestMaterialsInput, payload, extra)
+        self._receive(RequestMaterialsInput, payload, extra)
 
     @workflow.signal(name="materials_supplemented", description=d.MATTER_MATERIALS_SUPPLEMENTED)
     @one_input
     def materials_supplemented(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        self._receive(DecisionKind.MATERIALS_SUPPLEMENTED, MaterialsSupplementedInput, payload, extra)
+        self._receive(MaterialsSupplementedInput, payload, extra)
 
     @workflow.signal(name="extend_deadline", description=d.MATTER_EXTEND_DEADLINE)
     @one_input
     def extend_deadline(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        self._receive(DecisionKind.EXTEND_DEADLINE, ExtendDeadlineInput, payload, extra)
+        self._receive(ExtendDeadlineInput, payload, extra)
 
     @workflow.signal(name="withdraw", description=d.MATTER_WITHDRAW)
     @one_input
     def withdraw(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        self._receive(DecisionKind.WITHDRAW, WithdrawInput, payload, extra)
+        self._receive(WithdrawInput, payload, extra)
 
     @workflow.signal(name="payee_corrected", description=d.MATTER_PAYEE_CORRECTED)
     @one_input
     def payee_corrected(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter(), extra)
-        if isinstance(parsed, str):
-            self._refuse("payee_corrected", parsed)
-            return
-        if not self._payment_pending:
-            self._refuse("payee_corrected", "本事项没有待重新发放的款项")
-            return
-        self._payee = BankAccount(
-            bank_name=parsed.bank_name, account_name=parsed.account_name, card_number=parsed.card_number
-        )
-        self._payment_pending = False
-        self._wake = True
+        self._receive(PayeeCorrectedInput, payload, extra)
 
     @workflow.update(name="decide", description=d.MATTER_DECIDE)
     async def decide(self, command: RawValue) -> CommandAck:
-        kind, payload = self._decision(command)
-        ticket = self._enqueue(kind, payload, "update")
+        decision = parse_update(DecisionCommand, command)
+        if self._legacy is not None:
+            return await self._legacy.decide(decision)
+        ticket = self._enqueue(_decision_of(decision))
         await workflow.wait_condition(lambda: self._processed >= ticket)
-        view = self._view
-        return CommandAck(accepted=True, state=view.state, message=f"决定已受理，事项状态：{view.state.value}")
+        state = self._m.state
+        return CommandAck(accepted=True, state=state, message=f"决定已受理，事项状态：{state.value}")
 
     @decide.validator
     def _validate_decide(self, command: RawValue) -> None:
-        kind, payload = self._decision(command)
-        reason = self._check(kind, payload)
+        decision = parse_update(DecisionCommand, command)
+        if self._legacy is not None:
+            return self._legacy.validate_decide(decision)
+        reason = self._problem(_decision_of(decision), arriving=True)
         if reason:
             raise ValueError(reason)
-
-    def _decision(self, raw: RawValue) -> tuple[DecisionKind, Any]:
-        """The command's kind and input; raw so that a bad one is answered in Chinese, echoing nothing."""
-        command = parse_raw(DecisionCommand, raw, workflow.payload_converter())
-        if isinstance(command, str):
-            raise ValueError(command)
-        payload = command_payload(command)
-        if isinstance(payload, str):
-            raise ValueError(payload)
-        return command.kind, payload
+        return None
 
     @workflow.query(name="status", description=d.MATTER_STATUS)
     def status(self) -> StatusSnapshot:
-        view = self._view
+        if self._legacy is not None:
+            return self._legacy.status()
+        view = self._view()
         return StatusSnapshot(
-            case_number=view.case_number,
-            scope="matter",
-            matters=(view,),
-            refused_actions=view.refused_actions,
-            timeline=tuple(self._timeline),
+            case_number=view.case_number, scope="matter", matters=(view,),
+            refused_actions=view.refused_actions, timeline=tuple(self._timeline),
         )
 
-    # --- receiving input -------------------------------------------------------------------------
-
-    def _receive(self, kind: DecisionKind, model: type[Any], payload: RawValue, extra: tuple[Any, ...]) -> None:
+    def _receive(self, model: type[Decision], payload: RawValue, extra: tuple[Any, ...]) -> None:
+        if self._legacy is not None:
+            return getattr(self._legacy, KIND_OF[model].value)(payload, extra)  # type: ignore[no-any-return]
         parsed = parse_raw(model, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
-            self._refuse(kind.value, parsed)
-            return
-        reason = self._check(kind, parsed)
+            return self._refuse(KIND_OF[model].value, parsed)
+        reason = self._problem(parsed, arriving=True)
         if reason:
-            self._refuse(kind.value, reason)
-            return
-        self._enqueue(kind, parsed, "signal")
-
-    def _check(self, kind: DecisionKind, payload: Any) -> str | None:
-        view = self._view
-        if kind == DecisionKind.WITHDRAW:
-            return "事项已办结，无需撤回" if view.final else None
-        if any(item[0] != DecisionKind.WITHDRAW for item in self._inbox):
-            return "已有一个决定正在处理，请稍后查询状态"
-        reason = check_state_for(kind, view.state, view.final)
-        if reason:
-            return reason
-        if kind == DecisionKind.APPROVE:
-            return check_approval(self._definition, payload)
-        if kind == DecisionKind.MATERIALS_SUPPLEMENTED and payload.matter != view.code:
-            return f"补正材料所指事项{payload.matter.value}与本事项不符"
+            return self._refuse(KIND_OF[model].value, reason)
+        self._enqueue(parsed)
         return None
 
-    def _enqueue(self, kind: DecisionKind, payload: Any, source: str) -> int:
+    def _enqueue(self, decision: Decision) -> int:
         self._tickets += 1
-        self._inbox.append((kind, payload, source, self._tickets))
+        self._inbox.append(InboxItem(decision=decision, ticket=self._tickets))
         return self._tickets
 
+    def _problem(self, decision: Decision, *, arriving: bool) -> str | None:
+        """Why ``decision`` cannot be applied now: on arrival, and again when its turn comes."""
+        m = self._m
+        kind = KIND_OF[type(decision)]
+        if kind == DecisionKind.WITHDRAW:
+            return "事项已办结，无需撤回" if m.final else None
+        if kind == DecisionKind.PAYEE_CORRECTED:
+            return None if m.state == MatterState.PAYMENT_FAILED else "本事项没有待重新发放的款项"
+        if arriving and any(item.kind != DecisionKind.WITHDRAW for item in self._inbox):
+            return "已有一个决定正在处理，请稍后查询状态"
+        reason = check_state_for(kind, m.state, m.final)
+        if reason:
+            return reason
+        if isinstance(decision, ApproveInput):
+            return check_approval(self._definition, decision)
+        if isinstance(decision, MaterialsSupplementedInput) and decision.matter != self._definition.code:
+            return f"补正材料所指事项{decision.matter.value}与本事项不符"
+        return None
+
     def _refuse(self, action: str, reason: str) -> None:
-        view = self._view
-        refused = RefusedAction(at=workflow.now(), action=action, matter=view.code, reason=reason)
+        m = self._m
+        refused = RefusedAction(at=workflow.now(), action=action, matter=self._definition.code, reason=reason)
         workflow.logger.warning("refused action %s: %s", action, reason)
         workflow.set_current_details(f"最近一次被拒绝的操作：{action}——{reason}")
-        self._refusals_unrecorded.append(refused)
-        self._view = view.model_copy(update={
-            "refused_actions": (*view.refused_actions, refused)[-KEEP_REFUSALS:],
-            "refused_total": view.refused_total + 1,
-        })
+        m.refused = [*m.refused, refused][-KEEP_REFUSALS:]
+        m.refused_total += 1
+        self._audit.append(self._audit_event(f"拒绝操作{action}：{reason}", refused.at, "system"))
 
-    # --- the main loop ---------------------------------------------------------------------------
+    # --- applying a decision -----------------------------------------------------------------------
 
-    async def _next(self) -> None:
-        timeout = self._next_timeout()
+    async def _apply(self, item: InboxItem) -> None:
+        # Two decisions can arrive in one workflow task: the state may have changed since the first check.
+        reason = self._problem(item.decision, arriving=False)
+        if reason:
+            return self._refuse(item.kind.value, reason)
+        match item.decision:
+            case ApproveInput() as approval:
+                await self._approved(approval)
+            case RejectInput() as rejection:
+                self._rejected(rejection)
+            case RequestMaterialsInput() as request:
+                await self._materials_requested(request)
+            case MaterialsSupplementedInput() as supplement:
+                await self._materials_arrived(supplement)
+            case ExtendDeadlineInput() as extension:
+                await self._extended(extension)
+            case WithdrawInput() as withdrawal:
+                await self._withdrawn(withdrawal)
+            case PayeeCorrectedInput() as correction:
+                await self._payee_corrected(correction)
+        return None
+
+    async def _push(self) -> None:
+        definition = self._definition
+        now = workflow.now()
+        manual: str | None = None
         try:
-            await workflow.wait_condition(
-                lambda: bool(self._inbox) or bool(self._refusals_unrecorded) or self._wake,
-                timeout=timeout,
+            await workflow.execute_activity_method(
+                DepartmentActivities.push_to_department,
+                PushRequest(case_number=self._input.case_number, matter=definition.code,
+                            department=definition.department, pushed_at=now,
+                            hukou_certificate_no=self._input.hukou_certificate_no),
+                **PUSH_OPTIONS,
             )
-        except TimeoutError:
-            await self._on_timeout()
-            return
-        self._wake = False
-        if self._refusals_unrecorded:
-            await self._record_refusals()
-        if self._inbox:
-            kind, payload, source, ticket = self._inbox.pop(0)
-            try:
-                await self._apply(kind, payload, source)
-            finally:
-                self._processed = max(self._processed, ticket)
+        except ActivityError as err:
+            manual = messages.manual_handling(definition)
+            workflow.logger.error("push failed, flagged for manual handling: %s", _cause(err))
+        plan = await self._plan(now, definition.time_limit_working_days)
+        m = self._m
+        m.state = MatterState.UNDER_REVIEW
+        m.pushed_at = now
+        m.deadline = plan.deadline
+        m.calendar_fallback = plan.calendar_fallback
+        m.manual_handling = manual
+        event = f"已推送{definition.department_name}，承诺时限{definition.time_limit_working_days}个工作日"
+        if manual:
+            self._commit(event + "（推送失败，转人工处理）",
+                         notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, manual, None)])
+        else:
+            self._commit(event)
 
-    def _next_timeout(self) -> timedelta | None:
-        view = self._view
-        waits = self._input.policy.waits
-        if self._payment_pending:
-            return waits.payment_retry_reminder_every
-        if view.state == MatterState.AWAITING_MATERIALS:
-            return waits.materials_reminder_every
-        rung = self._next_rung()
-        if rung is None:
-            return waits.long_overdue_reminder_every
-        return max(rung.at - workflow.now(), timedelta(0))
+    async def _approved(self, approval: ApproveInput) -> None:
+        definition = self._definition
+        m = self._m
+        m.decisions.append(DecisionRecord(
+            kind=DecisionKind.APPROVE, at=workflow.now(), by=approval.officer, note=approval.note,
+            amount=approval.amount, certificate_no=approval.certificate_no,
+        ))
+        m.state = MatterState.APPROVED
+        m.amount = approval.amount
+        m.certificate_no = approval.certificate_no
+        m.final = not definition.pays_family
+        # An officer who decides has handled it by hand: the flag from a failed push is done.
+        m.manual_handling = None
+        m.not_late()
+        notes: list[_Note] = []
+        if definition.code != MatterCode.HUKOU_CANCELLATION:
+            notes.append((NotificationKind.MATTER_APPROVED, Recipient.FAMILY, messages.matter_approved(definition),
+                          None))
+        self._commit(f"审核通过（{approval.officer}）", actor=approval.officer, notes=notes)
+        if definition.pays_family and approval.amount is not None:
+            await self._pay()
+
+    async def _pay(self) -> None:
+        """Instruct the payment; a refusal leaves the matter waiting for a corrected account."""
+        definition = self._definition
+        m = self._m
+        assert m.amount is not None
+        await self._flush()
+        try:
+            receipt = await workflow.execute_activity_method(
+                PaymentActivities.pay_family,
+                PaymentInstruction(case_number=self._input.case_number, matter=definition.code, amount=m.amount,
+                                   payee=self._payee, at=workflow.now()),
+                **REGISTER_OPTIONS,
+            )
+        except ActivityError as err:
+            reason = f"款项发放失败：{_cause(err)}，待更正收款账户"
+            m.state = MatterState.PAYMENT_FAILED
+            m.manual_handling = reason
+            self._commit(reason, notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, reason, None)])
+            await self._report(reason)
+            return
+        m.state = MatterState.PAID
+        m.payment_reference = receipt.reference
+        m.manual_handling = None
+        m.final = True
+        self._commit(f"款项{receipt.amount:.2f}元已发放，凭证号{receipt.reference}",
+                     notes=[(NotificationKind.MONEY_SENT, Recipient.FAMILY,
+                             messages.money_sent(definition, receipt.amount), None)])
+
+    async def _payee_corrected(self, correction: PayeeCorrectedInput) -> None:
+        self._payee = BankAccount(bank_name=correction.bank_name, account_name=correction.account_name,
+                                  card_number=correction.card_number)
+        self._m.state = MatterState.APPROVED
+        self._commit("收款账户已更正，重新发放", actor=correction.clerk)
+        await self._report("收款账户已更正，重新发放")
+        await self._pay()
+
+    def _rejected(self, rejection: RejectInput) -> None:
+        m = self._m
+        m.decisions.append(DecisionRecord(kind=DecisionKind.REJECT, at=workflow.now(), by=rejection.officer,
+                                          reason=rejection.reason))
+        m.state = MatterState.REJECTED
+        m.reason = rejection.reason
+        m.final = True
+        m.not_late()
+        self._commit(f"不予办理（{rejection.officer}）：{rejection.reason}", actor=rejection.officer, notes=[
+            (NotificationKind.MATTER_REJECTED, Recipient.FAMILY,
+             messages.matter_rejected(self._definition, rejection.reason), None)])
+
+    async def _materials_requested(self, request: RequestMaterialsInput) -> None:
+        m = self._m
+        now = workflow.now()
+        assert m.deadline is not None
+        remaining = await workflow.execute_local_activity_method(
+            DeadlineActivities.remaining_working_days,
+            RemainingRequest(case_number=self._input.case_number, matter=self._definition.code, paused_at=now,
+                             deadline=m.deadline, timezone=self._policy.timezone),
+            **LOCAL_OPTIONS,
+        )
+        m.decisions.append(DecisionRecord(kind=DecisionKind.REQUEST_MATERIALS, at=now, by=request.officer,
+                                          note=request.note, items=tuple(request.items)))
+        m.state = MatterState.AWAITING_MATERIALS
+        m.pending_items = tuple(request.items)
+        m.pauses.append(ClockPause(started_at=now, remaining_working_days=remaining.working_days))
+        m.deadline = None
+        m.not_late()
+        self._reminders = 0
+        self._commit(
+            f"要求补正（{request.officer}）：{'、'.join(request.items)}；计时暂停，剩余{remaining.working_days}个工作日",
+            actor=request.officer,
+            notes=[(NotificationKind.MATERIALS_REQUESTED, Recipient.FAMILY,
+                    messages.materials_requested(self._definition, request.items), None)],
+        )
+
+    async def _materials_arrived(self, supplement: MaterialsSupplementedInput) -> None:
+        m = self._m
+        now = workflow.now()
+        pause = m.pauses[-1]
+        remaining = pause.remaining_working_days or 1
+        plan = await self._plan(now, remaining)
+        # A new deadline gets its own ladder: a warning or 超时 before the pause must fire again.
+        self._generation += 1
+        m.decisions.append(DecisionRecord(kind=DecisionKind.MATERIALS_SUPPLEMENTED, at=now, by="窗口",
+                                          note=supplement.note, items=tuple(supplement.items)))
+        m.state = MatterState.UNDER_REVIEW
+        m.pending_items = ()
+        m.pauses[-1] = pause.model_copy(update={"ended_at": now})
+        m.deadline = plan.deadline
+        m.calendar_fallback = m.calendar_fallback or plan.calendar_fallback
+        m.not_late()
+        self._commit(f"材料已补正：{'、'.join(supplement.items)}；恢复计时，剩余{remaining}个工作日")
+
+    async def _extended(self, extension: ExtendDeadlineInput) -> None:
+        m = self._m
+        now = workflow.now()
+        m.decisions.append(DecisionRecord(kind=DecisionKind.EXTEND_DEADLINE, at=now, by=extension.supervisor,
+                                          reason=extension.reason, working_days=extension.working_days))
+        if m.state == MatterState.AWAITING_MATERIALS:
+            pause = m.pauses[-1]
+            more = (pause.remaining_working_days or 0) + extension.working_days
+            m.pauses[-1] = pause.model_copy(update={"remaining_working_days": more})
+        else:
+            assert m.deadline is not None
+            # The deadline is 00:00 after its last working day; extend from that day.
+            plan = await self._plan(m.deadline - timedelta(microseconds=1), extension.working_days)
+            self._generation += 1
+            m.deadline = plan.deadline
+            m.calendar_fallback = m.calendar_fallback or plan.calendar_fallback
+            m.not_late()
+        self._commit(
+            f"督办人{extension.supervisor}延长时限{extension.working_days}个工作日：{extension.reason}",
+            actor=extension.supervisor,
+        )
+
+    async def _withdrawn(self, withdrawal: WithdrawInput) -> None:
+        m = self._m
+        if m.final or m.state in (MatterState.APPROVED, MatterState.PAYMENT_FAILED):
+            # Approved money is still paid: a withdrawal only stops what is undecided.
+            return
+        now = workflow.now()
+        await self._flush()
+        await workflow.execute_activity_method(
+            DepartmentActivities.withdraw_from_department,
+            WithdrawItemRequest(case_number=self._input.case_number, matter=self._definition.code,
+                                reason=withdrawal.reason, at=now),
+            **REGISTER_OPTIONS,
+        )
+        m.decisions.append(DecisionRecord(kind=DecisionKind.WITHDRAW, at=now, by=withdrawal.clerk,
+                                          reason=withdrawal.reason))
+        m.state = MatterState.WITHDRAWN
+        m.reason = withdrawal.reason
+        m.deadline = None
+        m.final = True
+        self._commit(f"申请人撤回，事项终止：{withdrawal.reason}", actor=withdrawal.clerk, notes=[
+            (NotificationKind.MATTER_WITHDRAWN, Recipient.DEPARTMENT,
+             messages.matter_withdrawn(self._definition, withdrawal.reason), None)])
+
+    # --- the clock: deadlines, the escalation ladder and reminders ------------------------------------
+
+    async def _plan(self, start: datetime, working_days: int) -> DeadlinePlan:
+        plan = await workflow.execute_local_activity_method(
+            DeadlineActivities.plan_deadline,
+            DeadlineRequest(case_number=self._input.case_number, matter=self._definition.code, start=start,
+                            working_days=working_days, timezone=self._policy.timezone, ladder=self._policy.ladder),
+            **LOCAL_OPTIONS,
+        )
+        self._rungs = plan.rungs
+        return plan
 
     def _next_rung(self) -> LadderRung | None:
         for rung in self._rungs:
@@ -305,412 +565,204 @@ class MatterWorkflow:
                 return rung
         return None
 
-    async def _on_timeout(self) -> None:
-        view = self._view
-        definition = self._definition
-        if self._payment_pending:
-            await self._remind(NotificationKind.SUPERVISION, Recipient.SUPERVISOR,
-                               f"“{definition.short_name}”款项发放失败，待更正收款账户后重新发放。")
-            return
-        if view.state == MatterState.AWAITING_MATERIALS:
-            self._reminders += 1
-            await self._remind(NotificationKind.MATERIALS_REMINDER, Recipient.FAMILY,
-                               messages.materials_reminder(view.case_number, definition, self._reminders))
-            return
+    def _wake_at(self) -> datetime:
+        """When the matter next acts by itself if nobody decides."""
+        now = workflow.now()
+        waits = self._policy.waits
+        if self._m.state == MatterState.PAYMENT_FAILED:
+            return now + waits.payment_retry_reminder_every
+        if self._m.state == MatterState.AWAITING_MATERIALS:
+            return now + waits.materials_reminder_every
         rung = self._next_rung()
         if rung is None:
-            await self._remind(NotificationKind.SUPERVISION, Recipient.SUPERVISOR,
-                               messages.supervision(view.case_number, definition, view.working_days_overdue))
-            return
-        await self._fire(rung)
+            return now + waits.long_overdue_reminder_every
+        return max(rung.at, now)
 
-    async def _apply(self, kind: DecisionKind, payload: Any, source: str) -> None:
-        # The state may have changed since the handler checked (two signals in one task).
-        reason = self._check_again(kind, payload)
-        if reason:
-            self._refuse(kind.value, reason)
-            await self._record_refusals()
-            return
-        if kind == DecisionKind.APPROVE:
-            await self._approved(payload)
-        elif kind == DecisionKind.REJECT:
-            await self._rejected(payload)
-        elif kind == DecisionKind.REQUEST_MATERIALS:
-            await self._materials_requested(payload)
-        elif kind == DecisionKind.MATERIALS_SUPPLEMENTED:
-            await self._materials_arrived(payload)
-        elif kind == DecisionKind.EXTEND_DEADLINE:
-            await self._extended(payload)
-        elif kind == DecisionKind.WITHDRAW:
-            await self._withdrawn(payload)
-
-    def _check_again(self, kind: DecisionKind, payload: Any) -> str | None:
-        view = self._view
-        if kind == DecisionKind.WITHDRAW:
-            return None
-        reason = check_state_for(kind, view.state, view.final)
-        if reason is None and kind == DecisionKind.APPROVE:
-            reason = check_approval(self._definition, payload)
-        return reason
-
-    # --- steps -----------------------------------------------------------------------------------
-
-    async def _push(self) -> None:
-        input = self._input
+    async def _on_timer(self) -> None:
+        m = self._m
         definition = self._definition
-        now = workflow.now()
-        manual: str | None = None
-        try:
-            await workflow.execute_activity(
-                "push_to_department",
-                PushRequest(
-                    case_number=input.case_number,
-                    matter=definition.code,
-                    department=definition.department,
-                    pushed_at=now,
-                    hukou_certificate_no=input.hukou_certificate_no,
-                ),
-                result_type=PushReceipt,
-                **PUSH_OPTIONS,
-            )
-        except ActivityError as err:
-            manual = messages.manual_handling(definition)
-            workflow.logger.error("push failed, flagged for manual handling: %s", _cause(err))
-        plan = await self._plan(now, definition.time_limit_working_days)
-        notes = []
-        if manual:
-            notes.append(self._note(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, manual))
-        await self._change(
-            f"已推送{definition.department_name}，承诺时限{definition.time_limit_working_days}个工作日"
-            + ("（推送失败，转人工处理）" if manual else ""),
-            notifications=notes,
-            state=MatterState.UNDER_REVIEW,
-            pushed_at=now,
-            deadline=plan.deadline,
-            calendar_fallback=plan.calendar_fallback,
-            manual_handling=manual,
-        )
+        case_number = self._input.case_number
+        if m.state == MatterState.PAYMENT_FAILED:
+            text = f"“{definition.short_name}”款项发放失败，待更正收款账户后重新发放。"
+            self._commit(text, notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)])
+        elif m.state == MatterState.AWAITING_MATERIALS:
+            self._reminders += 1
+            text = messages.materials_reminder(case_number, definition, self._reminders)
+            self._commit(text, notes=[(NotificationKind.MATERIALS_REMINDER, Recipient.FAMILY, text, None)])
+        elif (rung := self._next_rung()) is not None:
+            self._fire(rung)
+        else:
+            text = messages.supervision(case_number, definition, m.working_days_overdue)
+            self._commit(text, notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)])
 
-    async def _plan(self, start: datetime, working_days: int) -> DeadlinePlan:
-        input = self._input
-        plan: DeadlinePlan = await workflow.execute_local_activity(
-            "plan_deadline",
-            DeadlineRequest(
-                case_number=input.case_number,
-                matter=input.matter,
-                start=start,
-                working_days=working_days,
-                policy=input.policy,
-            ),
-            result_type=DeadlinePlan,
-            **LOCAL_OPTIONS,
-        )
-        self._rungs = list(plan.rungs)
-        return plan
-
-    async def _fire(self, rung: LadderRung) -> None:
-        view = self._view
+    def _fire(self, rung: LadderRung) -> None:
+        m = self._m
         definition = self._definition
+        case_number = self._input.case_number
         self._fired.add((self._generation, rung.step, rung.working_days_overdue))
-        case_number = view.case_number
-        notes: list[Notification]
+        notes: Sequence[_Note]
         if rung.step == EscalationStep.WARNING:
-            before = self._input.policy.ladder.warning_working_days_before
+            before = self._policy.ladder.warning_working_days_before
             text = messages.deadline_warning(case_number, definition, before)
-            notes = [self._note(NotificationKind.DEADLINE_WARNING, Recipient.DEPARTMENT, text, rung)]
+            notes = [(NotificationKind.DEADLINE_WARNING, Recipient.DEPARTMENT, text, rung)]
             event = f"预警：距承诺时限不足{before}个工作日"
         elif rung.step == EscalationStep.OVERDUE:
             text = messages.deadline_overdue(case_number, definition)
-            notes = [self._note(NotificationKind.DEADLINE_OVERDUE, Recipient.DEPARTMENT_HEAD, text, rung)]
+            notes = [(NotificationKind.DEADLINE_OVERDUE, Recipient.DEPARTMENT_HEAD, text, rung)]
             event = "超时：已超过承诺时限，已通知部门负责人"
         elif rung.step == EscalationStep.SUPERVISION:
             text = messages.supervision(case_number, definition, rung.working_days_overdue)
-            notes = [
-                self._note(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, rung),
-                self._note(NotificationKind.SUPERVISION, Recipient.DEPARTMENT_HEAD, text, rung),
-            ]
+            notes = [(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, rung),
+                     (NotificationKind.SUPERVISION, Recipient.DEPARTMENT_HEAD, text, rung)]
             event = f"督办：已超期{rung.working_days_overdue}个工作日，县政务服务局督办"
         else:
             text = messages.deadline_reminder(case_number, definition, rung.working_days_overdue)
-            notes = [self._note(NotificationKind.DEADLINE_REMINDER, Recipient.DEPARTMENT_HEAD, text, rung)]
+            notes = [(NotificationKind.DEADLINE_REMINDER, Recipient.DEPARTMENT_HEAD, text, rung)]
             event = f"催办：已超期{rung.working_days_overdue}个工作日"
-        await self._change(
-            event,
-            notifications=notes,
-            overdue=rung.step != EscalationStep.WARNING or view.overdue,
-            working_days_overdue=rung.working_days_overdue,
-            escalation_level=max(view.escalation_level, _STEP_LEVEL[rung.step]),
-            escalations=(*view.escalations, rung.step),
-        )
+        m.overdue = m.overdue or rung.step != EscalationStep.WARNING
+        m.working_days_overdue = rung.working_days_overdue
+        m.escalation_level = max(m.escalation_level, STEP_LEVEL[rung.step])
+        m.escalations.append(rung.step)
+        self._commit(event, notes=notes)
 
-    async def _approved(self, approval: ApproveInput) -> None:
-        definition = self._definition
-        view = self._view
-        record = DecisionRecord(
-            kind=DecisionKind.APPROVE, at=workflow.now(), by=approval.officer, note=approval.note,
-            amount=approval.amount, certificate_no=approval.certificate_no,
-        )
-        notes = []
-        if definition.code != MatterCode.HUKOU_CANCELLATION:
-            notes.append(self._note(NotificationKind.MATTER_APPROVED, Recipient.FAMILY,
-                                    messages.matter_approved(definition)))
-        await self._change(
-            f"审核通过（{approval.officer}）",
-            actor=approval.officer,
-            notifications=notes,
-            state=MatterState.APPROVED,
-            decisions=(*view.decisions, record),
-            amount=approval.amount,
-            certificate_no=approval.certificate_no,
-            final=not definition.pays_family,
-            # An officer who decides has handled it by hand: the flag from a failed push is done.
-            manual_handling=None,
-            **_NOT_LATE,
-        )
-        if definition.pays_family and approval.amount is not None:
-            await self._pay(approval.amount)
-
-    async def _pay(self, amount: Any) -> None:
-        definition = self._definition
-        input = self._input
-        while True:
-            payee = self._payee
-            try:
-                receipt = await workflow.execute_activity(
-                    "pay_family",
-                    PaymentInstruction(
-                        case_number=input.case_number, matter=definition.code, amount=amount,
-                        payee=payee, at=workflow.now(),
-                    ),
-                    result_type=PaymentReceipt,
-                    **REGISTER_OPTIONS,
-                )
-                break
-            except ActivityError as err:
-                self._payment_pending = True
-                reason = f"款项发放失败：{_cause(err)}，待更正收款账户"
-                await self._change(
-                    reason,
-                    notifications=[self._note(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, reason)],
-                    manual_handling=reason,
-                )
-                while self._payment_pending:
-                    await self._next()
-        await self._change(
-            f"款项{receipt.amount:.2f}元已发放，凭证号{receipt.reference}",
-            notifications=[self._note(NotificationKind.MONEY_SENT, Recipient.FAMILY,
-                                      messages.money_sent(definition, receipt.amount))],
-            state=MatterState.PAID,
-            payment_reference=receipt.reference,
-            manual_handling=None,
-            final=True,
-        )
-
-    async def _rejected(self, rejection: RejectInput) -> None:
-        definition = self._definition
-        view = self._view
-        record = DecisionRecord(kind=DecisionKind.REJECT, at=workflow.now(), by=rejection.officer,
-                                reason=rejection.reason)
-        await self._change(
-            f"不予办理（{rejection.officer}）：{rejection.reason}",
-            actor=rejection.officer,
-            notifications=[self._note(NotificationKind.MATTER_REJECTED, Recipient.FAMILY,
-                                      messages.matter_rejected(definition, rejection.reason))],
-            state=MatterState.REJECTED,
-            decisions=(*view.decisions, record),
-            reason=rejection.reason,
-            final=True,
-            **_NOT_LATE,
-        )
-
-    async def _materials_requested(self, request: RequestMaterialsInput) -> None:
-        definition = self._definition
-        view = self._view
-        input = self._input
-        now = workflow.now()
-        assert view.deadline is not None
-        remaining = await workflow.execute_local_activity(
-            "remaining_working_days",
-            RemainingRequest(case_number=input.case_number, matter=input.matter, paused_at=now,
-                             deadline=view.deadline, policy=input.policy),
-            result_type=RemainingDays,
-            **LOCAL_OPTIONS,
-        )
-        record = DecisionRecord(kind=DecisionKind.REQUEST_MATERIALS, at=now, by=request.officer,
-                                note=request.note, items=tuple(request.items))
-        pause = ClockPause(started_at=now, remaining_working_days=remaining.working_days)
-        self._reminders = 0
-        await self._change(
-            f"要求补正（{request.officer}）：{'、'.join(request.items)}；计时暂停，剩余{remaining.working_days}个工作日",
-            actor=request.officer,
-            notifications=[self._note(NotificationKind.MATERIALS_REQUESTED, Recipient.FAMILY,
-                                      messages.materials_requested(definition, request.items))],
-            state=MatterState.AWAITING_MATERIALS,
-            decisions=(*view.decisions, record),
-            pending_items=tuple(request.items),
-            pauses=(*view.pauses, pause),
-            deadline=None,
-            **_NOT_LATE,
-        )
-
-    async def _materials_arrived(self, supplement: MaterialsSupplementedInput) -> None:
-        view = self._view
-        now = workflow.now()
-        pause = view.pauses[-1]
-        remaining = pause.remaining_working_days or 1
-        plan = await self._plan(now, remaining)
-        # A new deadline gets its own ladder: a warning or 超时 before the pause must fire again.
-        self._generation += 1
-        record = DecisionRecord(kind=DecisionKind.MATERIALS_SUPPLEMENTED, at=now, by="窗口",
-                                note=supplement.note, items=tuple(supplement.items))
-        await self._change(
-            f"材料已补正：{'、'.join(supplement.items)}；恢复计时，剩余{remaining}个工作日",
-            state=MatterState.UNDER_REVIEW,
-            decisions=(*view.decisions, record),
-            pending_items=(),
-            pauses=(*view.pauses[:-1], pause.model_copy(update={"ended_at": now})),
-            deadline=plan.deadline,
-            calendar_fallback=view.calendar_fallback or plan.calendar_fallback,
-            **_NOT_LATE,
-        )
-
-    async def _extended(self, extension: ExtendDeadlineInput) -> None:
-        view = self._view
-        now = workflow.now()
-        record = DecisionRecord(kind=DecisionKind.EXTEND_DEADLINE, at=now, by=extension.supervisor,
-                                reason=extension.reason, working_days=extension.working_days)
-        updates: dict[str, Any] = {"decisions": (*view.decisions, record)}
-        if view.state == MatterState.AWAITING_MATERIALS:
-            pause = view.pauses[-1]
-            more = (pause.remaining_working_days or 0) + extension.working_days
-            updates["pauses"] = (*view.pauses[:-1], pause.model_copy(update={"remaining_working_days": more}))
-        else:
-            assert view.deadline is not None
-            # The deadline is 00:00 after its last working day; extend from that day.
-            plan = await self._plan(view.deadline - timedelta(microseconds=1), extension.working_days)
-            self._generation += 1
-            updates.update(deadline=plan.deadline, **_NOT_LATE,
-                           calendar_fallback=view.calendar_fallback or plan.calendar_fallback)
-        await self._change(
-            f"督办人{extension.supervisor}延长时限{extension.working_days}个工作日：{extension.reason}",
-            actor=extension.supervisor,
-            **updates,
-        )
-
-    async def _withdrawn(self, withdrawal: WithdrawInput) -> None:
-        view = self._view
-        definition = self._definition
-        if view.final or view.state == MatterState.APPROVED:
-            # Approved money is still paid: a withdrawal only stops what is undecided.
+    def _arm_timer(self, at: datetime) -> None:
+        if self._timer_at == at and self._timer is not None and not self._timer.done():
             return
-        input = self._input
+        self._cancel_timer()
+        self._timer_at = at
+        self._timer_fired = False
+        self._timer = asyncio.create_task(self._sleep_until(at))
+
+    async def _sleep_until(self, at: datetime) -> None:
+        await workflow.sleep(max(at - workflow.now(), timedelta(0)))
+        self._timer_fired = True
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None and not self._timer.done():
+            self._timer.cancel()
+        self._timer = None
+        self._timer_at = None
+
+    # --- the one place state changes, and what leaves the workflow ------------------------------------
+
+    def _commit(self, event: str, *, actor: str = "system", notes: Sequence[_Note] = ()) -> None:
+        """Record a change: timeline, search attributes, and the register write of this workflow task."""
         now = workflow.now()
-        await workflow.execute_activity(
-            "withdraw_from_department",
-            WithdrawItemRequest(case_number=input.case_number, matter=input.matter,
-                                reason=withdrawal.reason, at=now),
-            **REGISTER_OPTIONS,
-        )
-        record = DecisionRecord(kind=DecisionKind.WITHDRAW, at=now, by=withdrawal.clerk,
-                                reason=withdrawal.reason)
-        await self._change(
-            f"申请人撤回，事项终止：{withdrawal.reason}",
-            actor=withdrawal.clerk,
-            notifications=[self._note(NotificationKind.MATTER_WITHDRAWN, Recipient.DEPARTMENT,
-                                      messages.matter_withdrawn(definition, withdrawal.reason))],
-            state=MatterState.WITHDRAWN,
-            decisions=(*view.decisions, record),
-            reason=withdrawal.reason,
-            deadline=None,
-            final=True,
-        )
+        self._timeline.append(TimelineEntry(at=now, event=event, matter=self._definition.code))
+        self._audit.append(self._audit_event(event, now, actor))
+        for kind, recipient, text, rung in notes:
+            self._notes.append(self._notification(kind, recipient, text, rung))
+        self._dirty = True
+        self._upsert_attributes()
+        if self._report_every_change:
+            self._report_event = event
 
-    async def _remind(self, kind: NotificationKind, recipient: Recipient, text: str) -> None:
-        await self._change(text, notifications=[self._note(kind, recipient, text)])
+    async def _flush(self) -> None:
+        """One register write for everything this workflow task changed."""
+        if not self._dirty and len(self._audit) < REFUSAL_BATCH and not (self._m.final and self._audit):
+            return
+        view = self._view()
+        batch = RegisterBatch(case_number=view.case_number, matter=view, audit=tuple(self._audit),
+                              notifications=tuple(self._notes))
+        self._dirty, self._audit, self._notes = False, [], []
+        await workflow.execute_local_activity_method(RegisterActivities.record, batch, **LOCAL_OPTIONS)
+        if self._report_event is not None:
+            event, self._report_event = self._report_event, None
+            await self._report(event)
 
-    # --- the one place state changes ---------------------------------------------------------------
+    def _upsert_attributes(self) -> None:
+        m = self._m
+        reviewing = m.state == MatterState.UNDER_REVIEW and m.deadline is not None
+        values: dict[str, Any] = {
+            sa.MATTER_STATE.name: m.state.value,
+            sa.OVERDUE.name: m.overdue,
+            sa.ESCALATION_LEVEL.name: m.escalation_level,
+            sa.DAYS_OVERDUE.name: m.working_days_overdue,
+            sa.MANUAL_HANDLING.name: m.manual_handling is not None,
+            sa.DEADLINE.name: m.deadline if reviewing else None,
+            sa.WARNING_AT.name: self._warning_at() if reviewing else None,
+        }
+        changed = {name: value for name, value in values.items() if self._attributes.get(name, ...) != value}
+        if not changed:
+            return
+        self._attributes.update(changed)
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key in (sa.MATTER_STATE, sa.OVERDUE, sa.ESCALATION_LEVEL, sa.DAYS_OVERDUE, sa.MANUAL_HANDLING,
+                    sa.DEADLINE, sa.WARNING_AT):
+            if key.name in changed:
+                value = changed[key.name]
+                updates.append(key.value_unset() if value is None else key.value_set(value))
+        workflow.upsert_search_attributes(updates)
 
-    async def _change(
-        self,
-        event: str,
-        *,
-        actor: str = "system",
-        notifications: list[Notification] | tuple[Notification, ...] = (),
-        **updates: Any,
-    ) -> None:
-        view = self._view
-        self._view = view = view.model_copy(update=updates)
-        self._seq += 1
-        now = workflow.now()
-        self._timeline.append(TimelineEntry(at=now, event=event, matter=view.code))
-        workflow.upsert_search_attributes(
-            [
-                sa.MATTER_STATE.value_set(view.state.value),
-                sa.OVERDUE.value_set(view.overdue),
-                sa.ESCALATION_LEVEL.value_set(view.escalation_level),
-                sa.DAYS_OVERDUE.value_set(view.working_days_overdue),
-                sa.MANUAL_HANDLING.value_set(view.manual_handling is not None),
-                sa.DEADLINE.value_set(view.deadline)
-                if view.deadline and view.state == MatterState.UNDER_REVIEW
-                else sa.DEADLINE.value_unset(),
-                self._warning_attribute(view),
-            ]
-        )
-        audit = AuditEvent(case_number=view.case_number, matter=view.code,
-                           key=f"{view.code.value}/{self._seq:04d}", event=event, at=now, actor=actor)
-        await workflow.execute_local_activity(
-            "record",
-            RegisterBatch(case_number=view.case_number, matter=view, audit=(audit,),
-                          notifications=tuple(notifications)),
-            **LOCAL_OPTIONS,
-        )
-        await self._report(view, event, now)
-
-    def _warning_attribute(self, view: MatterView) -> Any:
-        if view.state != MatterState.UNDER_REVIEW or view.deadline is None:
-            return sa.WARNING_AT.value_unset()
+    def _warning_at(self) -> datetime | None:
         for rung in self._rungs:
             if rung.step in (EscalationStep.WARNING, EscalationStep.OVERDUE):
-                return sa.WARNING_AT.value_set(rung.at)
-        return sa.WARNING_AT.value_unset()
+                return rung.at
+        return None
 
-    async def _record_refusals(self) -> None:
-        view = self._view
-        refusals, self._refusals_unrecorded = self._refusals_unrecorded, []
-        audit = []
-        for refused in refusals:
-            self._seq += 1
-            audit.append(AuditEvent(case_number=view.case_number, matter=view.code,
-                                    key=f"{view.code.value}/{self._seq:04d}",
-                                    event=f"拒绝操作{refused.action}：{refused.reason}", at=refused.at))
-        await workflow.execute_local_activity(
-            "record",
-            RegisterBatch(case_number=view.case_number, matter=view, audit=tuple(audit)),
-            **LOCAL_OPTIONS,
-        )
-        await self._report(view, f"拒绝操作{refusals[-1].action}", workflow.now())
-
-    async def _report(self, view: MatterView, event: str, at: datetime) -> None:
-        """Tell the case, so its one status query shows every matter."""
+    async def _report(self, event: str) -> None:
+        """Tell the case what it must act on (the first shape of case: everything)."""
         parent = workflow.info().parent
-        if parent is not None:
-            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-                "matter_updated",
-                MatterUpdate(report_token=self._input.report_token, view=view, event=event, at=at),
-            )
+        if parent is None:
+            return
+        now = workflow.now()
+        report: MatterReport | MatterUpdate
+        if self._report_every_change:
+            report = MatterUpdate(report_token=self._input.report_token, view=self._view(), event=event, at=now)
+        else:
+            report = MatterReport(matter=self._definition.code, state=self._m.state, event=event, at=now,
+                                  report_token=self._input.report_token)
+        await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+            case_workflow.CaseWorkflow.matter_updated, to_raw(report))
 
-    def _note(
-        self, kind: NotificationKind, recipient: Recipient, message: str, rung: LadderRung | None = None
+    def _audit_event(self, event: str, at: datetime, actor: str) -> AuditEvent:
+        """An audit line keyed by this workflow's own sequence, so a retried write adds nothing."""
+        self._seq += 1
+        return AuditEvent(case_number=self._input.case_number, matter=self._definition.code,
+                          key=f"{self._definition.code.value}/{self._seq:04d}", event=event, at=at, actor=actor)
+
+    def _notification(
+        self, kind: NotificationKind, recipient: Recipient, message: str, rung: LadderRung | None
     ) -> Notification:
-        view = self._view
-        suffix = f"{self._generation}/{rung.step.value}/{rung.working_days_overdue}" if rung else f"{self._seq + 1:04d}"
+        code = self._definition.code
+        suffix = f"{self._generation}/{rung.step.value}/{rung.working_days_overdue}" if rung else f"{self._seq:04d}"
         return Notification(
-            case_number=view.case_number, matter=view.code,
-            key=f"{view.code.value}/{kind.value}/{recipient.value}/{suffix}",
-            kind=kind, recipient=recipient,
-            department=view.department if recipient != Recipient.FAMILY else None,
+            case_number=self._input.case_number, matter=code, kind=kind, recipient=recipient,
+            key=f"{code.value}/{kind.value}/{recipient.value}/{suffix}",
+            department=self._definition.department if recipient != Recipient.FAMILY else None,
             message=message, at=workflow.now(),
         )
+
+    def _view(self) -> MatterView:
+        m = self._m
+        definition = self._definition
+        return MatterView(
+            case_number=self._input.case_number, code=definition.code, name=definition.name,
+            department=definition.department, department_name=definition.department_name, state=m.state,
+            pays_family=definition.pays_family, time_limit_working_days=definition.time_limit_working_days,
+            pushed_at=m.pushed_at, deadline=m.deadline, calendar_fallback=m.calendar_fallback, overdue=m.overdue,
+            working_days_overdue=m.working_days_overdue, escalation_level=m.escalation_level,
+            escalations=tuple(m.escalations), pauses=tuple(m.pauses), pending_items=m.pending_items,
+            decisions=tuple(m.decisions), amount=m.amount, payment_reference=m.payment_reference,
+            certificate_no=m.certificate_no, reason=m.reason, refused_actions=tuple(m.refused),
+            refused_total=m.refused_total, manual_handling=m.manual_handling, final=m.final,
+        )
+
+
+_Note = tuple[NotificationKind, Recipient, str, LadderRung | None]
+
+
+def _policy_of(input: MatterInput) -> MatterPolicy:
+    assert input.policy is not None, "a matter carries its policy slice or the county policy"
+    return input.policy.for_matter(input.matter)
+
+
+def _decision_of(command: DecisionCommand) -> Decision:
+    payload = command_payload(command)
+    if isinstance(payload, str):
+        raise ValueError(payload)
+    assert isinstance(payload, tuple(KIND_OF)), payload
+    return payload  # type: ignore[return-value]
 
 
 def _cause(err: BaseException) -> str:
@@ -720,3 +772,5 @@ def _cause(err: BaseException) -> str:
     return type(cause or err).__name__
 
 
+# The case imports this module to start its matters; imported last, so either module can be loaded first.
+from workflows import case as case_workflow  # noqa: E402

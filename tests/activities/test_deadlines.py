@@ -43,13 +43,15 @@ def midnight_after(day: date) -> datetime:
 
 def request(start: datetime, working_days: int, policy: Policy = POLICY) -> DeadlineRequest:
     return DeadlineRequest(
-        case_number="GY-2025-000123", matter=MATTER, start=start, working_days=working_days, policy=policy
+        case_number="GY-2025-000123", matter=MATTER, start=start, working_days=working_days,
+        timezone=policy.timezone, ladder=policy.ladder,
     )
 
 
 def remaining(paused_at: datetime, deadline: datetime) -> RemainingRequest:
     return RemainingRequest(
-        case_number="GY-2025-000123", matter=MATTER, paused_at=paused_at, deadline=deadline, policy=POLICY
+        case_number="GY-2025-000123", matter=MATTER, paused_at=paused_at, deadline=deadline,
+        timezone=POLICY.timezone,
     )
 
 

@@ -24,7 +24,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import WorkingDayCalendar
 from activities.register_db import create_schema, make_engine
-from domain import search_attributes as sa
 from domain.enums import MatterCode, MatterState
 from domain.ids import matter_workflow_id
 from domain.policy import Policy
@@ -32,6 +31,7 @@ from runtime.codec import data_converter
 from runtime.devserver import temporal_binary
 from runtime.keys import Keys
 from worker import Dependencies, build_worker
+from workflows import search_attributes as sa
 
 HERE = Path(__file__).resolve().parent
 Scenario = Callable[[Client, WorkflowHandle[Any, Any]], Awaitable[None]]

@@ -27,7 +27,6 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from domain import search_attributes as sa
 from domain.enums import CaseState, DecisionKind, MatterCode, MatterState, PensionStatus
 from domain.identity import mask_name, mask_number
 from domain.models import Application, ApproveInput, DecisionCommand
@@ -47,6 +46,7 @@ from tests.workflows.helpers import (
     view_of,
     wait_for,
 )
+from workflows import search_attributes as sa
 
 MEDICAL = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
 

@@ -30,6 +30,7 @@ from domain.models import StatusSnapshot
 from runtime.keys import Keys
 from runtime.settings import get_settings
 from starter.cli import app
+from starter.operations import case_status
 from tests.factories import APPLICANT_CARD, APPLICANT_ID, APPLICANT_NAME, DECEASED_NAME, unique_form
 
 CASE_RE = re.compile(r"SH-[A-Z2-7]{12}")
@@ -114,13 +115,12 @@ async def start(tmp_path: Path, form: dict[str, Any] | None = None) -> str:
 async def wait_for(
     client: Client, case_number: str, predicate: Callable[[StatusSnapshot], bool], timeout: float = 30
 ) -> StatusSnapshot:
-    handle = client.get_workflow_handle(case_number)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     snap: StatusSnapshot | None = None
     while loop.time() < deadline:
         try:
-            snap = await handle.query("status", result_type=StatusSnapshot)
+            snap = await case_status(client, case_number)
             if predicate(snap):
                 return snap
         except Exception:
@@ -488,14 +488,15 @@ async def test_certify_before_intake_by_deceased_id(
 
 
 async def test_without_a_worker(cli_env: dict[str, str], tmp_path: Path) -> None:
-    # Starting needs no worker; a query waits for one (bounded by --timeout); a signal is recorded.
+    # Starting needs no worker; a query or a command waits for one (bounded by --timeout), then says so.
     case_number = await start(tmp_path)
     status = await shenhou("--timeout", "2", "case", "status", case_number)
     assert status.exit_code == 2
     assert "等待工作流答复超时" in status.stderr and "Traceback" not in status.output
-    withdrawn = await shenhou("case", "withdraw", case_number, "--clerk", "窗口李", "--reason", "家属撤回")
-    assert withdrawn.exit_code == 0, withdrawn.output
-    assert "已送达" in withdrawn.stdout
+    withdrawn = await shenhou("--timeout", "2", "case", "withdraw", case_number, "--clerk", "窗口李",
+                              "--reason", "家属撤回")
+    assert withdrawn.exit_code == 2, withdrawn.output
+    assert "case status" in withdrawn.stderr and "Traceback" not in withdrawn.output
 
 
 # --- listings ----------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from domain import search_attributes as sa
 from domain.enums import CaseState, MatterCode, MatterState
 from domain.ids import matter_workflow_id
 from runtime.codec import EncryptionCodec, data_converter
@@ -25,6 +24,7 @@ from runtime.keys import Keys
 from starter.operations import start_case
 from tests.workflows.helpers import application, certify, matter_state, wait_for
 from worker import Dependencies, build_worker
+from workflows import search_attributes as sa
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.async_api")

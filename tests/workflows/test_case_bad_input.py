@@ -56,6 +56,7 @@ class Bad:
     reason: str  # words the Chinese reason must contain
     matter: MatterCode | None = None  # the matter the refusal names
     raw: bytes | None = None  # sent as this one unencrypted json/plain payload instead of args
+    refused_by: MatterCode | None = None  # the case forwards it; that matter refuses it (its UI details)
 
     async def send(self, client: Client, handle: WorkflowHandle[Any, Any]) -> None:
         target = self.workflow(client, handle)
@@ -68,8 +69,10 @@ class Bad:
         return handle if self.target is None else matter_handle(client, handle.id, self.target)
 
 
-def case_signal(name: str, signal: str, *args: Any, reason: str, matter: MatterCode | None = None) -> Bad:
-    return Bad(name, None, signal, args, reason, matter)
+def case_signal(
+    name: str, signal: str, *args: Any, reason: str, matter: MatterCode | None = None, forwarded: bool = False
+) -> Bad:
+    return Bad(name, None, signal, args, reason, matter, refused_by=matter if forwarded else None)
 
 
 def matter_signal(name: str, code: MatterCode, signal: str, *args: Any, reason: str) -> Bad:
@@ -97,7 +100,7 @@ CASE_INPUTS = [
                 {"certificate_no": "HH-2", "funeral_home": "固阳县殡仪馆", "cremated_on": "2026-11-20"},
                 reason="火化证明已上传"),
     case_signal("supplement for a matter not waiting", "materials_supplemented",
-                {"matter": HUKOU.value, "items": ["户口簿"]}, reason="无需补正材料", matter=HUKOU),
+                {"matter": HUKOU.value, "items": ["户口簿"]}, reason="无需补正材料", matter=HUKOU, forwarded=True),
     case_signal("two arguments", "withdraw", {"clerk": "刘", "reason": "a"}, {"clerk": "刘", "reason": "b"},
                 reason="只能填写一个输入"),
 ]
@@ -152,8 +155,9 @@ async def _send_each(client: Client, handle: WorkflowHandle[Any, Any], inputs: l
         assert bad.reason in refusal.reason, (bad.name, refusal.reason)
         assert CJK.search(refusal.reason), (bad.name, refusal.reason)
         assert refusal.matter == bad.matter, (bad.name, refusal)
-        # The Temporal UI shows the latest refusal as the workflow's current details.
-        details = await current_details(target)
+        # The Temporal UI shows the latest refusal as the current details of the workflow that refused it.
+        refuser = target if bad.refused_by is None else matter_handle(client, handle.id, bad.refused_by)
+        details = await current_details(refuser)
         assert bad.signal in details and refusal.reason in details, (bad.name, details)
         if bad.target is not None:
             # The case's status shows the matter's refusal too.

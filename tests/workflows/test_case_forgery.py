@@ -1,14 +1,17 @@
 """The case's `matter_updated` signal is listed in the Web UI like any other; a report that did not come
-from the matter's own workflow is refused and changes nothing staff see."""
+from the matter's own workflow is refused and changes nothing the case acts on."""
 
 from __future__ import annotations
 
+import pytest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from domain.enums import MatterCode, MatterState
-from domain.models import MatterUpdate
+from domain.models import MatterReport, PayeeCorrectedInput, StatusSnapshot
 from runtime.keys import Keys
+from starter.operations import OperationRefused, correct_bank_account
+from tests.factories import APPLICANT_CARD
 from tests.workflows.helpers import start, to_parallel_phase, view_of, wait_for
 
 
@@ -16,11 +19,14 @@ async def test_a_forged_progress_report_is_refused(client: Client, keys: Keys, t
     handle = await start(client, keys, task_queue)
     snap = await to_parallel_phase(client, handle)
     code = MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL
-    real = view_of(snap, code)
-    forged = real.model_copy(update={"state": MatterState.PAID, "final": True, "payment_reference": "PAY-FAKE"})
-    at = real.pushed_at or snap.received_at
-    await handle.signal("matter_updated", MatterUpdate(view=forged, event="已发放", at=at))
+    at = view_of(snap, code).pushed_at or snap.received_at
+    # A forged "payment failed" would let anyone redirect the money to another account.
+    await handle.signal("matter_updated", MatterReport(matter=code, state=MatterState.PAYMENT_FAILED,
+                                                       event="款项发放失败", at=at))
     after = await wait_for(handle, lambda s: any(r.action == "matter_updated" for r in s.refused_actions))
-    assert view_of(after, code).state == MatterState.UNDER_REVIEW
-    assert view_of(after, code).payment_reference is None
     assert "来源无法确认" in after.refused_actions[-1].reason
+    own = await handle.query("status", result_type=StatusSnapshot)
+    assert view_of(own, code).state == MatterState.IN_PROGRESS
+    with pytest.raises(OperationRefused, match="没有发放失败"):
+        await correct_bank_account(client, handle.id, PayeeCorrectedInput(
+            clerk="窗口刘", bank_name="中国工商银行", account_name="王某", card_number=APPLICANT_CARD))

@@ -108,7 +108,7 @@ async def test_certificate_from_the_funeral_home_before_the_family_applies(
         client, case,
         CremationCertifiedInput(certificate_no="HH-2026-0777", funeral_home="固阳县殡仪馆",
                                 cremated_on=date(2026, 11, 20)),
-        task_queue,
+        task_queue, must_exist=False,
     )
     handle = case_handle(client, case)
     snap = await wait_for(handle, lambda s: s.cremation is not None)
@@ -142,7 +142,7 @@ async def test_a_certificate_dated_before_the_death_is_set_aside_when_the_family
     await certify_cremation(
         client, case,
         CremationCertifiedInput(certificate_no="HH-EARLY", funeral_home="固阳县殡仪馆", cremated_on=early),
-        task_queue,
+        task_queue, must_exist=False,
     )
     handle = case_handle(client, case)
     await wait_for(handle, lambda s: s.cremation is not None)
@@ -164,7 +164,7 @@ async def test_a_case_opened_by_the_funeral_home_closes_when_the_family_withdraw
     await certify_cremation(
         client, case,
         CremationCertifiedInput(certificate_no="HH-W", funeral_home="固阳县殡仪馆", cremated_on=date(2026, 11, 20)),
-        task_queue,
+        task_queue, must_exist=False,
     )
     handle = case_handle(client, case)
     await wait_for(handle, lambda s: s.cremation is not None)

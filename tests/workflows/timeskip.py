@@ -41,6 +41,7 @@ from temporalio.client import (
     Interceptor,
     OutboundInterceptor,
     StartWorkflowInput,
+    WorkflowExecutionStatus,
     WorkflowHandle,
 )
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
@@ -142,6 +143,20 @@ async def advance(
         await stop_skipping(skipper.client, handle)
         raise AssertionError(f"fast-forward of {handle.id} by {delta} did not complete in {timeout}s") from None
     assert done, f"{handle.id} closed before its fast-forward by {delta} completed"
+    await settled(handle)
+
+
+async def settled(handle: WorkflowHandle[Any, Any], *, timeout: float = 10) -> None:
+    """Wait until the workflow has handled what became due (no workflow task pending, twice in a row):
+    a fast-forward completes when the clock is there, which can be just before the timers' task runs."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    quiet = 0
+    while quiet < 2 and loop.time() < deadline:
+        description = await handle.describe()
+        pending = description.raw_description.HasField("pending_workflow_task")
+        quiet = 0 if pending and description.status == WorkflowExecutionStatus.RUNNING else quiet + 1
+        await asyncio.sleep(0.05)
 
 
 async def advance_to(
@@ -190,8 +205,10 @@ def plan(
     policy: Policy | None = None,
 ) -> DeadlinePlan:
     """What ``plan_deadline`` answers for this start: the workflow stored the same plan."""
+    policy = policy or Policy()
     return DeadlineActivities(calendar).plan_deadline(DeadlineRequest(
-        case_number=case_number, matter=matter, start=start, working_days=working_days, policy=policy or Policy(),
+        case_number=case_number, matter=matter, start=start, working_days=working_days, timezone=policy.timezone,
+        ladder=policy.ladder,
     ))
 
 
@@ -200,7 +217,8 @@ def remaining(
     policy: Policy | None = None,
 ) -> RemainingDays:
     return DeadlineActivities(calendar).remaining_working_days(RemainingRequest(
-        case_number=case_number, matter=matter, paused_at=paused_at, deadline=deadline, policy=policy or Policy(),
+        case_number=case_number, matter=matter, paused_at=paused_at, deadline=deadline,
+        timezone=(policy or Policy()).timezone,
     ))
 
 

@@ -1,0 +1,52 @@
+"""Intake: one application, checked with every problem told at once (一次告知), then the case started.
+
+The window (``shenhou case start``) and the online portal both come here: the form is checked and its
+scanned materials attached before anything reaches Temporal; an accepted form stores its materials
+(content-addressed) and starts the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+
+from domain.application import validate_application
+from domain.models import Application, Problem
+from domain.policy import Policy
+from runtime.keys import Keys
+from runtime.settings import Settings
+from starter.forms import MaterialFile, attach_materials, store_materials
+from starter.operations import Started, start_case
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A valid application and the scanned files it refers to, not yet stored."""
+
+    application: Application
+    files: tuple[MaterialFile, ...]
+
+
+def check(form: Any, base_dir: Path, policy: Policy, today: date) -> Accepted | list[Problem]:
+    """The accepted application, or every problem with the form and its material files."""
+    attached = attach_materials(form, base_dir)
+    result = validate_application(attached.form, policy, today)
+    if isinstance(result, list):
+        return attached.merge(result)
+    if attached.problems:
+        return attached.problems
+    return Accepted(application=result, files=tuple(attached.files))
+
+
+def materials_dir(settings: Settings) -> Path:
+    return settings.data_dir / "materials"
+
+
+async def submit(accepted: Accepted, client: Client, keys: Keys, settings: Settings) -> Started:
+    """Store the materials, then start the case (a duplicate is refused with the existing case number)."""
+    store_materials(list(accepted.files), materials_dir(settings))
+    return await start_case(client, accepted.application, keys.case_id_key, settings.task_queue)

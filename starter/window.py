@@ -1,0 +1,200 @@
+"""`shenhou case …`: what the window clerk (and the funeral home) type.
+
+Receive an application, answer "how far is my case?", register the cremation certificate, the materials
+a department asked for, a withdrawal, and a corrected bank account.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from domain.identity import id_number_valid, luhn_valid
+from domain.ids import case_number_for
+from domain.models import CremationCertifiedInput, MaterialsSupplementedInput, PayeeCorrectedInput, WithdrawInput
+from runtime.keys import load_keys
+from starter import intake, operations, render
+from starter.errors import ExitCode, InvalidForm, InvalidInput
+from starter.forms import load_form
+from starter.session import (
+    bounded,
+    build,
+    case_number,
+    connect_client,
+    echo_json,
+    execute,
+    local,
+    matter_code,
+    session,
+    today,
+)
+from starter.usage import group
+
+app = group("案件：受理申请、查询进度、火化证明、补正材料、撤回、更正收款账户。")
+
+Json = Annotated[bool, typer.Option("--json", help="输出机器可读的JSON")]
+CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="受理编号，如 SH-ABCDEFGH2345", show_default=False)]
+MatterArg = Annotated[str, typer.Argument(metavar="MATTER", help="事项代码（见 shenhou matters），或事项简称")]
+Clerk = Annotated[str | None, typer.Option("--clerk", help="窗口受理人员（必填）")]
+
+
+@app.command("start")
+def start(
+    ctx: typer.Context,
+    form: Annotated[Path, typer.Option("--form", "-f", help="申请表文件（JSON或YAML），见 examples/")],
+    json_output: Json = False,
+) -> None:
+    """受理申请：检查申请表，一次告知全部问题，通过后立案。
+
+    打印受理编号；--json 输出 {"ok": true, "case_number": ...} 或 {"ok": false, "problems": [...]}。
+    """
+
+    async def work() -> int:
+        config, policy = local()
+        checked = intake.check(load_form(form), form.parent, policy, today(policy))
+        if isinstance(checked, list):
+            raise InvalidForm(checked)
+        keys = load_keys(config)
+        client = await connect_client(config, keys)
+        started = await bounded(ctx, intake.submit(checked, client, keys, config))
+        if json_output:
+            echo_json({"ok": True, "case_number": started.case_number})
+        else:
+            typer.echo(f"申请已受理，受理编号：{started.case_number}")
+        return ExitCode.OK
+
+    execute(ctx, work, json_output=json_output)
+
+
+@app.command("status")
+def status(ctx: typer.Context, case: CaseArg, json_output: Json = False) -> None:
+    """查询案件进度：各事项状态、期限、金额和办理过程。
+
+    含超时标记、发放流水号、审核记录、被拒绝的操作；--json 输出完整状态。
+    """
+
+    async def work() -> int:
+        number = case_number(case)
+        current = await session()
+        snapshot = await bounded(ctx, operations.case_status(current.client, number))
+        if json_output:
+            typer.echo(snapshot.model_dump_json(indent=2))
+        else:
+            render.print_status(snapshot, current.policy)
+        return ExitCode.OK
+
+    execute(ctx, work, json_output=json_output)
+
+
+@app.command("certify-cremation")
+def certify_cremation(
+    ctx: typer.Context,
+    case: Annotated[
+        str | None, typer.Argument(metavar="CASE", help="受理编号；家属尚未申请时改用 --deceased-id")
+    ] = None,
+    deceased_id: Annotated[
+        str | None, typer.Option("--deceased-id", help="逝者身份证号码（殡仪馆在家属申请前上传时用）")
+    ] = None,
+    certificate_no: Annotated[str | None, typer.Option("--certificate-no", help="火化证明编号（必填）")] = None,
+    funeral_home: Annotated[str | None, typer.Option("--funeral-home", help="殡仪馆名称（必填）")] = None,
+    cremated_on: Annotated[str | None, typer.Option("--cremated-on", help="火化日期 YYYY-MM-DD（必填）")] = None,
+    county: Annotated[str | None, typer.Option("--county", help="火化地（县）")] = None,
+) -> None:
+    """上传火化证明（殡仪馆），家属未申请时用 --deceased-id。
+
+    按逝者身份证号建立案件并打印受理编号；家属申请到后自动合并到同一案件。
+    """
+
+    async def work() -> int:
+        if (case is None) == (deceased_id is None):
+            raise InvalidInput("请提供受理编号或 --deceased-id 其中之一")
+        certificate = build(
+            CremationCertifiedInput, certificate_no=certificate_no, funeral_home=funeral_home,
+            cremated_on=cremated_on, county=county,
+        )
+        current = await session()
+        if deceased_id is not None:
+            id_number = deceased_id.strip().upper()
+            if not id_number_valid(id_number):
+                raise InvalidInput("逝者身份证号码校验不通过，请核对")
+            number = case_number_for(id_number, current.keys.case_id_key)
+        else:
+            number = case_number(case or "")
+        await bounded(ctx, operations.certify_cremation(
+            current.client, number, certificate, current.settings.task_queue, must_exist=deceased_id is None,
+        ))
+        typer.echo(f"火化证明已登记，受理编号：{number}")
+        return ExitCode.OK
+
+    execute(ctx, work)
+
+
+@app.command("supplement")
+def supplement(
+    ctx: typer.Context,
+    case: CaseArg,
+    matter: MatterArg,
+    item: Annotated[list[str] | None, typer.Option("--item", help="补交的材料（可重复，必填）")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="备注")] = None,
+) -> None:
+    """登记补正材料：事项恢复计时，立即告知是否受理。"""
+
+    async def work() -> int:
+        number = case_number(case)
+        _, policy = local()
+        materials = build(MaterialsSupplementedInput, matter=matter_code(matter, policy), items=item or [], note=note)
+        current = await session()
+        ack = await bounded(ctx, operations.supplement(current.client, number, materials))
+        typer.echo(f"{ack.message}（事项状态：{ack.state.value}）")
+        return ExitCode.OK
+
+    execute(ctx, work)
+
+
+@app.command("withdraw")
+def withdraw(
+    ctx: typer.Context,
+    case: CaseArg,
+    clerk: Clerk = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="撤回原因（必填）")] = None,
+) -> None:
+    """申请人撤回申请：未办结的事项全部撤回，案件关闭。"""
+
+    async def work() -> int:
+        number = case_number(case)
+        withdrawal = build(WithdrawInput, clerk=clerk, reason=reason)
+        current = await session()
+        ack = await bounded(ctx, operations.withdraw(current.client, number, withdrawal))
+        typer.echo(f"{ack.message}（案件{number}）")
+        return ExitCode.OK
+
+    execute(ctx, work)
+
+
+@app.command("correct-account")
+def correct_account(
+    ctx: typer.Context,
+    case: CaseArg,
+    clerk: Clerk = None,
+    bank_name: Annotated[str | None, typer.Option("--bank-name", help="开户银行（必填）")] = None,
+    account_name: Annotated[str | None, typer.Option("--account-name", help="户名（必填）")] = None,
+    card_number: Annotated[str | None, typer.Option("--card-number", help="银行卡号（必填）")] = None,
+) -> None:
+    """更正收款账户：发放失败的款项按新账户重新发放。"""
+
+    async def work() -> int:
+        number = case_number(case)
+        correction = build(
+            PayeeCorrectedInput, clerk=clerk, bank_name=bank_name, account_name=account_name,
+            card_number=card_number.replace(" ", "") if card_number else None,
+        )
+        if not luhn_valid(correction.card_number):
+            raise InvalidInput("银行卡号校验不通过，请核对")
+        current = await session()
+        ack = await bounded(ctx, operations.correct_bank_account(current.client, number, correction))
+        typer.echo(ack.message)
+        return ExitCode.OK
+
+    execute(ctx, work)

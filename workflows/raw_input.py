@@ -1,0 +1,77 @@
+"""Decoding a signal's raw payload into a typed input, or a Chinese reason it was refused.
+
+The Temporal UI sends exactly what the officer typed: nothing, invalid JSON, a wrong field, or a payload
+this worker cannot decrypt. Handlers take the raw payload so that every such input is refused and recorded
+instead of failing the workflow task.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RawValue
+from temporalio.converter import PayloadConverter
+
+from domain.input_errors import parse_input
+
+M = TypeVar("M", bound=BaseModel)
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The default of every signal argument: the Temporal UI sends no argument for an empty form.
+NO_INPUT = RawValue(payload=None)  # type: ignore[arg-type]
+
+
+def one_input(handler: F) -> F:
+    """Let a signal handler receive surplus inputs so it can refuse them (apply under ``@workflow.signal``).
+
+    The Temporal CLI can send several inputs to a signal, and the SDK calls the handler with all of them:
+    a handler of one parameter then raises TypeError and fails every workflow task. Written as
+    ``def approve(self, payload: RawValue = NO_INPUT, *extra: Any)``, the handler takes them; the
+    signature shown to the SDK leaves out ``*extra``, so a single input still arrives as a RawValue.
+    """
+    signature = inspect.signature(handler)
+    kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    setattr(handler, "__signature__", signature.replace(parameters=kept))  # noqa: B010
+    return handler
+
+
+def decode_raw(raw: RawValue | None, converter: PayloadConverter) -> tuple[bool, Any]:
+    """(ok, data): the JSON value a signal carried, or (False, reason) when it is unreadable."""
+    if raw is None or raw.payload is None:
+        return True, None
+    if raw.payload.metadata.get("encoding") == b"binary/undecryptable":
+        return False, "输入无法解密（加密密钥不符）"
+    try:
+        return True, converter.from_payload(raw.payload)
+    except Exception:
+        return False, "输入不是有效的JSON"
+
+
+def parse_raw(
+    model: type[M], raw: RawValue | None, converter: PayloadConverter, extra: tuple[Any, ...] = ()
+) -> M | str:
+    if extra:
+        return f"只能填写一个输入（一个JSON对象），收到了{len(extra) + 1}个"
+    ok, data = decode_raw(raw, converter)
+    if not ok:
+        return str(data)
+    return parse_input(model, data)
+
+
+def to_raw(value: BaseModel) -> RawValue:
+    """A typed input for a raw handler (a workflow signalling another): decoded and checked on arrival like
+    what a person typed."""
+    return RawValue(workflow.payload_converter().to_payload(value))
+
+
+def parse_update(model: type[M], raw: RawValue) -> M:
+    """An update's typed input, or ValueError with the Chinese reason (the update is refused, no input
+    echoed: a conversion error from the SDK would repeat what was sent, personal data included)."""
+    parsed = parse_raw(model, raw, workflow.payload_converter())
+    if isinstance(parsed, str):
+        raise ValueError(parsed)
+    return parsed
