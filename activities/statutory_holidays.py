@@ -29,7 +29,9 @@ compared over 2004-2099 (正月初一, 端午, 中秋, 清明):
 - borax 4.1.3: table-based; differs from all others on 中秋 2089.
 - cnlunar 0.2.5: an almanac (黄历) project; far more than needed.
 - lunardate 0.3.0 and zhdate: GPL-3.0, and neither gives solar terms.
-tyme4py, lunar_python, holidays, sxtwl and lunardate agreed on every date compared.
+tyme4py, lunar_python, holidays, sxtwl and lunardate agreed on every date compared. As a cross-check
+of the rules, holidays 0.109's own China rules give the same days off for 2027-2035 but for the make-up
+of a day that is two holidays (2028-10-05, 2031-10-06), which it does not grant.
 
 tyme4py initialises its lunar tables lazily in class attributes without a lock, so every call into it
 here is serialised by a module lock; results are cached per year.
