@@ -1,5 +1,14 @@
 """The Chinese statutory working-day calendar (工作日, including 调休 make-up working days).
 
+Where an answer comes from, per year (``YearSource``):
+
+1. the county's override file, when it names the year (official: the county copies the State
+   Council notice; see holidays_override.example.yaml);
+2. chinese-calendar's data from the State Council notices (official);
+3. otherwise the statutory holidays computed by rule (activities/statutory_holidays.py) with no 调休:
+   every answer that examined such a day is ``approximate``, and a ``calendar_year_approximate``
+   warning is logged once per year per calendar (DOMAIN.md section 6: never a crash).
+
 Library choice (checked 2026-11-28 against the installed packages):
 
 - chinese-calendar 1.11.0 (PyPI ``chinesecalendar``, import ``chinese_calendar``, MIT): explicit data
@@ -15,16 +24,23 @@ Library choice (checked 2026-11-28 against the installed packages):
   its own notes ask for a check of China 3 weeks before each year's end.
 - Over 2004-2026 the two agree on every day but one (2005-12-31, a Saturday: a working day for
   holidays, a day off for chinese-calendar).
-- Chosen: chinese-calendar, because an unpublished year is an explicit error that this module turns
-  into the Monday-Friday fallback with a warning (DOMAIN.md section 6), where holidays would silently
-  give a half-right year. Version 1.11.0 has no 2027 (today is 2026-11-28): until a release covers
-  it, a county adds 2027 through the override file (see holidays_override.example.yaml).
+- Chosen: chinese-calendar, because an unpublished year is an explicit error, which this module turns
+  into a rule-based year marked approximate, where holidays would silently give a half-right year.
+  Version 1.11.0 has no 2027 (today is 2026-11-28): until a release covers it, a county adds 2027
+  through the override file.
 
 Override file (YAML, maintained by the county): a mapping of year -> entry, where an entry has
 ``holidays`` (dates off), ``workdays`` (调休 make-up working days), optional ``replace: true`` (the
 entry fully replaces the library's data for that year; otherwise it adds to and corrects it) and an
 optional ``source`` (free text, e.g. the notice number). A date is ``YYYY-MM-DD`` or an inclusive
-range ``YYYY-MM-DD..YYYY-MM-DD``. A year named in the file is a known year even if the library lacks it.
+range ``YYYY-MM-DD..YYYY-MM-DD``. A year named in the file is official even if the library lacks it
+(Monday-Friday plus the entry).
+
+Live reload: a calendar made by ``from_file`` looks at the file's modification time at most every
+``recheck_seconds`` (on the next question asked after that) and re-reads it when it changed. A new
+file that cannot be read or parsed is logged once (``calendar_override_invalid``) and the last good
+data stays in force; the worker never stops for it. ``version`` is a hash of the data in force
+(library version, rule set, override days; not the ``source`` texts), so callers can tell a change.
 
 The calendar is data that changes: deadlines are computed from it in an activity and stored as
 absolute times, so a calendar update never alters a running case's history.
@@ -32,10 +48,15 @@ absolute times, so a calendar update never alters a running case's history.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
@@ -43,7 +64,7 @@ import chinese_calendar  # type: ignore[import-untyped, unused-ignore]
 import structlog
 import yaml
 
-from runtime.settings import Settings
+from activities.statutory_holidays import RULES_ID, statutory_days_off
 
 __all__ = [
     "CountAnswer",
@@ -52,6 +73,7 @@ __all__ = [
     "OverrideFileError",
     "WorkingDayCalendar",
     "YearOverride",
+    "YearSource",
     "load_override",
     "parse_override",
 ]
@@ -75,19 +97,27 @@ class YearOverride:
     source: str = ""
 
 
+class YearSource(StrEnum):
+    """Where a year's working days come from."""
+
+    OVERRIDE = "override"  # the county's file (official)
+    LIBRARY = "library"  # chinese-calendar, from the State Council notices (official)
+    RULES = "rules"  # statutory holidays computed by rule, no 调休 (approximate)
+
+
 class DayAnswer(NamedTuple):
     working: bool
-    fallback: bool
+    approximate: bool
 
 
 class DateAnswer(NamedTuple):
     day: date
-    fallback: bool
+    approximate: bool
 
 
 class CountAnswer(NamedTuple):
     days: int
-    fallback: bool
+    approximate: bool
 
 
 # --- the override file -------------------------------------------------------------------------
@@ -224,6 +254,10 @@ def _iso_date(text: str, where: str) -> date:
 
 # --- the calendar ------------------------------------------------------------------------------
 
+_LIBRARY_ID = f"chinese-calendar-{chinese_calendar.__version__}"
+# A file stamp that matches no real file: the file is read again at the next check.
+_STALE = (-1, -1, -1)
+
 
 def _library_years() -> range:
     days: Iterable[date] = chinese_calendar.holidays.keys()
@@ -231,44 +265,157 @@ def _library_years() -> range:
     return range(min(years), max(years) + 1)
 
 
-class WorkingDayCalendar:
-    """Statutory working days: chinese-calendar's data, corrected by the county's override.
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells that the file changed: modification time, size and inode (None when it is gone)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
-    A date whose year neither the library nor the override knows is answered Monday-Friday, with
-    ``fallback`` set and a ``calendar_year_unknown`` warning logged once per year per instance.
+
+@dataclass(frozen=True)
+class _Data:
+    """The override in force and its version; replaced whole on reload, never changed."""
+
+    override: Mapping[int, YearOverride]
+    version: str
+
+    @classmethod
+    def of(cls, override: Mapping[int, YearOverride]) -> _Data:
+        return cls(dict(override), _version_of(override))
+
+
+def _version_of(override: Mapping[int, YearOverride]) -> str:
+    # The source texts are left out: a corrected notice number changes no working day.
+    payload = {
+        "library": _LIBRARY_ID,
+        "rules": RULES_ID,
+        "override": {
+            str(year): {
+                "holidays": sorted(d.isoformat() for d in entry.holidays),
+                "workdays": sorted(d.isoformat() for d in entry.workdays),
+                "replace": entry.replace,
+            }
+            for year, entry in sorted(override.items())
+        },
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class WorkingDayCalendar:
+    """Statutory working days: the county's override, chinese-calendar's data, else the rules.
+
+    Thread-safe: activities call it from a thread pool while a reload may replace its data.
     """
 
     def __init__(self, override: Mapping[int, YearOverride] | None = None) -> None:
-        self._override: dict[int, YearOverride] = dict(override or {})
+        self._data = _Data.of(override or {})
         self._library_years = _library_years()
         self._warned: set[int] = set()
-        self._lock = threading.Lock()
+        self._warn_lock = threading.Lock()
+        self._path: Path | None = None
+        self._recheck_seconds = 0.0
+        self._clock: Callable[[], float] = time.monotonic
+        self._next_check = 0.0
+        self._stamp: tuple[int, int, int] | None = None
+        self._reload_lock = threading.Lock()
 
     @classmethod
-    def from_file(cls, path: Path | None) -> WorkingDayCalendar:
-        return cls(load_override(path))
+    def from_file(
+        cls,
+        path: Path | None,
+        *,
+        recheck_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> WorkingDayCalendar:
+        """The calendar with the county's override file (``None``: none), re-read when it changes.
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WorkingDayCalendar:
-        """``settings.holiday_file`` if set (it must exist), else ``data_dir/holidays.yaml`` if present."""
-        path = settings.holiday_file
+        Raises OverrideFileError when the file cannot be used now; later changes never raise.
+        """
         if path is None:
-            default = settings.data_dir / "holidays.yaml"
-            path = default if default.is_file() else None
-        return cls.from_file(path)
+            return cls()
+        stamp = _stamp(path)
+        calendar = cls(load_override(path))
+        calendar._path = path
+        calendar._recheck_seconds = recheck_seconds
+        calendar._clock = clock
+        calendar._next_check = clock() + recheck_seconds
+        calendar._stamp = stamp
+        return calendar
+
+    # --- what the calendar knows
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def version(self) -> str:
+        """A short hash of the data in force; it changes when a reload changes any working day."""
+        return self._current().version
 
     @property
     def library_years(self) -> range:
         return self._library_years
 
+    def override_years(self) -> tuple[int, ...]:
+        return tuple(sorted(self._current().override))
+
+    def official_years(self) -> tuple[int, ...]:
+        """Every year with official data (the library's or the override's), ascending."""
+        return tuple(sorted(set(self._library_years) | set(self._current().override)))
+
+    def year_source(self, year: int) -> YearSource:
+        return self._source(self._current(), year)
+
     def knows_year(self, year: int) -> bool:
-        return year in self._override or year in self._library_years
+        """Whether ``year`` has official data (answers in it are not approximate)."""
+        return self.year_source(year) is not YearSource.RULES
+
+    # --- questions
 
     def is_working_day(self, d: date) -> DayAnswer:
-        """Whether ``d`` is a working day, and whether the answer is the Monday-Friday fallback."""
+        """Whether ``d`` is a working day, and whether the answer is approximate (a rule-computed year)."""
+        return self._is_working_day(self._current(), d)
+
+    def add_working_days(self, start: date, n: int) -> DateAnswer:
+        """The n-th working day strictly after ``start`` (``start`` itself when n is 0)."""
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        data = self._current()
+        day, approximate, found = start, False, 0
+        while found < n:
+            day += _ONE_DAY
+            working, rule_based = self._is_working_day(data, day)
+            approximate |= rule_based
+            found += working
+        return DateAnswer(day, approximate)
+
+    def working_days_between(self, after: date, until: date) -> CountAnswer:
+        """How many working days d satisfy ``after < d <= until`` (0 when until <= after)."""
+        data = self._current()
+        count, approximate, day = 0, False, after
+        while day < until:
+            day += _ONE_DAY
+            working, rule_based = self._is_working_day(data, day)
+            approximate |= rule_based
+            count += working
+        return CountAnswer(count, approximate)
+
+    # --- internals
+
+    def _source(self, data: _Data, year: int) -> YearSource:
+        if year in data.override:
+            return YearSource.OVERRIDE
+        if year in self._library_years:
+            return YearSource.LIBRARY
+        return YearSource.RULES
+
+    def _is_working_day(self, data: _Data, d: date) -> DayAnswer:
         if isinstance(d, datetime):
             d = d.date()
-        entry = self._override.get(d.year)
+        entry = data.override.get(d.year)
         if entry is not None:
             if d in entry.workdays:
                 return DayAnswer(True, False)
@@ -278,40 +425,64 @@ class WorkingDayCalendar:
                 return DayAnswer(d.weekday() < 5, False)
         if d.year in self._library_years:
             return DayAnswer(bool(chinese_calendar.is_workday(d)), False)
-        self._warn_unknown(d.year)
-        return DayAnswer(d.weekday() < 5, True)
+        off = self._rule_days_off(d.year)
+        return DayAnswer(d.weekday() < 5 and d not in off, True)
 
-    def add_working_days(self, start: date, n: int) -> DateAnswer:
-        """The n-th working day strictly after ``start`` (``start`` itself when n is 0)."""
-        if n < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
-        day, fallback, found = start, False, 0
-        while found < n:
-            day += _ONE_DAY
-            working, used_fallback = self.is_working_day(day)
-            fallback |= used_fallback
-            found += working
-        return DateAnswer(day, fallback)
+    def _rule_days_off(self, year: int) -> frozenset[date]:
+        try:
+            off = statutory_days_off(year)
+        except ValueError as err:
+            # Beyond the lunar library's range: weekends only, still approximate, never a crash.
+            self._warn_approximate(year, problem=str(err))
+            return frozenset()
+        self._warn_approximate(year)
+        return off
 
-    def working_days_between(self, after: date, until: date) -> CountAnswer:
-        """How many working days d satisfy ``after < d <= until`` (0 when until <= after)."""
-        count, fallback, day = 0, False, after
-        while day < until:
-            day += _ONE_DAY
-            working, used_fallback = self.is_working_day(day)
-            fallback |= used_fallback
-            count += working
-        return CountAnswer(count, fallback)
-
-    def _warn_unknown(self, year: int) -> None:
-        with self._lock:
+    def _warn_approximate(self, year: int, problem: str | None = None) -> None:
+        with self._warn_lock:
             if year in self._warned:
                 return
             self._warned.add(year)
         structlog.get_logger().warning(
-            "calendar_year_unknown",
+            "calendar_year_approximate",
             year=year,
-            fallback="monday_to_friday",
+            basis="statutory_rules_without_tiaoxiu" if problem is None else "weekends_only",
+            problem=problem,
             library_years=f"{self._library_years.start}-{self._library_years.stop - 1}",
-            override_years=sorted(self._override),
+            override_years=sorted(self._data.override),
         )
+
+    def _current(self) -> _Data:
+        if self._path is not None and self._clock() >= self._next_check:
+            self._check_file(self._path)
+        return self._data
+
+    def _check_file(self, path: Path) -> None:
+        with self._reload_lock:
+            now = self._clock()
+            if now < self._next_check:
+                return  # another thread has just checked
+            self._next_check = now + self._recheck_seconds
+            stamp = _stamp(path)
+            if stamp == self._stamp:
+                return
+            self._stamp = stamp
+            log = structlog.get_logger()
+            try:
+                override = load_override(path)
+            except OverrideFileError as err:
+                # Logged once per version of the file: the stamp is now seen.
+                log.error("calendar_override_invalid", problem=str(err), kept_version=self._data.version)
+                return
+            if _stamp(path) != stamp:
+                self._stamp = _STALE  # written to while being read: read it again at the next check
+            data = _Data.of(override)
+            if data.version != self._data.version:
+                log.info(
+                    "calendar_override_reloaded",
+                    path=str(path),
+                    version=data.version,
+                    previous_version=self._data.version,
+                    override_years=sorted(data.override),
+                )
+            self._data = data

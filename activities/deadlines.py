@@ -54,7 +54,7 @@ class DeadlineActivities:
         start_day = start.astimezone(tz).date()
         n = req.working_days
 
-        last_day, fallback = cal.add_working_days(start_day, n)
+        last_day, approximate = cal.add_working_days(start_day, n)
         deadline = _end_of(last_day, tz)
         rungs: list[LadderRung] = []
 
@@ -63,20 +63,20 @@ class DeadlineActivities:
             k = n - warn_before
             if k > 0:
                 warn_day, used = cal.add_working_days(start_day, k)
-                fallback |= used
+                approximate |= used
                 warning_at = _end_of(warn_day, tz)
             else:
                 # The matter starts inside its warning window. If the start day is a working day its
                 # end is still "k working days" from the deadline; otherwise warn immediately.
                 working, used = cal.is_working_day(start_day)
-                fallback |= used
+                approximate |= used
                 warning_at = _end_of(start_day, tz) if k == 0 and working else start
             rungs.append(_rung(EscalationStep.WARNING, max(warning_at, start), 0))
 
         rungs.append(_rung(EscalationStep.OVERDUE, deadline, 0))
 
-        # The flag tells staff the deadline or warning is approximate; later reminders may use the
-        # fallback without it, since they only pace the reminding.
+        # The flag tells staff the deadline or warning is approximate; later reminders may fall in a
+        # rule-computed year without it, since they only pace the reminding.
         day, done = last_day, 0
         for k, step in overdue_steps(ladder):
             day, _ = cal.add_working_days(day, k - done)
@@ -84,7 +84,7 @@ class DeadlineActivities:
             rungs.append(_rung(step, _end_of(day, tz), k))
 
         indexed = tuple(rung.model_copy(update={"index": i}) for i, rung in enumerate(rungs))
-        return DeadlinePlan(deadline=deadline, rungs=indexed, calendar_fallback=fallback)
+        return DeadlinePlan(deadline=deadline, rungs=indexed, calendar_fallback=approximate)
 
     @activity.defn(name="remaining_working_days")
     def remaining_working_days(self, req: RemainingRequest) -> RemainingDays:
@@ -96,8 +96,8 @@ class DeadlineActivities:
         deadline = _aware(req.deadline, "deadline").astimezone(tz)
         # The calendar day holding the last instant before the deadline (the day before a 00:00 deadline).
         last_day = (deadline - timedelta(microseconds=1)).date()
-        count, fallback = self._calendar.working_days_between(paused, last_day)
-        return RemainingDays(working_days=max(1, count), calendar_fallback=fallback)
+        count, approximate = self._calendar.working_days_between(paused, last_day)
+        return RemainingDays(working_days=max(1, count), calendar_fallback=approximate)
 
 
 def overdue_steps(ladder: LadderPolicy) -> list[tuple[int, EscalationStep]]:

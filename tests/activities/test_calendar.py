@@ -1,4 +1,4 @@
-"""The statutory working-day calendar: library data, 调休, the county override and the fallback.
+"""The statutory working-day calendar: library data, 调休, the county override, rule-computed years, live reload.
 
 Real holiday dates are checked against chinese-calendar's own tables first, so a wrong memory of
 the State Council notices fails loudly instead of hiding in an expectation.
@@ -6,8 +6,11 @@ the State Council notices fails loudly instead of hiding in an expectation.
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import chinese_calendar  # type: ignore[import-untyped, unused-ignore]
 import pytest
@@ -15,15 +18,18 @@ import yaml
 from structlog.testing import capture_logs
 
 from activities.calendar import (
+    OverrideFileError,
     WorkingDayCalendar,
     YearOverride,
+    YearSource,
     load_override,
     parse_override,
 )
-from runtime.settings import Settings
 
-# A year no library release will cover soon: the "unknown year" of these tests.
+# A year no library release will cover soon: the "unknown year" of these tests (counted by rule).
 UNKNOWN_YEAR = 2099
+# The first year after chinese-calendar 1.11.0's data: counted by rule until the county adds it.
+RULE_YEAR = 2027
 EXAMPLE_FILE = Path(__file__).resolve().parents[2] / "activities" / "holidays_override.example.yaml"
 
 
@@ -140,21 +146,55 @@ def test_between_is_the_inverse_of_add(cal: WorkingDayCalendar) -> None:
         assert cal.working_days_between(start, day) == (n, False)
 
 
-# --- unknown year: Monday-Friday fallback ------------------------------------------------------
+# --- a year without official data: the statutory rules, approximate -------------------------------
 
 
-def test_unknown_year_falls_back_to_monday_friday_with_one_warning(cal: WorkingDayCalendar) -> None:
+def test_library_lacks_the_rule_year(cal: WorkingDayCalendar) -> None:
+    assert RULE_YEAR not in cal.library_years, "chinese-calendar now covers 2027: move RULE_YEAR on"
+    assert cal.year_source(RULE_YEAR) is YearSource.RULES
+    assert cal.year_source(2026) is YearSource.LIBRARY
+    assert not cal.knows_year(RULE_YEAR)
+
+
+@pytest.mark.parametrize(
+    ("day", "working"),
+    [
+        (date(2027, 1, 1), False),  # 元旦, a Friday
+        (date(2027, 1, 4), True),  # Monday after
+        (date(2027, 2, 4), True),  # Thursday before 除夕
+        (date(2027, 2, 5), False),  # 除夕, Friday
+        (date(2027, 2, 8), False),  # 初三, Monday
+        (date(2027, 2, 9), False),  # 补休 for 初一 (Saturday)
+        (date(2027, 2, 10), False),  # 补休 for 初二 (Sunday)
+        (date(2027, 2, 11), True),
+        (date(2027, 2, 13), False),  # a Saturday: no 调休 is predicted
+        (date(2027, 4, 5), False),  # 清明
+        (date(2027, 5, 3), False),  # 补休 for 劳动节 on Saturday 05-01
+        (date(2027, 5, 4), False),  # 补休 for 劳动节 on Sunday 05-02
+        (date(2027, 6, 9), False),  # 端午
+        (date(2027, 9, 15), False),  # 中秋
+        (date(2027, 10, 5), False),  # 补休 for 国庆 on Sunday 10-03
+        (date(2027, 10, 6), True),
+    ],
+)
+def test_rule_year_days(cal: WorkingDayCalendar, day: date, working: bool) -> None:
+    assert cal.is_working_day(day) == (working, True)
+
+
+def test_rule_year_is_approximate_with_one_warning(cal: WorkingDayCalendar) -> None:
     monday = date(UNKNOWN_YEAR, 1, 5)
     assert monday.weekday() == 0
     with capture_logs() as logs:
+        assert cal.is_working_day(date(UNKNOWN_YEAR, 1, 1)) == (False, True)  # 元旦, a Thursday
         assert cal.is_working_day(monday) == (True, True)
         assert cal.is_working_day(monday + timedelta(days=5)) == (False, True)  # Saturday
         assert cal.add_working_days(monday, 5) == (date(UNKNOWN_YEAR, 1, 12), True)
         assert cal.working_days_between(monday, monday + timedelta(days=14)) == (10, True)
         cal.is_working_day(date(UNKNOWN_YEAR + 1, 3, 1))
-    warnings = [entry for entry in logs if entry["event"] == "calendar_year_unknown"]
+    warnings = [entry for entry in logs if entry["event"] == "calendar_year_approximate"]
     assert [w["year"] for w in warnings] == [UNKNOWN_YEAR, UNKNOWN_YEAR + 1]
     assert all(w["log_level"] == "warning" for w in warnings)
+    assert all(w["basis"] == "statutory_rules_without_tiaoxiu" for w in warnings)
 
 
 def test_each_calendar_instance_warns_once_per_year() -> None:
@@ -163,16 +203,32 @@ def test_each_calendar_instance_warns_once_per_year() -> None:
             calendar = WorkingDayCalendar()
             calendar.is_working_day(date(UNKNOWN_YEAR, 6, 1))
             calendar.is_working_day(date(UNKNOWN_YEAR, 6, 2))
-    assert [entry["year"] for entry in logs if entry["event"] == "calendar_year_unknown"] == [
+    assert [entry["year"] for entry in logs if entry["event"] == "calendar_year_approximate"] == [
         UNKNOWN_YEAR,
         UNKNOWN_YEAR,
     ]
 
 
-def test_fallback_flag_only_when_an_unknown_day_was_examined(cal: WorkingDayCalendar) -> None:
-    # Counting up to 12-31 of a known year examines no unknown day.
+def test_approximate_only_when_a_rule_day_was_examined(cal: WorkingDayCalendar) -> None:
+    # Counting up to 12-31 of an official year examines no rule-computed day.
     assert cal.working_days_between(date(2026, 12, 28), date(2026, 12, 31)) == (3, False)
-    assert cal.add_working_days(date(2026, 12, 31), 1).fallback is (2027 not in cal.library_years)
+    # 2027-01-01 is 元旦 by rule, then a weekend.
+    assert cal.add_working_days(date(2026, 12, 31), 1) == (date(2027, 1, 4), True)
+    assert cal.add_working_days(date(2026, 12, 30), 2) == (date(2027, 1, 4), True)
+
+
+def test_rule_year_counts_across_spring_festival(cal: WorkingDayCalendar) -> None:
+    # Monday 2027-02-01: Tue 2, Wed 3, Thu 4, then 02-05..02-10 off, Thu 11, Fri 12.
+    assert cal.add_working_days(date(2027, 2, 1), 5) == (date(2027, 2, 12), True)
+    assert cal.working_days_between(date(2027, 2, 4), date(2027, 2, 10)) == (0, True)
+    start = date(2027, 1, 20)
+    for n in range(30):
+        day, _ = cal.add_working_days(start, n)
+        assert cal.working_days_between(start, day) == (n, n > 0)
+
+
+def test_datetime_is_taken_as_its_date(cal: WorkingDayCalendar) -> None:
+    assert cal.is_working_day(datetime(2027, 1, 1, 9, 30)) == (False, True)
 
 
 # --- the override -------------------------------------------------------------------------------
@@ -275,15 +331,6 @@ def test_example_file_is_inert_and_its_commented_entries_are_valid() -> None:
     assert date(2027, 2, 13) in parsed[2027].workdays
 
 
-def test_from_settings(tmp_path: Path) -> None:
-    (tmp_path / "holidays.yaml").write_text(f"{UNKNOWN_YEAR}: {{}}\n", encoding="utf-8")
-    assert WorkingDayCalendar.from_settings(Settings(data_dir=tmp_path)).knows_year(UNKNOWN_YEAR)
-    assert not WorkingDayCalendar.from_settings(Settings(data_dir=tmp_path / "none")).knows_year(UNKNOWN_YEAR)
-    missing = tmp_path / "missing.yaml"
-    with pytest.raises(ValueError, match=r"missing\.yaml: cannot be read"):
-        WorkingDayCalendar.from_settings(Settings(data_dir=tmp_path, holiday_file=missing))
-
-
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -326,3 +373,172 @@ def test_unreadable_override_file(tmp_path: Path) -> None:
     path.write_bytes("2027: {source: \xe9}\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"latin1\.yaml: not UTF-8 text"):
         load_override(path)
+
+
+def test_override_year_is_official_over_the_rules() -> None:
+    # The county enters its year (placeholder dates): the entry and Monday-Friday, nothing by rule.
+    cal = WorkingDayCalendar(
+        parse_override({RULE_YEAR: {"holidays": ["2027-02-05..2027-02-12"], "workdays": ["2027-02-20"]}})
+    )
+    assert cal.year_source(RULE_YEAR) is YearSource.OVERRIDE
+    assert cal.knows_year(RULE_YEAR)
+    assert cal.is_working_day(date(2027, 2, 11)) == (False, False)
+    assert cal.is_working_day(date(2027, 2, 20)) == (True, False)  # 调休 Saturday
+    assert cal.is_working_day(date(2027, 4, 5)) == (True, False)  # not in the entry: Monday-Friday
+    assert cal.add_working_days(date(2027, 2, 1), 5) == (date(2027, 2, 16), False)
+    assert RULE_YEAR in cal.official_years() and cal.override_years() == (RULE_YEAR,)
+
+
+# --- version and live reload ------------------------------------------------------------------
+
+
+class FakeClock:
+    """Monotonic seconds that only move when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+ENTRY_2027 = "2027:\n  source: 国办发明电〔2026〕X号\n  holidays: [2027-02-05..2027-02-12]\n  workdays: [2027-02-20]\n"
+
+
+def write(path: Path, text: str, mtime_ns: int) -> None:
+    """Write the file and give it an explicit modification time (file systems tick coarsely)."""
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+def events(logs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [entry for entry in logs if entry["event"] == name]
+
+
+def test_version_is_a_hash_of_the_working_days_in_force() -> None:
+    plain = WorkingDayCalendar()
+    assert plain.version == WorkingDayCalendar().version
+    assert len(plain.version) == 16
+    with_2027 = WorkingDayCalendar(parse_override(yaml.safe_load(ENTRY_2027)))
+    assert with_2027.version != plain.version
+    # The source text is not data: a corrected notice number keeps the version.
+    renamed = WorkingDayCalendar(parse_override(yaml.safe_load(ENTRY_2027.replace("X号", "12号"))))
+    assert renamed.version == with_2027.version
+
+
+def test_from_file_none_has_no_override() -> None:
+    cal = WorkingDayCalendar.from_file(None)
+    assert cal.path is None
+    assert cal.override_years() == ()
+    assert cal.version == WorkingDayCalendar().version
+
+
+def test_the_county_adds_2027_while_the_worker_runs(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.yaml"
+    write(path, "# 2027 not published yet\n", 1_000_000_000_000_000_000)
+    clock = FakeClock()
+    cal = WorkingDayCalendar.from_file(path, recheck_seconds=5, clock=clock)
+    before = cal.version
+    assert cal.is_working_day(date(2027, 2, 11)) == (True, True)
+
+    write(path, ENTRY_2027, 1_000_000_001_000_000_000)
+    clock.advance(4)
+    # Not looked at again yet: at most one check every 5 seconds.
+    assert cal.is_working_day(date(2027, 2, 11)) == (True, True)
+    assert cal.version == before
+    clock.advance(1)
+    with capture_logs() as logs:
+        assert cal.is_working_day(date(2027, 2, 11)) == (False, False)
+    assert cal.version != before
+    assert cal.add_working_days(date(2027, 2, 1), 5) == (date(2027, 2, 16), False)
+    [reloaded] = events(logs, "calendar_override_reloaded")
+    assert reloaded["version"] == cal.version and reloaded["previous_version"] == before
+    assert reloaded["override_years"] == [2027]
+
+
+def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.yaml"
+    write(path, ENTRY_2027, 1_000_000_000_000_000_000)
+    clock = FakeClock()
+    cal = WorkingDayCalendar.from_file(path, recheck_seconds=5, clock=clock)
+    # Same size, same modification time: the calendar keeps what it read.
+    write(path, ENTRY_2027.replace("02-12", "02-11"), 1_000_000_000_000_000_000)
+    clock.advance(60)
+    assert cal.is_working_day(date(2027, 2, 12)) == (False, False)
+    # A touch is a change.
+    os.utime(path, ns=(1_000_000_002_000_000_000,) * 2)
+    clock.advance(5)
+    assert cal.is_working_day(date(2027, 2, 12)) == (True, False)
+
+
+def test_a_broken_file_keeps_the_last_good_data_and_logs_once(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.yaml"
+    write(path, ENTRY_2027, 1_000_000_000_000_000_000)
+    clock = FakeClock()
+    cal = WorkingDayCalendar.from_file(path, recheck_seconds=5, clock=clock)
+    good = cal.version
+    with capture_logs() as logs:
+        write(path, "2027:\n  holidays: [2027-02-30]\n", 1_000_000_001_000_000_000)
+        for _ in range(3):
+            clock.advance(5)
+            assert cal.is_working_day(date(2027, 2, 11)) == (False, False)
+            assert cal.version == good
+        path.unlink()
+        for _ in range(3):
+            clock.advance(5)
+            assert cal.is_working_day(date(2027, 2, 11)) == (False, False)
+        write(path, "", 1_000_000_003_000_000_000)  # emptied on purpose: no override
+        clock.advance(5)
+        assert cal.is_working_day(date(2027, 2, 11)) == (True, True)
+    errors = events(logs, "calendar_override_invalid")
+    assert [e["log_level"] for e in errors] == ["error", "error"]
+    assert "'2027-02-30' is not a date" in errors[0]["problem"] and str(path) in errors[0]["problem"]
+    assert "cannot be read" in errors[1]["problem"]
+    assert all(e["kept_version"] == good for e in errors)
+
+
+def test_a_broken_file_at_start_up_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.yaml"
+    path.write_text("2027: [\n", encoding="utf-8")
+    with pytest.raises(OverrideFileError, match="not valid YAML"):
+        WorkingDayCalendar.from_file(path)
+    with pytest.raises(OverrideFileError, match=r"missing\.yaml: cannot be read"):
+        WorkingDayCalendar.from_file(tmp_path / "missing.yaml")
+
+
+def test_threads_see_either_the_old_or_the_new_data(tmp_path: Path) -> None:
+    """Activity threads keep asking while the file flips between two versions; every answer is
+    one version's, and none raises."""
+    path = tmp_path / "holidays.yaml"
+    write(path, "", 1_000_000_000_000_000_000)
+    clock = FakeClock()
+    cal = WorkingDayCalendar.from_file(path, recheck_seconds=0, clock=clock)
+    # Thu 02-04 + 3: by rule Thu 11, Fri 12, Mon 15; with the county's entry (02-05..02-12 off) Mon 15 to Wed 17.
+    allowed = {(date(2027, 2, 15), True), (date(2027, 2, 17), False)}
+    stop = threading.Event()
+    seen: list[tuple[date, bool]] = []
+    failures: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            while not stop.is_set():
+                seen.append(tuple(cal.add_working_days(date(2027, 2, 4), 3)))  # type: ignore[arg-type]
+        except BaseException as err:  # the test reports any failure below
+            failures.append(err)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    with capture_logs():
+        for thread in threads:
+            thread.start()
+        for i in range(1, 41):
+            write(path, ENTRY_2027 if i % 2 else "", 1_000_000_000_000_000_000 + i * 1_000_000_000)
+            clock.advance(1)
+            cal.is_working_day(date(2027, 2, 11))
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert seen and set(seen) <= allowed

@@ -238,18 +238,34 @@ def test_overdue_steps_default_ladder() -> None:
     assert [step for _, step in steps].count(EscalationStep.SUPERVISION) == 1
 
 
-# --- fallback and invalid input ----------------------------------------------------------------
+# --- rule-computed years and invalid input -----------------------------------------------------
 
 
-def test_unknown_year_plans_monday_friday_with_the_flag(acts: DeadlineActivities) -> None:
+def test_rule_year_plans_with_the_approximate_flag(acts: DeadlineActivities) -> None:
     with capture_logs() as logs:
         plan = acts.plan_deadline(request(local(2099, 1, 2, 10), 5))  # Friday
     assert plan.calendar_fallback
     assert plan.deadline == midnight_after(date(2099, 1, 9))
-    assert [e["year"] for e in logs if e["event"] == "calendar_year_unknown"] == [2099]
+    assert [e["year"] for e in logs if e["event"] == "calendar_year_approximate"] == [2099]
 
 
-def test_override_year_is_not_a_fallback() -> None:
+def test_matter_pushed_before_spring_festival_2027(acts: DeadlineActivities) -> None:
+    # Pushed Thursday 2027-01-28 with 5 working days: Fri 29, Mon 1 .. Thu 4 Feb; 除夕 is Friday 02-05.
+    # 春节 by rule (02-05..02-08, 补休 02-09 and 02-10) holds back the first reminder until Thursday 02-11.
+    with capture_logs():
+        plan = acts.plan_deadline(request(local(2027, 1, 28, 10), 5))
+    assert plan.calendar_fallback
+    assert plan.deadline == midnight_after(date(2027, 2, 4))
+    by_step = [(rung.step, rung.working_days_overdue, rung.at) for rung in plan.rungs[:4]]
+    assert by_step == [
+        (EscalationStep.WARNING, 0, midnight_after(date(2027, 2, 3))),
+        (EscalationStep.OVERDUE, 0, midnight_after(date(2027, 2, 4))),
+        (EscalationStep.REMINDER, 1, midnight_after(date(2027, 2, 11))),
+        (EscalationStep.REMINDER, 2, midnight_after(date(2027, 2, 12))),
+    ]
+
+
+def test_override_year_is_not_approximate() -> None:
     override = parse_override({2099: {"holidays": ["2099-01-05..2099-01-07"]}})
     acts = DeadlineActivities(WorkingDayCalendar(override))
     plan = acts.plan_deadline(request(local(2099, 1, 2, 10), 2))  # Fri: Mon-Wed off -> Thu 8, Fri 9
@@ -312,7 +328,7 @@ def test_remaining_uses_local_dates(acts: DeadlineActivities) -> None:
     assert acts.remaining_working_days(remaining(paused, deadline)).working_days == 1
 
 
-def test_remaining_in_an_unknown_year_sets_the_flag(acts: DeadlineActivities) -> None:
+def test_remaining_in_a_rule_year_sets_the_flag(acts: DeadlineActivities) -> None:
     with capture_logs():
         left = acts.remaining_working_days(remaining(local(2099, 1, 5, 9), midnight_after(date(2099, 1, 9))))
     assert left.working_days == 4
