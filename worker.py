@@ -114,7 +114,7 @@ def dependencies_from(settings: Settings) -> Dependencies:
     return Dependencies(
         engine=engine,
         policy=load_policy(settings.policy_file),
-        calendar=WorkingDayCalendar.from_settings(settings),
+        calendar=WorkingDayCalendar.from_file(settings.holiday_path),
     )
 
 

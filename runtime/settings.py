@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(default=None, description="None: JSON unless stdout is a TTY")
 
     @property
+    def holiday_path(self) -> Path | None:
+        """The county's holiday override: the configured file (it must exist), else data_dir/holidays.yaml
+        when present."""
+        if self.holiday_file is not None:
+            return self.holiday_file
+        default = self.data_dir / "holidays.yaml"
+        return default if default.is_file() else None
+
+    @property
     def register_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'register.db').resolve()}"
 
