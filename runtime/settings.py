@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     codec_enabled: bool = True
     codec_server_port: int = 8081
     ui_port: int = 8233
+    # Codec server authentication (runtime/codec_auth.py): with a JWKS (URL or file), /encode and /decode
+    # require a bearer token from that identity provider for this issuer and audience. Empty: no
+    # authentication, for the embedded default on localhost only.
+    codec_auth_jwks_url: str = ""
+    codec_auth_jwks_file: Path | None = None
+    codec_auth_issuer: str = ""
+    codec_auth_audience: str = ""
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="None: JSON unless stdout is a TTY")
 
