@@ -12,7 +12,10 @@ COPY activities ./activities
 COPY starter ./starter
 COPY runtime ./runtime
 COPY worker.py ./
-RUN pip install --no-cache-dir --no-deps . && python -m compileall -q /app && useradd --system --uid 10001 shenhou
+RUN pip install --no-cache-dir --no-deps . && python -m compileall -q /app && useradd --system --uid 10001 shenhou \
+    && install -d -o shenhou -m 0700 /var/lib/shenhou
+# /var/lib/shenhou: the worker's data folder (SHENHOU_DATA_DIR in docker-compose.yml). A new named volume
+# mounted there takes this folder's owner, so the worker can write its key canary.
 USER shenhou
 ENV SHENHOU_LOG_JSON=true
 CMD ["python", "-m", "worker"]
