@@ -44,7 +44,8 @@ DEFAULT_HOST = "127.0.0.1"
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 ALLOW_METHODS = "POST, GET, OPTIONS"
-ALLOW_HEADERS = "content-type, x-namespace, authorization"
+# The UI adds Authorization-Extras (the ID token) next to the access token when it has one.
+ALLOW_HEADERS = "content-type, x-namespace, authorization, authorization-extras"
 PREFLIGHT_MAX_AGE = "600"
 
 _CODEC_KEY: web.AppKey[PayloadCodec] = web.AppKey("codec")
