@@ -1,6 +1,10 @@
 # The worker and codec-server image for the production shape (docker-compose.yml).
 FROM python:3.11-slim
 WORKDIR /app
+# Exact, hash-checked versions (requirements.lock, made by scripts/lock), in their own layer so a code
+# change does not reinstall them.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY domain ./domain
 COPY workflows ./workflows
@@ -8,7 +12,10 @@ COPY activities ./activities
 COPY starter ./starter
 COPY runtime ./runtime
 COPY worker.py ./
-RUN pip install --no-cache-dir . && python -m compileall -q /app && useradd --system --uid 10001 shenhou
+RUN pip install --no-cache-dir --no-deps . && python -m compileall -q /app && useradd --system --uid 10001 shenhou \
+    && install -d -o shenhou -m 0700 /var/lib/shenhou
+# /var/lib/shenhou: the worker's data folder (SHENHOU_DATA_DIR in docker-compose.yml). A new named volume
+# mounted there takes this folder's owner, so the worker can write its key canary.
 USER shenhou
 ENV SHENHOU_LOG_JSON=true
 CMD ["python", "-m", "worker"]

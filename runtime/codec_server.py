@@ -3,10 +3,14 @@
 Protocol (Temporal remote codec): ``POST /encode`` and ``POST /decode`` take and return
 ``{"payloads": [{"metadata": {"encoding": "<base64>"}, "data": "<base64>"}]}``, the proto JSON form of
 ``temporalio.api.common.v1.Payloads``. The UI calls both endpoints from the browser, so both answer
-CORS preflights for the configured UI origins.
+CORS preflights for the configured UI origins (preflights carry no credentials, so they are answered
+without a token; other origins get 403).
 
-The server decrypts whatever it is sent: bind it to localhost (the default) or put it behind
-authentication.
+The server decrypts whatever it is sent, so off localhost it must authenticate: with
+``SHENHOU_CODEC_AUTH_JWKS_URL`` (or ``_JWKS_FILE``), ``SHENHOU_CODEC_AUTH_ISSUER`` and
+``SHENHOU_CODEC_AUTH_AUDIENCE`` set, ``/encode`` and ``/decode`` require ``Authorization: Bearer <JWT>``
+from that identity provider (runtime/codec_auth.py) and answer 401 otherwise. Without them it refuses to
+bind anything but a loopback address unless told ``--allow-unauthenticated``. ``/health`` stays open.
 
 Run with ``python -m runtime.codec_server``.
 """
@@ -15,33 +19,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
-import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 
+import structlog
 from aiohttp import hdrs, web
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
 
 from runtime.codec import codec_from_keys
+from runtime.codec_auth import AuthError, KeysUnavailable, TokenVerifier, verifier_from_settings
 from runtime.keys import KeyError_, load_keys
+from runtime.logging import configure_logging
 from runtime.settings import get_settings
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger()
 
 DEFAULT_HOST = "127.0.0.1"
 # A Temporal payload is at most a few MB; a decode batch from the UI may carry several of them.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 ALLOW_METHODS = "POST, GET, OPTIONS"
-ALLOW_HEADERS = "content-type, x-namespace, authorization"
+# The UI adds Authorization-Extras (the ID token) next to the access token when it has one.
+ALLOW_HEADERS = "content-type, x-namespace, authorization, authorization-extras"
 PREFLIGHT_MAX_AGE = "600"
 
 _CODEC_KEY: web.AppKey[PayloadCodec] = web.AppKey("codec")
 _ORIGINS_KEY: web.AppKey[frozenset[str]] = web.AppKey("allowed_origins")
+_VERIFIER_KEY: web.AppKey[TokenVerifier | None] = web.AppKey("token_verifier")
 
 _BAD_BODY = 'body must be JSON of the form {"payloads": [{"metadata": {...}, "data": "<base64>"}]}'
 # Standard or URL-safe alphabet, padding optional (what protobuf's JSON mapping accepts).
@@ -60,6 +69,7 @@ def _apply_cors(request: web.Request, response: web.StreamResponse) -> None:
     if origin is not None and origin in request.app[_ORIGINS_KEY]:
         response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = origin
         response.headers[hdrs.ACCESS_CONTROL_ALLOW_CREDENTIALS] = "true"
+        response.headers[hdrs.ACCESS_CONTROL_EXPOSE_HEADERS] = hdrs.WWW_AUTHENTICATE
 
 
 @web.middleware
@@ -110,6 +120,9 @@ def _is_base64(value: object) -> bool:
 
 def _looks_like_payloads(document: object) -> bool:
     """Stricter than protobuf's JSON parser, which accepts ``[]`` and skips invalid base64."""
+    if document == {}:
+        # No payloads at all, as `temporal workflow signal` without --input sends them.
+        return True
     if not isinstance(document, dict) or not isinstance(document.get("payloads"), list):
         return False
     for payload in document["payloads"]:
@@ -123,7 +136,33 @@ def _looks_like_payloads(document: object) -> bool:
     return True
 
 
+async def _authenticate(request: web.Request) -> web.Response | None:
+    verifier = request.app[_VERIFIER_KEY]
+    if verifier is None:
+        return None
+    try:
+        claims = await verifier.verify(request.headers.get(hdrs.AUTHORIZATION))
+    except AuthError as err:
+        log.info("codec_request_refused", path=request.path, reason=err.description)
+        response = web.json_response(
+            {"error": "未登录或登录已失效，请重新登录后再查看加密内容", "reason": err.description}, status=401
+        )
+        response.headers[hdrs.WWW_AUTHENTICATE] = err.www_authenticate()
+        return response
+    except KeysUnavailable as err:
+        log.warning("codec_auth_keys_unavailable", reason=str(err))
+        return web.json_response(
+            {"error": "暂时无法核验登录凭据，请稍后再试", "reason": "identity provider keys unavailable"}, status=503
+        )
+    # Who decrypted: the provider's subject id, not a name.
+    log.info("codec_request", path=request.path, subject=claims.get("sub"))
+    return None
+
+
 async def _transform(request: web.Request, encode: bool) -> web.Response:
+    refused = await _authenticate(request)
+    if refused is not None:
+        return refused
     parsed = await _read_payloads(request)
     if isinstance(parsed, web.Response):
         return parsed
@@ -153,9 +192,13 @@ async def _health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build_app(codec: PayloadCodec, allowed_origins: list[str]) -> web.Application:
+def build_app(
+    codec: PayloadCodec, allowed_origins: list[str], verifier: TokenVerifier | None = None
+) -> web.Application:
+    """``verifier=None``: no authentication (the embedded default on localhost)."""
     app = web.Application(middlewares=[_cors_and_errors], client_max_size=MAX_BODY_BYTES)
     app[_CODEC_KEY] = codec
+    app[_VERIFIER_KEY] = verifier
     app[_ORIGINS_KEY] = frozenset(origin.rstrip("/") for origin in allowed_origins)
     app.router.add_post("/encode", _encode)
     app.router.add_post("/decode", _decode)
@@ -166,13 +209,17 @@ def build_app(codec: PayloadCodec, allowed_origins: list[str]) -> web.Applicatio
 
 
 async def serve(
-    codec: PayloadCodec, host: str, port: int, allowed_origins: list[str]
+    codec: PayloadCodec,
+    host: str,
+    port: int,
+    allowed_origins: list[str],
+    verifier: TokenVerifier | None = None,
 ) -> web.AppRunner:
     """Start the codec server in this event loop; stop it with ``await runner.cleanup()``.
 
     With ``port=0`` the OS picks a free port; ``runner.addresses`` shows it.
     """
-    runner = web.AppRunner(build_app(codec, allowed_origins), access_log=None)
+    runner = web.AppRunner(build_app(codec, allowed_origins, verifier), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
@@ -185,6 +232,15 @@ async def serve(
 
 def default_origins(ui_port: int) -> list[str]:
     return [f"http://localhost:{ui_port}", f"http://127.0.0.1:{ui_port}"]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
@@ -200,17 +256,25 @@ def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
         default=None,
         help="allowed browser origin, repeatable (default: the local Web UI on SHENHOU_UI_PORT)",
     )
+    parser.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="serve a non-loopback address without SHENHOU_CODEC_AUTH_* (anyone who reaches it can decrypt)",
+    )
     return parser.parse_args(None if argv is None else list(argv))
 
 
-async def _run(codec: PayloadCodec, host: str, port: int, origins: list[str]) -> None:
-    runner = await serve(codec, host, port, origins)
+async def _run(
+    codec: PayloadCodec, host: str, port: int, origins: list[str], verifier: TokenVerifier | None
+) -> None:
+    runner = await serve(codec, host, port, origins, verifier)
     try:
         bound_port = runner.addresses[0][1] if runner.addresses else port
         shown_host = f"[{host}]" if ":" in host else host
+        auth = "bearer tokens required" if verifier is not None else "no authentication"
         print(
             f"Codec server listening on http://{shown_host}:{bound_port} "
-            f"(allowed origins: {', '.join(origins)})",
+            f"(allowed origins: {', '.join(origins)}; {auth})",
             flush=True,
         )
         await asyncio.Event().wait()
@@ -221,16 +285,25 @@ async def _run(codec: PayloadCodec, host: str, port: int, origins: list[str]) ->
 def main(argv: Iterable[str] | None = None) -> int:
     args = _parse_args(argv)
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level, settings.log_json)
     try:
         codec = codec_from_keys(load_keys(settings))
+        verifier = verifier_from_settings(settings)
     except (KeyError_, ValueError) as err:
         print(f"Cannot start the codec server: {err}", file=sys.stderr)
+        return 2
+    if verifier is None and not is_loopback(args.host) and not args.allow_unauthenticated:
+        print(
+            f"Cannot start the codec server on {args.host} without authentication: anyone who reaches it could "
+            "decrypt payloads. Set SHENHOU_CODEC_AUTH_JWKS_URL (or _JWKS_FILE), SHENHOU_CODEC_AUTH_ISSUER and "
+            "SHENHOU_CODEC_AUTH_AUDIENCE, or pass --allow-unauthenticated.",
+            file=sys.stderr,
+        )
         return 2
     port = settings.codec_server_port if args.port is None else args.port
     origins = args.origin or default_origins(settings.ui_port)
     try:
-        asyncio.run(_run(codec, args.host, port, origins))
+        asyncio.run(_run(codec, args.host, port, origins, verifier))
     except KeyboardInterrupt:
         pass
     except OSError as err:

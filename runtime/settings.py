@@ -13,6 +13,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHENHOU_", env_file=".env", extra="ignore")
 
     temporal_address: str = "localhost:7233"
+    # TLS to the Temporal frontend (runtime/temporal.py: tls_config). A CA file or a server name turns TLS
+    # on; a client certificate and key (PEM, both or neither) are for clusters that require mTLS.
+    temporal_tls_ca: Path | None = None
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    # The name the frontend's certificate is checked against (and sent as SNI) when it differs from the
+    # host in temporal_address.
+    temporal_tls_server_name: str = ""
     namespace: str = "default"
     task_queue: str = "shenhou"
     data_dir: Path = Path("data")
@@ -29,6 +37,13 @@ class Settings(BaseSettings):
     codec_enabled: bool = True
     codec_server_port: int = 8081
     ui_port: int = 8233
+    # Codec server authentication (runtime/codec_auth.py): with a JWKS (URL or file), /encode and /decode
+    # require a bearer token from that identity provider for this issuer and audience. Empty: no
+    # authentication, for the embedded default on localhost only.
+    codec_auth_jwks_url: str = ""
+    codec_auth_jwks_file: Path | None = None
+    codec_auth_issuer: str = ""
+    codec_auth_audience: str = ""
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="None: JSON unless stdout is a TTY")
 

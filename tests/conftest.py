@@ -27,6 +27,8 @@ from runtime.keys import Keys
 from worker import Dependencies, build_worker
 from workflows import search_attributes as sa
 
+pytest_plugins = ["tests.postgres"]
+
 TIME_SKIPPING_FLAG = [
     "--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true",
     # Each timer fired while fast-forwarding otherwise costs about a second of real time.

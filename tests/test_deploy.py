@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import yaml
 
 from runtime.devserver import search_attribute_flags
+from tests.postgres import PostgresServer, find_bin_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,3 +29,88 @@ def test_compose_runs_worker_against_postgres_register() -> None:
     assert {"postgresql", "temporal", "temporal-ui", "worker", "codec-server"} <= set(services)
     assert services["worker"]["environment"]["SHENHOU_DATABASE_URL"].startswith("postgresql+psycopg://")
     assert services["temporal-ui"]["environment"]["TEMPORAL_CODEC_ENDPOINT"]
+
+
+def _compose() -> dict[str, Any]:
+    compose: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return compose
+
+
+def test_only_the_https_proxy_is_published() -> None:
+    services = _compose()["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    assert services["proxy"]["ports"] == ["443:443", "80:80"]
+
+
+def test_every_temporal_client_presents_a_certificate() -> None:
+    services = _compose()["services"]
+    shenhou = {"worker": "worker", "shenhou": "cli"}
+    for name, folder in shenhou.items():
+        env = services[name]["environment"]
+        assert env["SHENHOU_TEMPORAL_TLS_CA"] == "/pki/ca.pem"
+        assert env["SHENHOU_TEMPORAL_TLS_CERT"] == f"/pki/{folder}/client.pem"
+        assert env["SHENHOU_TEMPORAL_TLS_KEY"] == f"/pki/{folder}/client.key"
+        assert f"./deploy/pki/{folder}:/pki/{folder}:ro" in services[name]["volumes"]
+    ui = services["temporal-ui"]["environment"]
+    assert ui["TEMPORAL_TLS_CERT"] == "/pki/ui/client.pem"
+    assert ui["TEMPORAL_TLS_ENABLE_HOST_VERIFICATION"] == "true"
+    setup = services["temporal-setup"]["environment"]
+    assert setup["TLS_CERT"] == "/pki/admin/client.pem"
+    server = services["temporal"]["environment"]
+    assert server["TEMPORAL_TLS_REQUIRE_CLIENT_AUTH"] == "true"
+    assert server["TEMPORAL_TLS_CLIENT1_CA_CERT"] == "/pki/ca.pem"
+
+
+def test_codec_server_requires_tokens_from_the_ui_users() -> None:
+    services = _compose()["services"]
+    ui = services["temporal-ui"]["environment"]
+    assert ui["TEMPORAL_AUTH_ENABLED"] == "true"
+    assert ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "true"
+    # The UI sends the token only to an https endpoint; this one is the proxy, under the UI's origin.
+    assert ui["TEMPORAL_CODEC_ENDPOINT"].startswith("https://${PUBLIC_HOST")
+    codec = services["codec-server"]
+    assert {"SHENHOU_CODEC_AUTH_JWKS_URL", "SHENHOU_CODEC_AUTH_ISSUER", "SHENHOU_CODEC_AUTH_AUDIENCE"} <= set(
+        codec["environment"]
+    )
+    assert "SHENHOU_CASE_ID_KEY" not in codec["environment"]
+    assert codec["command"][codec["command"].index("--origin") + 1].startswith("https://${PUBLIC_HOST")
+
+
+def test_worker_data_folder_is_a_named_volume() -> None:
+    compose = _compose()
+    worker = compose["services"]["worker"]
+    data_dir = worker["environment"]["SHENHOU_DATA_DIR"]
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in worker["volumes"]}
+    assert mounts[data_dir] in compose["volumes"]
+
+
+def test_files_the_compose_file_mounts_are_in_the_repository() -> None:
+    for service in _compose()["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./") and not source.startswith("./deploy/pki"):
+                assert (ROOT / source).exists(), source
+
+
+def test_register_database_init_script_creates_the_login(postgres_server: PostgresServer) -> None:
+    env = {
+        **os.environ,
+        "PATH": f"{find_bin_dir()}:{os.environ['PATH']}",
+        "PGHOST": postgres_server.host,
+        "PGPORT": str(postgres_server.port),
+        "PGPASSWORD": postgres_server.password,
+        "POSTGRES_USER": postgres_server.user,
+        "REGISTER_DB_PASSWORD": "pilot-password-1",
+    }
+    subprocess.run(["sh", str(ROOT / "deploy" / "postgres-init.sh")], env=env, check=True, capture_output=True)
+    try:
+        with psycopg.connect(
+            host=postgres_server.host, port=postgres_server.port, user="shenhou", password="pilot-password-1",
+            dbname="shenhou",
+        ) as conn:
+            assert conn.execute("SELECT current_user, current_database()").fetchone() == ("shenhou", "shenhou")
+    finally:
+        with postgres_server.connect() as admin:
+            admin.execute("DROP DATABASE IF EXISTS shenhou WITH (FORCE)")
+            admin.execute("DROP ROLE IF EXISTS shenhou")

@@ -82,6 +82,18 @@ async def test_decode_passes_plain_payloads_and_handles_empty(
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("body", [{}, {"payloads": []}])
+async def test_empty_document_is_an_empty_answer(
+    base_url: str, http: aiohttp.ClientSession, body: dict[str, object]
+) -> None:
+    # `temporal workflow signal` without --input sends `{}` through --codec-endpoint.
+    for path in ("/encode", "/decode"):
+        async with http.post(f"{base_url}{path}", json=body) as resp:
+            assert resp.status == 200
+            assert await resp.json() == {"payloads": []}
+
+
+@pytest.mark.asyncio
 async def test_cors_preflight_for_ui_origin(base_url: str, http: aiohttp.ClientSession) -> None:
     for path in ("/encode", "/decode"):
         headers = {

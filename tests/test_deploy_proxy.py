@@ -1,0 +1,150 @@
+"""The reverse proxy of the production shape (deploy/nginx/shenhou.conf.template), run by Debian's nginx with
+the pilot's certificates in front of a real codec server that requires tokens: what a staff browser reaches."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from runtime.codec import EncryptionCodec
+from runtime.codec_auth import JwksFile, TokenVerifier
+from runtime.codec_server import serve
+from tests.runtime.test_codec_auth import AUDIENCE, ISSUER, JWKS, plain_body, token
+from tests.runtime.test_temporal_tls import _nginx
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "deploy" / "nginx" / "shenhou.conf.template"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _replace_once(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, f"{old!r} should appear once in {TEMPLATE.name}"
+    return text.replace(old, new)
+
+
+@pytest.fixture(scope="module")
+def web_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pki")
+    subprocess.run(
+        [str(ROOT / "deploy" / "make-pilot-ca.sh"), str(out)],
+        check=True, capture_output=True, env={**os.environ, "PUBLIC_HOST": "localhost"},
+    )
+    return out
+
+
+@pytest_asyncio.fixture
+async def upstreams(tmp_path: Path) -> AsyncIterator[tuple[int, int]]:
+    """The codec server (tokens required) and a stand-in for the Web UI, on loopback ports."""
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(JWKS))
+    verifier = TokenVerifier(JwksFile(jwks), issuer=ISSUER, audience=AUDIENCE)
+    codec = await serve(EncryptionCodec({"k1": os.urandom(32)}, "k1"), "127.0.0.1", 0, ["https://localhost"], verifier)
+
+    async def ui_page(request: web.Request) -> web.Response:
+        return web.Response(text=f"ui {request.path}")
+
+    ui_app = web.Application()
+    ui_app.router.add_get("/{tail:.*}", ui_page)
+    ui = web.AppRunner(ui_app, access_log=None)
+    await ui.setup()
+    await web.TCPSite(ui, "127.0.0.1", 0).start()
+    try:
+        yield codec.addresses[0][1], ui.addresses[0][1]
+    finally:
+        await ui.cleanup()
+        await codec.cleanup()
+
+
+@pytest.fixture
+def proxy(upstreams: tuple[int, int], web_pki: Path, tmp_path: Path) -> Iterator[tuple[int, int]]:
+    """(https port, http port) of nginx running the template with the compose service names mapped to loopback."""
+    nginx = _nginx()
+    codec_port, ui_port = upstreams
+    https_port, http_port = _free_port(), _free_port()
+    site = TEMPLATE.read_text().replace("${PUBLIC_HOST}", "localhost")
+    site = _replace_once(site, "listen 80;", f"listen 127.0.0.1:{http_port};")
+    site = _replace_once(site, "listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+    site = _replace_once(site, "proxy_pass http://codec-server:8081/;", f"proxy_pass http://127.0.0.1:{codec_port}/;")
+    site = _replace_once(site, "proxy_pass http://temporal-ui:8080;", f"proxy_pass http://127.0.0.1:{ui_port};")
+    site = site.replace("/etc/nginx/pki/web", str(web_pki / "web"))
+    (tmp_path / "site.conf").write_text(site)
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"""
+daemon off;
+pid {tmp_path}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp_path}/body;
+    proxy_temp_path {tmp_path}/proxy;
+    fastcgi_temp_path {tmp_path}/fastcgi;
+    uwsgi_temp_path {tmp_path}/uwsgi;
+    scgi_temp_path {tmp_path}/scgi;
+    include {tmp_path}/site.conf;
+}}
+"""
+    )
+    log = tmp_path / "error.log"
+    checked = subprocess.run([nginx, "-t", "-c", str(conf), "-p", str(tmp_path), "-e", str(log)], capture_output=True)
+    assert checked.returncode == 0, checked.stderr.decode()
+    proc = subprocess.Popen(
+        [nginx, "-c", str(conf), "-p", str(tmp_path), "-e", str(log)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", https_port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"nginx did not start: {log.read_text(errors='replace')}")
+                time.sleep(0.05)
+        yield https_port, http_port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+async def test_staff_browser_reaches_ui_and_codec_under_one_https_origin(
+    proxy: tuple[int, int], web_pki: Path
+) -> None:
+    https_port, http_port = proxy
+    trust = ssl.create_default_context(cafile=str(web_pki / "ca.pem"))
+    base = f"https://localhost:{https_port}"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as http:
+        async with http.get(f"{base}/namespaces/default/workflows") as resp:
+            assert resp.status == 200
+            assert await resp.text() == "ui /namespaces/default/workflows"
+
+        body = plain_body("x")
+        async with http.post(f"{base}/codec/decode", json=body) as resp:
+            assert resp.status == 401
+            assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+        headers = {"Authorization": f"Bearer {token()}", "Origin": "https://localhost"}
+        async with http.post(f"{base}/codec/decode", json=body, headers=headers) as resp:
+            assert resp.status == 200
+            assert await resp.json() == body
+
+        async with http.get(f"http://localhost:{http_port}/", allow_redirects=False) as resp:
+            assert resp.status == 301
+            assert resp.headers["Location"].startswith("https://localhost")
