@@ -12,7 +12,9 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy.engine import Engine
@@ -21,12 +23,13 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.calendar import WorkingDayCalendar
+from activities.calendar_queries import calendar_coverage
 from activities.deadlines import DeadlineActivities
 from activities.departments import DepartmentActivities, DepartmentGateway, InboxGateway
 from activities.payments import LedgerPaymentGateway, PaymentActivities, PaymentGateway
 from activities.register import RegisterActivities
-from activities.register_db import create_schema, make_engine
 from domain.policy import Policy
+from register.engine import create_schema, make_engine
 from runtime.codec import check_key_canary, codec_from_keys
 from runtime.keys import KeyError_, load_keys
 from runtime.logging import configure_logging
@@ -72,7 +75,7 @@ def sandbox_runner() -> SandboxedWorkflowRunner:
 
 
 def activities_for(deps: Dependencies) -> list[Any]:
-    register = RegisterActivities(deps.engine, deps.policy)
+    register = RegisterActivities(deps.engine, deps.policy, deps.calendar)
     departments = DepartmentActivities(deps.departments or InboxGateway(deps.engine))
     payments = PaymentActivities(deps.payments or LedgerPaymentGateway(deps.engine))
     deadlines = DeadlineActivities(deps.calendar)
@@ -82,7 +85,7 @@ def activities_for(deps: Dependencies) -> list[Any]:
         register.record,
         departments.push_to_department,
         departments.withdraw_from_department,
-        payments.pay_family,
+        payments.instruct_payment,
         deadlines.plan_deadline,
         deadlines.remaining_working_days,
         *deps.extra_activities,
@@ -126,6 +129,9 @@ async def run_worker(settings: Settings) -> None:
         await check_key_canary(codec_from_keys(keys), settings.data_dir)
     client = await connect(settings, keys, worker=True)
     deps = dependencies_from(settings)
+    coverage = calendar_coverage(deps.calendar, datetime.now(ZoneInfo(deps.policy.timezone)).date())
+    if coverage.warning:
+        log.warning("calendar_coverage", missing_years=coverage.missing_years, message=coverage.warning)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

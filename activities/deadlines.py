@@ -44,56 +44,67 @@ class DeadlineActivities:
 
     @activity.defn(name="plan_deadline")
     def plan_deadline(self, req: DeadlineRequest) -> DeadlinePlan:
-        """The deadline (end of the N-th working day after the start) and the ladder's rungs."""
+        """The deadline (end of the N-th working day after the start) and the ladder's rungs.
+
+        A matter resumed after 补正 that was ``already_overdue`` working days late when its clock stopped
+        has nothing left (N = 0): it is overdue at once and its ladder goes on with the next step.
+        """
         tz = _zone(req.timezone)
         start = _aware(req.start, "start")
-        if req.working_days < 0:
-            raise _invalid(f"working_days must be >= 0, got {req.working_days}")
+        if req.working_days < 0 or req.already_overdue < 0:
+            raise _invalid(f"working_days and already_overdue must be >= 0, got {req.working_days}, "
+                           f"{req.already_overdue}")
         ladder = req.ladder
         cal = self._calendar
         start_day = start.astimezone(tz).date()
         n = req.working_days
+        late = req.already_overdue if n == 0 else 0
 
         last_day, approximate = cal.add_working_days(start_day, n)
-        deadline = _end_of(last_day, tz)
+        deadline = start if late else _end_of(last_day, tz)
         rungs: list[LadderRung] = []
 
         warn_before = ladder.warning_working_days_before
-        if warn_before > 0:
+        if warn_before > 0 and not late:
             k = n - warn_before
             if k > 0:
                 warn_day, used = cal.add_working_days(start_day, k)
-                approximate |= used
                 warning_at = _end_of(warn_day, tz)
             else:
                 # The matter starts inside its warning window. If the start day is a working day its
                 # end is still "k working days" from the deadline; otherwise warn immediately.
                 working, used = cal.is_working_day(start_day)
-                approximate |= used
                 warning_at = _end_of(start_day, tz) if k == 0 and working else start
-            rungs.append(_rung(EscalationStep.WARNING, max(warning_at, start), 0))
+            approximate |= used
+            rungs.append(_rung(EscalationStep.WARNING, max(warning_at, start), 0, used))
 
-        rungs.append(_rung(EscalationStep.OVERDUE, deadline, 0))
+        rungs.append(_rung(EscalationStep.OVERDUE, deadline, 0, approximate))
 
-        # The flag tells staff the deadline or warning is approximate; later reminders may fall in a
-        # rule-computed year without it, since they only pace the reminding.
-        day, done = last_day, 0
+        # Each later step is marked on its own: a reminder may fall in a year the deadline did not.
+        day, done, step_approximate = last_day, late, approximate
         for k, step in overdue_steps(ladder):
-            day, _ = cal.add_working_days(day, k - done)
+            if k <= late:
+                continue
+            day, used = cal.add_working_days(day, k - done)
+            step_approximate |= used
             done = k
-            rungs.append(_rung(step, _end_of(day, tz), k))
+            rungs.append(_rung(step, _end_of(day, tz), k, step_approximate))
 
         indexed = tuple(rung.model_copy(update={"index": i}) for i, rung in enumerate(rungs))
-        return DeadlinePlan(deadline=deadline, rungs=indexed, calendar_fallback=approximate)
+        return DeadlinePlan(deadline=deadline, rungs=indexed, calendar_fallback=approximate,
+                            calendar_version=cal.version)
 
     @activity.defn(name="remaining_working_days")
     def remaining_working_days(self, req: RemainingRequest) -> RemainingDays:
         """Working days left when the clock stops: after the pause's local date, up to and including
-        the deadline's last working day; at least 1 (a matter paused on its last day, or already
-        overdue, gets one working day back when the materials arrive)."""
+        the deadline's last working day; at least 1 when the deadline has not passed (a matter paused on
+        its last day gets that day back), and 0 when it has (it resumes overdue)."""
         tz = _zone(req.timezone)
-        paused = _aware(req.paused_at, "paused_at").astimezone(tz).date()
+        paused_at = _aware(req.paused_at, "paused_at")
         deadline = _aware(req.deadline, "deadline").astimezone(tz)
+        if paused_at >= deadline:
+            return RemainingDays(working_days=0, overdue=True)
+        paused = paused_at.astimezone(tz).date()
         # The calendar day holding the last instant before the deadline (the day before a 00:00 deadline).
         last_day = (deadline - timedelta(microseconds=1)).date()
         count, approximate = self._calendar.working_days_between(paused, last_day)
@@ -122,8 +133,9 @@ def overdue_steps(ladder: LadderPolicy) -> list[tuple[int, EscalationStep]]:
     return [(k, EscalationStep.SUPERVISION if k == supervision else EscalationStep.REMINDER) for k in sorted(ks)]
 
 
-def _rung(step: EscalationStep, at: datetime, overdue: int) -> LadderRung:
-    return LadderRung(step=step, index=0, at=at.astimezone(UTC), working_days_overdue=overdue)
+def _rung(step: EscalationStep, at: datetime, overdue: int, approximate: bool) -> LadderRung:
+    return LadderRung(step=step, index=0, at=at.astimezone(UTC), working_days_overdue=overdue,
+                      approximate=approximate)
 
 
 def _end_of(day: date, tz: ZoneInfo) -> datetime:

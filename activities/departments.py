@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.register_db import InboxRow
 from domain.enums import ErrorType
 from domain.models import PushReceipt, PushRequest, Recorded, WithdrawItemRequest
+from register.tables import InboxRow
 
 
 class DepartmentRefused(Exception):

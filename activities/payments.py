@@ -1,8 +1,14 @@
-"""Paying the family. The ledger's unique key per case and matter makes a retry pay nothing twice."""
+"""Instructing payments to the family. An instruction is idempotent: the ledger's unique key per case,
+matter and attempt means a retried activity gives the same instruction back and pays nothing twice.
+
+The paying system (the bank, through the department) later confirms or refuses the transfer; that report
+reaches the matter as a signal and the ledger records it (``RegisterActivities.record``).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from typing import Protocol
 
 import structlog
@@ -12,41 +18,48 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.register_db import PaymentRow
 from domain.enums import ErrorType
 from domain.identity import luhn_valid
 from domain.models import PaymentInstruction, PaymentReceipt
+from register.money import to_fen, to_yuan
+from register.tables import PaymentRow
+
+log = structlog.get_logger()
 
 
 class PaymentGateway(Protocol):
-    def pay(self, instruction: PaymentInstruction) -> PaymentReceipt: ...
+    def instruct(self, instruction: PaymentInstruction) -> PaymentReceipt: ...
 
 
-def payment_reference(case_number: str, matter: str) -> str:
-    digest = hashlib.sha256(f"{case_number}/{matter}".encode()).hexdigest()[:16].upper()
-    return f"PAY-{digest}"
+def payment_reference(case_number: str, matter: str, attempt: int = 1) -> str:
+    basis = f"{case_number}/{matter}" if attempt == 1 else f"{case_number}/{matter}/{attempt}"
+    return f"PAY-{hashlib.sha256(basis.encode()).hexdigest()[:16].upper()}"
 
 
 class LedgerPaymentGateway:
-    """Writes the instruction to the payments ledger; the bank file is produced from it."""
+    """Writes the instruction to the payment ledger; the bank's payment file is produced from it."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def pay(self, instruction: PaymentInstruction) -> PaymentReceipt:
+    def instruct(self, instruction: PaymentInstruction) -> PaymentReceipt:
         with Session(self._engine) as session:
             existing = self._find(session, instruction)
             if existing is not None:
                 return _receipt(existing, new=False)
+            gross = instruction.gross if instruction.gross is not None else instruction.amount
             row = PaymentRow(
                 case_number=instruction.case_number,
                 matter=instruction.matter.value,
-                amount=instruction.amount,
+                attempt=instruction.attempt,
+                reference=payment_reference(instruction.case_number, instruction.matter.value, instruction.attempt),
+                gross_fen=to_fen(gross),
+                offset_fen=to_fen(instruction.offset or Decimal(0)),
+                amount_fen=to_fen(instruction.amount),
                 payee_bank=instruction.payee.bank_name,
                 payee_name=instruction.payee.account_name,
                 payee_card=instruction.payee.card_number,
-                reference=payment_reference(instruction.case_number, instruction.matter.value),
-                paid_at=instruction.at,
+                instructed_at=instruction.at,
             )
             session.add(row)
             try:
@@ -64,36 +77,29 @@ class LedgerPaymentGateway:
             select(PaymentRow).where(
                 PaymentRow.case_number == instruction.case_number,
                 PaymentRow.matter == instruction.matter.value,
+                PaymentRow.attempt == instruction.attempt,
             )
         ).first()
 
 
 def _receipt(row: PaymentRow, *, new: bool) -> PaymentReceipt:
-    return PaymentReceipt(reference=row.reference, amount=row.amount, paid_at=row.paid_at, new=new)
-
-
-log = structlog.get_logger()
+    return PaymentReceipt(reference=row.reference, amount=to_yuan(row.amount_fen), paid_at=row.instructed_at, new=new)
 
 
 class PaymentActivities:
     def __init__(self, gateway: PaymentGateway) -> None:
         self._gateway = gateway
 
+    # Named "pay_family" since the first shape, whose recorded histories call it by that name.
     @activity.defn(name="pay_family")
-    def pay_family(self, instruction: PaymentInstruction) -> PaymentReceipt:
+    def instruct_payment(self, instruction: PaymentInstruction) -> PaymentReceipt:
         if instruction.amount <= 0:
-            raise ApplicationError(
-                "payment amount must be positive",
-                type=ErrorType.PAYMENT_REFUSED.value,
-                non_retryable=True,
-            )
+            raise ApplicationError("payment amount must be positive", type=ErrorType.PAYMENT_REFUSED.value,
+                                   non_retryable=True)
         if not luhn_valid(instruction.payee.card_number):
-            raise ApplicationError(
-                "payee card number fails the Luhn check",
-                type=ErrorType.PAYMENT_REFUSED.value,
-                non_retryable=True,
-            )
-        receipt = self._gateway.pay(instruction)
+            raise ApplicationError("payee card number fails the Luhn check", type=ErrorType.PAYMENT_REFUSED.value,
+                                   non_retryable=True)
+        receipt = self._gateway.instruct(instruction)
         # Amount and reference only: the payee's card and name never reach a log line.
         log.info("payment_instructed", reference=receipt.reference, amount=str(receipt.amount), new=receipt.new)
         return receipt

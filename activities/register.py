@@ -1,34 +1,53 @@
-"""Activities that write the case register: cases, matters, the audit trail and the outbox."""
+"""Activities that write the case register: the case, each matter's state and figures, the audit trail,
+the notification outbox, the department inbox's outcome and the payment ledger's confirmations.
+
+One ``record`` call writes everything one workflow task changed, in one transaction; every row has a
+natural key, so a retried call adds nothing.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
 
-from activities.register_db import AuditRow, CaseRow, MatterRow, OutboxRow
-from domain.enums import CaseState
+from activities.calendar import WorkingDayCalendar
+from domain.enums import CaseState, DecisionKind, EscalationStep, MatterState
 from domain.models import (
     AuditEvent,
     CaseRecord,
     MatterView,
     Notification,
+    PaymentResult,
     PolicyRequest,
     Recorded,
     RegisterBatch,
 )
 from domain.policy import Policy
+from register.money import to_fen
+from register.tables import AuditRow, CaseRow, InboxRow, MatterRow, OutboxRow, PaymentRow
 
-_CLOSED = frozenset({CaseState.COMPLETED, CaseState.WITHDRAWN})
+_CLOSED = frozenset({CaseState.COMPLETED, CaseState.WITHDRAWN, CaseState.HUKOU_REJECTED, CaseState.REFUSED})
+_DECIDED = (DecisionKind.APPROVE, DecisionKind.REJECT)
+# What a department inbox row says once its matter is final.
+_INBOX_OUTCOME = {
+    MatterState.APPROVED: "approved",
+    MatterState.PAID: "paid",
+    MatterState.REJECTED: "rejected",
+    MatterState.WITHDRAWN: "withdrawn",
+}
 
 
 class RegisterActivities:
-    def __init__(self, engine: Engine, policy: Policy) -> None:
+    def __init__(self, engine: Engine, policy: Policy, calendar: WorkingDayCalendar) -> None:
         self._engine = engine
         self._policy = policy
+        self._calendar = calendar
+        self._zone = ZoneInfo(policy.timezone)
 
     @activity.defn(name="resolve_policy")
     def resolve_policy(self, request: PolicyRequest) -> Policy:
@@ -48,8 +67,7 @@ class RegisterActivities:
 
     @activity.defn(name="record")
     def record(self, batch: RegisterBatch) -> Recorded:
-        """Write what one workflow task changed: the case, its state, a matter's copy, audit lines and
-        notifications, in one transaction."""
+        """Write what one workflow task changed, in one transaction."""
         with Session(self._engine) as session:
             new = False
             if batch.case is not None:
@@ -64,13 +82,71 @@ class RegisterActivities:
                         case.closed_at = batch.case_state.at
                     session.add(case)
             if batch.matter is not None:
-                _upsert_matter(session, batch.matter, activity.info().current_attempt_scheduled_time)
+                now = activity.info().current_attempt_scheduled_time
+                self._upsert_matter(session, batch.matter, now)
+                if batch.matter.final:
+                    _close_inbox(session, batch.matter, now)
+            if batch.payment is not None:
+                _record_payment_result(session, batch.payment)
             for event in batch.audit:
                 new |= _insert_audit(session, event)
             for note in batch.notifications:
                 new |= _insert_notification(session, note)
             session.commit()
         return Recorded(new=new)
+
+    def _upsert_matter(self, session: Session, view: MatterView, now: datetime) -> None:
+        row = session.exec(
+            select(MatterRow).where(MatterRow.case_number == view.case_number, MatterRow.matter == view.code.value)
+        ).first()
+        if row is None:
+            row = MatterRow(case_number=view.case_number, matter=view.code.value, department=view.department.value,
+                            state=view.state.value, view={}, updated_at=now)
+        row.state = view.state.value
+        row.deadline = view.deadline
+        row.deadline_approximate = view.calendar_fallback
+        row.overdue = view.overdue
+        row.working_days_overdue = view.working_days_overdue
+        row.escalation_level = view.escalation_level
+        row.pushed_at = view.pushed_at
+        decision = next((d for d in view.decisions if d.kind in _DECIDED), None)
+        if decision is not None and row.decided_at is None:
+            row.decided_at = decision.at
+            row.on_time = view.deadline is None or decision.at < view.deadline
+            row.handling_working_days = self._handling_days(view, decision.at)
+        if view.final and row.closed_at is None:
+            row.closed_at = now
+        row.warnings = view.escalations.count(EscalationStep.WARNING)
+        row.overdue_notices = view.escalations.count(EscalationStep.OVERDUE)
+        row.reminders = view.escalations.count(EscalationStep.REMINDER)
+        row.supervisions = view.escalations.count(EscalationStep.SUPERVISION)
+        extensions = [d for d in view.decisions if d.kind == DecisionKind.EXTEND_DEADLINE]
+        row.extensions = len(extensions)
+        row.extension_working_days = sum(d.working_days or 0 for d in extensions)
+        row.materials_requests = sum(d.kind == DecisionKind.REQUEST_MATERIALS for d in view.decisions)
+        row.gross_fen = to_fen(view.amount) if view.amount is not None else None
+        row.offset_fen = to_fen(view.overpaid) if view.overpaid is not None else None
+        row.net_fen = to_fen(view.net_amount) if view.net_amount is not None else None
+        row.to_return_fen = to_fen(view.to_return) if view.to_return is not None else None
+        row.paid_fen = row.net_fen if view.state == MatterState.PAID else None
+        row.view = view.model_dump(mode="json")
+        row.updated_at = now
+        session.add(row)
+
+    def _handling_days(self, view: MatterView, decided_at: datetime) -> int | None:
+        """Working days from the push to the decision, the days the clock stood still for 补正 left out."""
+        if view.pushed_at is None:
+            return None
+        total = self._working_days(view.pushed_at, decided_at)
+        for pause in view.pauses:
+            total -= self._working_days(pause.started_at, pause.ended_at or decided_at)
+        return max(total, 0)
+
+    def _working_days(self, after: datetime, until: datetime) -> int:
+        return self._calendar.working_days_between(self._day(after), self._day(until)).days
+
+    def _day(self, at: datetime) -> date:
+        return at.astimezone(self._zone).date()
 
 
 def _insert_case(session: Session, record: CaseRecord) -> bool:
@@ -83,41 +159,38 @@ def _insert_case(session: Session, record: CaseRecord) -> bool:
         application=record.application.model_dump(mode="json"),
         received_at=record.received_at,
         updated_at=record.received_at,
+        previous_case=record.previous_case,
     ))
     return True
 
 
-def _upsert_matter(session: Session, view: MatterView, now: datetime) -> None:
+def _close_inbox(session: Session, view: MatterView, now: datetime) -> None:
     row = session.exec(
-        select(MatterRow).where(
-            MatterRow.case_number == view.case_number, MatterRow.matter == view.code.value
-        )
+        select(InboxRow).where(InboxRow.case_number == view.case_number, InboxRow.matter == view.code.value)
     ).first()
-    if row is None:
-        row = MatterRow(
-            case_number=view.case_number,
-            matter=view.code.value,
-            department=view.department.value,
-            state=view.state.value,
-            view={},
-            updated_at=now,
-        )
-    row.state = view.state.value
-    row.deadline = view.deadline
-    row.overdue = view.overdue
-    row.escalation_level = view.escalation_level
-    row.amount = view.amount
-    row.view = view.model_dump(mode="json")
-    row.updated_at = now
+    if row is None or row.status != "open":
+        return
+    row.status = _INBOX_OUTCOME.get(view.state, "closed")
+    row.closed_at = now
+    row.close_reason = view.reason
+    session.add(row)
+
+
+def _record_payment_result(session: Session, result: PaymentResult) -> None:
+    row = session.exec(select(PaymentRow).where(PaymentRow.reference == result.reference)).first()
+    if row is None or row.status != "instructed":
+        return
+    if result.confirmed:
+        row.status, row.confirmed_at = "confirmed", result.at
+    else:
+        row.status, row.failed_at, row.failure_reason = "failed", result.at, result.reason
     session.add(row)
 
 
 def _insert_once(session: Session, row: AuditRow | OutboxRow) -> bool:
     """Rows keyed by case and key: a retried activity finds its earlier write and adds nothing."""
     table = type(row)
-    exists = session.exec(
-        select(table.id).where(table.case_number == row.case_number, table.key == row.key)
-    ).first()
+    exists = session.exec(select(table.id).where(table.case_number == row.case_number, table.key == row.key)).first()
     if exists is not None:
         return False
     session.add(row)
@@ -126,23 +199,14 @@ def _insert_once(session: Session, row: AuditRow | OutboxRow) -> bool:
 
 def _insert_audit(session: Session, event: AuditEvent) -> bool:
     return _insert_once(session, AuditRow(
-        case_number=event.case_number,
-        matter=event.matter.value if event.matter else None,
-        key=event.key,
-        event=event.event,
-        actor=event.actor,
-        at=event.at,
+        case_number=event.case_number, matter=event.matter.value if event.matter else None, key=event.key,
+        event=event.event, actor=event.actor, at=event.at,
     ))
 
 
 def _insert_notification(session: Session, note: Notification) -> bool:
     return _insert_once(session, OutboxRow(
-        case_number=note.case_number,
-        matter=note.matter.value if note.matter else None,
-        key=note.key,
-        kind=note.kind.value,
-        recipient=note.recipient.value,
-        department=note.department.value if note.department else None,
-        message=note.message,
-        created_at=note.at,
+        case_number=note.case_number, matter=note.matter.value if note.matter else None, key=note.key,
+        kind=note.kind.value, recipient=note.recipient.value,
+        department=note.department.value if note.department else None, message=note.message, created_at=note.at,
     ))

@@ -41,7 +41,6 @@ def _template() -> dict[str, Any]:
 def form(seed: int, **situations: Any) -> dict[str, Any]:
     """The example application with a deceased of its own for each seed (distinct below 10,000,000)."""
     data = copy.deepcopy(_template())
-    data.pop("materials", None)
     birth = date(1940, 1, 1) + timedelta(days=seed % 10_000)
     first17 = f"150222{birth:%Y%m%d}{(seed // 10_000) % 1000:03d}"
     data["deceased"]["id_number"] = first17 + id_check_digit(first17)

@@ -26,12 +26,12 @@ from temporalio.client import Client
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from activities.calendar import WorkingDayCalendar
-from activities.register_db import create_schema, make_engine
 from bench import fixtures
 from domain.enums import MatterCode, MatterState
 from domain.ids import matter_workflow_id
 from domain.models import StatusSnapshot
 from domain.policy import Policy
+from register.engine import create_schema, make_engine
 from runtime.codec import EncryptionCodec, data_converter
 from runtime.keys import Keys
 from starter.operations import start_case

@@ -32,7 +32,7 @@ fi
 for spec in \
   ShenhouCaseNumber=Keyword ShenhouCaseState=Keyword ShenhouDepartment=Keyword ShenhouMatter=Keyword \
   ShenhouMatterState=Keyword ShenhouOverdue=Bool ShenhouManualHandling=Bool ShenhouDeadline=Datetime \
-  ShenhouWarningAt=Datetime ShenhouEscalationLevel=Int ShenhouDaysOverdue=Int
+  ShenhouWarningAt=Datetime ShenhouEscalationLevel=Int ShenhouDaysOverdue=Int ShenhouDeadlineApproximate=Bool
 do
   t operator search-attribute create --namespace "$NAMESPACE" \
     --name "${spec%%=*}" --type "${spec#*=}" || true

@@ -21,23 +21,24 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from domain.catalogue import DEFAULT_MATTERS, DEPARTMENT_NAMES, PENSION_MATTERS
+from domain.catalogue import DEFAULT_MATTERS, DEPARTMENT_NAMES, MATERIAL_LABELS, PENSION_MATTERS
 from domain.enums import (
     CertificateIssuer,
     Channel,
     DeathCircumstance,
+    MaterialKind,
     MatterCode,
     PensionStatus,
     Relationship,
 )
 from domain.identity import id_birth_date, id_check_digit, luhn_valid, mobile_valid
 from domain.models import Application, Problem, Situations
+from domain.places import in_area, in_county
 from domain.policy import Policy
 
 __all__ = [
     "CHANNEL_LABELS",
     "DEATH_CIRCUMSTANCE_LABELS",
-    "ELECTRONIC_DEATH_CERTIFICATE_FROM",
     "ISSUER_LABELS",
     "PENSION_STATUS_LABELS",
     "RELATIONSHIP_LABELS",
@@ -45,10 +46,6 @@ __all__ = [
     "format_problems",
     "validate_application",
 ]
-
-# From this day home deaths are certified on the national electronic death certificate by township
-# health centres / community health service centres (DOMAIN.md §3).
-ELECTRONIC_DEATH_CERTIFICATE_FROM = date(2026, 7, 1)
 
 NAME_MAX_CHARS = 30
 TEXT_MAX_CHARS = 100
@@ -96,8 +93,6 @@ PENSION_STATUS_LABELS: dict[PensionStatus, str] = {
     PensionStatus.RESIDENT_PENSIONER: "城乡居民养老保险参保人员",
 }
 
-_HOME_ISSUERS_BEFORE = frozenset({CertificateIssuer.VILLAGE_COMMITTEE, CertificateIssuer.COMMUNITY})
-_HOME_ISSUERS_FROM = frozenset({CertificateIssuer.TOWNSHIP_HEALTH_CENTRE, CertificateIssuer.COMMUNITY_HEALTH_CENTRE})
 
 # --- field tables ------------------------------------------------------------------------------
 
@@ -198,6 +193,7 @@ _BANK_ACCOUNT = _SectionSpec(
         _field("bank_name", "收款开户银行", _Kind.TEXT),
         _field("account_name", "收款账户户名", _Kind.NAME),
         _field("card_number", "收款银行卡号", _Kind.BANK_CARD),
+        _FieldSpec("authorised_reason", "委托他人收款的原因", _Kind.TEXT, required=False),
     ),
 )
 _SITUATIONS = _SectionSpec(
@@ -218,7 +214,7 @@ def _material_section(index: int) -> _SectionSpec:
     return _SectionSpec(
         f"第{index + 1}份材料",
         (
-            _field("kind", prefix + "类型", _Kind.TEXT),
+            _choice("kind", prefix + "类型", MATERIAL_LABELS),
             _field("sha256", prefix + "sha256摘要", _Kind.SHA256),
             _field("size", prefix + "文件大小", _Kind.SIZE),
         ),
@@ -524,8 +520,6 @@ def _select_matters(
                 selected.add(code)
             else:
                 reader.problem(path, f"所选事项“{_short_name(policy, code)}”与填报的逝者情形不符")
-    if selected == {MatterCode.HUKOU_CANCELLATION}:
-        reader.problem("situations" if chosen is None else "matters", "所选情形未对应任何联办事项")
     ordered = _in_catalogue_order(selected)
     for code in ordered:
         message = _reach_problem(policy, code, channel)
@@ -582,12 +576,13 @@ def _check_death(reader: _Reader, deceased: Mapping[str, object], policy: Policy
         elif birth is not None and death_date < birth:
             reader.problem("deceased.death_date", "死亡日期不能早于逝者出生日期")
     places = (
-        ("household_county", policy.county, f"逝者户籍不在{policy.county}"),
-        ("insured_area", policy.insured_area, f"逝者参保地不在{policy.insured_area}"),
-        ("cremation_county", policy.county, f"逝者未在{policy.county}火化"),
+        ("household_county", policy.county, in_county, f"逝者户籍不在{policy.county}"),
+        ("insured_area", policy.insured_area, in_area, f"逝者参保地不在{policy.insured_area}"),
+        ("cremation_county", policy.county, in_county, f"逝者未在{policy.county}火化"),
     )
-    for key, expected, message in places:
-        if key in deceased and deceased[key] != expected:
+    for key, _expected, inside, message in places:
+        value = deceased.get(key)
+        if isinstance(value, str) and not inside(value, policy):
             reader.problem(f"deceased.{key}", f"{message}，暂不纳入{_SCHEME}")
     if deceased.get("death_circumstance") is DeathCircumstance.CASE_RELATED:
         reader.problem("deceased.death_circumstance", f"案件类死亡不纳入{_SCHEME}")
@@ -595,26 +590,59 @@ def _check_death(reader: _Reader, deceased: Mapping[str, object], policy: Policy
         reader.problem("deceased.work_injury", f"工伤死亡暂不纳入{_SCHEME}")
 
 
-def _certificate_problem(circumstance: object, death_date: object, issuer: CertificateIssuer) -> str | None:
-    """Whether the right body signed the death certificate for this death (DOMAIN.md §3)."""
+def _certificate_problem(
+    circumstance: object, death_date: object, issuer: CertificateIssuer, policy: Policy
+) -> str | None:
+    """Whether the right body signed the death certificate for this death (the county's rules)."""
+    rules = policy.death_certificates
     if circumstance is DeathCircumstance.MEDICAL:
-        if issuer is not CertificateIssuer.MEDICAL_INSTITUTION:
+        if issuer not in rules.medical:
             return "在医疗机构或送医途中死亡的，死亡医学证明应由医疗机构出具"
     elif circumstance is DeathCircumstance.HOME and isinstance(death_date, date):
-        if death_date < ELECTRONIC_DEATH_CERTIFICATE_FROM:
-            if issuer not in _HOME_ISSUERS_BEFORE:
-                return "2026年7月1日前在家死亡的，死亡医学证明（推断）书应由村（居）民委员会出具"
-        elif issuer not in _HOME_ISSUERS_FROM:
-            return "2026年7月1日起在家死亡的，死亡医学证明应由乡镇卫生院或社区卫生服务中心出具"
+        allowed = rules.home_issuers(death_date)
+        if issuer not in allowed:
+            names = "、".join(ISSUER_LABELS[i] for i in CertificateIssuer if i in allowed)
+            return f"该日期在家死亡的，死亡医学证明（推断）书应由{names}出具"
     return None
 
 
-def _check_certificate(reader: _Reader, deceased: Mapping[str, object], certificate: Mapping[str, object]) -> None:
+def _check_certificate(
+    reader: _Reader, deceased: Mapping[str, object], certificate: Mapping[str, object], policy: Policy
+) -> None:
     issuer = certificate.get("issuer_type")
     if isinstance(issuer, CertificateIssuer):
-        message = _certificate_problem(deceased.get("death_circumstance"), deceased.get("death_date"), issuer)
+        message = _certificate_problem(deceased.get("death_circumstance"), deceased.get("death_date"), issuer, policy)
         if message is not None:
             reader.problem("death_certificate.issuer_type", message)
+
+
+def _check_payee(reader: _Reader, applicant: Mapping[str, object], account: Mapping[str, object]) -> None:
+    """The money goes to the applicant; another account holder needs a recorded reason."""
+    name, holder = applicant.get("name"), account.get("account_name")
+    if isinstance(name, str) and isinstance(holder, str) and holder != name and not account.get("authorised_reason"):
+        reader.problem("applicant.bank_account.account_name",
+                       "收款账户户名须为申请人本人；确需由他人收款的，请填写委托收款原因并提交收款委托书")
+
+
+def _check_materials(
+    reader: _Reader, materials: list[dict[str, object]] | None, matters: Sequence[MatterCode], policy: Policy,
+    authorised: bool,
+) -> None:
+    """Every material the chosen matters need, missing ones listed together."""
+    if materials is None:
+        return
+    present = {item.get("kind") for item in materials}
+    needed: list[MaterialKind] = list(policy.base_materials)
+    for code in matters:
+        try:
+            needed.extend(policy.matter(code).required_materials)
+        except KeyError:
+            continue
+    if authorised:
+        needed.append(MaterialKind.PAYEE_AUTHORISATION)
+    missing = [kind for kind in MaterialKind if kind in needed and kind not in present]
+    if missing:
+        reader.problem("materials", "缺少材料：" + "、".join(MATERIAL_LABELS[kind] for kind in missing))
 
 
 # --- the entry points --------------------------------------------------------------------------
@@ -661,7 +689,8 @@ def validate_application(raw: object, policy: Policy, today: date) -> Applicatio
 
     _check_people(reader, deceased.values, applicant.values, today)
     _check_death(reader, deceased.values, policy, today)
-    _check_certificate(reader, deceased.values, certificate.values)
+    _check_certificate(reader, deceased.values, certificate.values, policy)
+    _check_payee(reader, applicant.values, account.values)
 
     channel = root.values.get("channel")
     matters = _select_matters(
@@ -672,6 +701,7 @@ def validate_application(raw: object, policy: Policy, today: date) -> Applicatio
         policy,
     )
 
+    _check_materials(reader, materials, matters, policy, bool(account.values.get("authorised_reason")))
     if reader.problems:
         return _in_form_order(reader.problems)
     try:

@@ -12,26 +12,46 @@ from domain.models import ApproveInput, DecisionCommand
 
 
 def check_approval(matter: MatterDefinition, approval: ApproveInput) -> str | None:
-    """Matter-specific rules for an approval, shared by the signal and the CLI's update."""
+    """Matter-specific rules for an approval, shared by the signal and the CLI's update.
+
+    ¥0 is a valid amount (nothing to pay, e.g. an empty medical account). What was paid after the death
+    (``overpaid``, 多领抵扣) is offset against the amount and needs its source.
+    """
     problems: list[str] = []
     if matter.pays_family:
         if approval.amount is None:
-            problems.append(f"“{matter.short_name}”需向家属发放款项，须填写金额")
-        elif approval.amount <= Decimal("0"):
-            problems.append("金额须大于0")
+            problems.append(f"“{matter.short_name}”需向家属发放款项，须填写金额（无款项可发放的填0）")
+        elif approval.amount.is_signed():
+            problems.append("金额不能为负数")
         elif matter.max_amount is not None and approval.amount > matter.max_amount:
             problems.append(f"金额超过本事项上限{matter.max_amount}元")
-    elif approval.amount is not None:
-        problems.append(f"“{matter.short_name}”不发放款项，不应填写金额")
+        if approval.overpaid is not None:
+            if approval.overpaid.is_signed():
+                problems.append("多领抵扣金额不能为负数")
+            elif matter.max_amount is not None and approval.overpaid > matter.max_amount:
+                problems.append(f"多领抵扣金额超过本事项上限{matter.max_amount}元")
+            if approval.overpaid > Decimal("0") and not approval.overpaid_source:
+                problems.append("请填写多领款项的来源（overpaid_source），如“养老金多发3个月”")
+        elif approval.overpaid_source:
+            problems.append("填写了多领款项来源，但未填写多领抵扣金额（overpaid）")
+    else:
+        if approval.amount is not None:
+            problems.append(f"“{matter.short_name}”不发放款项，不应填写金额")
+        if approval.overpaid is not None or approval.overpaid_source:
+            problems.append(f"“{matter.short_name}”不发放款项，不能抵扣多领款项")
     if matter.code == MatterCode.HUKOU_CANCELLATION and not approval.certificate_no:
         problems.append("户口注销须填写户口注销证明编号（certificate_no）")
     return "；".join(problems) or None
 
 
+_REVIEW = (DecisionKind.APPROVE, DecisionKind.REJECT, DecisionKind.REQUEST_MATERIALS)
+
+
 def check_state_for(kind: DecisionKind, state: MatterState, final: bool) -> str | None:
+    """Whether the matter's state admits this kind of decision."""
     if final:
         return f"事项已办结（{state.value}），不能再作决定"
-    if kind in (DecisionKind.APPROVE, DecisionKind.REJECT, DecisionKind.REQUEST_MATERIALS):
+    if kind in _REVIEW:
         if state == MatterState.AWAITING_MATERIALS:
             return "事项正在等待补正材料，材料补齐后方可审核"
         if state != MatterState.UNDER_REVIEW:
@@ -43,6 +63,10 @@ def check_state_for(kind: DecisionKind, state: MatterState, final: bool) -> str 
         MatterState.AWAITING_MATERIALS,
     ):
         return f"事项当前状态为{state.value}，不能延长时限"
+    if kind in (DecisionKind.PAYMENT_CONFIRMED, DecisionKind.PAYMENT_FAILED) and state != MatterState.PAYING:
+        return f"事项当前状态为{state.value}，没有待确认的款项"
+    if kind == DecisionKind.PAYEE_CORRECTED and state != MatterState.PAYMENT_FAILED:
+        return "本事项没有待重新发放的款项"
     return None
 
 
@@ -54,6 +78,8 @@ def command_payload(command: DecisionCommand) -> BaseModel | str:
         DecisionKind.REQUEST_MATERIALS: command.request_materials,
         DecisionKind.MATERIALS_SUPPLEMENTED: command.materials_supplemented,
         DecisionKind.EXTEND_DEADLINE: command.extend_deadline,
+        DecisionKind.PAYMENT_CONFIRMED: command.payment_confirmed,
+        DecisionKind.PAYMENT_FAILED: command.payment_failed,
     }.get(command.kind)
     if payload is None:
         return f"缺少{command.kind.value}的内容"

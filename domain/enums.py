@@ -26,6 +26,22 @@ class CertificateIssuer(StrEnum):
     MEDICAL_INSTITUTION = "medical_institution"
 
 
+class MaterialKind(StrEnum):
+    """The scanned materials an application carries (材料一次提交)."""
+
+    REGISTRATION_FORM = "registration_form"
+    DEATH_CERTIFICATE = "death_certificate"
+    DECEASED_ID_CARD = "deceased_id_card"
+    DECEASED_HUKOU_BOOK = "deceased_household_register"
+    DECEASED_BANK_CARD = "deceased_bank_card"
+    APPLICANT_ID_CARD = "applicant_id_card"
+    APPLICANT_HUKOU_BOOK = "applicant_household_register"
+    APPLICANT_BANK_CARD = "applicant_bank_card"
+    RELATIONSHIP_PROOF = "relationship_proof"
+    PAYEE_AUTHORISATION = "payee_authorisation"
+    OTHER = "other"
+
+
 class Relationship(StrEnum):
     SPOUSE = "spouse"
     CHILD = "child"
@@ -75,9 +91,13 @@ class MatterCode(StrEnum):
 class CaseState(StrEnum):
     RECEIVED = "受理"
     HUKOU_CANCELLING = "户口注销中"
+    # 户口注销 is done; the parallel matters wait for the funeral home's certificate.
+    AWAITING_CREMATION = "待火化证明"
     IN_PROGRESS = "联办中"
     COMPLETED = "办结"
     WITHDRAWN = "已撤回"
+    # The police did not cancel the household registration: nothing else can be pushed.
+    HUKOU_REJECTED = "户口注销未通过"
     REFUSED = "不予受理"
 
 
@@ -86,6 +106,8 @@ class MatterState(StrEnum):
     UNDER_REVIEW = "待审核"
     AWAITING_MATERIALS = "待补正"
     APPROVED = "已通过"
+    # The payment instruction is with the paying system; it has not confirmed the transfer yet.
+    PAYING = "发放中"
     # The payment was refused (e.g. a closed account): waits for a corrected account, by hand.
     PAYMENT_FAILED = "发放失败"
     PAID = "已发放"
@@ -104,6 +126,8 @@ class DecisionKind(StrEnum):
     EXTEND_DEADLINE = "extend_deadline"
     WITHDRAW = "withdraw"
     PAYEE_CORRECTED = "payee_corrected"
+    PAYMENT_CONFIRMED = "payment_confirmed"
+    PAYMENT_FAILED = "payment_failed"
 
 
 class EscalationStep(StrEnum):
@@ -120,6 +144,11 @@ class NotificationKind(StrEnum):
     MATTER_REJECTED = "matter_rejected"
     MATERIALS_REQUESTED = "materials_requested"
     MONEY_SENT = "money_sent"
+    MONEY_TO_RETURN = "money_to_return"
+    PAYMENT_UNCONFIRMED = "payment_unconfirmed"
+    PAYMENT_FAILED = "payment_failed"
+    HUKOU_REJECTED = "hukou_rejected"
+    DEADLINE_MOVED = "deadline_moved"
     MATTER_WITHDRAWN = "matter_withdrawn"
     CASE_COMPLETED = "case_completed"
     CASE_WITHDRAWN = "case_withdrawn"

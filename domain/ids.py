@@ -14,12 +14,21 @@ import re
 from domain.enums import MatterCode
 
 CASE_PREFIX = "SH"
-_CASE_RE = re.compile(r"^SH-[A-Z2-7]{12}$")
+# A later application for the same deceased, after an earlier case ended with nothing for the family,
+# is numbered on: SH-XXXXXXXXXXXX-2, -3, ...
+MAX_ATTEMPT = 9
+_CASE_RE = re.compile(r"^SH-[A-Z2-7]{12}(-[2-9])?$")
 
 
-def case_number_for(deceased_id_number: str, key: bytes) -> str:
+def case_number_for(deceased_id_number: str, key: bytes, attempt: int = 1) -> str:
     digest = hmac.new(key, deceased_id_number.strip().upper().encode(), hashlib.sha256).digest()
-    return f"{CASE_PREFIX}-{base64.b32encode(digest).decode()[:12]}"
+    return numbered(f"{CASE_PREFIX}-{base64.b32encode(digest).decode()[:12]}", attempt)
+
+
+def numbered(first_case_number: str, attempt: int) -> str:
+    if not 1 <= attempt <= MAX_ATTEMPT:
+        raise ValueError(f"attempt {attempt} out of range 1-{MAX_ATTEMPT}")
+    return first_case_number if attempt == 1 else f"{first_case_number}-{attempt}"
 
 
 def is_case_number(value: str) -> bool:

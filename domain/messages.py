@@ -29,7 +29,49 @@ def materials_requested(matter: MatterDefinition, items: list[str] | tuple[str, 
 
 
 def money_sent(matter: MatterDefinition, amount: Decimal) -> str:
-    return f"“{matter.short_name}”款项{amount:.2f}元已发放至您登记的银行账户。"
+    return f"“{matter.short_name}”款项{amount:.2f}元已发放至您登记的银行账户，银行已确认到账。"
+
+
+def approved_amount(matter: MatterDefinition, gross: Decimal, offset: Decimal, net: Decimal) -> str:
+    """What was approved (核定) for the family, before the money moves."""
+    if offset > 0:
+        return (f"“{matter.short_name}”已由{matter.department_name}审核通过，核定{gross:.2f}元，"
+                f"抵扣逝者身故后多领的{offset:.2f}元，实发{net:.2f}元，款项发放后另行告知。")
+    return f"“{matter.short_name}”已由{matter.department_name}审核通过，核定{gross:.2f}元，款项发放后另行告知。"
+
+
+def nothing_to_pay(matter: MatterDefinition, gross: Decimal, offset: Decimal) -> str:
+    if offset > 0:
+        return (f"“{matter.short_name}”已由{matter.department_name}审核通过，核定{gross:.2f}元，"
+                f"与逝者身故后多领的{offset:.2f}元相抵，无款项发放。")
+    return f"“{matter.short_name}”已由{matter.department_name}审核通过，无款项发放。"
+
+
+def money_to_return(matter: MatterDefinition, gross: Decimal, offset: Decimal, due: Decimal) -> str:
+    return (f"“{matter.short_name}”已由{matter.department_name}审核通过，核定{gross:.2f}元；逝者身故后多领"
+            f"{offset:.2f}元，抵扣后尚需退回{due:.2f}元，无款项发放。请按{matter.department_name}的通知办理退回。")
+
+
+def money_to_collect(case_number: str, matter: MatterDefinition, due: Decimal) -> str:
+    return f"受理编号{case_number}的“{matter.short_name}”抵扣后家属尚需退回{due:.2f}元，请通知家属并办理追回。"
+
+
+def payment_failed_family(matter: MatterDefinition) -> str:
+    return f"“{matter.short_name}”款项未能转入您登记的银行账户，请携带本人银行卡到“一件事一次办”窗口更正收款账户。"
+
+
+def payment_unconfirmed(case_number: str, matter: MatterDefinition, days: int, reference: str) -> str:
+    return (f"受理编号{case_number}的“{matter.short_name}”款项已下达发放指令{days}个工作日，"
+            f"支付系统仍未确认到账（凭证号{reference}），请核查。")
+
+
+def deadline_moved(matter: MatterDefinition, deadline: str) -> str:
+    return f"节假日安排已更新，“{matter.short_name}”的承诺期限调整为{deadline}。"
+
+
+def hukou_rejected(case_number: str, reason: str) -> str:
+    return (f"受理编号{case_number}：派出所未能办理逝者户口注销（原因：{reason}），其余事项因此未推送。"
+            f"请核对户籍等信息后，到县政务大厅“一件事一次办”窗口重新申请，重新申请不受本次影响。")
 
 
 def matter_withdrawn(matter: MatterDefinition, reason: str) -> str:
@@ -42,6 +84,11 @@ def case_completed(case_number: str) -> str:
 
 def case_withdrawn(case_number: str) -> str:
     return f"受理编号{case_number}：申请已按您的要求撤回。"
+
+
+def cremation_manual(case_number: str, count: int) -> str:
+    return (f"受理编号{case_number}：已提醒殡仪馆{count}次仍未收到火化证明，各联办事项无法推送，"
+            f"请督办人员联系殡仪馆人工处理。")
 
 
 def cremation_overdue(case_number: str, count: int) -> str:

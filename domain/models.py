@@ -79,6 +79,8 @@ class BankAccount(_Model):
     bank_name: str
     account_name: str
     card_number: str
+    # The money goes to the applicant; an account in another name needs the clerk's recorded reason.
+    authorised_reason: str | None = None
 
 
 class Deceased(_Model):
@@ -148,6 +150,10 @@ class CaseInput(_Model):
     case_number: str
     # None when the funeral home's certificate arrived before the family applied.
     application: Application | None = None
+    # A new application after an earlier case for the same deceased ended with nothing for the family.
+    previous_case: str | None = None
+    # The funeral home's certificate that earlier case already holds.
+    cremation: CremationRecord | None = None
 
 
 class CaseResult(_Model):
@@ -175,6 +181,8 @@ class MatterResult(_Model):
     matter: MatterCode
     state: MatterState
     amount: Yuan | None = None
+    net_amount: Yuan | None = None
+    to_return: Yuan | None = None
     payment_reference: str | None = None
     certificate_no: str | None = None
     reason: str | None = None
@@ -191,7 +199,26 @@ class ApproveInput(_Input):
     officer: ShortText
     note: LongText = ""
     amount: AmountInput | None = None
+    # 多领抵扣: paid after the date of death and offset against what the family receives.
+    overpaid: AmountInput | None = None
+    overpaid_source: ShortText | None = None
     certificate_no: ShortText | None = None
+
+
+class PaymentConfirmedInput(_Input):
+    """The paying system (or the department for it) confirms that the transfer reached the account."""
+
+    reference: ShortText
+    by: ShortText
+    note: LongText = ""
+
+
+class PaymentFailedInput(_Input):
+    """The paying system reports that the transfer failed (closed account, wrong name, ...)."""
+
+    reference: ShortText
+    by: ShortText
+    reason: Reason
 
 
 class RejectInput(_Input):
@@ -238,6 +265,8 @@ class DecisionCommand(_Input):
     request_materials: RequestMaterialsInput | None = None
     materials_supplemented: MaterialsSupplementedInput | None = None
     extend_deadline: ExtendDeadlineInput | None = None
+    payment_confirmed: PaymentConfirmedInput | None = None
+    payment_failed: PaymentFailedInput | None = None
 
 
 class CommandAck(_Model):
@@ -299,8 +328,18 @@ class MatterView(_Model):
     pauses: tuple[ClockPause, ...] = ()
     pending_items: tuple[str, ...] = ()
     decisions: tuple[DecisionRecord, ...] = ()
+    # The planned escalation steps of the running deadline, each marked when its date is approximate.
+    ladder: tuple[LadderRung, ...] = ()
+    # Money: the approved (核定) amount, what was paid after death and is offset (多领抵扣), and the net.
     amount: Yuan | None = None
+    overpaid: Yuan | None = None
+    overpaid_source: str | None = None
+    net_amount: Yuan | None = None
+    # A negative net: what the family must pay back (nothing is paid).
+    to_return: Yuan | None = None
     payment_reference: str | None = None
+    payment_instructed_at: datetime | None = None
+    payment_confirmed_at: datetime | None = None
     certificate_no: str | None = None
     reason: str | None = None
     # The latest refusals only (a flood of bad signals must not grow every report); the count is total.
@@ -335,6 +374,8 @@ class PayeeCorrectedInput(_Input):
     bank_name: ShortText
     account_name: ShortText
     card_number: ShortText
+    # An account not in the applicant's name: the clerk records why (e.g. a notarised authorisation).
+    authorised_reason: Reason | None = None
 
 
 class CremationRecord(_Model):
@@ -353,6 +394,8 @@ class StatusSnapshot(_Model):
     case_number: str
     scope: str
     case_state: CaseState | None = None
+    # An earlier case for the same deceased that ended with nothing for the family.
+    previous_case: str | None = None
     channel: Channel | None = None
     deceased: str | None = None
     applicant: str | None = None
@@ -381,6 +424,7 @@ class CaseRecord(_Model):
     state: CaseState
     received_at: datetime
     closed_at: datetime | None = None
+    previous_case: str | None = None
 
 
 class CaseStateRecord(_Model):
@@ -423,6 +467,8 @@ class RegisterBatch(_Model):
     case: CaseRecord | None = None
     case_state: CaseStateRecord | None = None
     matter: MatterView | None = None
+    # What the paying system reported for one of this matter's instructions.
+    payment: PaymentResult | None = None
     audit: tuple[AuditEvent, ...] = ()
     notifications: tuple[Notification, ...] = ()
 
@@ -448,18 +494,37 @@ class WithdrawItemRequest(_Model):
 
 
 class PaymentInstruction(_Model):
+    """What to transfer: ``amount`` is the net (what the family receives), ``gross`` minus ``offset``."""
+
     case_number: str
     matter: MatterCode
     amount: Yuan
     payee: BankAccount
     at: datetime
+    gross: Yuan | None = None
+    offset: Yuan | None = None
+    # A new attempt (and reference) only after the paying system reported the previous one failed.
+    attempt: int = 1
 
 
 class PaymentReceipt(_Model):
+    """The instruction as the ledger holds it (``paid_at``: when it was given to the paying system)."""
+
     reference: str
     amount: Yuan
     paid_at: datetime
     new: bool
+
+
+class PaymentResult(_Model):
+    """What the paying system reported for an instruction, as the ledger records it."""
+
+    case_number: str
+    matter: MatterCode
+    reference: str
+    confirmed: bool
+    at: datetime
+    reason: str | None = None
 
 
 class DeadlineRequest(_Model):
@@ -469,6 +534,9 @@ class DeadlineRequest(_Model):
     working_days: int
     timezone: str
     ladder: LadderPolicy
+    # A matter that was this many working days overdue when its clock stopped resumes overdue at once
+    # (``working_days`` is 0) and its ladder continues with the next step.
+    already_overdue: int = 0
 
 
 class LadderRung(_Model):
@@ -476,12 +544,17 @@ class LadderRung(_Model):
     index: int
     at: datetime
     working_days_overdue: int
+    # Its date was counted through a year with no official holiday schedule (statutory rules only).
+    approximate: bool = False
 
 
 class DeadlinePlan(_Model):
     deadline: datetime
     rungs: tuple[LadderRung, ...]
+    # The deadline was counted through a year with no official holiday schedule: approximate.
     calendar_fallback: bool = False
+    # The calendar data the plan was made with; a ladder step re-plans when it has changed.
+    calendar_version: str = ""
 
 
 class RemainingRequest(_Model):
@@ -495,6 +568,8 @@ class RemainingRequest(_Model):
 class RemainingDays(_Model):
     working_days: int
     calendar_fallback: bool = False
+    # The deadline had passed when the clock stopped: nothing is left (``working_days`` is 0).
+    overdue: bool = False
 
 
 CaseResult.model_rebuild()

@@ -1,4 +1,4 @@
-"""County policy: the catalogue plus the knobs DOMAIN.md calls configuration.
+"""County policy: the catalogue plus every rule a county sets by configuration rather than code.
 
 The worker resolves the policy once per case (an activity) so a policy change never alters a running
 case's history.
@@ -6,12 +6,14 @@ case's history.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.catalogue import DEFAULT_CHANNEL_DEPARTMENTS, DEFAULT_MATTERS, MatterDefinition
-from domain.enums import Channel, Department, MatterCode
+from domain.catalogue import BASE_MATERIALS, DEFAULT_CHANNEL_DEPARTMENTS, DEFAULT_MATTERS, MatterDefinition
+from domain.enums import CertificateIssuer, Channel, Department, MaterialKind, MatterCode
+
+_I = CertificateIssuer
 
 
 class LadderPolicy(BaseModel):
@@ -39,6 +41,34 @@ class WaitPolicy(BaseModel):
     long_overdue_reminder_every: timedelta = timedelta(days=30)
     # A funeral home's certificate that no application follows closes after this long.
     application_timeout: timedelta = timedelta(days=90)
+    # Reminders to the funeral home stop after this many; then the supervisor handles it by hand.
+    cremation_reminders_max: int = Field(default=5, ge=1)
+    # A payment the paying system has not confirmed after this many working days goes to the supervisor.
+    payment_confirmation_working_days: int = Field(default=3, ge=1)
+
+
+class DeathCertificateRules(BaseModel):
+    """Who may sign the 居民死亡医学证明（推断）书 for each kind of death.
+
+    From ``switch_date`` home deaths are certified on the national electronic certificate by township or
+    community health centres; before it, and for ``transition_days`` after it, the village or residents'
+    committee's certificate is accepted too, as is the new kind issued early.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    switch_date: date = date(2026, 7, 1)
+    transition_days: int = Field(default=90, ge=0)
+    home_before: frozenset[CertificateIssuer] = frozenset(
+        {_I.VILLAGE_COMMITTEE, _I.COMMUNITY, _I.TOWNSHIP_HEALTH_CENTRE, _I.COMMUNITY_HEALTH_CENTRE}
+    )
+    home_from: frozenset[CertificateIssuer] = frozenset({_I.TOWNSHIP_HEALTH_CENTRE, _I.COMMUNITY_HEALTH_CENTRE})
+    medical: frozenset[CertificateIssuer] = frozenset({_I.MEDICAL_INSTITUTION})
+
+    def home_issuers(self, death_date: date) -> frozenset[CertificateIssuer]:
+        if death_date < self.switch_date + timedelta(days=self.transition_days):
+            return self.home_before
+        return self.home_from
 
 
 class MatterPolicy(BaseModel):
@@ -50,6 +80,7 @@ class MatterPolicy(BaseModel):
     timezone: str
     ladder: LadderPolicy
     waits: WaitPolicy
+    supervisors: frozenset[str] = frozenset()
 
 
 class Policy(BaseModel):
@@ -57,6 +88,9 @@ class Policy(BaseModel):
 
     county: str = "固阳县"
     insured_area: str = "中心城区"
+    # Written before the county's name in an address ("内蒙古自治区包头市固阳县"); ignored when comparing.
+    city: str = "包头市"
+    province: str = "内蒙古自治区"
     timezone: str = "Asia/Shanghai"
     matters: tuple[MatterDefinition, ...] = DEFAULT_MATTERS
     channel_departments: dict[Channel, frozenset[Department]] = Field(
@@ -64,6 +98,11 @@ class Policy(BaseModel):
     )
     ladder: LadderPolicy = LadderPolicy()
     waits: WaitPolicy = WaitPolicy()
+    death_certificates: DeathCertificateRules = DeathCertificateRules()
+    # What every application must bring, whatever its matters (each matter may add its own).
+    base_materials: tuple[MaterialKind, ...] = BASE_MATERIALS
+    # Only these may extend a deadline (督办); an example name: set the county's own in the policy file.
+    supervisors: frozenset[str] = frozenset({"张主任"})
 
     def matter(self, code: MatterCode | str) -> MatterDefinition:
         for matter in self.matters:
@@ -73,7 +112,8 @@ class Policy(BaseModel):
 
     def for_matter(self, code: MatterCode | str) -> MatterPolicy:
         """What one matter's workflow needs of the county policy, and nothing more."""
-        return MatterPolicy(definition=self.matter(code), timezone=self.timezone, ladder=self.ladder, waits=self.waits)
+        return MatterPolicy(definition=self.matter(code), timezone=self.timezone, ladder=self.ladder, waits=self.waits,
+                            supervisors=self.supervisors)
 
     def departments_for(self, channel: Channel) -> frozenset[Department]:
         return self.channel_departments.get(channel, frozenset())

@@ -30,6 +30,8 @@ DEADLINE = "ShenhouDeadline"
 WARNING_AT = "ShenhouWarningAt"
 ESCALATION_LEVEL = "ShenhouEscalationLevel"
 DAYS_OVERDUE = "ShenhouDaysOverdue"
+# The deadline was counted through a year without the official holiday schedule.
+DEADLINE_APPROXIMATE = "ShenhouDeadlineApproximate"
 
 TYPES: dict[str, AttributeType] = {
     CASE_NUMBER: AttributeType.KEYWORD,
@@ -43,4 +45,5 @@ TYPES: dict[str, AttributeType] = {
     WARNING_AT: AttributeType.DATETIME,
     ESCALATION_LEVEL: AttributeType.INT,
     DAYS_OVERDUE: AttributeType.INT,
+    DEADLINE_APPROXIMATE: AttributeType.BOOL,
 }

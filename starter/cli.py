@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from typer import rich_utils
 
-from starter import department, supervisor, system, window
+from starter import calendar, department, supervisor, system, window
 from starter.errors import ExitCode
 from starter.session import DEFAULT_TIMEOUT_SECONDS, CliOptions, configure_cli_logging
 from starter.usage import group
@@ -31,6 +31,7 @@ rich_utils.RICH_HELP = "运行 '{command_path} {help_option}' 查看帮助。"
 app = group("身后“一件事一次办”：一次申请，并联办理逝者身后各项事务。")
 app.add_typer(window.app, name="case")
 app.add_typer(department.app, name="matter")
+app.add_typer(calendar.app, name="calendar")
 supervisor.register(app)
 system.register(app)
 

@@ -12,14 +12,22 @@ from typing import Annotated
 import typer
 
 from domain.enums import DecisionKind
-from domain.models import ApproveInput, DecisionCommand, ExtendDeadlineInput, RejectInput, RequestMaterialsInput
+from domain.models import (
+    ApproveInput,
+    DecisionCommand,
+    ExtendDeadlineInput,
+    PaymentConfirmedInput,
+    PaymentFailedInput,
+    RejectInput,
+    RequestMaterialsInput,
+)
 from starter import operations
 from starter.errors import ExitCode
 from starter.session import bounded, build, case_number, execute, local, matter_code, session
 from starter.usage import group
 from starter.window import CaseArg, MatterArg
 
-app = group("部门事项：审核通过、不予办理、要求补正、延长时限。")
+app = group("部门事项：审核通过、不予办理、要求补正、延长时限；支付系统确认到账或报告发放失败。")
 
 Officer = Annotated[str | None, typer.Option("--officer", help="部门经办人（必填）")]
 Note = Annotated[str | None, typer.Option("--note", help="备注")]
@@ -48,15 +56,22 @@ def approve(
     amount: Annotated[
         str | None, typer.Option("--amount", help="发放金额（元），如 1234.50；发放款项的事项必填")
     ] = None,
+    overpaid: Annotated[
+        str | None, typer.Option("--overpaid", help="逝者身故后多领、须抵扣的金额（元）")
+    ] = None,
+    overpaid_source: Annotated[
+        str | None, typer.Option("--overpaid-source", help="多领款项的来源，如“养老金多发2个月”")
+    ] = None,
     certificate_no: Annotated[
         str | None, typer.Option("--certificate-no", help="证明编号（户口注销须填户口注销证明编号）")
     ] = None,
     note: Note = None,
 ) -> None:
-    """审核通过；发放款项的事项同时发放金额。"""
+    """审核通过；发放款项的事项填核定金额（无款项填0），有多领的一并抵扣，实发金额下达支付系统。"""
     _decide(ctx, case, matter, lambda: DecisionCommand(
         kind=DecisionKind.APPROVE,
-        approve=build(ApproveInput, officer=officer, amount=amount, certificate_no=certificate_no, note=note),
+        approve=build(ApproveInput, officer=officer, amount=amount, overpaid=overpaid,
+                      overpaid_source=overpaid_source, certificate_no=certificate_no, note=note),
     ))
 
 
@@ -103,4 +118,32 @@ def extend(
     _decide(ctx, case, matter, lambda: DecisionCommand(
         kind=DecisionKind.EXTEND_DEADLINE,
         extend_deadline=build(ExtendDeadlineInput, supervisor=supervisor, working_days=working_days, reason=reason),
+    ))
+
+
+Reference = Annotated[str | None, typer.Option("--reference", help="发放凭证号（PAY-…，见 case status）")]
+By = Annotated[str | None, typer.Option("--by", help="确认人或支付系统名称（必填）")]
+
+
+@app.command("confirm-payment")
+def confirm_payment(
+    ctx: typer.Context, case: CaseArg, matter: MatterArg, reference: Reference = None, by: By = None,
+    note: Note = None,
+) -> None:
+    """支付系统确认款项已到账：事项转为已发放，并告知家属。"""
+    _decide(ctx, case, matter, lambda: DecisionCommand(
+        kind=DecisionKind.PAYMENT_CONFIRMED,
+        payment_confirmed=build(PaymentConfirmedInput, reference=reference, by=by, note=note),
+    ))
+
+
+@app.command("payment-failed")
+def payment_failed(
+    ctx: typer.Context, case: CaseArg, matter: MatterArg, reference: Reference = None, by: By = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="失败原因（必填）")] = None,
+) -> None:
+    """支付系统报告发放失败：转人工处理，等待窗口更正收款账户后重新发放。"""
+    _decide(ctx, case, matter, lambda: DecisionCommand(
+        kind=DecisionKind.PAYMENT_FAILED,
+        payment_failed=build(PaymentFailedInput, reference=reference, by=by, reason=reason),
     ))

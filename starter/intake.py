@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from domain.application import validate_application
@@ -46,7 +47,10 @@ def materials_dir(settings: Settings) -> Path:
     return settings.data_dir / "materials"
 
 
-async def submit(accepted: Accepted, client: Client, keys: Keys, settings: Settings) -> Started:
-    """Store the materials, then start the case (a duplicate is refused with the existing case number)."""
+async def submit(
+    accepted: Accepted, client: Client, keys: Keys, settings: Settings, *, register: Engine | None = None
+) -> Started:
+    """Store the materials, then start the case (a duplicate is refused with the existing case number;
+    ``register`` lets that check see cases the engine has forgotten)."""
     store_materials(list(accepted.files), materials_dir(settings))
-    return await start_case(client, accepted.application, keys.case_id_key, settings.task_queue)
+    return await start_case(client, accepted.application, keys.case_id_key, settings.task_queue, register=register)

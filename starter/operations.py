@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy.engine import Engine
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -34,12 +35,13 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.enums import CaseState, DecisionKind, MatterCode, MatterState
-from domain.ids import case_number_for, case_workflow_id, matter_workflow_id
+from domain.ids import MAX_ATTEMPT, case_number_for, case_workflow_id, matter_workflow_id, numbered
 from domain.models import (
     Application,
     CaseInput,
     CommandAck,
     CremationCertifiedInput,
+    CremationRecord,
     DecisionCommand,
     MaterialsSupplementedInput,
     MatterView,
@@ -49,6 +51,7 @@ from domain.models import (
     TimelineEntry,
     WithdrawInput,
 )
+from register.lookups import delivered, recorded_case
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
@@ -107,23 +110,99 @@ def _matter(client: Client, case_number: str, matter: MatterCode) -> WorkflowHan
 # --- intake ------------------------------------------------------------------------------------------
 
 
-async def start_case(client: Client, application: Application, case_id_key: bytes, task_queue: str) -> Started:
-    """Start the case; a second application for the same deceased is refused with its case number."""
-    case_number = case_number_for(application.deceased.id_number, case_id_key)
+@dataclass(frozen=True)
+class Standing:
+    """What became of one case number: running, or closed with or without anything for the family."""
+
+    case_number: str
+    running: bool
+    reapplicable: bool = False
+    cremation: CremationRecord | None = None
+
+
+async def start_case(
+    client: Client, application: Application, case_id_key: bytes, task_queue: str, *, register: Engine | None = None
+) -> Started:
+    """Start the case for the deceased.
+
+    A second application is refused with the existing case number while that case runs or after it brought
+    the family something. After a case that ended with nothing for the family (户口注销 rejected, withdrawn
+    before any approval, closed without an application) a new one is accepted under the next number
+    (``SH-…-2``), linked to the earlier case. ``register`` lets the check see cases the engine has forgotten.
+    """
+    number, previous = await _next_number(client, application.deceased.id_number, case_id_key, register)
+    if previous is not None and previous.running:
+        # The funeral home opened the case first; the application completes it.
+        return await _submit_to(client, number, application)
     try:
         await client.start_workflow(
             CaseWorkflow.run,
-            CaseInput(case_number=case_number, application=application),
-            id=case_workflow_id(case_number),
+            CaseInput(case_number=number, application=application,
+                      previous_case=previous.case_number if previous else None,
+                      cremation=previous.cremation if previous else None),
+            id=case_workflow_id(number),
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=_case_search_attributes(case_number),
+            search_attributes=_case_search_attributes(number),
         )
-        return Started(case_number)
     except WorkflowAlreadyStartedError:
-        pass
-    # The funeral home may have opened the case first; then the application completes it.
+        # Started a moment ago by someone else (the funeral home, or a second click).
+        return await _submit_to(client, number, application)
+    return Started(number)
+
+
+async def _next_number(
+    client: Client, deceased_id: str, case_id_key: bytes, register: Engine | None
+) -> tuple[str, Standing | None]:
+    """The case number an application for this deceased goes to, and the case before it (running when the
+    application completes a case the funeral home opened)."""
+    previous: Standing | None = None
+    for attempt in range(1, MAX_ATTEMPT + 1):
+        number = case_number_for(deceased_id, case_id_key, attempt)
+        standing = await _standing(client, number, register)
+        if standing is None:
+            return number, previous
+        if standing.running:
+            return number, standing
+        if not standing.reapplicable:
+            raise _duplicate(number)
+        previous = standing
+    raise DuplicateCase(f"该逝者已重新申请{MAX_ATTEMPT}次，请到窗口人工处理", case_number=numbered(
+        case_number_for(deceased_id, case_id_key), MAX_ATTEMPT))
+
+
+async def _standing(client: Client, case_number: str, register: Engine | None) -> Standing | None:
+    description = await _describe(client, case_workflow_id(case_number))
+    if description is not None:
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            return Standing(case_number, running=True)
+        state = description.typed_search_attributes.get(sa.CASE_STATE)
+        snapshot = await _closed_status(client, case_number)
+        if snapshot is not None:
+            states = {view.code: view.state for view in snapshot.matters}
+            return Standing(case_number, running=False, reapplicable=not delivered(states),
+                            cremation=snapshot.cremation)
+        if state in (CaseState.HUKOU_REJECTED, CaseState.REFUSED):
+            return Standing(case_number, running=False, reapplicable=True)
+    recorded = recorded_case(register, case_number) if register is not None else None
+    if recorded is not None:
+        return Standing(case_number, running=not recorded.closed,
+                        reapplicable=recorded.closed and not recorded.delivered)
+    if description is not None:
+        # Closed, and neither the engine's answer nor the register tells what it brought: be safe.
+        return Standing(case_number, running=False)
+    return None
+
+
+async def _closed_status(client: Client, case_number: str) -> StatusSnapshot | None:
+    try:
+        return await case_status(client, case_number)
+    except (NotFound, RPCError, WorkflowQueryFailedError):
+        return None
+
+
+async def _submit_to(client: Client, case_number: str, application: Application) -> Started:
     try:
         await _case(client, case_number).execute_update(
             CaseWorkflow.submit_application, _raw(client, CaseInput(case_number=case_number, application=application))
@@ -148,8 +227,8 @@ def _duplicate(case_number: str) -> DuplicateCase:
 async def certify_cremation(
     client: Client, case_number: str, certificate: CremationCertifiedInput, task_queue: str, *, must_exist: bool
 ) -> CommandAck:
-    """The funeral home's certificate. It opens the case when the family has not applied yet, unless
-    ``must_exist`` (a clerk typed the case number: a typo must not open a case)."""
+    """The funeral home's certificate for the case ``case_number``. Unless ``must_exist`` (a clerk typed the
+    number: a typo must not open a case), it opens the case when the family has not applied yet."""
     if must_exist:
         return await _case_update(
             client, case_number, "上传火化证明",
@@ -174,6 +253,20 @@ async def certify_cremation(
         raise OperationRefused(f"案件{case_number}已结束，不能再上传火化证明", case_number=case_number) from err
 
 
+async def certify_cremation_for(
+    client: Client, deceased_id: str, case_id_key: bytes, certificate: CremationCertifiedInput, task_queue: str,
+    *, register: Engine | None = None,
+) -> CommandAck:
+    """The funeral home's certificate by the deceased's identity number: to the running case, or opening
+    the case the family's application will complete."""
+    try:
+        number, _ = await _next_number(client, deceased_id, case_id_key, register)
+    except DuplicateCase as done:
+        raise OperationRefused(f"案件{done.case_number}已结束，不能再上传火化证明",
+                               case_number=done.case_number) from None
+    return await certify_cremation(client, number, certificate, task_queue, must_exist=False)
+
+
 async def withdraw(client: Client, case_number: str, withdrawal: WithdrawInput) -> CommandAck:
     """The applicant withdraws the case: undecided matters stop, approved money is still paid."""
     return await _case_update(
@@ -183,7 +276,7 @@ async def withdraw(client: Client, case_number: str, withdrawal: WithdrawInput) 
 
 
 async def correct_bank_account(client: Client, case_number: str, correction: PayeeCorrectedInput) -> CommandAck:
-    """A corrected payee account after a failed payment; the payment is retried."""
+    """A corrected payee account after a failed payment; the payment is instructed again."""
     return await _case_update(
         client, case_number, "更正收款账户",
         _case(client, case_number).execute_update(CaseWorkflow.correct_bank_account, _raw(client, correction)),
@@ -333,6 +426,7 @@ __all__ = [
     "Started",
     "case_status",
     "certify_cremation",
+    "certify_cremation_for",
     "correct_bank_account",
     "decide",
     "matter_status",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.application import CHANNEL_LABELS
+from domain.clock import deadline_text
 from domain.enums import Channel, DecisionKind, EscalationStep, MatterCode
 from domain.models import CommandAck, DecisionRecord, MatterView, StatusSnapshot
 from domain.policy import Policy
@@ -71,11 +72,7 @@ def local_time(value: datetime | None, zone: ZoneInfo) -> str:
 
 
 def deadline_day(value: datetime | None, zone: ZoneInfo) -> str:
-    """A deadline is stored as 00:00 after its last working day; staff read it as that day's end."""
-    if value is None:
-        return ""
-    last_day = (value.astimezone(zone) - timedelta(microseconds=1)).date()
-    return f"{last_day.isoformat()} 24:00"
+    return "" if value is None else deadline_text(value, zone.key)
 
 
 def money(value: Decimal | None) -> str:
@@ -116,7 +113,7 @@ def _deadline_text(view: MatterView, zone: ZoneInfo) -> str:
         return f"暂停计时（剩{remaining}个工作日）" if remaining is not None else "暂停计时"
     text = deadline_day(view.deadline, zone)
     if text and view.calendar_fallback:
-        text += "（按周一至周五计）"
+        text += "（推算：该年尚无官方节假日安排）"
     return text
 
 
@@ -264,9 +261,10 @@ def print_overdue(items: Sequence[OverdueItem], policy: Policy, *, at_risk: bool
     table = _table("受理编号", "事项代码", "事项", "部门", "办理期限", "超期工作日", "督办级别", "说明")
     for item in items:
         table.add_row(item.case_number, item.matter.value, item.matter_name, item.department_name,
-                      deadline_day(item.deadline, zone), str(item.working_days_overdue),
+                      deadline_day(item.deadline, zone) + ("（推算）" if item.deadline_approximate else ""),
+                      str(item.working_days_overdue),
                       LEVEL_LABELS.get(item.escalation_level, str(item.escalation_level)),
-                      "推送失败，转人工处理" if item.manual_handling else "")
+                      "转人工处理" if item.manual_handling else "")
     out.print(table)
     out.print(f"共{len(items)}项{'即将到期' if at_risk else '超时或转人工'}")
 

@@ -13,11 +13,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -25,6 +27,7 @@ from domain.enums import MatterCode
 from domain.ids import is_case_number
 from domain.input_errors import describe_validation_error
 from domain.policy import Policy
+from register.engine import make_engine
 from runtime.keys import Keys, load_keys
 from runtime.logging import configure_logging
 from runtime.policy_file import load_policy
@@ -148,3 +151,12 @@ def matter_code(value: str, policy: Policy) -> MatterCode:
 
 def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def register_engine(config: Settings) -> Engine | None:
+    """The case register, when this machine can read it (a SQLite register must already exist: asking must
+    not create an empty one)."""
+    url = config.register_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return None
+    return make_engine(url)

@@ -26,6 +26,8 @@ class OverdueItem(BaseModel):
     working_days_overdue: int
     escalation_level: int
     manual_handling: bool
+    # The deadline was counted through a year without the official holiday schedule.
+    deadline_approximate: bool = False
     workflow_id: str
 
 
@@ -63,6 +65,7 @@ def _item(execution: WorkflowExecution, policy: Policy) -> OverdueItem | None:
         working_days_overdue=attrs.get(sa.DAYS_OVERDUE) or 0,
         escalation_level=attrs.get(sa.ESCALATION_LEVEL) or 0,
         manual_handling=bool(attrs.get(sa.MANUAL_HANDLING)),
+        deadline_approximate=bool(attrs.get(sa.DEADLINE_APPROXIMATE)),
         workflow_id=execution.id,
     )
 

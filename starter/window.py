@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 
 from domain.identity import id_number_valid, luhn_valid
-from domain.ids import case_number_for
 from domain.models import CremationCertifiedInput, MaterialsSupplementedInput, PayeeCorrectedInput, WithdrawInput
 from runtime.keys import load_keys
 from starter import intake, operations, render
@@ -27,6 +26,7 @@ from starter.session import (
     execute,
     local,
     matter_code,
+    register_engine,
     session,
     today,
 )
@@ -58,7 +58,7 @@ def start(
             raise InvalidForm(checked)
         keys = load_keys(config)
         client = await connect_client(config, keys)
-        started = await bounded(ctx, intake.submit(checked, client, keys, config))
+        started = await bounded(ctx, intake.submit(checked, client, keys, config, register=register_engine(config)))
         if json_output:
             echo_json({"ok": True, "case_number": started.case_number})
         else:
@@ -119,13 +119,15 @@ def certify_cremation(
             id_number = deceased_id.strip().upper()
             if not id_number_valid(id_number):
                 raise InvalidInput("逝者身份证号码校验不通过，请核对")
-            number = case_number_for(id_number, current.keys.case_id_key)
+            ack = await bounded(ctx, operations.certify_cremation_for(
+                current.client, id_number, current.keys.case_id_key, certificate, current.settings.task_queue,
+                register=register_engine(current.settings),
+            ))
         else:
-            number = case_number(case or "")
-        await bounded(ctx, operations.certify_cremation(
-            current.client, number, certificate, current.settings.task_queue, must_exist=deceased_id is None,
-        ))
-        typer.echo(f"火化证明已登记，受理编号：{number}")
+            ack = await bounded(ctx, operations.certify_cremation(
+                current.client, case_number(case or ""), certificate, current.settings.task_queue, must_exist=True,
+            ))
+        typer.echo(ack.message)
         return ExitCode.OK
 
     execute(ctx, work)
@@ -181,6 +183,9 @@ def correct_account(
     bank_name: Annotated[str | None, typer.Option("--bank-name", help="开户银行（必填）")] = None,
     account_name: Annotated[str | None, typer.Option("--account-name", help="户名（必填）")] = None,
     card_number: Annotated[str | None, typer.Option("--card-number", help="银行卡号（必填）")] = None,
+    authorised_reason: Annotated[
+        str | None, typer.Option("--authorised-reason", help="户名不是申请人本人时：委托他人收款的原因")
+    ] = None,
 ) -> None:
     """更正收款账户：发放失败的款项按新账户重新发放。"""
 
@@ -188,7 +193,7 @@ def correct_account(
         number = case_number(case)
         correction = build(
             PayeeCorrectedInput, clerk=clerk, bank_name=bank_name, account_name=account_name,
-            card_number=card_number.replace(" ", "") if card_number else None,
+            card_number=card_number.replace(" ", "") if card_number else None, authorised_reason=authorised_reason,
         )
         if not luhn_valid(correction.card_number):
             raise InvalidInput("银行卡号校验不通过，请核对")

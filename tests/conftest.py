@@ -20,8 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.calendar import WorkingDayCalendar
-from activities.register_db import create_schema, make_engine
 from domain.policy import Policy
+from register.engine import create_schema, make_engine
 from runtime.codec import EncryptionCodec, data_converter
 from runtime.keys import Keys
 from worker import Dependencies, build_worker

@@ -26,6 +26,11 @@ DEATH_DATE: Final = TODAY - timedelta(days=4)
 DECEASED_BIRTH: Final = date(1948, 3, 12)
 APPLICANT_BIRTH: Final = date(1975, 9, 30)
 
+MATERIAL_KINDS: Final = (
+    "registration_form", "death_certificate", "deceased_id_card", "deceased_household_register",
+    "deceased_bank_card", "applicant_id_card", "applicant_household_register", "applicant_bank_card",
+)
+
 # A marker for ``valid_form``: remove this key instead of setting it.
 REMOVE: Final = object()
 
@@ -94,9 +99,10 @@ def _base_form() -> dict[str, Any]:
             "disability_subsidy": True,
             "preferential_care": True,
         },
+        # Everything the 7 matters need (base materials and both bank cards).
         "materials": [
-            {"kind": "death_certificate", "sha256": "a" * 64, "size": 183_204},
-            {"kind": "deceased_id_card", "sha256": "b" * 64, "size": 95_310},
+            {"kind": kind, "sha256": letter * 64, "size": 90_000 + index * 1_000}
+            for index, (kind, letter) in enumerate(zip(MATERIAL_KINDS, "abcdef01", strict=True))
         ],
     }
 

@@ -11,7 +11,7 @@ Runs recorded before the ``shape-2026-12`` patch keep their first shape (``workf
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from workflows import descriptions as d
 from workflows import matter as matter_workflow
 from workflows import search_attributes as sa
 from workflows.legacy.case_v1 import CaseV1
-from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, to_raw
+from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
 from workflows.versions import SHAPE_2026_12
 
 with workflow.unsafe.imports_passed_through():
@@ -65,7 +65,7 @@ with workflow.unsafe.imports_passed_through():
 # The status keeps the latest refusals; refusals alone are written to the register in batches.
 KEEP_REFUSALS = 20
 REFUSAL_BATCH = 20
-_CLOSED = (CaseState.COMPLETED, CaseState.WITHDRAWN, CaseState.REFUSED)
+_CLOSED = (CaseState.COMPLETED, CaseState.WITHDRAWN, CaseState.REFUSED, CaseState.HUKOU_REJECTED)
 
 _Notify = tuple[NotificationKind, Recipient, str]
 
@@ -76,6 +76,7 @@ class CaseWorkflow:
     def __init__(self, input: CaseInput) -> None:
         self._legacy = None if workflow.patched(SHAPE_2026_12) else CaseV1(input)
         self._case_number = input.case_number
+        self._previous_case = input.previous_case
         self._application: Application | None = input.application
         self._policy: Policy | None = None
         self._state = CaseState.RECEIVED
@@ -85,7 +86,8 @@ class CaseWorkflow:
         self._timeline: list[TimelineEntry] = []
         self._refused: list[RefusedAction] = []
         self._refused_total = 0
-        self._cremation: CremationRecord | None = None
+        # The certificate an earlier case for the same deceased already holds comes along.
+        self._cremation: CremationRecord | None = input.cremation
         self._withdrawal: WithdrawInput | None = None
         self._received_at = workflow.now()
         self._closed_at: datetime | None = None
@@ -124,20 +126,29 @@ class CaseWorkflow:
                 time_limit_working_days=definition.time_limit_working_days,
             )
         self._case_record = CaseRecord(case_number=self._case_number, application=application,
-                                       state=CaseState.RECEIVED, received_at=self._received_at)
-        self._change(CaseState.RECEIVED, f"受理申请，共{len(application.matters)}项事项", notify=(
+                                       state=CaseState.RECEIVED, received_at=self._received_at,
+                                       previous_case=input.previous_case)
+        received = f"受理申请，共{len(application.matters)}项事项"
+        if input.previous_case:
+            received += f"（前次申请{input.previous_case}未能办成，本次重新申请）"
+        self._change(CaseState.RECEIVED, received, notify=(
             NotificationKind.CASE_RECEIVED, Recipient.FAMILY,
             messages.case_received(self._case_number, len(application.matters))))
         self._change(CaseState.HUKOU_CANCELLING, "户口注销事项推送派出所")
         hukou = (await self._run_matters([MatterCode.HUKOU_CANCELLATION]))[0]
 
         rest: list[MatterCode] = [code for code in application.matters if code != MatterCode.HUKOU_CANCELLATION]
+        if hukou.state == MatterState.REJECTED:
+            return await self._hukou_rejected(rest, hukou.reason or "")
         if hukou.state != MatterState.APPROVED:
-            reason = "申请已撤回" if self._withdrawal else "户口注销未办结，本事项未推送"
-            return await self._finish(rest, reason)
+            return await self._finish(rest, "申请已撤回")
         self._event("户口注销完成", notify=(NotificationKind.HUKOU_CANCELLED, Recipient.FAMILY,
                                            messages.hukou_cancelled(self._case_number)))
-        await self._await_cremation(policy)
+        if not rest:
+            return await self._finish([], "")
+        if self._cremation is None and self._withdrawal is None:
+            self._change(CaseState.AWAITING_CREMATION, "户口注销完成，等待殡仪馆上传火化证明后推送其余事项")
+            await self._await_cremation(policy)
         if self._withdrawal is not None:
             return await self._finish(rest, "申请已撤回")
         self._change(CaseState.IN_PROGRESS, f"并联推送{len(rest)}项事项")
@@ -166,7 +177,9 @@ class CaseWorkflow:
         await self._flush()
 
     async def _await_cremation(self, policy: Policy) -> None:
-        timeout = policy.waits.cremation_certificate_timeout
+        """Remind the funeral home a few times; then the supervisor handles it by hand (reminded rarely)."""
+        waits = policy.waits
+        timeout = waits.cremation_certificate_timeout
         count = 0
         while self._cremation is None and self._withdrawal is None:
             await self._flush()
@@ -176,11 +189,17 @@ class CaseWorkflow:
                 )
             except TimeoutError:
                 count += 1
-                text = messages.cremation_overdue(self._case_number, count)
-                self._event(f"火化证明超时未上传（第{count}次提醒）", key_suffix=f"cremation/{count}", notify=(
-                    NotificationKind.CREMATION_OVERDUE, Recipient.SUPERVISOR, text),
-                    also=(NotificationKind.CREMATION_OVERDUE, Recipient.FUNERAL_HOME, text))
-                timeout = policy.waits.cremation_reminder_every
+                if count <= waits.cremation_reminders_max:
+                    text = messages.cremation_overdue(self._case_number, count)
+                    self._event(f"火化证明超时未上传（第{count}次提醒）", key_suffix=f"cremation/{count}", notify=(
+                        NotificationKind.CREMATION_OVERDUE, Recipient.FUNERAL_HOME, text),
+                        also=(NotificationKind.CREMATION_OVERDUE, Recipient.SUPERVISOR, text))
+                    timeout = waits.cremation_reminder_every
+                else:
+                    text = messages.cremation_manual(self._case_number, waits.cremation_reminders_max)
+                    self._event("火化证明多次提醒仍未上传，转督办人工处理", key_suffix=f"cremation/{count}",
+                                notify=(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text))
+                    timeout = waits.long_overdue_reminder_every
 
     async def _run_matters(
         self, codes: list[MatterCode], hukou_certificate_no: str | None = None
@@ -220,6 +239,19 @@ class CaseWorkflow:
         # Every matter is pushed at once (并联): all child starts go out in one workflow task.
         await asyncio.gather(*(start(code) for code in codes))
         return list(await asyncio.gather(*(outcome(code) for code in codes)))
+
+    async def _hukou_rejected(self, unpushed: list[MatterCode], reason: str) -> CaseResult:
+        """Nothing else can be pushed; the family is told why, and that a new application is welcome."""
+        for code in unpushed:
+            self._settle(MatterResult(case_number=self._case_number, matter=code, state=MatterState.NOT_PUSHED,
+                                      reason="户口注销未通过，本事项未推送"))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._closed_at = workflow.now()
+        self._change(CaseState.HUKOU_REJECTED, f"户口注销未通过：{reason}；其余事项未推送，可重新申请", notify=(
+            NotificationKind.HUKOU_REJECTED, Recipient.FAMILY, messages.hukou_rejected(self._case_number, reason)))
+        await self._flush()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._result()
 
     async def _finish(self, unpushed: list[MatterCode], reason: str) -> CaseResult:
         withdrawn = self._withdrawal is not None
@@ -389,6 +421,12 @@ class CaseWorkflow:
         self._mark(parsed.matter, parsed.state)
         return None
 
+    @workflow.signal(dynamic=True, description=d.CASE_UNKNOWN_SIGNAL)
+    async def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        if self._legacy is not None:
+            return  # the first shape left such signals unhandled
+        await self._refuse(shown_name(name), "不认识的操作名称，请检查拼写（如 cremation_certified、withdraw）")
+
     @workflow.update(name="submit_application", description=d.CASE_SUBMIT_APPLICATION)
     def submit_application(self, raw: RawValue) -> CommandAck:
         input = parse_update(CaseInput, raw)
@@ -429,6 +467,7 @@ class CaseWorkflow:
             case_number=self._case_number,
             scope="case",
             case_state=self._state,
+            previous_case=self._previous_case,
             channel=application.channel if application else None,
             deceased=mask_name(application.deceased.name) if application else None,
             applicant=mask_name(application.applicant.name) if application else None,
@@ -498,6 +537,9 @@ class CaseWorkflow:
     def _correction_problem(self, correction: PayeeCorrectedInput) -> str | None:
         if not luhn_valid(correction.card_number.replace(" ", "")):
             return "银行卡号校验不通过"
+        application = self._application
+        if application and correction.account_name != application.applicant.name and not correction.authorised_reason:
+            return "收款账户户名须为申请人本人；确需由他人收款的，请填写委托收款原因（authorised_reason）"
         if not self._awaiting_account():
             return "没有发放失败待重新发放的款项"
         return None

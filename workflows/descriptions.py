@@ -1,7 +1,7 @@
 """The descriptions the Temporal UI shows beside each signal, query and update (Chinese, for staff)."""
 
 MATTER_APPROVE = (
-    '审核通过。输入示例：{"officer": "经办人", "note": "备注", "amount": "1234.50", "certificate_no": "户口注销证明编号"}；发放款项的事项须填金额，户口注销须填证明编号'
+    '审核通过。输入示例：{"officer": "经办人", "note": "备注", "amount": "1234.50", "overpaid": "300.00", "overpaid_source": "养老金多发1个月", "certificate_no": "户口注销证明编号"}；发放款项的事项须填核定金额（无款项填0），逝者身故后多领的款项填overpaid及来源，户口注销须填证明编号'
 )
 MATTER_REJECT = (
     '不予办理。输入示例：{"officer": "经办人", "reason": "不予办理的原因"}'
@@ -21,8 +21,17 @@ MATTER_WITHDRAW = (
 MATTER_PAYEE_CORRECTED = (
     '（由案件转发）更正收款银行账户后重新发放。输入示例：{"clerk": "窗口人员", "bank_name": "开户行", "account_name": "户名", "card_number": "卡号"}'
 )
+MATTER_PAYMENT_CONFIRMED = (
+    '（银行或部门支付系统）确认款项已到账。输入示例：{"reference": "PAY-凭证号", "by": "确认人或系统", "note": "备注"}'
+)
+MATTER_PAYMENT_FAILED = (
+    '（银行或部门支付系统）报告款项发放失败，转人工并等待更正收款账户。输入示例：{"reference": "PAY-凭证号", "by": "报告人或系统", "reason": "失败原因"}'
+)
+MATTER_UNKNOWN_SIGNAL = (
+    "（不认识的信号名称：记录为被拒绝的操作，请检查拼写）"
+)
 MATTER_DECIDE = (
-    "经办人通过命令行作出决定（审核通过、不予办理、要求补正、登记补正材料、延长时限），立即返回是否受理"
+    "经办人通过命令行作出决定（审核通过、不予办理、要求补正、登记补正材料、延长时限、确认到账、发放失败），立即返回是否受理"
 )
 MATTER_STATUS = (
     "查询事项的完整状态：状态、时限、决定、款项、被拒绝的操作"
@@ -37,7 +46,7 @@ CASE_WITHDRAW = (
     '申请人撤回申请：未办结的事项终止，已审核通过的款项照常发放。输入示例：{"clerk": "窗口人员", "reason": "撤回原因"}'
 )
 CASE_BANK_ACCOUNT_CORRECTED = (
-    '更正家属收款银行账户，发放失败的款项重新发放。输入示例：{"clerk": "窗口人员", "bank_name": "开户行", "account_name": "户名", "card_number": "卡号"}'
+    '更正家属收款银行账户，发放失败的款项重新发放。户名须为申请人本人，否则填写authorised_reason。输入示例：{"clerk": "窗口人员", "bank_name": "开户行", "account_name": "户名", "card_number": "卡号"}'
 )
 CASE_CERTIFY_CREMATION = (
     "殡仪馆或窗口通过命令行登记火化证明，立即返回是否受理"
@@ -47,6 +56,9 @@ CASE_WITHDRAW_APPLICATION = (
 )
 CASE_CORRECT_BANK_ACCOUNT = (
     "窗口通过命令行更正收款账户，立即返回是否受理；发放失败的款项重新发放"
+)
+CASE_UNKNOWN_SIGNAL = (
+    "（不认识的信号名称：记录为被拒绝的操作，请检查拼写）"
 )
 CASE_MATTER_UPDATED = (
     "（系统内部）事项工作流回报需要案件处理的进展（如款项发放失败）"

@@ -26,7 +26,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows import descriptions as d
 from workflows import search_attributes as sa
 from workflows.legacy.matter_v1 import MatterV1
-from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, to_raw
+from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
 from workflows.versions import SHAPE_2026_12
 
 with workflow.unsafe.imports_passed_through():
@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.register import RegisterActivities
     from domain import messages
     from domain.catalogue import MatterDefinition
+    from domain.clock import deadline_text
     from domain.decisions import check_approval, check_state_for, command_payload
     from domain.enums import (
         DecisionKind,
@@ -65,7 +66,10 @@ with workflow.unsafe.imports_passed_through():
         MatterView,
         Notification,
         PayeeCorrectedInput,
+        PaymentConfirmedInput,
+        PaymentFailedInput,
         PaymentInstruction,
+        PaymentResult,
         PushRequest,
         RefusedAction,
         RegisterBatch,
@@ -100,6 +104,8 @@ Decision = (
     | ExtendDeadlineInput
     | WithdrawInput
     | PayeeCorrectedInput
+    | PaymentConfirmedInput
+    | PaymentFailedInput
 )
 
 KIND_OF: dict[type[Any], DecisionKind] = {
@@ -110,6 +116,8 @@ KIND_OF: dict[type[Any], DecisionKind] = {
     ExtendDeadlineInput: DecisionKind.EXTEND_DEADLINE,
     WithdrawInput: DecisionKind.WITHDRAW,
     PayeeCorrectedInput: DecisionKind.PAYEE_CORRECTED,
+    PaymentConfirmedInput: DecisionKind.PAYMENT_CONFIRMED,
+    PaymentFailedInput: DecisionKind.PAYMENT_FAILED,
 }
 
 
@@ -140,14 +148,28 @@ class Standing:
     pauses: list[ClockPause] = field(default_factory=list)
     pending_items: tuple[str, ...] = ()
     decisions: list[DecisionRecord] = field(default_factory=list)
+    # Money: approved (核定), offset (多领抵扣), net; what the family must return when the net is negative.
     amount: Decimal | None = None
+    overpaid: Decimal | None = None
+    overpaid_source: str | None = None
+    net_amount: Decimal | None = None
+    to_return: Decimal | None = None
+    payment_attempt: int = 1
     payment_reference: str | None = None
+    payment_instructed_at: datetime | None = None
+    payment_confirmed_at: datetime | None = None
+    # When an unconfirmed payment next goes to the supervisor.
+    payment_due: datetime | None = None
     certificate_no: str | None = None
     reason: str | None = None
     manual_handling: str | None = None
     refused: list[RefusedAction] = field(default_factory=list)
     refused_total: int = 0
     final: bool = False
+    # What the running deadline is counted from, so a ladder step can count it again on today's calendar.
+    plan_start: datetime | None = None
+    plan_days: int = 0
+    plan_late: int = 0
 
     def not_late(self) -> None:
         """A stopped or moved clock: the matter is no longer late (its escalation history stays)."""
@@ -183,6 +205,7 @@ class MatterWorkflow:
         self._notes: list[Notification] = []
         self._attributes: dict[str, Any] = {}
         self._report_event: str | None = None
+        self._payment_result: PaymentResult | None = None
         # One timer for the next wake-up, kept while its time stays the same.
         self._timer: asyncio.Task[None] | None = None
         self._timer_at: datetime | None = None
@@ -204,7 +227,8 @@ class MatterWorkflow:
         m = self._m
         return MatterResult(
             case_number=self._input.case_number, matter=self._definition.code, state=m.state, amount=m.amount,
-            payment_reference=m.payment_reference, certificate_no=m.certificate_no, reason=m.reason,
+            net_amount=m.net_amount, to_return=m.to_return, payment_reference=m.payment_reference,
+            certificate_no=m.certificate_no, reason=m.reason,
         )
 
     async def _next(self) -> None:
@@ -261,6 +285,22 @@ class MatterWorkflow:
     def payee_corrected(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         self._receive(PayeeCorrectedInput, payload, extra)
 
+    @workflow.signal(name="payment_confirmed", description=d.MATTER_PAYMENT_CONFIRMED)
+    @one_input
+    def payment_confirmed(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        self._receive(PaymentConfirmedInput, payload, extra)
+
+    @workflow.signal(name="payment_failed", description=d.MATTER_PAYMENT_FAILED)
+    @one_input
+    def payment_failed(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        self._receive(PaymentFailedInput, payload, extra)
+
+    @workflow.signal(dynamic=True, description=d.MATTER_UNKNOWN_SIGNAL)
+    def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        if self._legacy is not None:
+            return  # the first shape left such signals unhandled
+        self._refuse(shown_name(name), "不认识的操作名称，请检查拼写（如 approve、reject、request_materials）")
+
     @workflow.update(name="decide", description=d.MATTER_DECIDE)
     async def decide(self, command: RawValue) -> CommandAck:
         decision = parse_update(DecisionCommand, command)
@@ -293,7 +333,10 @@ class MatterWorkflow:
 
     def _receive(self, model: type[Decision], payload: RawValue, extra: tuple[Any, ...]) -> None:
         if self._legacy is not None:
-            return getattr(self._legacy, KIND_OF[model].value)(payload, extra)  # type: ignore[no-any-return]
+            handler = getattr(self._legacy, KIND_OF[model].value, None)
+            if handler is None:  # a report the first shape does not know: its payments need no confirmation
+                return None
+            return handler(payload, extra)  # type: ignore[no-any-return]
         parsed = parse_raw(model, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return self._refuse(KIND_OF[model].value, parsed)
@@ -314,17 +357,20 @@ class MatterWorkflow:
         kind = KIND_OF[type(decision)]
         if kind == DecisionKind.WITHDRAW:
             return "事项已办结，无需撤回" if m.final else None
-        if kind == DecisionKind.PAYEE_CORRECTED:
-            return None if m.state == MatterState.PAYMENT_FAILED else "本事项没有待重新发放的款项"
         if arriving and any(item.kind != DecisionKind.WITHDRAW for item in self._inbox):
             return "已有一个决定正在处理，请稍后查询状态"
         reason = check_state_for(kind, m.state, m.final)
         if reason:
             return reason
-        if isinstance(decision, ApproveInput):
-            return check_approval(self._definition, decision)
-        if isinstance(decision, MaterialsSupplementedInput) and decision.matter != self._definition.code:
-            return f"补正材料所指事项{decision.matter.value}与本事项不符"
+        match decision:
+            case ApproveInput():
+                return check_approval(self._definition, decision)
+            case MaterialsSupplementedInput() if decision.matter != self._definition.code:
+                return f"补正材料所指事项{decision.matter.value}与本事项不符"
+            case ExtendDeadlineInput() if decision.supervisor not in self._policy.supervisors:
+                return "延长时限须由本县配置的督办人办理，该督办人不在名单中"
+            case PaymentConfirmedInput() | PaymentFailedInput() if decision.reference != m.payment_reference:
+                return "凭证号与本事项待确认的发放指令不符"
         return None
 
     def _refuse(self, action: str, reason: str) -> None:
@@ -358,6 +404,10 @@ class MatterWorkflow:
                 await self._withdrawn(withdrawal)
             case PayeeCorrectedInput() as correction:
                 await self._payee_corrected(correction)
+            case PaymentConfirmedInput() as confirmation:
+                self._payment_confirmed(confirmation)
+            case PaymentFailedInput() as failure:
+                await self._payment_failed(failure)
         return None
 
     async def _push(self) -> None:
@@ -397,55 +447,120 @@ class MatterWorkflow:
             amount=approval.amount, certificate_no=approval.certificate_no,
         ))
         m.state = MatterState.APPROVED
-        m.amount = approval.amount
         m.certificate_no = approval.certificate_no
-        m.final = not definition.pays_family
         # An officer who decides has handled it by hand: the flag from a failed push is done.
         m.manual_handling = None
         m.not_late()
-        notes: list[_Note] = []
-        if definition.code != MatterCode.HUKOU_CANCELLATION:
-            notes.append((NotificationKind.MATTER_APPROVED, Recipient.FAMILY, messages.matter_approved(definition),
-                          None))
-        self._commit(f"审核通过（{approval.officer}）", actor=approval.officer, notes=notes)
-        if definition.pays_family and approval.amount is not None:
-            await self._pay()
+        event = f"审核通过（{approval.officer}）"
+        if not definition.pays_family or approval.amount is None:
+            m.final = True
+            notes: list[_Note] = []
+            if definition.code != MatterCode.HUKOU_CANCELLATION:
+                notes.append((NotificationKind.MATTER_APPROVED, Recipient.FAMILY,
+                              messages.matter_approved(definition), None))
+            self._commit(event, actor=approval.officer, notes=notes)
+            return
+        gross = approval.amount
+        offset = approval.overpaid or Decimal("0.00")
+        net = gross - offset
+        m.amount, m.net_amount = gross, max(net, Decimal("0.00"))
+        m.overpaid, m.overpaid_source = approval.overpaid, approval.overpaid_source
+        money = f"，核定{gross:.2f}元" + (f"，抵扣多领{offset:.2f}元（{approval.overpaid_source}）" if offset else "")
+        if net > 0:
+            self._commit(event + money + f"，实发{net:.2f}元", actor=approval.officer, notes=[
+                (NotificationKind.MATTER_APPROVED, Recipient.FAMILY,
+                 messages.approved_amount(definition, gross, offset, net), None)])
+            await self._instruct()
+            return
+        m.final = True
+        if net == 0:
+            self._commit(event + money + "，无款项发放", actor=approval.officer, notes=[
+                (NotificationKind.MATTER_APPROVED, Recipient.FAMILY, messages.nothing_to_pay(definition, gross, offset),
+                 None)])
+            return
+        m.to_return = -net
+        self._commit(event + money + f"，家属尚需退回{-net:.2f}元", actor=approval.officer, notes=[
+            (NotificationKind.MONEY_TO_RETURN, Recipient.FAMILY,
+             messages.money_to_return(definition, gross, offset, -net), None),
+            (NotificationKind.MONEY_TO_RETURN, Recipient.DEPARTMENT,
+             messages.money_to_collect(self._input.case_number, definition, -net), None)])
 
-    async def _pay(self) -> None:
-        """Instruct the payment; a refusal leaves the matter waiting for a corrected account."""
+    async def _instruct(self) -> None:
+        """Give the paying system its instruction (idempotent); the matter then waits for its report."""
         definition = self._definition
         m = self._m
-        assert m.amount is not None
+        assert m.net_amount is not None and m.amount is not None
         await self._flush()
+        now = workflow.now()
         try:
             receipt = await workflow.execute_activity_method(
-                PaymentActivities.pay_family,
-                PaymentInstruction(case_number=self._input.case_number, matter=definition.code, amount=m.amount,
-                                   payee=self._payee, at=workflow.now()),
+                PaymentActivities.instruct_payment,
+                PaymentInstruction(case_number=self._input.case_number, matter=definition.code, amount=m.net_amount,
+                                   gross=m.amount, offset=m.overpaid, payee=self._payee, at=now,
+                                   attempt=m.payment_attempt),
                 **REGISTER_OPTIONS,
             )
         except ActivityError as err:
-            reason = f"款项发放失败：{_cause(err)}，待更正收款账户"
-            m.state = MatterState.PAYMENT_FAILED
-            m.manual_handling = reason
-            self._commit(reason, notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, reason, None)])
-            await self._report(reason)
+            await self._payment_refused(f"款项发放失败：{_cause(err)}，待更正收款账户")
             return
-        m.state = MatterState.PAID
+        days = self._policy.waits.payment_confirmation_working_days
+        due = await self._count(now, days)
+        m.state = MatterState.PAYING
         m.payment_reference = receipt.reference
+        m.payment_instructed_at = receipt.paid_at
+        m.payment_due = due.deadline
+        self._commit(f"已下达发放指令{receipt.amount:.2f}元，凭证号{receipt.reference}，待支付系统确认到账")
+
+    def _payment_confirmed(self, confirmation: PaymentConfirmedInput) -> None:
+        m = self._m
+        now = workflow.now()
+        assert m.payment_reference is not None and m.net_amount is not None
+        m.decisions.append(DecisionRecord(kind=DecisionKind.PAYMENT_CONFIRMED, at=now, by=confirmation.by,
+                                          note=confirmation.note, amount=m.net_amount))
+        m.state = MatterState.PAID
+        m.payment_confirmed_at = now
+        m.payment_due = None
         m.manual_handling = None
         m.final = True
-        self._commit(f"款项{receipt.amount:.2f}元已发放，凭证号{receipt.reference}",
-                     notes=[(NotificationKind.MONEY_SENT, Recipient.FAMILY,
-                             messages.money_sent(definition, receipt.amount), None)])
+        self._payment_result = PaymentResult(case_number=self._input.case_number, matter=self._definition.code,
+                                             reference=m.payment_reference, confirmed=True, at=now)
+        self._commit(f"支付系统确认到账{m.net_amount:.2f}元（{confirmation.by}），凭证号{m.payment_reference}",
+                     actor=confirmation.by, notes=[(NotificationKind.MONEY_SENT, Recipient.FAMILY,
+                                                     messages.money_sent(self._definition, m.net_amount), None)])
+
+    async def _payment_failed(self, failure: PaymentFailedInput) -> None:
+        m = self._m
+        now = workflow.now()
+        assert m.payment_reference is not None
+        m.decisions.append(DecisionRecord(kind=DecisionKind.PAYMENT_FAILED, at=now, by=failure.by,
+                                          reason=failure.reason))
+        self._payment_result = PaymentResult(case_number=self._input.case_number, matter=self._definition.code,
+                                             reference=m.payment_reference, confirmed=False, at=now,
+                                             reason=failure.reason)
+        await self._payment_refused(f"支付系统报告发放失败（{failure.by}）：{failure.reason}，待更正收款账户",
+                                    actor=failure.by)
+
+    async def _payment_refused(self, reason: str, *, actor: str = "system") -> None:
+        """The money did not go out: a person handles it, and the family is asked for a corrected account."""
+        m = self._m
+        m.state = MatterState.PAYMENT_FAILED
+        m.manual_handling = reason
+        m.payment_due = None
+        self._commit(reason, actor=actor, notes=[
+            (NotificationKind.PAYMENT_FAILED, Recipient.SUPERVISOR, reason, None),
+            (NotificationKind.PAYMENT_FAILED, Recipient.FAMILY, messages.payment_failed_family(self._definition),
+             None)])
+        await self._report(reason)
 
     async def _payee_corrected(self, correction: PayeeCorrectedInput) -> None:
         self._payee = BankAccount(bank_name=correction.bank_name, account_name=correction.account_name,
-                                  card_number=correction.card_number)
-        self._m.state = MatterState.APPROVED
-        self._commit("收款账户已更正，重新发放", actor=correction.clerk)
-        await self._report("收款账户已更正，重新发放")
-        await self._pay()
+                                  card_number=correction.card_number, authorised_reason=correction.authorised_reason)
+        m = self._m
+        m.state = MatterState.APPROVED
+        m.payment_attempt += 1
+        self._commit("收款账户已更正，重新下达发放指令", actor=correction.clerk)
+        await self._report("收款账户已更正，重新下达发放指令")
+        await self._instruct()
 
     def _rejected(self, rejection: RejectInput) -> None:
         m = self._m
@@ -460,6 +575,7 @@ class MatterWorkflow:
              messages.matter_rejected(self._definition, rejection.reason), None)])
 
     async def _materials_requested(self, request: RequestMaterialsInput) -> None:
+        """补正 stops the clock. Lateness stays: an overdue matter stays overdue and on the supervisor's list."""
         m = self._m
         now = workflow.now()
         assert m.deadline is not None
@@ -475,23 +591,23 @@ class MatterWorkflow:
         m.pending_items = tuple(request.items)
         m.pauses.append(ClockPause(started_at=now, remaining_working_days=remaining.working_days))
         m.deadline = None
-        m.not_late()
         self._reminders = 0
+        left = "已超期，补正后仍按超期督办" if remaining.overdue else f"剩余{remaining.working_days}个工作日"
         self._commit(
-            f"要求补正（{request.officer}）：{'、'.join(request.items)}；计时暂停，剩余{remaining.working_days}个工作日",
+            f"要求补正（{request.officer}）：{'、'.join(request.items)}；计时暂停，{left}",
             actor=request.officer,
             notes=[(NotificationKind.MATERIALS_REQUESTED, Recipient.FAMILY,
                     messages.materials_requested(self._definition, request.items), None)],
         )
 
     async def _materials_arrived(self, supplement: MaterialsSupplementedInput) -> None:
+        """The clock restarts with the days that were left; the ladder goes on where it stopped."""
         m = self._m
         now = workflow.now()
         pause = m.pauses[-1]
-        remaining = pause.remaining_working_days or 1
-        plan = await self._plan(now, remaining)
-        # A new deadline gets its own ladder: a warning or 超时 before the pause must fire again.
-        self._generation += 1
+        remaining = pause.remaining_working_days or 0
+        # Nothing left: it was overdue when the clock stopped, and is again at once.
+        plan = await self._plan(now, remaining, late=m.working_days_overdue if remaining == 0 else 0)
         m.decisions.append(DecisionRecord(kind=DecisionKind.MATERIALS_SUPPLEMENTED, at=now, by="窗口",
                                           note=supplement.note, items=tuple(supplement.items)))
         m.state = MatterState.UNDER_REVIEW
@@ -499,8 +615,8 @@ class MatterWorkflow:
         m.pauses[-1] = pause.model_copy(update={"ended_at": now})
         m.deadline = plan.deadline
         m.calendar_fallback = m.calendar_fallback or plan.calendar_fallback
-        m.not_late()
-        self._commit(f"材料已补正：{'、'.join(supplement.items)}；恢复计时，剩余{remaining}个工作日")
+        left = f"剩余{remaining}个工作日" if remaining else "已超期，继续督办"
+        self._commit(f"材料已补正：{'、'.join(supplement.items)}；恢复计时，{left}")
 
     async def _extended(self, extension: ExtendDeadlineInput) -> None:
         m = self._m
@@ -511,11 +627,14 @@ class MatterWorkflow:
             pause = m.pauses[-1]
             more = (pause.remaining_working_days or 0) + extension.working_days
             m.pauses[-1] = pause.model_copy(update={"remaining_working_days": more})
+            m.not_late()
         else:
             assert m.deadline is not None
-            # The deadline is 00:00 after its last working day; extend from that day.
-            plan = await self._plan(m.deadline - timedelta(microseconds=1), extension.working_days)
+            # The deadline is 00:00 after its last working day; extend from that day. An overdue matter given
+            # more time is no longer late, and a new ladder runs to the new deadline.
+            start = m.deadline - timedelta(microseconds=1) if not m.plan_late else now
             self._generation += 1
+            plan = await self._plan(start, extension.working_days)
             m.deadline = plan.deadline
             m.calendar_fallback = m.calendar_fallback or plan.calendar_fallback
             m.not_late()
@@ -549,13 +668,21 @@ class MatterWorkflow:
 
     # --- the clock: deadlines, the escalation ladder and reminders ------------------------------------
 
-    async def _plan(self, start: datetime, working_days: int) -> DeadlinePlan:
-        plan = await workflow.execute_local_activity_method(
+    async def _count(self, start: datetime, working_days: int, late: int = 0) -> DeadlinePlan:
+        """The deadline N working days after ``start`` and its ladder, on the worker's current calendar."""
+        return await workflow.execute_local_activity_method(
             DeadlineActivities.plan_deadline,
             DeadlineRequest(case_number=self._input.case_number, matter=self._definition.code, start=start,
-                            working_days=working_days, timezone=self._policy.timezone, ladder=self._policy.ladder),
+                            working_days=working_days, timezone=self._policy.timezone, ladder=self._policy.ladder,
+                            already_overdue=late),
             **LOCAL_OPTIONS,
         )
+
+    async def _plan(self, start: datetime, working_days: int, late: int = 0) -> DeadlinePlan:
+        """Count the running deadline, and keep what it was counted from and the ladder to it."""
+        plan = await self._count(start, working_days, late)
+        m = self._m
+        m.plan_start, m.plan_days, m.plan_late = start, working_days, late
         self._rungs = plan.rungs
         return plan
 
@@ -567,13 +694,16 @@ class MatterWorkflow:
 
     def _wake_at(self) -> datetime:
         """When the matter next acts by itself if nobody decides."""
+        m = self._m
         now = workflow.now()
         waits = self._policy.waits
-        if self._m.state == MatterState.PAYMENT_FAILED:
+        if m.state == MatterState.PAYING and m.payment_due is not None:
+            return max(m.payment_due, now)
+        if m.state == MatterState.PAYMENT_FAILED:
             return now + waits.payment_retry_reminder_every
-        if self._m.state == MatterState.AWAITING_MATERIALS:
+        if m.state == MatterState.AWAITING_MATERIALS:
             return now + waits.materials_reminder_every
-        rung = self._next_rung()
+        rung = self._next_rung() if m.state == MatterState.UNDER_REVIEW else None
         if rung is None:
             return now + waits.long_overdue_reminder_every
         return max(rung.at, now)
@@ -582,18 +712,47 @@ class MatterWorkflow:
         m = self._m
         definition = self._definition
         case_number = self._input.case_number
-        if m.state == MatterState.PAYMENT_FAILED:
+        if m.state == MatterState.PAYING:
+            days = self._policy.waits.payment_confirmation_working_days
+            assert m.payment_reference is not None
+            text = messages.payment_unconfirmed(case_number, definition, days, m.payment_reference)
+            m.payment_due = workflow.now() + self._policy.waits.payment_retry_reminder_every
+            m.manual_handling = f"款项下达指令{days}个工作日未确认到账"
+            self._commit(text, notes=[(NotificationKind.PAYMENT_UNCONFIRMED, Recipient.SUPERVISOR, text, None)])
+        elif m.state == MatterState.PAYMENT_FAILED:
             text = f"“{definition.short_name}”款项发放失败，待更正收款账户后重新发放。"
             self._commit(text, notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)])
         elif m.state == MatterState.AWAITING_MATERIALS:
             self._reminders += 1
             text = messages.materials_reminder(case_number, definition, self._reminders)
             self._commit(text, notes=[(NotificationKind.MATERIALS_REMINDER, Recipient.FAMILY, text, None)])
-        elif (rung := self._next_rung()) is not None:
-            self._fire(rung)
+        elif self._next_rung() is not None:
+            if await self._replanned():
+                return
+            rung = self._next_rung()
+            if rung is not None and rung.at <= workflow.now():
+                self._fire(rung)
         else:
             text = messages.supervision(case_number, definition, m.working_days_overdue)
             self._commit(text, notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)])
+
+    async def _replanned(self) -> bool:
+        """Before a ladder step fires, count the deadline again on today's calendar (the county may have
+        entered the official holidays since); a moved deadline is a new entry in the timeline."""
+        m = self._m
+        assert m.plan_start is not None
+        before, rungs = m.deadline, self._rungs
+        plan = await self._plan(m.plan_start, m.plan_days, m.plan_late)
+        m.calendar_fallback = plan.calendar_fallback
+        if plan.deadline == before and plan.rungs == rungs:
+            return False
+        m.deadline = plan.deadline
+        shown = deadline_text(plan.deadline, self._policy.timezone)
+        was = deadline_text(before, self._policy.timezone) if before else "（暂停中）"
+        text = messages.deadline_moved(self._definition, shown)
+        self._commit(f"节假日安排更新，承诺期限由{was}调整为{shown}",
+                     notes=[(NotificationKind.DEADLINE_MOVED, Recipient.DEPARTMENT, text, None)])
+        return True
 
     def _fire(self, rung: LadderRung) -> None:
         m = self._m
@@ -619,8 +778,10 @@ class MatterWorkflow:
             text = messages.deadline_reminder(case_number, definition, rung.working_days_overdue)
             notes = [(NotificationKind.DEADLINE_REMINDER, Recipient.DEPARTMENT_HEAD, text, rung)]
             event = f"催办：已超期{rung.working_days_overdue}个工作日"
+        if rung.approximate:
+            event += "（日期按法定节假日规则推算，以官方安排为准）"
         m.overdue = m.overdue or rung.step != EscalationStep.WARNING
-        m.working_days_overdue = rung.working_days_overdue
+        m.working_days_overdue = max(m.working_days_overdue, rung.working_days_overdue)
         m.escalation_level = max(m.escalation_level, STEP_LEVEL[rung.step])
         m.escalations.append(rung.step)
         self._commit(event, notes=notes)
@@ -662,9 +823,9 @@ class MatterWorkflow:
         if not self._dirty and len(self._audit) < REFUSAL_BATCH and not (self._m.final and self._audit):
             return
         view = self._view()
-        batch = RegisterBatch(case_number=view.case_number, matter=view, audit=tuple(self._audit),
-                              notifications=tuple(self._notes))
-        self._dirty, self._audit, self._notes = False, [], []
+        batch = RegisterBatch(case_number=view.case_number, matter=view, payment=self._payment_result,
+                              audit=tuple(self._audit), notifications=tuple(self._notes))
+        self._dirty, self._audit, self._notes, self._payment_result = False, [], [], None
         await workflow.execute_local_activity_method(RegisterActivities.record, batch, **LOCAL_OPTIONS)
         if self._report_event is not None:
             event, self._report_event = self._report_event, None
@@ -681,6 +842,7 @@ class MatterWorkflow:
             sa.MANUAL_HANDLING.name: m.manual_handling is not None,
             sa.DEADLINE.name: m.deadline if reviewing else None,
             sa.WARNING_AT.name: self._warning_at() if reviewing else None,
+            sa.DEADLINE_APPROXIMATE.name: m.calendar_fallback,
         }
         changed = {name: value for name, value in values.items() if self._attributes.get(name, ...) != value}
         if not changed:
@@ -688,7 +850,7 @@ class MatterWorkflow:
         self._attributes.update(changed)
         updates: list[SearchAttributeUpdate[Any]] = []
         for key in (sa.MATTER_STATE, sa.OVERDUE, sa.ESCALATION_LEVEL, sa.DAYS_OVERDUE, sa.MANUAL_HANDLING,
-                    sa.DEADLINE, sa.WARNING_AT):
+                    sa.DEADLINE, sa.WARNING_AT, sa.DEADLINE_APPROXIMATE):
             if key.name in changed:
                 value = changed[key.name]
                 updates.append(key.value_unset() if value is None else key.value_set(value))
@@ -743,9 +905,12 @@ class MatterWorkflow:
             pushed_at=m.pushed_at, deadline=m.deadline, calendar_fallback=m.calendar_fallback, overdue=m.overdue,
             working_days_overdue=m.working_days_overdue, escalation_level=m.escalation_level,
             escalations=tuple(m.escalations), pauses=tuple(m.pauses), pending_items=m.pending_items,
-            decisions=tuple(m.decisions), amount=m.amount, payment_reference=m.payment_reference,
-            certificate_no=m.certificate_no, reason=m.reason, refused_actions=tuple(m.refused),
-            refused_total=m.refused_total, manual_handling=m.manual_handling, final=m.final,
+            decisions=tuple(m.decisions), amount=m.amount, overpaid=m.overpaid, overpaid_source=m.overpaid_source,
+            net_amount=m.net_amount, to_return=m.to_return, payment_reference=m.payment_reference,
+            payment_instructed_at=m.payment_instructed_at, payment_confirmed_at=m.payment_confirmed_at,
+            ladder=self._rungs if m.state == MatterState.UNDER_REVIEW else (), certificate_no=m.certificate_no,
+            reason=m.reason, refused_actions=tuple(m.refused), refused_total=m.refused_total,
+            manual_handling=m.manual_handling, final=m.final,
         )
 
 

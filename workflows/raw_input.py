@@ -8,6 +8,7 @@ instead of failing the workflow task.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -75,3 +76,11 @@ def parse_update(model: type[M], raw: RawValue) -> M:
     if isinstance(parsed, str):
         raise ValueError(parsed)
     return parsed
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+
+
+def shown_name(name: str) -> str:
+    """A signal name as the record shows it: only a plain identifier is repeated (a name can carry anything)."""
+    return name if _PLAIN_NAME.fullmatch(name) else "（未知操作）"

@@ -17,6 +17,7 @@ DEADLINE = SearchAttributeKey.for_datetime(names.DEADLINE)
 WARNING_AT = SearchAttributeKey.for_datetime(names.WARNING_AT)
 ESCALATION_LEVEL = SearchAttributeKey.for_int(names.ESCALATION_LEVEL)
 DAYS_OVERDUE = SearchAttributeKey.for_int(names.DAYS_OVERDUE)
+DEADLINE_APPROXIMATE = SearchAttributeKey.for_bool(names.DEADLINE_APPROXIMATE)
 
 ALL = (
     CASE_NUMBER,
@@ -30,4 +31,5 @@ ALL = (
     WARNING_AT,
     ESCALATION_LEVEL,
     DAYS_OVERDUE,
+    DEADLINE_APPROXIMATE,
 )

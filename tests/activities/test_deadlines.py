@@ -277,7 +277,7 @@ def test_override_year_is_not_approximate() -> None:
     ("req", "problem"),
     [
         (request(datetime(2025, 11, 3, 10), 5), "start must be timezone-aware"),
-        (request(local(2025, 11, 3, 10), -1), "working_days must be >= 0"),
+        (request(local(2025, 11, 3, 10), -1), "must be >= 0"),
         (request(local(2025, 11, 3, 10), 5, Policy(timezone="Mars/Olympus")), "unknown time zone"),
     ],
 )
@@ -314,11 +314,29 @@ def test_remaining_across_golden_week(acts: DeadlineActivities) -> None:
     assert acts.remaining_working_days(remaining(local(2025, 9, 29, 11), deadline)).working_days == 3
 
 
-def test_paused_on_the_last_day_or_overdue_gets_one_day(acts: DeadlineActivities) -> None:
+def test_paused_on_the_last_day_gets_it_back_and_overdue_gets_nothing(acts: DeadlineActivities) -> None:
     deadline = midnight_after(date(2025, 11, 10))
     assert acts.remaining_working_days(remaining(local(2025, 11, 10, 16), deadline)).working_days == 1
     assert acts.remaining_working_days(remaining(local(2025, 11, 10, 23, 59), deadline)).working_days == 1
-    assert acts.remaining_working_days(remaining(local(2025, 11, 12, 9), deadline)).working_days == 1
+    late = acts.remaining_working_days(remaining(local(2025, 11, 12, 9), deadline))
+    assert late.working_days == 0 and late.overdue
+
+
+def test_a_matter_resumed_overdue_is_late_at_once_and_its_ladder_goes_on(acts: DeadlineActivities) -> None:
+    # Two working days overdue when 补正 was asked; materials arrive Friday 2025-11-14 10:00.
+    plan = acts.plan_deadline(DeadlineRequest(
+        case_number="GY-2025-000123", matter=MATTER, start=local(2025, 11, 14, 10), working_days=0,
+        timezone=POLICY.timezone, ladder=POLICY.ladder, already_overdue=2,
+    ))
+    assert plan.deadline == local(2025, 11, 14, 10)
+    steps = [(rung.step, rung.working_days_overdue, rung.at) for rung in plan.rungs[:3]]
+    assert steps == [
+        (EscalationStep.OVERDUE, 0, local(2025, 11, 14, 10)),
+        # The 3rd working day overdue is the first after the resume (Monday 11-17): 督办.
+        (EscalationStep.SUPERVISION, 3, midnight_after(date(2025, 11, 17))),
+        (EscalationStep.REMINDER, 4, midnight_after(date(2025, 11, 18))),
+    ]
+    assert all(rung.step != EscalationStep.WARNING for rung in plan.rungs)
 
 
 def test_remaining_uses_local_dates(acts: DeadlineActivities) -> None:

@@ -9,14 +9,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from activities.payments import LedgerPaymentGateway
-from activities.register_db import PaymentRow, create_schema, make_engine
 from domain.enums import MatterCode
 from domain.models import BankAccount, PaymentInstruction
+from register.engine import create_schema, make_engine
+from register.money import to_fen, to_yuan
+from register.tables import PaymentRow
 from tests.factories import APPLICANT_CARD, APPLICANT_NAME
 
 CASE = "GY20261120000001"
@@ -47,25 +50,31 @@ def _payment(reference: str) -> PaymentRow:
     return PaymentRow(
         case_number=CASE,
         matter=MATTER.value,
-        amount=AMOUNT,
+        reference=reference,
+        gross_fen=to_fen(AMOUNT),
+        offset_fen=0,
+        amount_fen=to_fen(AMOUNT),
         payee_bank="中国工商银行固阳支行",
         payee_name=APPLICANT_NAME,
         payee_card=APPLICANT_CARD,
-        reference=reference,
-        paid_at=PAID_AT,
+        instructed_at=PAID_AT,
     )
 
 
 def test_amount_round_trips_exactly_and_a_second_payment_row_is_refused(register: Engine) -> None:
-    with Session(register) as session:
-        session.add(_payment("PAY-1"))
-        session.commit()
+    gateway = LedgerPaymentGateway(register)
+    receipt = gateway.instruct(PaymentInstruction(
+        case_number=CASE, matter=MATTER, amount=AMOUNT, gross=AMOUNT + Decimal("0.99"), offset=Decimal("0.99"),
+        payee=BankAccount(bank_name="中国工商银行固阳支行", account_name=APPLICANT_NAME, card_number=APPLICANT_CARD),
+        at=PAID_AT,
+    ))
+    assert receipt.amount == AMOUNT and str(receipt.amount) == "123456789012.01"
 
-    with Session(register) as session:
-        [row] = session.exec(select(PaymentRow)).all()
-        assert isinstance(row.amount, Decimal)
-        assert row.amount == AMOUNT
-        assert str(row.amount) == "123456789012.01"
+    with register.connect() as connection:
+        # What the database itself holds: integers of fen, not floating point.
+        raw = connection.execute(text("SELECT gross_fen, offset_fen, amount_fen FROM payment_ledger")).one()
+    assert tuple(raw) == (12345678901300, 99, 12345678901201)
+    assert all(type(value) is int for value in raw)
 
     with Session(register) as session:
         session.add(_payment("PAY-2"))
@@ -90,7 +99,7 @@ def test_concurrent_duplicate_payments_pay_once(pg_register: Engine) -> None:
 
     def attempt(_: int) -> tuple[str, bool]:
         start.wait()
-        receipt = gateway.pay(instruction)
+        receipt = gateway.instruct(instruction)
         return receipt.reference, receipt.new
 
     with ThreadPoolExecutor(max_workers=attempts) as pool:
@@ -101,4 +110,4 @@ def test_concurrent_duplicate_payments_pay_once(pg_register: Engine) -> None:
     with Session(pg_register) as session:
         rows = session.exec(select(PaymentRow)).all()
     assert len(rows) == 1
-    assert rows[0].amount == AMOUNT
+    assert to_yuan(rows[0].amount_fen) == AMOUNT

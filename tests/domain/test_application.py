@@ -20,7 +20,7 @@ from domain.enums import (
 )
 from domain.identity import id_number_valid, luhn_valid
 from domain.models import Application, Problem, Situations
-from domain.policy import Policy
+from domain.policy import DeathCertificateRules, Policy
 from tests.factories import (
     APPLICANT_BIRTH,
     APPLICANT_CARD,
@@ -30,6 +30,7 @@ from tests.factories import (
     DECEASED_CARD,
     DECEASED_ID,
     DECEASED_NAME,
+    MATERIAL_KINDS,
     REMOVE,
     TODAY,
     make_card_number,
@@ -82,7 +83,7 @@ def test_valid_form_is_accepted_with_every_allowed_matter_in_catalogue_order() -
     )
     assert application.deceased.id_number == DECEASED_ID
     assert application.applicant.bank_account.card_number == APPLICANT_CARD
-    assert len(application.materials) == 2
+    assert [m.kind for m in application.materials] == list(MATERIAL_KINDS)
 
 
 def test_factories_build_valid_numbers() -> None:
@@ -118,11 +119,63 @@ def test_situation_booleans_default_to_false() -> None:
 
 
 def test_optional_fields_take_their_defaults() -> None:
-    form = valid_form(channel=REMOVE, deceased__work_injury=REMOVE, materials=REMOVE)
+    form = valid_form(channel=REMOVE, deceased__work_injury=REMOVE)
     application = accept(form)
     assert application.channel is Channel.WINDOW
     assert application.deceased.work_injury is False
-    assert application.materials == ()
+
+
+def test_missing_materials_are_listed_together() -> None:
+    problems = refuse(valid_form(materials=REMOVE))
+    assert [(p.field, p.message) for p in problems] == [(
+        "materials",
+        "缺少材料：身后“一件事一次办”登记表、居民死亡医学证明（推断）书、逝者身份证、逝者户口簿、逝者银行卡、"
+        "申请人身份证、申请人户口簿、申请人收款银行卡",
+    )]
+    # 户口注销 alone needs no bank card.
+    only_hukou = valid_form(matters=["police.hukou_cancellation"],
+                            materials=[m for m in valid_form()["materials"] if "bank_card" not in m["kind"]])
+    assert accept(only_hukou).matters == (M.HUKOU_CANCELLATION,)
+
+
+def test_hukou_cancellation_alone_is_an_application() -> None:
+    assert accept(valid_form(matters=["police.hukou_cancellation"])).matters == (M.HUKOU_CANCELLATION,)
+    assert accept(valid_form(situations=REMOVE)).matters == (M.HUKOU_CANCELLATION,)
+
+
+def test_the_money_goes_to_the_applicant_or_to_an_authorised_payee() -> None:
+    other = valid_form(applicant__bank_account__account_name="王小明")
+    assert [p.field for p in refuse(other)] == ["applicant.bank_account.account_name"]
+    authorised = valid_form(applicant__bank_account__account_name="王小明",
+                            applicant__bank_account__authorised_reason="申请人年迈，委托其子代收（公证委托书）")
+    assert [p.message for p in refuse(authorised)] == ["缺少材料：收款委托书"]
+    authorised["materials"].append({"kind": "payee_authorisation", "sha256": "9" * 64, "size": 1200})
+    assert accept(authorised).applicant.bank_account.authorised_reason
+
+
+def test_county_and_area_are_recognised_as_people_write_them() -> None:
+    form = valid_form(deceased__household_county="内蒙古自治区包头市固阳县", deceased__insured_area="固阳县中心城区",
+                      deceased__cremation_county="包头市固阳县")
+    accept(form)
+    problems = refuse(valid_form(deceased__household_county="包头市达尔罕茂明安联合旗"))
+    assert [p.field for p in problems] == ["deceased.household_county"]
+
+
+def test_home_death_certificates_around_the_switch_to_the_electronic_certificate() -> None:
+    def home(death: str, issuer: str) -> dict[str, object]:
+        return valid_form(deceased__death_circumstance="home", deceased__death_date=death,
+                          death_certificate__issuer_type=issuer)
+
+    # Before the switch and during the transition both kinds are accepted.
+    accept(home("2026-06-30", "township_health_centre"))
+    accept(home("2026-06-30", "village_committee"))
+    accept(home("2026-08-15", "community"))
+    # After it, only township and community health centres.
+    accept(home("2026-11-16", "community_health_centre"))
+    assert [p.field for p in refuse(home("2026-11-16", "village_committee"))] == ["death_certificate.issuer_type"]
+    # A county that switched later says so in its policy.
+    later = Policy(death_certificates=DeathCertificateRules(switch_date=date(2027, 1, 1)))
+    assert isinstance(validate_application(home("2026-11-16", "village_committee"), later, TODAY), Application)
 
 
 def test_input_is_normalised() -> None:
@@ -131,14 +184,15 @@ def test_input_is_normalised() -> None:
         deceased__id_number=f" {DECEASED_ID.lower()} ",
         deceased__bank_card=" ".join(DECEASED_CARD[i : i + 4] for i in range(0, 19, 4)),
         applicant__phone="+86 139-0472-1234",
-        materials=[{"kind": "id_card", "sha256": "AB" * 32, "size": 0}],
+        materials=[*valid_form()["materials"][:-1],
+                   {"kind": " applicant_bank_card ", "sha256": "AB" * 32, "size": 0}],
     )
     application = accept(form)
     assert application.deceased.name == "王建国"
     assert application.deceased.id_number == DECEASED_ID
     assert application.deceased.bank_card == DECEASED_CARD
     assert application.applicant.phone == "13904721234"
-    assert application.materials[0].sha256 == "ab" * 32
+    assert application.materials[-1].sha256 == "ab" * 32 and application.materials[-1].kind == "applicant_bank_card"
 
 
 def test_lowercase_x_check_digit_is_accepted() -> None:
@@ -346,20 +400,14 @@ RULES: list[tuple[str, dict[str, Any], str, str]] = [
         "在医疗机构或送医途中死亡的，死亡医学证明应由医疗机构出具",
     ),
     (
-        "home death before July 2026, health centre",
+        "home death after the transition, residents' committee",
         {
             "deceased__death_circumstance": "home",
-            "deceased__death_date": "2026-06-30",
-            "death_certificate__issuer_type": "township_health_centre",
+            "deceased__death_date": "2026-11-16",
+            "death_certificate__issuer_type": "community",
         },
         "death_certificate.issuer_type",
-        "2026年7月1日前在家死亡的，死亡医学证明（推断）书应由村（居）民委员会出具",
-    ),
-    (
-        "home death from July 2026, village committee",
-        {"deceased__death_circumstance": "home", "death_certificate__issuer_type": "community"},
-        "death_certificate.issuer_type",
-        "2026年7月1日起在家死亡的，死亡医学证明应由乡镇卫生院或社区卫生服务中心出具",
+        "该日期在家死亡的，死亡医学证明（推断）书应由乡镇卫生院、社区卫生服务中心出具",
     ),
     (
         "matter the situations do not allow",
@@ -374,8 +422,6 @@ RULES: list[tuple[str, dict[str, Any], str, str]] = [
         "所选第2项事项代码无法识别",
     ),
     ("matters not a list", {"matters": "hpf.death_withdrawal"}, "matters", "所选事项应为事项代码列表"),
-    ("nothing but hukou chosen", {"matters": ["police.hukou_cancellation"]}, "matters", "所选情形未对应任何联办事项"),
-    ("no situation at all", {"situations": REMOVE}, "situations", "所选情形未对应任何联办事项"),
     (
         "bad sha256",
         {"materials": [{"kind": "id_card", "sha256": "xyz", "size": 1}]},
@@ -398,7 +444,10 @@ RULES: list[tuple[str, dict[str, Any], str, str]] = [
         "material kind empty",
         {"materials": [{"kind": "", "sha256": "a" * 64, "size": 1}]},
         "materials.0.kind",
-        "请填写第1份材料的类型",
+        "第1份材料的类型填写有误，可选：registration_form（身后“一件事一次办”登记表）、death_certificate（居民死亡医学证明（推断）书）、"
+        "deceased_id_card（逝者身份证）、deceased_household_register（逝者户口簿）、deceased_bank_card（逝者银行卡）、"
+        "applicant_id_card（申请人身份证）、applicant_household_register（申请人户口簿）、applicant_bank_card（申请人收款银行卡）、"
+        "relationship_proof（亲属关系证明）、payee_authorisation（收款委托书）、other（其他材料）",
     ),
     ("material not a mapping", {"materials": ["scan.pdf"]}, "materials.0", "第1份材料格式不正确"),
     ("materials not a list", {"materials": {"kind": "x"}}, "materials", "材料清单应为列表"),

@@ -23,10 +23,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import WorkingDayCalendar
-from activities.register_db import create_schema, make_engine
 from domain.enums import MatterCode, MatterState
 from domain.ids import matter_workflow_id
 from domain.policy import Policy
+from register.engine import create_schema, make_engine
 from runtime.codec import data_converter
 from runtime.devserver import temporal_binary
 from runtime.keys import Keys

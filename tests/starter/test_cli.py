@@ -259,7 +259,9 @@ async def test_start_stores_material_files_by_content(cli_env: dict[str, str], t
     scan = tmp_path / "scans" / "死亡证明.pdf"
     scan.parent.mkdir()
     scan.write_bytes(b"%PDF-1.4 fake scan")
-    form = new_form(materials=[{"kind": "death_certificate", "file": "scans/死亡证明.pdf"}])
+    form = new_form()
+    form["materials"] = [m for m in form["materials"] if m["kind"] != "death_certificate"] + [
+        {"kind": "death_certificate", "file": "scans/死亡证明.pdf"}]
     result = await shenhou("case", "start", "--form", str(write_form(tmp_path, form)))
     assert result.exit_code == 0, result.output
     import hashlib
@@ -343,9 +345,20 @@ async def test_approve_accepted_and_refused(
 
     snap = await wait_for(client, case_number, lambda s: state_of(s, RETIREE) == MatterState.UNDER_REVIEW)
     assert snap.hukou_certificate_no == "ZX-0001"
-    paid = await shenhou("matter", "approve", case_number, RETIREE, "--officer", "李科员", "--amount", "1234.50")
-    assert paid.exit_code == 0, paid.output
-    assert "已发放" in paid.stdout
+    approved = await shenhou("matter", "approve", case_number, RETIREE, "--officer", "李科员", "--amount", "1234.50")
+    assert approved.exit_code == 0, approved.output
+    # The instruction is with the paying system: 发放中 until it confirms the transfer.
+    assert "发放中" in approved.stdout
+    snap = await wait_for(client, case_number, lambda s: state_of(s, RETIREE) == MatterState.PAYING)
+    reference = next(v.payment_reference for v in snap.matters if v.code.value == RETIREE)
+    assert reference
+    wrong = await shenhou("matter", "confirm-payment", case_number, RETIREE, "--reference", "PAY-0000",
+                          "--by", "工商银行代发系统")
+    assert wrong.exit_code == 1 and "凭证号" in wrong.stderr
+    confirmed = await shenhou("matter", "confirm-payment", case_number, RETIREE, "--reference", reference,
+                              "--by", "工商银行代发系统")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "已发放" in confirmed.stdout
 
     table = await shenhou("case", "status", case_number)
     assert "1234.50" in table.stdout and "审核记录" in table.stdout and "被拒绝的操作" not in table.stdout
@@ -401,7 +414,10 @@ async def test_reject_extend_and_correct_account(
     cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker
 ) -> None:
     case_number = await in_progress(client, tmp_path)
-    extended = await shenhou("matter", "extend", case_number, SOCIAL, "--supervisor", "县政务服务局张",
+    stranger = await shenhou("matter", "extend", case_number, SOCIAL, "--supervisor", "县政务服务局张",
+                             "--working-days", "3", "--reason", "需核查救助档案")
+    assert stranger.exit_code == 1 and "督办人" in stranger.stderr
+    extended = await shenhou("matter", "extend", case_number, SOCIAL, "--supervisor", "张主任",
                              "--working-days", "3", "--reason", "需核查救助档案")
     assert extended.exit_code == 0, extended.output
     rejected = await shenhou("matter", "reject", case_number, SOCIAL, "--officer", "民政刘",

@@ -111,25 +111,27 @@ async def test_overdue_and_at_risk_lists(
         m.past((c2, DPF), SUPER, 3),  # 督办, 3 working days overdue; c2's 民政 matter stays fresh
         m.past((c3, HPF), OVER),  # overdue today, earlier deadline than c4's
         m.past((c4, NHSA), OVER),  # overdue today
-        paused_after((c5, HPF), OVER),  # was overdue, now 补正: the clock stopped, not late
-        paused_after((c6, VA), WARN),  # was at risk, now 补正
+        paused_after((c5, HPF), OVER),  # overdue, now 补正: the clock stopped, but it stays late
+        paused_after((c6, VA), WARN),  # was at risk, now 补正: the clock stopped
     )
     cases = m.cases
 
-    everything = await listed(client, cases, [(c2, DPF), (c1, HPF), (c3, HPF), (c4, NHSA)])
-    assert [i.working_days_overdue for i in everything] == [3, 2, 0, 0]
-    assert [i.escalation_level for i in everything] == [4, 3, 2, 2]
-    assert [i.deadline for i in everything] == [m.deadline((i.case_number, i.matter)) for i in everything]
+    # A pause for 补正 does not take a late matter off the list (no deadline while its clock stands still).
+    everything = await listed(client, cases, [(c2, DPF), (c1, HPF), (c3, HPF), (c4, NHSA), (c5, HPF)])
+    assert [i.working_days_overdue for i in everything] == [3, 2, 0, 0, 0]
+    assert [i.escalation_level for i in everything] == [4, 3, 2, 2, 2]
+    assert [i.deadline for i in everything[:4]] == [m.deadline((i.case_number, i.matter)) for i in everything[:4]]
     assert everything[2].deadline is not None and everything[3].deadline is not None
-    assert everything[2].deadline < everything[3].deadline
+    assert everything[2].deadline < everything[3].deadline and everything[4].deadline is None
+    assert [i.state for i in everything] == [MatterState.UNDER_REVIEW] * 4 + [MatterState.AWAITING_MATERIALS]
     for item in everything:
-        assert item.state == MatterState.UNDER_REVIEW and not item.manual_handling
+        assert not item.manual_handling
         assert item.department_name == DEPARTMENT_NAMES[item.department]
         view = (await status(m.handle((item.case_number, item.matter)))).matters[0]
         assert view.overdue and view.working_days_overdue == item.working_days_overdue
 
-    hpf = await listed(client, cases, [(c1, HPF), (c3, HPF)], Department.HPF)
-    assert [i.working_days_overdue for i in hpf] == [2, 0]
+    hpf = await listed(client, cases, [(c1, HPF), (c3, HPF), (c5, HPF)], Department.HPF)
+    assert [i.working_days_overdue for i in hpf] == [2, 0, 0]
     await listed(client, cases, [(c4, NHSA)], Department.NHSA)
     await listed(client, cases, [(c2, DPF)], Department.DPF)
     await listed(client, cases, [], Department.MCA)
@@ -141,11 +143,12 @@ async def test_overdue_and_at_risk_lists(
     await listed(client, cases, [(c1, NHSA)], Department.NHSA, at_risk=True)
     await listed(client, cases, [], Department.HPF, at_risk=True)
 
-    # The paused matters carry their history but are neither late nor at risk.
-    for key, steps in (((c5, HPF), (WARN, OVER)), ((c6, VA), (WARN,))):
+    # The paused matters keep their history: the late one stays late, the warned one is not at risk while
+    # its clock stands still.
+    for key, steps, late, level in (((c5, HPF), (WARN, OVER), True, 2), ((c6, VA), (WARN,), False, 1)):
         view = (await status(m.handle(key))).matters[0]
         assert view.state == MatterState.AWAITING_MATERIALS and view.escalations == steps
-        assert not view.overdue and view.escalation_level == 0
+        assert view.overdue == late and view.escalation_level == level
 
 
 def test_query_text() -> None:

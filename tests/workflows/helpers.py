@@ -18,12 +18,13 @@ from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.register_db import InboxRow, OutboxRow, PaymentRow
 from domain.application import validate_application
 from domain.enums import MatterCode, MatterState, PensionStatus
 from domain.ids import matter_workflow_id
 from domain.models import Application, CaseResult, MatterView, RefusedAction, StatusSnapshot
 from domain.policy import Policy
+from register.money import to_yuan
+from register.tables import InboxRow, OutboxRow, PaymentRow
 from runtime.keys import Keys
 from starter.operations import case_status, start_case
 from tests.factories import unique_form
@@ -175,13 +176,30 @@ def amount_for(code: MatterCode) -> Decimal:
     return Decimal("1000.00") + Decimal(sorted(MatterCode).index(code)) * Decimal("111.11")
 
 
-async def approve(client: Client, case_number: str, view: MatterView, officer: str = "李科员") -> Decimal | None:
+async def approve(
+    client: Client, case_number: str, view: MatterView, officer: str = "李科员", *, confirm: bool = True
+) -> Decimal | None:
+    """Approve as the officer would (money with its ``amount_for``); then, unless ``confirm`` is off, confirm
+    the transfer as the paying system would."""
     payload: dict[str, Any] = {"officer": officer}
     amount = amount_for(view.code) if view.pays_family else None
     if amount is not None:
         payload["amount"] = str(amount)
-    await matter_handle(client, case_number, view.code).signal("approve", payload)
+    matter = matter_handle(client, case_number, view.code)
+    await matter.signal("approve", payload)
+    if amount is not None and confirm:
+        await confirm_payment(client, case_number, view.code)
     return amount
+
+
+async def confirm_payment(client: Client, case_number: str, code: MatterCode, by: str = "工商银行代发系统") -> str:
+    """The paying system's report that the transfer arrived, once the matter has instructed it."""
+    matter = matter_handle(client, case_number, code)
+    snap = await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAYING)
+    reference = snap.matters[0].payment_reference
+    assert reference is not None
+    await matter.signal("payment_confirmed", {"reference": reference, "by": by})
+    return reference
 
 
 async def exists(client: Client, workflow_id: str) -> bool:
@@ -248,6 +266,11 @@ def inbox_rows(engine: Engine, case_number: str) -> dict[str, InboxRow]:
 def payment_rows(engine: Engine, case_number: str) -> list[PaymentRow]:
     with Session(engine) as session:
         return list(session.exec(select(PaymentRow).where(PaymentRow.case_number == case_number)).all())
+
+
+def ledger_amounts(engine: Engine, case_number: str) -> dict[str, Decimal]:
+    """What the ledger instructed for each matter, in yuan."""
+    return {row.matter: to_yuan(row.amount_fen) for row in payment_rows(engine, case_number)}
 
 
 def outbox_rows(engine: Engine, case_number: str, recipient: str | None = None) -> list[OutboxRow]:

@@ -25,8 +25,10 @@ from tests.workflows.helpers import (
     exists,
     family_messages,
     inbox_rows,
+    ledger_amounts,
     matter_handle,
     matter_state,
+    outbox_rows,
     payment_rows,
     start,
     status,
@@ -74,7 +76,7 @@ async def test_one_matter_rejected_while_the_others_pay(
         if view.code not in (HUKOU, HPF):
             assert view.state == (MatterState.PAID if view.pays_family else MatterState.APPROVED), view.code
 
-    assert {row.matter: row.amount for row in payment_rows(engine, case)} == paid
+    assert ledger_amounts(engine, case) == paid
     family = Counter(family_messages(engine, case))
     assert family[("matter_rejected", HPF.value)] == 1
     assert family[("matter_approved", HPF.value)] == 0
@@ -91,10 +93,11 @@ async def test_hukou_rejected_leaves_every_other_matter_unpushed(
     await wait_for(handle, lambda s: matter_state(s, HUKOU) == MatterState.UNDER_REVIEW)
     await matter_handle(client, case, HUKOU).signal("reject", {"officer": "王警官", "reason": "户籍信息与申请不符"})
 
+    # The case ends in its own state, and the family is told why and that it may apply again.
     result = await handle.result()
-    assert result.state == CaseState.COMPLETED
+    assert result.state == CaseState.HUKOU_REJECTED
     snap = await status(handle)
-    assert snap.case_state == CaseState.COMPLETED
+    assert snap.case_state == CaseState.HUKOU_REJECTED
     hukou = view_of(snap, HUKOU)
     assert hukou.state == MatterState.REJECTED and hukou.reason == "户籍信息与申请不符"
     assert snap.hukou_certificate_no is None
@@ -108,8 +111,10 @@ async def test_hukou_rejected_leaves_every_other_matter_unpushed(
     assert payment_rows(engine, case) == []
     family = family_messages(engine, case)
     assert ("matter_rejected", HUKOU.value) in family
-    assert ("hukou_cancelled", None) not in family
-    assert family[-1] == ("case_completed", None)
+    assert ("hukou_cancelled", None) not in family and ("case_completed", None) not in family
+    assert family[-1] == ("hukou_rejected", None)
+    told = outbox_rows(engine, case, "family")[-1].message
+    assert "户籍信息与申请不符" in told and "重新申请" in told
 
 
 # --- 补正 -------------------------------------------------------------------------------------------
@@ -196,8 +201,7 @@ async def test_withdrawal_in_the_parallel_phase_stops_pending_matters_and_keeps_
     inbox = inbox_rows(engine, case)
     assert {code for code, row in inbox.items() if row.status == "withdrawn"} == {c.value for c in pending}
     assert all(inbox[c.value].close_reason == "家属决定自行办理" for c in pending)
-    payments = {row.matter: row.amount for row in payment_rows(engine, case)}
-    assert payments == {PENSION.value: paid, VA.value: last_minute}
+    assert ledger_amounts(engine, case) == {PENSION.value: paid, VA.value: last_minute}
     family = Counter(family_messages(engine, case))
     assert family[("money_sent", VA.value)] == 1
     assert all(family[("matter_approved", code.value)] == 0 for code in pending)

@@ -11,7 +11,7 @@ from domain.enums import MatterCode, MatterState
 from domain.models import MatterReport, PayeeCorrectedInput, StatusSnapshot
 from runtime.keys import Keys
 from starter.operations import OperationRefused, correct_bank_account
-from tests.factories import APPLICANT_CARD
+from tests.factories import APPLICANT_CARD, APPLICANT_NAME
 from tests.workflows.helpers import start, to_parallel_phase, view_of, wait_for
 
 
@@ -29,4 +29,4 @@ async def test_a_forged_progress_report_is_refused(client: Client, keys: Keys, t
     assert view_of(own, code).state == MatterState.IN_PROGRESS
     with pytest.raises(OperationRefused, match="没有发放失败"):
         await correct_bank_account(client, handle.id, PayeeCorrectedInput(
-            clerk="窗口刘", bank_name="中国工商银行", account_name="王某", card_number=APPLICANT_CARD))
+            clerk="窗口刘", bank_name="中国工商银行", account_name=APPLICANT_NAME, card_number=APPLICANT_CARD))

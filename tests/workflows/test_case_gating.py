@@ -76,7 +76,7 @@ async def test_parallel_matters_wait_for_hukou_and_then_for_the_cremation_certif
     snap = await wait_for(handle, lambda s: any(t.event == "户口注销完成" for t in s.timeline))
     assert matter_state(snap, HUKOU) == MatterState.APPROVED
     assert snap.hukou_certificate_no == "ZX-0001"
-    assert snap.case_state == CaseState.HUKOU_CANCELLING
+    snap = await wait_for(handle, lambda s: s.case_state == CaseState.AWAITING_CREMATION)
     await _assert_nothing_pushed(client, engine, case, "before the cremation certificate")
 
     # The certificate arrives after 户口注销: every other matter is pushed at once.
@@ -171,5 +171,10 @@ async def test_a_case_opened_by_the_funeral_home_closes_when_the_family_withdraw
     await handle.signal("withdraw", {"clerk": "窗口周", "reason": "家属决定不再申请"})
     result = await handle.result()
     assert result.state == CaseState.WITHDRAWN
-    with pytest.raises(DuplicateCase):
-        await start_case(client, app, keys.case_id_key, task_queue)
+    # Nothing reached the family: a later application is welcome, numbered on and linked to this case.
+    again = await start_case(client, app, keys.case_id_key, task_queue)
+    assert again.case_number == f"{case}-2"
+    snap = await wait_for(case_handle(client, again.case_number), lambda s: s.case_state is not None)
+    assert snap.previous_case == case
+    # ... and carries the certificate the funeral home gave the first case.
+    assert snap.cremation is not None and snap.cremation.certificate_no == "HH-W"

@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from domain.catalogue import DEPARTMENT_NAMES
 from domain.enums import CaseState, Department, MatterCode, MatterState, PensionStatus
+from register.money import to_yuan
 from runtime.keys import Keys
 from tests.workflows.helpers import (
     HUKOU,
@@ -133,13 +134,20 @@ async def _case_end_to_end(client: Client, keys: Keys, task_queue: str, engine: 
     assert {code: row.department for code, row in inbox.items()} == {
         code.value: DEPARTMENT[code].value for code in expected
     }
-    assert all(row.status == "open" for row in inbox.values())
+    # Each closed with its outcome once the matter was final.
+    assert {code: row.status for code, row in inbox.items()} == {
+        code.value: "paid" if code in amounts else "approved" for code in expected
+    }
+    assert all(row.closed_at is not None for row in inbox.values())
     assert all(row.hukou_certificate_no == "ZX-0001" for code, row in inbox.items() if code != HUKOU.value)
 
-    # The payments ledger: exactly one row per paid matter, with the approved amount.
+    # The payments ledger: exactly one instruction per paid matter, with the approved amount, confirmed.
     payments = payment_rows(engine, case)
     assert Counter(row.matter for row in payments) == Counter(code.value for code in amounts)
-    assert {row.matter: row.amount for row in payments} == {code.value: amount for code, amount in amounts.items()}
+    assert {row.matter: to_yuan(row.amount_fen) for row in payments} == {
+        code.value: amount for code, amount in amounts.items()
+    }
+    assert all(row.status == "confirmed" and row.confirmed_at is not None for row in payments)
     assert {row.reference for row in payments} == {
         view.payment_reference for view in snap.matters if view.code in amounts
     }

@@ -224,11 +224,11 @@ async def test_materials_request_stops_the_clock_and_resumes_with_remaining_days
         ("deadline_warning", "department")]
 
 
-async def test_resume_after_overdue_escalates_again_at_the_new_deadline(
+async def test_a_matter_overdue_before_its_pause_stays_late_and_its_ladder_goes_on(
     client: Client, keys: Keys, task_queue: str, worker: Worker, engine: Engine, calendar: WorkingDayCalendar
 ) -> None:
-    """A matter already overdue when 补正 was requested gets one working day back on resume; when that day
-    ends it is overdue again, and the department head is told again."""
+    """补正 stops the clock but does not excuse lateness: a matter already overdue keeps its flags through the
+    pause, and on resume (no working days left) its ladder continues with the next step, never a second 超时."""
     skipper = ts.time_skipper(client)
     handle, snap = await ts.pushed_case(skipper, keys, task_queue, HPF)
     view = view_of(snap, HPF)
@@ -236,25 +236,31 @@ async def test_resume_after_overdue_escalates_again_at_the_new_deadline(
     plan = ts.plan(calendar, handle.id, HPF, view.pushed_at, 3)
     matter = matter_handle(skipper.client, handle.id, HPF)
 
-    await ts.advance_to(skipper, matter, plan.deadline + ts.MARGIN)
-    assert (await matter_view(matter)).escalations == (WARN, OVER)
+    await ts.advance_to(skipper, matter, ts.rung(plan, REMIND, 1).at + ts.MARGIN)
+    late = await matter_view(matter)
+    assert late.escalations == (WARN, OVER, REMIND) and late.working_days_overdue == 1
     await matter.signal("request_materials", {"officer": "李科员", "items": ["亲属关系证明"]})
-    await wait_for(handle, lambda s: view_of(s, HPF).state == MatterState.AWAITING_MATERIALS)
+    paused = view_of(await wait_for(handle, lambda s: view_of(s, HPF).state == MatterState.AWAITING_MATERIALS), HPF)
+    assert paused.overdue and paused.working_days_overdue == 1 and paused.escalation_level == 3
+    assert paused.pauses[0].remaining_working_days == 0
+    # A week passes while the family fetches the papers: the clock stands still, nothing escalates.
+    await ts.advance(skipper, matter, timedelta(days=7))
+    assert (await matter_view(matter)).escalations == (WARN, OVER, REMIND)
+
     await supplement(skipper.client, handle.id, MaterialsSupplementedInput(matter=HPF, items=["亲属关系证明"]))
     resumed = await matter_view(matter)
     pause = resumed.pauses[0]
-    assert pause.remaining_working_days == 1 and pause.ended_at is not None
-    new_plan = ts.plan(calendar, handle.id, HPF, pause.ended_at, 1)
-    assert resumed.deadline == new_plan.deadline and not resumed.overdue
-
-    await ts.advance_to(skipper, matter, new_plan.deadline + ts.MARGIN)
-    again = await status(matter)
-    current = again.matters[0]
-    assert current.overdue, "overdue again once the returned working day has ended"
-    assert current.escalations[-1] == OVER and current.escalation_level == 2
+    assert pause.ended_at is not None
+    assert resumed.overdue and resumed.working_days_overdue == 1, "overdue again at once"
+    continued = ts.plan(calendar, handle.id, HPF, pause.ended_at, 0, already_overdue=1)
+    # The next step is the 2nd working day overdue, counted from the resume; then 督办 at the 3rd.
+    await ts.advance_to(skipper, matter, ts.rung(continued, SUPER, 3).at + ts.MARGIN)
+    current = await matter_view(matter)
+    assert current.escalations == (WARN, OVER, REMIND, REMIND, SUPER)
+    assert current.working_days_overdue == 3 and current.escalation_level == 4
     overdue_rows = [r for r in ts.row_keys(ts.ladder_rows(engine, handle.id, HPF)) if r[0] == "deadline_overdue"]
-    assert len(overdue_rows) == 2, overdue_rows
-    assert fired_at(again, "超时")[-1] < new_plan.deadline + LATE
+    assert len(overdue_rows) == 1, overdue_rows
+    assert at_rung(fired_at(await status(matter), "督办"), ts.rung(continued, SUPER, 3).at)
 
 
 async def test_extension_moves_the_deadline_and_bad_input_is_refused(

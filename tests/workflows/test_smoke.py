@@ -7,7 +7,7 @@ from temporalio.worker import Worker
 
 from domain.enums import CaseState, MatterState
 from runtime.keys import Keys
-from tests.workflows.helpers import approve_hukou, certify, matter_handle, start, status, wait_for
+from tests.workflows.helpers import approve, approve_hukou, certify, start, status, wait_for
 
 
 async def test_smoke(client: Client, keys: Keys, task_queue: str, worker: Worker) -> None:
@@ -17,12 +17,8 @@ async def test_smoke(client: Client, keys: Keys, task_queue: str, worker: Worker
     snap = await wait_for(handle, lambda s: s.case_state == CaseState.IN_PROGRESS and all(
         m.state == MatterState.UNDER_REVIEW for m in s.matters if m.code.value != "police.hukou_cancellation"))
     for view in snap.matters:
-        if view.state != MatterState.UNDER_REVIEW:
-            continue
-        payload = {"officer": "李科员"}
-        if view.pays_family:
-            payload["amount"] = "1000.00"
-        await matter_handle(client, handle.id, view.code).signal("approve", payload)
+        if view.state == MatterState.UNDER_REVIEW:
+            await approve(client, handle.id, view)
     result = await handle.result()
     assert result.state == CaseState.COMPLETED
     snap = await status(handle)

@@ -49,7 +49,6 @@ from temporalio.testing._timeskipping import FastForwardConfig
 
 from activities.calendar import WorkingDayCalendar
 from activities.deadlines import DeadlineActivities
-from activities.register_db import AuditRow, OutboxRow
 from domain.enums import EscalationStep, MatterCode, NotificationKind, PensionStatus
 from domain.models import (
     Application,
@@ -61,6 +60,7 @@ from domain.models import (
     StatusSnapshot,
 )
 from domain.policy import Policy
+from register.tables import AuditRow, OutboxRow
 from runtime.keys import Keys
 from tests.workflows import helpers
 from tests.workflows.helpers import start, to_parallel_phase
@@ -202,13 +202,13 @@ async def poll(
 
 def plan(
     calendar: WorkingDayCalendar, case_number: str, matter: MatterCode, start: datetime, working_days: int,
-    policy: Policy | None = None,
+    policy: Policy | None = None, *, already_overdue: int = 0,
 ) -> DeadlinePlan:
     """What ``plan_deadline`` answers for this start: the workflow stored the same plan."""
     policy = policy or Policy()
     return DeadlineActivities(calendar).plan_deadline(DeadlineRequest(
         case_number=case_number, matter=matter, start=start, working_days=working_days, timezone=policy.timezone,
-        ladder=policy.ladder,
+        ladder=policy.ladder, already_overdue=already_overdue,
     ))
 
 

@@ -7,6 +7,7 @@ Frozen: ``workflows.matter.MatterWorkflow`` runs this code for every run whose h
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
@@ -23,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.register import RegisterActivities
     from domain import messages
     from domain.catalogue import MatterDefinition
-    from domain.decisions import check_approval, check_state_for, command_payload
+    from domain.decisions import command_payload
     from domain.enums import (
         DecisionKind,
         EscalationStep,
@@ -449,7 +450,7 @@ class MatterV1:
             payee = self._payee
             try:
                 receipt = await workflow.execute_activity_method(
-                    PaymentActivities.pay_family,
+                    PaymentActivities.instruct_payment,
                     PaymentInstruction(
                         case_number=input.case_number, matter=definition.code, amount=amount,
                         payee=payee, at=workflow.now(),
@@ -688,6 +689,43 @@ def _cause(err: BaseException) -> str:
     if isinstance(cause, ApplicationError):
         return cause.message
     return type(cause or err).__name__
+
+
+
+# The first shape's rules, as they were: an amount must be above zero, and no offset.
+def check_approval(matter: MatterDefinition, approval: ApproveInput) -> str | None:
+    """Matter-specific rules for an approval, shared by the signal and the CLI's update."""
+    problems: list[str] = []
+    if matter.pays_family:
+        if approval.amount is None:
+            problems.append(f"“{matter.short_name}”需向家属发放款项，须填写金额")
+        elif approval.amount <= Decimal("0"):
+            problems.append("金额须大于0")
+        elif matter.max_amount is not None and approval.amount > matter.max_amount:
+            problems.append(f"金额超过本事项上限{matter.max_amount}元")
+    elif approval.amount is not None:
+        problems.append(f"“{matter.short_name}”不发放款项，不应填写金额")
+    if matter.code == MatterCode.HUKOU_CANCELLATION and not approval.certificate_no:
+        problems.append("户口注销须填写户口注销证明编号（certificate_no）")
+    return "；".join(problems) or None
+
+
+def check_state_for(kind: DecisionKind, state: MatterState, final: bool) -> str | None:
+    if final:
+        return f"事项已办结（{state.value}），不能再作决定"
+    if kind in (DecisionKind.APPROVE, DecisionKind.REJECT, DecisionKind.REQUEST_MATERIALS):
+        if state == MatterState.AWAITING_MATERIALS:
+            return "事项正在等待补正材料，材料补齐后方可审核"
+        if state != MatterState.UNDER_REVIEW:
+            return f"事项当前状态为{state.value}，不能审核"
+    if kind == DecisionKind.MATERIALS_SUPPLEMENTED and state != MatterState.AWAITING_MATERIALS:
+        return f"事项当前状态为{state.value}，无需补正材料"
+    if kind == DecisionKind.EXTEND_DEADLINE and state not in (
+        MatterState.UNDER_REVIEW,
+        MatterState.AWAITING_MATERIALS,
+    ):
+        return f"事项当前状态为{state.value}，不能延长时限"
+    return None
 
 
 # The case imports this module to start its matters; imported last, so either module can be loaded first.

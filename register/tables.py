@@ -1,8 +1,5 @@
-"""The case register: the relational system of record that outlives workflow retention.
-
-It also holds the department inboxes, the family notification outbox and the payment ledger. Every
-table that an activity writes has a natural unique key so a retried activity writes nothing twice.
-"""
+"""The register's tables. Every table an activity writes has a natural unique key, so a retried activity
+writes nothing twice; amounts are integer fen (``register.money``)."""
 
 from __future__ import annotations
 
@@ -10,9 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Numeric, UniqueConstraint
-from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel, create_engine
+from sqlalchemy import JSON, BigInteger, Column, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
 
 
 class CaseRow(SQLModel, table=True):
@@ -23,12 +19,16 @@ class CaseRow(SQLModel, table=True):
     state: str = Field(index=True)
     # Personal data stays in the register, which is the government's record; never in Temporal ids.
     application: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    received_at: datetime
+    received_at: datetime = Field(index=True)
     updated_at: datetime
-    closed_at: datetime | None = None
+    closed_at: datetime | None = Field(default=None, index=True)
+    # An application after an earlier case for the same deceased ended with nothing for the family.
+    previous_case: str | None = Field(default=None, max_length=32)
 
 
 class MatterRow(SQLModel, table=True):
+    """A matter's latest state, with the figures the supervisor's report reads (written at every change)."""
+
     __tablename__ = "matters"
     __table_args__ = (UniqueConstraint("case_number", "matter"),)
 
@@ -40,9 +40,32 @@ class MatterRow(SQLModel, table=True):
     deadline: datetime | None = None
     overdue: bool = False
     escalation_level: int = 0
+    # Before 2026-12 the approved amount, as NUMERIC; later rows leave it empty and use the fen columns.
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
     view: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     updated_at: datetime
+    pushed_at: datetime | None = Field(default=None, index=True)
+    # When the department decided (approved or rejected), and whether that was within the deadline.
+    decided_at: datetime | None = Field(default=None, index=True)
+    closed_at: datetime | None = None
+    on_time: bool | None = None
+    # Working days from push to decision, the 补正 pauses left out.
+    handling_working_days: int | None = None
+    deadline_approximate: bool = False
+    working_days_overdue: int = 0
+    warnings: int = 0
+    overdue_notices: int = 0
+    reminders: int = 0
+    supervisions: int = 0
+    materials_requests: int = 0
+    extensions: int = 0
+    extension_working_days: int = 0
+    gross_fen: int | None = Field(default=None, sa_column=Column(BigInteger))
+    offset_fen: int | None = Field(default=None, sa_column=Column(BigInteger))
+    net_fen: int | None = Field(default=None, sa_column=Column(BigInteger))
+    to_return_fen: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # What the paying system confirmed the family received.
+    paid_fen: int | None = Field(default=None, sa_column=Column(BigInteger))
 
 
 class AuditRow(SQLModel, table=True):
@@ -61,7 +84,7 @@ class AuditRow(SQLModel, table=True):
 
 
 class InboxRow(SQLModel, table=True):
-    """A department's work item."""
+    """A department's work item; closed with the matter's outcome."""
 
     __tablename__ = "department_inbox"
     __table_args__ = (UniqueConstraint("case_number", "matter"),)
@@ -78,7 +101,7 @@ class InboxRow(SQLModel, table=True):
 
 
 class OutboxRow(SQLModel, table=True):
-    """Messages to the family, departments and supervisors, delivered by a separate sender."""
+    """Messages to the family, departments and supervisors, delivered by the dispatcher."""
 
     __tablename__ = "notification_outbox"
     __table_args__ = (UniqueConstraint("case_number", "key"),)
@@ -96,40 +119,26 @@ class OutboxRow(SQLModel, table=True):
 
 
 class PaymentRow(SQLModel, table=True):
-    """The payment ledger: one row per case and matter, so nothing is ever paid twice."""
+    """The payment ledger: one instruction per case, matter and attempt, so nothing is paid twice; a new
+    attempt only after the paying system reported the previous one failed."""
 
-    __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("case_number", "matter"),)
+    __tablename__ = "payment_ledger"
+    __table_args__ = (UniqueConstraint("case_number", "matter", "attempt"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_number: str = Field(index=True, max_length=32)
     matter: str = Field(max_length=64)
-    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    attempt: int = 1
+    reference: str = Field(unique=True, max_length=64)
+    gross_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    offset_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # What is transferred: gross less offset.
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     payee_bank: str
     payee_name: str
     payee_card: str
-    reference: str = Field(unique=True, max_length=64)
-    paid_at: datetime
-
-
-def make_engine(url: str) -> Engine:
-    connect_args: dict[str, Any] = {}
-    if url.startswith("sqlite"):
-        # Activities run in worker threads; SQLite's per-thread check does not apply to pooled use.
-        connect_args = {"check_same_thread": False, "timeout": 30}
-    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
-    if url.startswith("sqlite"):
-        from sqlalchemy import event
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.close()
-
-    return engine
-
-
-def create_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    status: str = Field(default="instructed", index=True)
+    instructed_at: datetime
+    confirmed_at: datetime | None = None
+    failed_at: datetime | None = None
+    failure_reason: str | None = None

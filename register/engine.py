@@ -1,0 +1,70 @@
+"""Connecting to the register and creating its schema.
+
+Schema changes are additive: a new table, or a new nullable column (or one with a default). ``create_schema``
+creates what is missing and adds missing columns to existing tables, so a register written by an earlier
+release keeps its rows. On PostgreSQL an advisory lock lets several workers start at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel, create_engine
+
+from register import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+# Any constant shared by every shenhou process: the advisory lock that serialises schema creation.
+_SCHEMA_LOCK = 0x5348454E484F55
+
+
+def make_engine(url: str) -> Engine:
+    connect_args: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        # Activities run in worker threads; SQLite's per-thread check does not apply to pooled use.
+        connect_args = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    if url.startswith("sqlite"):
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.close()
+
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        SQLModel.metadata.create_all(connection)
+        _add_missing_columns(connection)
+
+
+def _add_missing_columns(connection: Connection) -> None:
+    inspector = inspect(connection)
+    preparer = connection.dialect.identifier_preparer
+    for table in SQLModel.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=connection.dialect)
+            default = ""
+            if column.default is not None and getattr(column.default, "is_scalar", False):
+                default = f" DEFAULT {_literal(getattr(column.default, 'arg', None))}"
+            connection.execute(text(
+                f"ALTER TABLE {preparer.quote(table.name)} ADD COLUMN {preparer.quote(column.name)} {kind}{default}"
+            ))
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"

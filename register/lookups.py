@@ -1,0 +1,43 @@
+"""Read-only questions the clients ask the register (it answers after the engine's retention has ended)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from domain.enums import CaseState, MatterCode, MatterState
+from register.tables import CaseRow, MatterRow
+
+# A matter in one of these states brought the family something (its approval, and the money if any).
+APPROVED_STATES = frozenset({MatterState.APPROVED, MatterState.PAYING, MatterState.PAID, MatterState.PAYMENT_FAILED})
+
+
+@dataclass(frozen=True)
+class RecordedCase:
+    case_number: str
+    state: CaseState
+    closed: bool
+    # Some matter besides 户口注销 was approved: the family got something from this case.
+    delivered: bool
+
+
+def delivered(states: dict[MatterCode, MatterState]) -> bool:
+    return any(state in APPROVED_STATES for code, state in states.items() if code != MatterCode.HUKOU_CANCELLATION)
+
+
+def recorded_case(engine: Engine, case_number: str) -> RecordedCase | None:
+    """The case as the register holds it; None when it holds nothing (or cannot be read)."""
+    try:
+        with Session(engine) as session:
+            case = session.get(CaseRow, case_number)
+            if case is None:
+                return None
+            rows = session.exec(select(MatterRow).where(MatterRow.case_number == case_number)).all()
+    except SQLAlchemyError:
+        return None
+    states = {MatterCode(row.matter): MatterState(row.state) for row in rows}
+    return RecordedCase(case_number=case_number, state=CaseState(case.state), closed=case.closed_at is not None,
+                        delivered=delivered(states))
