@@ -44,6 +44,16 @@ log = structlog.get_logger()
 # Heavy modules the workflows never use but that live in the worker process: passing them through
 # keeps the sandbox from re-importing them for every workflow run (ARCHITECTURE.md).
 PASSTHROUGH_MODULES = ("sqlmodel", "sqlalchemy", "structlog", "pydantic", "pydantic_core", "yaml")
+# Workflow-side modules that hold no state: constants, pure helpers, and the frozen first shape (plain classes
+# a run of that shape instantiates). Loaded once instead of for every workflow the sandbox starts.
+STATELESS_WORKFLOW_MODULES = (
+    "workflows.descriptions",
+    "workflows.options",
+    "workflows.raw_input",
+    "workflows.search_attributes",
+    "workflows.versions",
+    "workflows.legacy",
+)
 
 
 @dataclass
@@ -65,20 +75,22 @@ def precompile_workflows() -> None:
     import workflows
 
     for folder in workflows.__path__:
-        compileall.compile_dir(folder, quiet=2, maxlevels=0)
+        compileall.compile_dir(folder, quiet=2)
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            *PASSTHROUGH_MODULES, *STATELESS_WORKFLOW_MODULES
+        )
     )
 
 
 def activities_for(deps: Dependencies) -> list[Any]:
     register = RegisterActivities(deps.engine, deps.policy, deps.calendar)
-    departments = DepartmentActivities(deps.departments or InboxGateway(deps.engine))
-    payments = PaymentActivities(deps.payments or LedgerPaymentGateway(deps.engine))
     deadlines = DeadlineActivities(deps.calendar)
+    departments = DepartmentActivities(deps.departments or InboxGateway(deps.engine), deadlines)
+    payments = PaymentActivities(deps.payments or LedgerPaymentGateway(deps.engine), deadlines)
     return [
         register.resolve_policy,
         register.record_case,

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.deadlines import DeadlineActivities
 from domain.enums import ErrorType
 from domain.models import PushReceipt, PushRequest, Recorded, WithdrawItemRequest
 from register.tables import InboxRow
@@ -74,14 +75,18 @@ log = structlog.get_logger()
 
 
 class DepartmentActivities:
-    def __init__(self, gateway: DepartmentGateway) -> None:
+    def __init__(self, gateway: DepartmentGateway, deadlines: DeadlineActivities) -> None:
         self._gateway = gateway
+        self._deadlines = deadlines
 
     @activity.defn(name="push_to_department")
     def push_to_department(self, request: PushRequest) -> PushReceipt:
+        """Hand the item to its department and, once it is there, count the deadline it is held to."""
         try:
             receipt = self._gateway.push(request)
             log.info("matter_pushed", department=request.department.value, inbox_id=receipt.inbox_id, new=receipt.new)
+            if request.clock is not None:
+                receipt = receipt.model_copy(update={"plan": self._deadlines.plan_deadline(request.clock)})
             return receipt
         except DepartmentRefused as err:
             raise ApplicationError(

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.deadlines import DeadlineActivities
 from domain.enums import ErrorType
 from domain.identity import luhn_valid
 from domain.models import PaymentInstruction, PaymentReceipt
@@ -87,8 +88,9 @@ def _receipt(row: PaymentRow, *, new: bool) -> PaymentReceipt:
 
 
 class PaymentActivities:
-    def __init__(self, gateway: PaymentGateway) -> None:
+    def __init__(self, gateway: PaymentGateway, deadlines: DeadlineActivities) -> None:
         self._gateway = gateway
+        self._deadlines = deadlines
 
     # Named "pay_family" since the first shape, whose recorded histories call it by that name.
     @activity.defn(name="pay_family")
@@ -102,4 +104,7 @@ class PaymentActivities:
         receipt = self._gateway.instruct(instruction)
         # Amount and reference only: the payee's card and name never reach a log line.
         log.info("payment_instructed", reference=receipt.reference, amount=str(receipt.amount), new=receipt.new)
+        if instruction.confirm_within is not None:
+            due = self._deadlines.plan_deadline(instruction.confirm_within).deadline
+            receipt = receipt.model_copy(update={"confirm_by": due})
         return receipt

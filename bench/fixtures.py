@@ -64,8 +64,10 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def dev_server(data_dir: Path) -> AsyncIterator[Settings]:
-    """A dev server started exactly as `scripts/run` starts it (SQLite file, WAL, synchronous=full)."""
+async def dev_server(data_dir: Path) -> AsyncIterator[tuple[Settings, int]]:
+    """A dev server started exactly as `scripts/run` starts it (SQLite file, WAL, synchronous=full), and its
+    process id."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(temporal_address=f"127.0.0.1:{free_port()}", ui_port=free_port(), data_dir=data_dir)
     server = subprocess.Popen(command(settings, codec_endpoint=None), env=env_without_proxy(),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -73,7 +75,7 @@ async def dev_server(data_dir: Path) -> AsyncIterator[Settings]:
         host, port = settings.temporal_address.split(":")
         while not port_open(host, int(port)):
             await asyncio.sleep(0.2)
-        yield settings
+        yield settings, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)

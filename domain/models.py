@@ -479,11 +479,14 @@ class PushRequest(_Model):
     department: Department
     pushed_at: datetime
     hukou_certificate_no: str | None = None
+    # The clock the department is held to, counted by the same activity once the push is done.
+    clock: DeadlineRequest | None = None
 
 
 class PushReceipt(_Model):
     inbox_id: int
     new: bool
+    plan: DeadlinePlan | None = None
 
 
 class WithdrawItemRequest(_Model):
@@ -505,6 +508,8 @@ class PaymentInstruction(_Model):
     offset: Yuan | None = None
     # A new attempt (and reference) only after the paying system reported the previous one failed.
     attempt: int = 1
+    # Counted with the instruction: by when the paying system should have confirmed the transfer.
+    confirm_within: DeadlineRequest | None = None
 
 
 class PaymentReceipt(_Model):
@@ -514,6 +519,7 @@ class PaymentReceipt(_Model):
     amount: Yuan
     paid_at: datetime
     new: bool
+    confirm_by: datetime | None = None
 
 
 class PaymentResult(_Model):

@@ -98,6 +98,8 @@ class CaseWorkflow:
         self._audit: list[AuditEvent] = []
         self._notes: list[Notification] = []
         self._flushing = asyncio.Lock()
+        # The case state its search attribute shows (set when the client starts it).
+        self._shown_state = CaseState.RECEIVED
 
     # --- the run ---------------------------------------------------------------------------------
 
@@ -560,7 +562,6 @@ class CaseWorkflow:
 
     def _change(self, state: CaseState, event: str, *, notify: _Notify | None = None) -> None:
         self._state = state
-        workflow.upsert_search_attributes([sa.CASE_STATE.value_set(state.value)])
         self._case_state = CaseStateRecord(case_number=self._case_number, state=state, at=workflow.now())
         self._event(event, notify=notify)
 
@@ -583,6 +584,10 @@ class CaseWorkflow:
         async with self._flushing:
             if not (self._case_record or self._case_state or self._audit or self._notes):
                 return
+            if self._case_state is not None and self._case_state.state != self._shown_state:
+                # One search-attribute update for every state change of this workflow task.
+                workflow.upsert_search_attributes([sa.CASE_STATE.value_set(self._case_state.state.value)])
+                self._shown_state = self._case_state.state
             batch = RegisterBatch(case_number=self._case_number, case=self._case_record,
                                   case_state=self._case_state, audit=tuple(self._audit),
                                   notifications=tuple(self._notes))

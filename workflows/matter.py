@@ -222,7 +222,7 @@ class MatterWorkflow:
             await self._flush()
             await self._next()
         await self._flush()
-        self._cancel_timer()
+        # A pending timer ends with the run: cancelling it would only add an event.
         await workflow.wait_condition(workflow.all_handlers_finished)
         m = self._m
         return MatterResult(
@@ -413,19 +413,21 @@ class MatterWorkflow:
     async def _push(self) -> None:
         definition = self._definition
         now = workflow.now()
+        days = definition.time_limit_working_days
         manual: str | None = None
         try:
-            await workflow.execute_activity_method(
+            receipt = await workflow.execute_activity_method(
                 DepartmentActivities.push_to_department,
                 PushRequest(case_number=self._input.case_number, matter=definition.code,
                             department=definition.department, pushed_at=now,
-                            hukou_certificate_no=self._input.hukou_certificate_no),
+                            hukou_certificate_no=self._input.hukou_certificate_no, clock=self._clock(now, days)),
                 **PUSH_OPTIONS,
             )
+            plan = self._adopt(receipt.plan, now, days) if receipt.plan else await self._plan(now, days)
         except ActivityError as err:
             manual = messages.manual_handling(definition)
             workflow.logger.error("push failed, flagged for manual handling: %s", _cause(err))
-        plan = await self._plan(now, definition.time_limit_working_days)
+            plan = await self._plan(now, days)
         m = self._m
         m.state = MatterState.UNDER_REVIEW
         m.pushed_at = now
@@ -492,23 +494,22 @@ class MatterWorkflow:
         assert m.net_amount is not None and m.amount is not None
         await self._flush()
         now = workflow.now()
+        days = self._policy.waits.payment_confirmation_working_days
         try:
             receipt = await workflow.execute_activity_method(
                 PaymentActivities.instruct_payment,
                 PaymentInstruction(case_number=self._input.case_number, matter=definition.code, amount=m.net_amount,
                                    gross=m.amount, offset=m.overpaid, payee=self._payee, at=now,
-                                   attempt=m.payment_attempt),
+                                   attempt=m.payment_attempt, confirm_within=self._clock(now, days)),
                 **REGISTER_OPTIONS,
             )
         except ActivityError as err:
             await self._payment_refused(f"款项发放失败：{_cause(err)}，待更正收款账户")
             return
-        days = self._policy.waits.payment_confirmation_working_days
-        due = await self._count(now, days)
         m.state = MatterState.PAYING
         m.payment_reference = receipt.reference
         m.payment_instructed_at = receipt.paid_at
-        m.payment_due = due.deadline
+        m.payment_due = receipt.confirm_by or (await self._count(now, days)).deadline
         self._commit(f"已下达发放指令{receipt.amount:.2f}元，凭证号{receipt.reference}，待支付系统确认到账")
 
     def _payment_confirmed(self, confirmation: PaymentConfirmedInput) -> None:
@@ -668,19 +669,22 @@ class MatterWorkflow:
 
     # --- the clock: deadlines, the escalation ladder and reminders ------------------------------------
 
+    def _clock(self, start: datetime, working_days: int, late: int = 0) -> DeadlineRequest:
+        return DeadlineRequest(case_number=self._input.case_number, matter=self._definition.code, start=start,
+                               working_days=working_days, timezone=self._policy.timezone, ladder=self._policy.ladder,
+                               already_overdue=late)
+
     async def _count(self, start: datetime, working_days: int, late: int = 0) -> DeadlinePlan:
         """The deadline N working days after ``start`` and its ladder, on the worker's current calendar."""
         return await workflow.execute_local_activity_method(
-            DeadlineActivities.plan_deadline,
-            DeadlineRequest(case_number=self._input.case_number, matter=self._definition.code, start=start,
-                            working_days=working_days, timezone=self._policy.timezone, ladder=self._policy.ladder,
-                            already_overdue=late),
-            **LOCAL_OPTIONS,
+            DeadlineActivities.plan_deadline, self._clock(start, working_days, late), **LOCAL_OPTIONS,
         )
 
     async def _plan(self, start: datetime, working_days: int, late: int = 0) -> DeadlinePlan:
         """Count the running deadline, and keep what it was counted from and the ladder to it."""
-        plan = await self._count(start, working_days, late)
+        return self._adopt(await self._count(start, working_days, late), start, working_days, late)
+
+    def _adopt(self, plan: DeadlinePlan, start: datetime, working_days: int, late: int = 0) -> DeadlinePlan:
         m = self._m
         m.plan_start, m.plan_days, m.plan_late = start, working_days, late
         self._rungs = plan.rungs
@@ -814,7 +818,6 @@ class MatterWorkflow:
         for kind, recipient, text, rung in notes:
             self._notes.append(self._notification(kind, recipient, text, rung))
         self._dirty = True
-        self._upsert_attributes()
         if self._report_every_change:
             self._report_event = event
 
@@ -822,6 +825,8 @@ class MatterWorkflow:
         """One register write for everything this workflow task changed."""
         if not self._dirty and len(self._audit) < REFUSAL_BATCH and not (self._m.final and self._audit):
             return
+        if self._dirty:
+            self._upsert_attributes()
         view = self._view()
         batch = RegisterBatch(case_number=view.case_number, matter=view, payment=self._payment_result,
                               audit=tuple(self._audit), notifications=tuple(self._notes))
