@@ -20,7 +20,7 @@ from functools import cache
 
 from matplotlib import font_manager, rc_context
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from register.report import Report
 
@@ -137,6 +137,7 @@ def monthly_trend(report: Report) -> bytes:
                        linewidth=1.6, markersize=4, label="办结案件")
         case_axes.set_ylim(bottom=0, top=max(1, *(m.cases_received for m in report.months),
                                              *(m.cases_closed for m in report.months)) * 1.15)
+        case_axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         case_axes.set_title("受理与办结案件数", loc="left", fontsize=10)
         # Above the panel, right of its title: never over the lines.
         case_axes.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncols=2, fontsize=8,
