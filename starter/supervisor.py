@@ -15,6 +15,7 @@ from domain.enums import Department
 from register.report import Period, Report, build_report
 from starter import render
 from starter.errors import CliError, ConfigError, ExitCode, InvalidInput
+from starter.report_text import print_report
 from starter.session import bounded, echo_json, execute, local, register_engine, session, today
 from starter.supervision import list_overdue
 from starter.window import Json
@@ -133,8 +134,6 @@ def report(
         if json_output:
             echo_json(found.model_dump(mode="json"))
         else:
-            from starter.report_text import print_report
-
             print_report(found)
         if html is not None:
             typer.echo(f"报表已写入：{html}", err=json_output)
