@@ -1,21 +1,34 @@
-"""What the supervisor (县政务服务局) types: `shenhou overdue` across every open case."""
+"""What the supervisor (县政务服务局) types: `shenhou overdue` across every open case, and `shenhou report`,
+the figures of a supervision meeting from the case register."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from domain.enums import Department
+from register.report import Period, Report, build_report
 from starter import render
-from starter.errors import ExitCode, InvalidInput
-from starter.session import bounded, echo_json, execute, session
+from starter.errors import CliError, ConfigError, ExitCode, InvalidInput
+from starter.report_text import print_report
+from starter.session import bounded, echo_json, execute, local, register_engine, session, today
 from starter.supervision import list_overdue
 from starter.window import Json
+
+# Departments that handle matters (the supervisor's own bureau handles none).
+_REPORTED = tuple(d for d in Department if d != Department.SUPERVISION)
+# The default period: this month and the eleven before it.
+_DEFAULT_MONTHS = 12
 
 
 def register(app: typer.Typer) -> None:
     app.command("overdue")(overdue)
+    app.command("report")(report)
 
 
 def overdue(
@@ -41,6 +54,89 @@ def overdue(
             echo_json([item.model_dump(mode="json") for item in items])
         else:
             render.print_overdue(items, current.policy, at_risk=at_risk)
+        return ExitCode.OK
+
+    execute(ctx, work, json_output=json_output)
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{option} 日期格式不正确，应为YYYY-MM-DD，例如2026-01-31") from None
+
+
+def _default_from(last: date) -> date:
+    month = last.year * 12 + last.month - 1 - (_DEFAULT_MONTHS - 1)
+    return date(month // 12, month % 12 + 1, 1)
+
+
+def _write_html(report_: Report, county: str, path: Path) -> None:
+    # Imported here: matplotlib is only loaded when a chart is drawn.
+    from starter.report_charts import NoChineseFont
+    from starter.report_html import render_html
+
+    try:
+        page = render_html(report_, county)
+    except NoChineseFont as err:
+        raise ConfigError(str(err)) from None
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError:
+        raise InvalidInput(f"无法写入报表文件：{path}") from None
+
+
+def report(
+    ctx: typer.Context,
+    period_from: Annotated[
+        str | None, typer.Option("--from", help="统计期起始日（YYYY-MM-DD），默认为含本月在内12个月的首日")
+    ] = None,
+    period_to: Annotated[
+        str | None, typer.Option("--to", help="统计期截止日（YYYY-MM-DD，含当日），默认为今天")
+    ] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
+    ] = None,
+    json_output: Json = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="另存为HTML报表（含图表，单一文件，可按A4打印）", dir_okay=False)
+    ] = None,
+) -> None:
+    """承诺时限履行情况报表：各部门、各事项的推送、办结、按时办结率、办理用时、超期、督办、补正、延期与发放金额，及月度趋势。"""
+
+    async def work() -> int:
+        config, policy = local()
+        last = _day(period_to, "--to") if period_to is not None else today(policy)
+        first = _day(period_from, "--from") if period_from is not None else _default_from(last)
+        if first > last:
+            raise InvalidInput("统计期起始日不能晚于截止日")
+        chosen: Department | None = None
+        if department is not None:
+            try:
+                chosen = Department(department.strip().lower())
+            except ValueError:
+                chosen = None
+            if chosen not in _REPORTED:
+                raise InvalidInput("不认识的部门代码，可选：" + "、".join(d.value for d in _REPORTED))
+        engine = register_engine(config)
+        if engine is None:
+            raise CliError("未找到案件登记库：请在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库")
+        try:
+            found = build_report(engine, Period(first, last, ZoneInfo(policy.timezone)), department=chosen,
+                                 matters=policy.matters)
+        except SQLAlchemyError:
+            raise CliError("无法读取案件登记库，请确认数据库可用（SHENHOU_DATABASE_URL）",
+                           code=ExitCode.UNAVAILABLE) from None
+        finally:
+            engine.dispose()
+        if html is not None:
+            _write_html(found, policy.county, html)
+        if json_output:
+            echo_json(found.model_dump(mode="json"))
+        else:
+            print_report(found)
+        if html is not None:
+            typer.echo(f"报表已写入：{html}", err=json_output)
         return ExitCode.OK
 
     execute(ctx, work, json_output=json_output)
