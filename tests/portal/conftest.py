@@ -125,7 +125,8 @@ def pdf_bytes(seed: int) -> bytes:
 
 
 def jpeg_bytes(seed: int) -> bytes:
-    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes([seed % 256]) * 64 + b"\xff\xd9"
+    header = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    return header + bytes([seed % 256]) * 64 + b"\xff\xd9"
 
 
 def scans(folder: Path, kinds: list[str]) -> dict[str, Path]:
