@@ -33,7 +33,7 @@ from domain.policy import Policy
 from domain.query_code import query_code
 from notify.channels import Channel, FileChannel, GatewayChannel, Outgoing, Refused, Unavailable
 from register.contacts import family_phone, masked_phone
-from register.engine import create_schema, make_engine
+from register.engine import make_engine
 from register.tables import OutboxRow
 from runtime.keys import KeyError_, load_query_code_key
 from runtime.logging import configure_logging
@@ -233,8 +233,9 @@ def channel_for(settings: Settings) -> Channel:
 
 
 async def _main(settings: Settings, once: bool) -> None:
+    # The worker creates and extends the register's tables at its start; until then a round fails and is
+    # tried again (two processes creating a SQLite schema at once could trip over each other).
     engine = make_engine(settings.register_url)
-    create_schema(engine)
     channel = channel_for(settings)
     dispatcher = Dispatcher(engine, channel, load_policy(settings.policy_file), load_query_code_key(settings),
                             config=DispatchConfig.from_settings(settings))
