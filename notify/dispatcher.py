@@ -109,11 +109,16 @@ class Dispatcher:
 
     async def run_forever(self, stopping: asyncio.Event, poll_seconds: float) -> None:
         log.info("dispatcher_started", owner=self.owner)
+        failures = 0
         while not stopping.is_set():
             try:
                 tried = await self.run_once()
-            except Exception:  # a database hiccup must not end the process: try again after a pause
-                log.exception("dispatch_round_failed")
+                failures = 0
+            except Exception as err:  # a database hiccup must not end the process: try again after a pause
+                failures += 1
+                # The first failures are usually the register not being ready yet (the worker creates it).
+                log.warning("dispatch_round_failed", error=type(err).__name__, failures=failures,
+                            exc_info=failures >= 3)
                 tried = 0
             if not tried:
                 with contextlib.suppress(TimeoutError):
