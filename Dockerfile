@@ -1,4 +1,5 @@
-# The worker and codec-server image for the production shape (docker-compose.yml).
+# The image of every shenhou service in the production shape (docker-compose.yml): worker, codec server,
+# families' portal, notification dispatcher and the CLI.
 FROM python:3.11-slim
 WORKDIR /app
 # Exact, hash-checked versions (requirements.lock, made by scripts/lock), in their own layer so a code
@@ -11,6 +12,9 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY starter ./starter
 COPY runtime ./runtime
+COPY register ./register
+COPY portal ./portal
+COPY notify ./notify
 COPY worker.py ./
 RUN pip install --no-cache-dir --no-deps . && python -m compileall -q /app && useradd --system --uid 10001 shenhou \
     && install -d -o shenhou -m 0700 /var/lib/shenhou

@@ -10,9 +10,13 @@
 #   admin/client.{pem,key}    temporal-setup (namespace, search attributes) and operators' temporal CLI
 #   web/server.{pem,key}      the HTTPS certificate of the staff-facing host (reverse proxy), for
 #                             PUBLIC_HOST; replace it with the county's own certificate when it has one
+#   portal/client.{pem,key}   the families' portal's client certificate (it starts cases)
+#   portal-web/server.{pem,key} the HTTPS certificate of the families' portal, for PORTAL_HOST; for a pilot
+#                             only: families' phones do not trust this CA, use a publicly trusted one
 #
 # Usage: sudo deploy/make-pilot-ca.sh [OUT_DIR]        (OUT_DIR defaults to deploy/pki)
 #   PUBLIC_HOST=temporal.county.example  the staff-facing host name (default: localhost)
+#   PORTAL_HOST=shenhou.county.example   the families' portal's host name (default: portal.localhost)
 #   CA_DAYS=1825  LEAF_DAYS=397          validity in days
 #
 # Existing files are kept: run it again after deleting one service's folder to re-issue that certificate
@@ -22,12 +26,14 @@ set -euo pipefail
 
 OUT="${1:-$(dirname "$0")/pki}"
 PUBLIC_HOST="${PUBLIC_HOST:-localhost}"
+PORTAL_HOST="${PORTAL_HOST:-portal.localhost}"
 CA_DAYS="${CA_DAYS:-1825}"
 LEAF_DAYS="${LEAF_DAYS:-397}"
 
 # The uid each image runs as: temporalio/auto-setup and admin-tools 1000, temporalio/ui 5000, the shenhou
 # image 10001 (Dockerfile), nginx reads its keys as root.
-declare -A OWNER=([temporal]=1000 [admin]=1000 [ui]=5000 [worker]=10001 [cli]=10001 [web]=0)
+declare -A OWNER=([temporal]=1000 [admin]=1000 [ui]=5000 [worker]=10001 [cli]=10001 [web]=0 [portal]=10001
+  [portal-web]=0)
 
 umask 077
 mkdir -p "$OUT"
@@ -87,3 +93,6 @@ issue ui temporal-ui clientAuth
 issue admin temporal-admin clientAuth
 if [[ "$PUBLIC_HOST" =~ ^[0-9.]+$ ]]; then web_san="IP:$PUBLIC_HOST"; else web_san="DNS:$PUBLIC_HOST"; fi
 issue web "$PUBLIC_HOST" serverAuth "$web_san"
+issue portal shenhou-portal clientAuth
+if [[ "$PORTAL_HOST" =~ ^[0-9.]+$ ]]; then portal_san="IP:$PORTAL_HOST"; else portal_san="DNS:$PORTAL_HOST"; fi
+issue portal-web "$PORTAL_HOST" serverAuth "$portal_san"

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.catalogue import BASE_MATERIALS, DEFAULT_CHANNEL_DEPARTMENTS, DEFAULT_MATTERS, MatterDefinition
-from domain.enums import CertificateIssuer, Channel, Department, MaterialKind, MatterCode
+from domain.enums import CertificateIssuer, Channel, Department, MaterialKind, MatterCode, Recipient
 
 _I = CertificateIssuer
 
@@ -71,6 +71,52 @@ class DeathCertificateRules(BaseModel):
         return self.home_from
 
 
+class WindowPlace(BaseModel):
+    """Where and when the county's “一件事一次办” window receives families: told to those the online
+    channel cannot serve and to families asked to bring materials (补正). Example values: set the county's
+    own in the policy file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = "固阳县政务服务中心“一件事一次办”窗口"
+    address: str = "固阳县金山镇政务服务中心一楼"
+    hours: str = "工作日 9:00–12:00，13:30–17:30（法定节假日除外）"
+    phone: str = "0472-8121234"
+
+
+class StaffContacts(BaseModel):
+    """The mobile numbers staff notices go to (the dispatcher's recipients other than the family).
+
+    Example numbers: a county sets its own in the policy file. Kept out of every serialised copy of the
+    policy (``exclude``), so no staff number enters a workflow's history.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    departments: dict[Department, str] = Field(default_factory=lambda: {
+        department: f"1390472{index:04d}" for index, department in enumerate(Department, start=1)
+    })
+    department_heads: dict[Department, str] = Field(default_factory=lambda: {
+        department: f"1390472{index:04d}" for index, department in enumerate(Department, start=101)
+    })
+    supervisor: str = "13904720200"
+    funeral_home: str = "13904720300"
+
+    def number_for(self, recipient: Recipient, department: Department | None) -> str | None:
+        """The number a staff notice goes to; None when the policy names none."""
+        if recipient is Recipient.SUPERVISOR:
+            return self.supervisor or None
+        if recipient is Recipient.FUNERAL_HOME:
+            return self.funeral_home or None
+        if department is None:
+            return None
+        if recipient is Recipient.DEPARTMENT:
+            return self.departments.get(department)
+        if recipient is Recipient.DEPARTMENT_HEAD:
+            return self.department_heads.get(department)
+        return None
+
+
 class MatterPolicy(BaseModel):
     """The slice of the county policy a matter works under, fixed when the case pushes it."""
 
@@ -103,6 +149,9 @@ class Policy(BaseModel):
     base_materials: tuple[MaterialKind, ...] = BASE_MATERIALS
     # Only these may extend a deadline (督办); an example name: set the county's own in the policy file.
     supervisors: frozenset[str] = frozenset({"张主任"})
+    window: WindowPlace = WindowPlace()
+    # Excluded from serialisation: the policy travels into workflow histories, staff numbers must not.
+    contacts: StaffContacts = Field(default_factory=StaffContacts, exclude=True)
 
     def matter(self, code: MatterCode | str) -> MatterDefinition:
         for matter in self.matters:

@@ -115,7 +115,18 @@ class OutboxRow(SQLModel, table=True):
     department: str | None = None
     message: str
     created_at: datetime
+    # Set once, when the channel accepted the message (notify/dispatcher.py).
     sent_at: datetime | None = None
+    # Delivery bookkeeping of the dispatcher: failed tries, when to try again, who holds the message
+    # now (a lease: after it ends another dispatcher may resend, with the same idempotency key), and a
+    # message given up for good (a number the gateway refuses, or too many failures).
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    last_error: str | None = None
+    failed_at: datetime | None = None
+    failed_reason: str | None = None
 
 
 class PaymentRow(SQLModel, table=True):

@@ -1,4 +1,8 @@
-"""Key material: the case-number key and the payload encryption keys.
+"""Key material: the case-number key, the payload encryption keys and the query-code key.
+
+The query-code key (``domain/query_code.py``) has its own value: ``SHENHOU_QUERY_CODE_KEY``, else
+``query_code_key`` in the keys file, else (a keys file from before it existed, or a ``Keys`` built without
+it) a value derived from the case-number key, so every process of one installation computes the same code.
 
 Production passes keys through the environment. The embedded default creates them once in the data
 folder (owner-only) so a county can start without preparing anything; no key lives in the repository.
@@ -8,10 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.settings import Settings
@@ -23,11 +29,21 @@ class KeyError_(Exception):
     """Key material is missing or malformed; the message says which and is safe to print."""
 
 
+def derived_query_code_key(case_id_key: bytes) -> bytes:
+    return hmac.new(case_id_key, b"shenhou query-code key v1", hashlib.sha256).digest()
+
+
 @dataclass(frozen=True)
 class Keys:
     case_id_key: bytes
     codec_keys: dict[str, bytes]
     active_key_id: str
+    # Empty: derived from the case-number key (see the module docstring).
+    query_code_key: bytes = field(default=b"", repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.query_code_key:
+            object.__setattr__(self, "query_code_key", derived_query_code_key(self.case_id_key))
 
 
 def _decode(value: str, what: str) -> bytes:
@@ -65,7 +81,8 @@ def _load_or_create_file(path: Path) -> dict[str, object]:
         return data
     path.parent.mkdir(parents=True, exist_ok=True)
     key_id = "k1"
-    data = {"case_id_key": _new_key(), "codec_keys": {key_id: _new_key()}, "active_key_id": key_id}
+    data = {"case_id_key": _new_key(), "codec_keys": {key_id: _new_key()}, "active_key_id": key_id,
+            "query_code_key": _new_key()}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(data, handle, indent=2)
@@ -95,4 +112,21 @@ def load_keys(settings: Settings) -> Keys:
         raise KeyError_("no payload encryption key configured")
     if active not in codec_keys:
         raise KeyError_(f"active codec key id {active!r} is not among the configured keys")
-    return Keys(case_id_key=case_id_key, codec_keys=codec_keys, active_key_id=active)
+    return Keys(case_id_key=case_id_key, codec_keys=codec_keys, active_key_id=active,
+                query_code_key=_query_code_key(settings, file_data, case_id_key))
+
+
+def _query_code_key(settings: Settings, file_data: dict[str, object], case_id_key: bytes) -> bytes:
+    if settings.query_code_key:
+        return _decode(settings.query_code_key, "query-code key")
+    stored = file_data.get("query_code_key")
+    if stored:
+        return _decode(str(stored), "query-code key")
+    return derived_query_code_key(case_id_key)
+
+
+def load_query_code_key(settings: Settings) -> bytes:
+    """Only the query-code key, for a process that needs no other key (the notification dispatcher)."""
+    if settings.query_code_key:
+        return _decode(settings.query_code_key, "query-code key")
+    return load_keys(settings).query_code_key

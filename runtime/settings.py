@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     case_id_key: str = ""
     codec_keys: str = ""
     codec_active_key_id: str = ""
+    # base64 32 bytes for the families' query codes (domain/query_code.py); empty: the keys file.
+    query_code_key: str = ""
     codec_enabled: bool = True
     codec_server_port: int = 8081
     ui_port: int = 8233
@@ -44,6 +46,29 @@ class Settings(BaseSettings):
     codec_auth_jwks_file: Path | None = None
     codec_auth_issuer: str = ""
     codec_auth_audience: str = ""
+    # The families' portal (portal/): where it listens, the upload limits, and its session cookie.
+    portal_host: str = "127.0.0.1"
+    portal_port: int = 8090
+    portal_max_upload_bytes: int = 10 * 1024 * 1024
+    # Whether the session cookie is sent over HTTPS only (true behind the production proxy).
+    portal_cookie_secure: bool = False
+    portal_session_minutes: int = 30
+    # Addresses whose X-Forwarded-For the portal believes (the reverse proxy), for per-client rate limits.
+    portal_forwarded_allow_ips: str = "127.0.0.1"
+    # The portal's address as families reach it, told in the 受理 SMS; empty: the SMS names no address.
+    portal_public_url: str = ""
+    # The notification dispatcher (notify/): an HTTP SMS gateway, or (empty URL) the stand-in file.
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    # The stand-in for the gateway: one JSON line per delivered message; empty: data_dir/sms-outbox.jsonl.
+    sms_outbox_file: Path | None = None
+    dispatcher_poll_seconds: float = 2.0
+    dispatcher_batch_size: int = 50
+    # A claimed message is someone else's to send until its lease ends (a crashed dispatcher's, after it).
+    dispatcher_lease_seconds: float = 120.0
+    dispatcher_max_attempts: int = 10
+    dispatcher_backoff_seconds: float = 5.0
+    dispatcher_backoff_max_seconds: float = 3600.0
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="None: JSON unless stdout is a TTY")
 
@@ -55,6 +80,10 @@ class Settings(BaseSettings):
             return self.holiday_file
         default = self.data_dir / "holidays.yaml"
         return default if default.is_file() else None
+
+    @property
+    def sms_outbox_path(self) -> Path:
+        return self.sms_outbox_file or self.data_dir / "sms-outbox.jsonl"
 
     @property
     def register_url(self) -> str:

@@ -1,5 +1,6 @@
 """`python -m runtime.up`: the whole system on one machine — the Temporal dev server with its Web UI
-(persisted to data/temporal.db), the codec server the UI decrypts through, and the worker.
+(persisted to data/temporal.db), the codec server the UI decrypts through, the worker, the families' portal
+and the notification dispatcher.
 
 Each part runs in its own process (the codec server in this one); a worker that dies is started again.
 Ctrl-C stops them all.
@@ -26,7 +27,7 @@ log = structlog.get_logger()
 
 RESTART_DELAY_SECONDS = 2.0
 # Processes started by `up` besides the dev server: module name and what it is.
-SERVICES = (("worker", "worker"),)
+SERVICES = (("worker", "worker"), ("portal", "portal"), ("notify.dispatcher", "dispatcher"))
 
 
 async def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -79,6 +80,9 @@ async def up(settings: Settings) -> None:
         await _wait_for_port(host, port, server)
     print(f"Temporal: {settings.temporal_address}  Web UI: http://localhost:{settings.ui_port}  "
           f"codec: {codec_url or 'off'}  data: {settings.data_dir.resolve()}", flush=True)
+    sms = (settings.sms_gateway_url and "SMS gateway") or f"stand-in SMS file {settings.sms_outbox_path.resolve()}"
+    print(f"families' portal: http://{settings.portal_host}:{settings.portal_port}  "
+          f"notifications: {sms}", flush=True)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -13,6 +13,7 @@ import typer
 
 from domain.identity import id_number_valid, luhn_valid
 from domain.models import CremationCertifiedInput, MaterialsSupplementedInput, PayeeCorrectedInput, WithdrawInput
+from domain.query_code import query_code
 from runtime.keys import load_keys
 from starter import intake, operations, render
 from starter.errors import ExitCode, InvalidForm, InvalidInput
@@ -48,7 +49,8 @@ def start(
 ) -> None:
     """受理申请：检查申请表，一次告知全部问题，通过后立案。
 
-    打印受理编号；--json 输出 {"ok": true, "case_number": ...} 或 {"ok": false, "problems": [...]}。
+    打印受理编号和查询码；--json 输出 {"ok": true, "case_number": ..., "query_code": ...}
+    或 {"ok": false, "problems": [...]}。
     """
 
     async def work() -> int:
@@ -59,10 +61,12 @@ def start(
         keys = load_keys(config)
         client = await connect_client(config, keys)
         started = await bounded(ctx, intake.submit(checked, client, keys, config, register=register_engine(config)))
+        code = query_code(started.case_number, keys.query_code_key)
         if json_output:
-            echo_json({"ok": True, "case_number": started.case_number})
+            echo_json({"ok": True, "case_number": started.case_number, "query_code": code})
         else:
             typer.echo(f"申请已受理，受理编号：{started.case_number}")
+            typer.echo(f"查询码：{code}（凭受理编号和查询码可在网上查询办理进度）")
         return ExitCode.OK
 
     execute(ctx, work, json_output=json_output)

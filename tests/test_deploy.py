@@ -45,7 +45,7 @@ def test_only_the_https_proxy_is_published() -> None:
 
 def test_every_temporal_client_presents_a_certificate() -> None:
     services = _compose()["services"]
-    shenhou = {"worker": "worker", "shenhou": "cli"}
+    shenhou = {"worker": "worker", "shenhou": "cli", "portal": "portal"}
     for name, folder in shenhou.items():
         env = services[name]["environment"]
         assert env["SHENHOU_TEMPORAL_TLS_CA"] == "/pki/ca.pem"
@@ -114,3 +114,46 @@ def test_register_database_init_script_creates_the_login(postgres_server: Postgr
         with postgres_server.connect() as admin:
             admin.execute("DROP DATABASE IF EXISTS shenhou WITH (FORCE)")
             admin.execute("DROP ROLE IF EXISTS shenhou")
+
+
+def test_the_portal_is_reached_through_the_proxy_only_with_its_own_data_folder() -> None:
+    compose = _compose()
+    services = compose["services"]
+    portal = services["portal"]
+    assert portal["command"] == ["python", "-m", "portal"]
+    assert "ports" not in portal and portal["expose"] == ["8090"]
+    env = portal["environment"]
+    assert env["SHENHOU_PORTAL_COOKIE_SECURE"] == "true"
+    assert env["SHENHOU_QUERY_CODE_KEY"].startswith("${SHENHOU_QUERY_CODE_KEY:?")
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in portal["volumes"]}
+    assert mounts[env["SHENHOU_DATA_DIR"]] in compose["volumes"]  # the uploaded scans outlive the container
+    proxy = services["proxy"]
+    assert "portal" in proxy["depends_on"] and proxy["environment"]["PORTAL_HOST"]
+    assert "./deploy/pki/portal-web:/etc/nginx/pki/portal-web:ro" in proxy["volumes"]
+    template = (ROOT / "deploy" / "nginx" / "shenhou.conf.template").read_text()
+    assert "server_name ${PORTAL_HOST};" in template and "proxy_pass http://portal:8090;" in template
+
+
+def test_the_dispatcher_needs_the_register_and_the_query_code_key_only() -> None:
+    services = _compose()["services"]
+    dispatcher = services["dispatcher"]
+    assert dispatcher["command"] == ["python", "-m", "notify.dispatcher"]
+    env = dispatcher["environment"]
+    assert env["SHENHOU_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert env["SHENHOU_SMS_GATEWAY_URL"].startswith("${SMS_GATEWAY_URL:?")  # no silent stand-in file
+    assert env["SHENHOU_QUERY_CODE_KEY"] == services["portal"]["environment"]["SHENHOU_QUERY_CODE_KEY"]
+    assert not {"SHENHOU_CASE_ID_KEY", "SHENHOU_CODEC_KEYS", "SHENHOU_TEMPORAL_ADDRESS"} & set(env)
+    # The CLI prints the same code as the portal accepts.
+    assert services["shenhou"]["environment"]["SHENHOU_QUERY_CODE_KEY"] == env["SHENHOU_QUERY_CODE_KEY"]
+
+
+def test_the_image_holds_every_package_the_services_run() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in ("domain", "workflows", "activities", "starter", "runtime", "register", "portal", "notify"):
+        assert f"COPY {package} ./{package}" in dockerfile, package
+
+
+def test_the_pilot_ca_issues_the_portal_its_certificates() -> None:
+    script = (ROOT / "deploy" / "make-pilot-ca.sh").read_text()
+    assert "issue portal shenhou-portal clientAuth" in script
+    assert 'issue portal-web "$PORTAL_HOST" serverAuth' in script

@@ -25,6 +25,7 @@ from tests.runtime.test_temporal_tls import _nginx
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "deploy" / "nginx" / "shenhou.conf.template"
+PORTAL_HOST = "portal.localhost"
 
 
 def _free_port() -> int:
@@ -44,14 +45,14 @@ def web_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pki")
     subprocess.run(
         [str(ROOT / "deploy" / "make-pilot-ca.sh"), str(out)],
-        check=True, capture_output=True, env={**os.environ, "PUBLIC_HOST": "localhost"},
+        check=True, capture_output=True, env={**os.environ, "PUBLIC_HOST": "localhost", "PORTAL_HOST": PORTAL_HOST},
     )
     return out
 
 
 @pytest_asyncio.fixture
-async def upstreams(tmp_path: Path) -> AsyncIterator[tuple[int, int]]:
-    """The codec server (tokens required) and a stand-in for the Web UI, on loopback ports."""
+async def upstreams(tmp_path: Path) -> AsyncIterator[tuple[int, int, int]]:
+    """The codec server (tokens required) and stand-ins for the Web UI and the portal, on loopback ports."""
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(JWKS))
     verifier = TokenVerifier(JwksFile(jwks), issuer=ISSUER, audience=AUDIENCE)
@@ -60,30 +61,43 @@ async def upstreams(tmp_path: Path) -> AsyncIterator[tuple[int, int]]:
     async def ui_page(request: web.Request) -> web.Response:
         return web.Response(text=f"ui {request.path}")
 
+    async def portal_page(request: web.Request) -> web.Response:
+        return web.Response(text=f"portal {request.path} from {request.headers.get('X-Forwarded-For')}")
+
     ui_app = web.Application()
     ui_app.router.add_get("/{tail:.*}", ui_page)
     ui = web.AppRunner(ui_app, access_log=None)
     await ui.setup()
     await web.TCPSite(ui, "127.0.0.1", 0).start()
+    portal_app = web.Application()
+    portal_app.router.add_route("*", "/{tail:.*}", portal_page)
+    portal = web.AppRunner(portal_app, access_log=None)
+    await portal.setup()
+    await web.TCPSite(portal, "127.0.0.1", 0).start()
     try:
-        yield codec.addresses[0][1], ui.addresses[0][1]
+        yield codec.addresses[0][1], ui.addresses[0][1], portal.addresses[0][1]
     finally:
+        await portal.cleanup()
         await ui.cleanup()
         await codec.cleanup()
 
 
 @pytest.fixture
-def proxy(upstreams: tuple[int, int], web_pki: Path, tmp_path: Path) -> Iterator[tuple[int, int]]:
+def proxy(upstreams: tuple[int, int, int], web_pki: Path, tmp_path: Path) -> Iterator[tuple[int, int]]:
     """(https port, http port) of nginx running the template with the compose service names mapped to loopback."""
     nginx = _nginx()
-    codec_port, ui_port = upstreams
+    codec_port, ui_port, portal_port = upstreams
     https_port, http_port = _free_port(), _free_port()
-    site = TEMPLATE.read_text().replace("${PUBLIC_HOST}", "localhost")
+    site = TEMPLATE.read_text().replace("${PUBLIC_HOST}", "localhost").replace("${PORTAL_HOST}", PORTAL_HOST)
     site = _replace_once(site, "listen 80;", f"listen 127.0.0.1:{http_port};")
-    site = _replace_once(site, "listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+    # The staff's server and the families' portal's: the same HTTPS port, told apart by name.
+    assert site.count("listen 443 ssl http2;") == 2
+    site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
     site = _replace_once(site, "proxy_pass http://codec-server:8081/;", f"proxy_pass http://127.0.0.1:{codec_port}/;")
     site = _replace_once(site, "proxy_pass http://temporal-ui:8080;", f"proxy_pass http://127.0.0.1:{ui_port};")
+    site = _replace_once(site, "proxy_pass http://portal:8090;", f"proxy_pass http://127.0.0.1:{portal_port};")
     site = site.replace("/etc/nginx/pki/web", str(web_pki / "web"))
+    site = site.replace("/etc/nginx/pki/portal-web", str(web_pki / "portal-web"))
     (tmp_path / "site.conf").write_text(site)
     conf = tmp_path / "nginx.conf"
     conf.write_text(
@@ -148,3 +162,23 @@ async def test_staff_browser_reaches_ui_and_codec_under_one_https_origin(
         async with http.get(f"http://localhost:{http_port}/", allow_redirects=False) as resp:
             assert resp.status == 301
             assert resp.headers["Location"].startswith("https://localhost")
+
+
+async def test_families_reach_the_portal_on_its_own_name_and_nothing_of_the_staff(
+    proxy: tuple[int, int], web_pki: Path
+) -> None:
+    https_port, http_port = proxy
+    trust = ssl.create_default_context(cafile=str(web_pki / "ca.pem"))
+    base = f"https://127.0.0.1:{https_port}"
+    portal = {"server_hostname": PORTAL_HOST, "headers": {"Host": PORTAL_HOST, "X-Forwarded-For": "203.0.113.9"}}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as http:
+        async with http.get(f"{base}/apply", **portal) as resp:  # type: ignore[arg-type]
+            assert resp.status == 200
+            # The address the portal counts wrong codes under is the proxy's view, not what the client claims.
+            assert await resp.text() == "portal /apply from 127.0.0.1"
+        async with http.post(f"{base}/codec/decode", json=plain_body("x"), **portal) as resp:  # type: ignore[arg-type]
+            assert await resp.text() == "portal /codec/decode from 127.0.0.1"  # the codec server is not here
+        async with http.get(f"http://127.0.0.1:{http_port}/progress", headers={"Host": PORTAL_HOST},
+                            allow_redirects=False) as resp:
+            assert resp.status == 301
+            assert resp.headers["Location"] == f"https://{PORTAL_HOST}/progress"

@@ -27,6 +27,7 @@ from typer.testing import CliRunner, Result
 from domain.application import PROBLEMS_HEADER
 from domain.enums import CaseState, MatterCode, MatterState
 from domain.models import StatusSnapshot
+from domain.query_code import query_code
 from runtime.keys import Keys
 from runtime.settings import get_settings
 from starter.cli import app
@@ -164,21 +165,28 @@ def assert_no_personal_data(text: str, form: dict[str, Any] | None = None) -> No
 # --- case start ------------------------------------------------------------------------------------
 
 
-async def test_start_valid_form_prints_case_number(cli_env: dict[str, str], tmp_path: Path, worker: Worker) -> None:
+async def test_start_valid_form_prints_case_number_and_query_code(
+    cli_env: dict[str, str], tmp_path: Path, worker: Worker, keys: Keys
+) -> None:
     form = new_form()
     result = await shenhou("case", "start", "--form", str(write_form(tmp_path, form)))
     assert result.exit_code == 0, result.output
-    assert CASE_RE.search(result.stdout)
+    match = CASE_RE.search(result.stdout)
+    assert match
     assert "受理编号" in result.stdout
+    # The family's code for the progress page: the same one the portal accepts for this case number.
+    assert f"查询码：{query_code(match.group(0), keys.query_code_key)}" in result.stdout
     assert_no_personal_data(result.output, form)
 
 
-async def test_start_json_output(cli_env: dict[str, str], tmp_path: Path, worker: Worker) -> None:
+async def test_start_json_output(cli_env: dict[str, str], tmp_path: Path, worker: Worker, keys: Keys) -> None:
     result = await shenhou("case", "start", "--form", str(write_form(tmp_path, new_form(), ".json")), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["ok"] is True
     assert CASE_RE.fullmatch(data["case_number"])
+    assert data["query_code"] == query_code(data["case_number"], keys.query_code_key)
+    assert re.fullmatch(r"[0-9]{8}", data["query_code"])
 
 
 def _bad_form() -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Delivering the register's notification outbox: the dispatcher and the channels it sends through."""

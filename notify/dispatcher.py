@@ -1,0 +1,278 @@
+"""`python -m notify.dispatcher`: delivers every message of the register's notification outbox once.
+
+Each message is claimed with a lease (a conditional update, so two dispatchers never hold one message at
+once), sent through the channel with its idempotency key, and marked ``sent_at`` only when the channel took
+it. A dispatcher that dies between the two leaves the message claimed; when the lease ends it is sent again
+with the same key and the channel (gateway or stand-in file) delivers it only once. A failure is retried
+with exponential backoff; a number refused for good, or a message that failed too often, is marked
+``failed_at`` with the reason and left for staff.
+
+The family's 受理 message gets the query code appended here, at sending time: the code is then in neither
+Temporal's history nor the outbox table. Phone numbers are never logged in clear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from domain.enums import Department, NotificationKind, Recipient
+from domain.policy import Policy
+from domain.query_code import query_code
+from notify.channels import Channel, FileChannel, GatewayChannel, Outgoing, Refused, Unavailable
+from register.contacts import family_phone, masked_phone
+from register.engine import make_engine
+from register.tables import OutboxRow
+from runtime.keys import KeyError_, load_query_code_key
+from runtime.logging import configure_logging
+from runtime.policy_file import PolicyFileError, load_policy
+from runtime.settings import Settings, get_settings
+
+log = structlog.get_logger()
+
+NO_NUMBER = "no number for this recipient"
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    batch_size: int = 50
+    lease: timedelta = timedelta(seconds=120)
+    max_attempts: int = 10
+    backoff: timedelta = timedelta(seconds=5)
+    backoff_max: timedelta = timedelta(hours=1)
+    # Appended to the 受理 message when set: where the family follows the case.
+    portal_url: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DispatchConfig:
+        return cls(
+            batch_size=settings.dispatcher_batch_size,
+            lease=timedelta(seconds=settings.dispatcher_lease_seconds),
+            max_attempts=settings.dispatcher_max_attempts,
+            backoff=timedelta(seconds=settings.dispatcher_backoff_seconds),
+            backoff_max=timedelta(seconds=settings.dispatcher_backoff_max_seconds),
+            portal_url=settings.portal_public_url,
+        )
+
+    def delay_after(self, attempts: int) -> timedelta:
+        """Exponential backoff: the base after the first failure, doubling, capped."""
+        return min(self.backoff * (1 << max(attempts - 1, 0)), self.backoff_max)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def idempotency_key(row: OutboxRow) -> str:
+    return f"{row.case_number}/{row.key}"
+
+
+class Dispatcher:
+    def __init__(
+        self, engine: Engine, channel: Channel, policy: Policy, query_code_key: bytes, *,
+        config: DispatchConfig | None = None, clock: Callable[[], datetime] = utc_now, owner: str | None = None,
+    ) -> None:
+        self._engine = engine
+        self._channel = channel
+        self._policy = policy
+        self._query_code_key = query_code_key
+        self._config = config or DispatchConfig()
+        self._clock = clock
+        self.owner = owner or uuid.uuid4().hex[:16]
+
+    async def run_once(self) -> int:
+        """Send what is due now (one batch); how many messages were tried."""
+        tried = 0
+        for row_id in self._due():
+            row = self._claim(row_id)
+            if row is None:
+                continue
+            tried += 1
+            await self._deliver(row)
+        return tried
+
+    async def run_until_idle(self) -> None:
+        while await self.run_once():
+            pass
+
+    async def run_forever(self, stopping: asyncio.Event, poll_seconds: float) -> None:
+        log.info("dispatcher_started", owner=self.owner)
+        failures = 0
+        while not stopping.is_set():
+            try:
+                tried = await self.run_once()
+                failures = 0
+            except Exception as err:  # a database hiccup must not end the process: try again after a pause
+                failures += 1
+                # The first failures are usually the register not being ready yet (the worker creates it).
+                log.warning("dispatch_round_failed", error=type(err).__name__, failures=failures,
+                            exc_info=failures >= 3)
+                tried = 0
+            if not tried:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=poll_seconds)
+        log.info("dispatcher_stopped", owner=self.owner)
+
+    # --- claiming ---------------------------------------------------------------------------------
+
+    def _due(self) -> list[int]:
+        now = self._clock()
+        with Session(self._engine) as session:
+            ids = session.exec(
+                select(OutboxRow.id)
+                .where(col(OutboxRow.sent_at).is_(None), col(OutboxRow.failed_at).is_(None),
+                       or_(col(OutboxRow.next_attempt_at).is_(None), col(OutboxRow.next_attempt_at) <= now),
+                       or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) <= now))
+                .order_by(col(OutboxRow.id))
+                .limit(self._config.batch_size)
+            ).all()
+        return [row_id for row_id in ids if row_id is not None]
+
+    def _claim(self, row_id: int) -> OutboxRow | None:
+        """Take the message for the length of a lease, unless someone else holds it or it is done."""
+        now = self._clock()
+        with Session(self._engine) as session:
+            result = session.exec(
+                update(OutboxRow)
+                .where(col(OutboxRow.id) == row_id, col(OutboxRow.sent_at).is_(None),
+                       col(OutboxRow.failed_at).is_(None),
+                       or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) <= now))
+                .values(lease_owner=self.owner, lease_until=now + self._config.lease)
+            )
+            session.commit()
+            if result.rowcount != 1:
+                return None
+            row = session.get(OutboxRow, row_id)
+            if row is not None:
+                session.expunge(row)
+            return row
+
+    # --- sending ----------------------------------------------------------------------------------
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        assert row.id is not None
+        where = {"case_number": row.case_number, "kind": row.kind, "recipient": row.recipient,
+                 "key": row.key, "attempt": row.attempts + 1}
+        phone = self._number_for(row)
+        if phone is None:
+            self._give_up(row.id, NO_NUMBER)
+            log.warning("notification_failed", reason=NO_NUMBER, **where)
+            return
+        outgoing = Outgoing(idempotency_key=idempotency_key(row), phone=phone, text=self._text(row))
+        try:
+            await self._channel.send(outgoing)
+        except Refused as refused:
+            self._give_up(row.id, refused.reason)
+            log.warning("notification_refused", to=masked_phone(phone), reason=refused.reason, **where)
+            return
+        except Unavailable as unavailable:
+            self._retry_later(row, unavailable.reason)
+            log.warning("notification_retry", to=masked_phone(phone), reason=unavailable.reason, **where)
+            return
+        self._mark_sent(row.id)
+        log.info("notification_sent", to=masked_phone(phone), **where)
+
+    def _number_for(self, row: OutboxRow) -> str | None:
+        recipient = Recipient(row.recipient)
+        if recipient is Recipient.FAMILY:
+            with Session(self._engine) as session:
+                return family_phone(session, row.case_number)
+        department = Department(row.department) if row.department else None
+        return self._policy.contacts.number_for(recipient, department)
+
+    def _text(self, row: OutboxRow) -> str:
+        if row.kind == NotificationKind.CASE_RECEIVED.value and row.recipient == Recipient.FAMILY.value:
+            code = query_code(row.case_number, self._query_code_key)
+            where = f"在{self._config.portal_url}" if self._config.portal_url else "在网上"
+            return f"{row.message}查询码{code}，凭受理编号和查询码可{where}查询办理进度。"
+        return row.message
+
+    # --- recording the outcome --------------------------------------------------------------------
+
+    def _mark_sent(self, row_id: int) -> None:
+        # Whoever holds the lease now: the channel took the message, so it is sent (once: sent_at IS NULL).
+        self._update(row_id, sent_at=self._clock(), lease_owner=None, lease_until=None, last_error=None)
+
+    def _retry_later(self, row: OutboxRow, reason: str) -> None:
+        assert row.id is not None
+        attempts = row.attempts + 1
+        if attempts >= self._config.max_attempts:
+            self._give_up(row.id, f"gave up after {attempts} attempts: {reason}", attempts=attempts)
+            return
+        self._update(row.id, attempts=attempts, last_error=reason, lease_owner=None, lease_until=None,
+                     next_attempt_at=self._clock() + self._config.delay_after(attempts))
+
+    def _give_up(self, row_id: int, reason: str, *, attempts: int | None = None) -> None:
+        values: dict[str, object] = {"failed_at": self._clock(), "failed_reason": reason, "lease_owner": None,
+                                     "lease_until": None}
+        if attempts is not None:
+            values["attempts"] = attempts
+        self._update(row_id, **values)
+
+    def _update(self, row_id: int, **values: object) -> None:
+        with Session(self._engine) as session:
+            session.exec(
+                update(OutboxRow)
+                .where(col(OutboxRow.id) == row_id, col(OutboxRow.sent_at).is_(None))
+                .values(**values)
+            )
+            session.commit()
+
+
+def channel_for(settings: Settings) -> Channel:
+    if settings.sms_gateway_url:
+        return GatewayChannel(settings.sms_gateway_url, settings.sms_gateway_token)
+    return FileChannel(settings.sms_outbox_path)
+
+
+async def _main(settings: Settings, once: bool) -> None:
+    # The worker creates and extends the register's tables at its start; until then a round fails and is
+    # tried again (two processes creating a SQLite schema at once could trip over each other).
+    engine = make_engine(settings.register_url)
+    channel = channel_for(settings)
+    dispatcher = Dispatcher(engine, channel, load_policy(settings.policy_file), load_query_code_key(settings),
+                            config=DispatchConfig.from_settings(settings))
+    where = "gateway" if settings.sms_gateway_url else str(settings.sms_outbox_path)
+    log.info("dispatcher_channel", channel=where)
+    try:
+        if once:
+            await dispatcher.run_until_idle()
+            return
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        await dispatcher.run_forever(stopping, settings.dispatcher_poll_seconds)
+    finally:
+        await channel.aclose()
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m notify.dispatcher", description=__doc__.splitlines()[0])
+    parser.add_argument("--once", action="store_true", help="send what is due, then exit")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        asyncio.run(_main(settings, args.once))
+    except (KeyError_, PolicyFileError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""The online registration form: the same fields as the window's form, as inputs on a page.
+
+Input names are the form's field paths (``deceased.name``), so intake's problems land beside their input.
+What was typed is turned into the raw form intake checks (``starter.intake.check``), with ``channel:
+online``; empty inputs are left out, so intake says “请填写…” for each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.application import (
+    DEATH_CIRCUMSTANCE_LABELS,
+    ISSUER_LABELS,
+    PENSION_STATUS_LABELS,
+    RELATIONSHIP_LABELS,
+)
+from domain.catalogue import MATERIAL_LABELS, MatterDefinition
+from domain.enums import Channel, MaterialKind, MatterCode
+from domain.models import Problem
+from domain.policy import Policy
+
+TEXT, DATE, TEL, NUMBER, SELECT, CHECK = "text", "date", "tel", "numeric", "select", "check"
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    label: str
+    kind: str = TEXT
+    choices: tuple[tuple[str, str], ...] = ()
+    hint: str = ""
+    required: bool = True
+    default: str = ""
+    autocomplete: str = "off"
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    inputs: tuple[Input, ...]
+    note: str = ""
+
+
+def _choices(labels: Mapping[Any, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(getattr(key, "value", key)), text) for key, text in labels.items())
+
+
+def sections(policy: Policy) -> tuple[Section, ...]:
+    return (
+        Section("逝者信息", (
+            Input("deceased.name", "逝者姓名"),
+            Input("deceased.id_number", "逝者身份证号码", hint="18位，末位可为X"),
+            Input("deceased.household_county", "户籍所在县", default=policy.county),
+            Input("deceased.insured_area", "参保地", default=policy.insured_area),
+            Input("deceased.death_date", "死亡日期", DATE),
+            Input("deceased.death_circumstance", "死亡情形", SELECT, _choices(DEATH_CIRCUMSTANCE_LABELS)),
+            Input("deceased.work_injury", "因工死亡（工伤）", CHECK, required=False),
+            Input("deceased.cremation_county", "火化地", default=policy.county),
+            Input("deceased.bank_card", "逝者银行卡号", NUMBER),
+        )),
+        Section("死亡医学证明", (
+            Input("death_certificate.number", "证明编号"),
+            Input("death_certificate.issuer_type", "出具单位类型", SELECT, _choices(ISSUER_LABELS),
+                  hint="医疗机构内死亡选“医疗机构”；在家死亡选乡镇卫生院或社区卫生服务中心"),
+            Input("death_certificate.issuer_name", "出具单位名称"),
+        )),
+        Section("申请人（逝者家属）", (
+            Input("applicant.name", "申请人姓名", autocomplete="name"),
+            Input("applicant.id_number", "申请人身份证号码"),
+            Input("applicant.relationship", "与逝者关系", SELECT, _choices(RELATIONSHIP_LABELS)),
+            Input("applicant.phone", "手机号码", TEL, hint="办理进度将以短信告知", autocomplete="tel"),
+            Input("applicant.bank_account.bank_name", "收款开户银行", hint="如：中国农业银行固阳县支行"),
+            Input("applicant.bank_account.account_name", "收款账户户名", hint="应为申请人本人"),
+            Input("applicant.bank_account.card_number", "收款银行卡号", NUMBER),
+            Input("applicant.bank_account.authorised_reason", "委托他人收款的原因", required=False,
+                  hint="仅当户名不是申请人本人时填写，并上传收款委托书"),
+        )),
+        Section("逝者情形", (
+            Input("situations.pension_status", "养老保险情况", SELECT, _choices(PENSION_STATUS_LABELS),
+                  default="none"),
+            Input("situations.employee_medical_insurance", "参加城镇职工医疗保险", CHECK, required=False),
+            Input("situations.social_assistance", "享受低保、特困等社会救助", CHECK, required=False),
+            Input("situations.housing_provident_fund", "缴存住房公积金", CHECK, required=False),
+            Input("situations.disability_subsidy", "享受残疾人两项补贴", CHECK, required=False),
+            Input("situations.preferential_care", "属于优抚对象", CHECK, required=False),
+        ), note="逝者情形决定可以申请哪些事项。"),
+    )
+
+
+def all_inputs(policy: Policy) -> Iterable[Input]:
+    for section in sections(policy):
+        yield from section.inputs
+
+
+# --- matters -----------------------------------------------------------------------------------
+
+
+def online_matters(policy: Policy) -> list[MatterDefinition]:
+    """The matters families may choose online (户口注销 is always done and not chosen)."""
+    reach = policy.departments_for(Channel.ONLINE)
+    return [m for m in policy.matters if m.department in reach and m.code is not MatterCode.HUKOU_CANCELLATION]
+
+
+def window_matters(policy: Policy) -> list[MatterDefinition]:
+    """The matters only the window takes."""
+    reach = policy.departments_for(Channel.ONLINE)
+    return [m for m in policy.matters if m.department not in reach]
+
+
+def window_only(policy: Policy, code: str) -> MatterDefinition | None:
+    return next((m for m in window_matters(policy) if m.code.value == code), None)
+
+
+# --- materials ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaterialSlot:
+    kind: MaterialKind
+    label: str
+    need: str
+
+
+def material_slots(policy: Policy) -> list[MaterialSlot]:
+    base = set(policy.base_materials)
+    paying = {kind for m in policy.matters for kind in m.required_materials}
+    slots = []
+    for kind in MaterialKind:
+        if kind in base:
+            need = "必交"
+        elif kind in paying:
+            need = "申领待遇时必交"
+        elif kind is MaterialKind.PAYEE_AUTHORISATION:
+            need = "委托他人收款时必交"
+        else:
+            need = "如有请上传"
+        slots.append(MaterialSlot(kind=kind, label=MATERIAL_LABELS[kind], need=need))
+    return slots
+
+
+# --- from what was typed to the raw form -------------------------------------------------------
+
+
+@dataclass
+class Typed:
+    """What the family typed and chose, kept to show the form again."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    checked: set[str] = field(default_factory=set)
+    matters: list[str] = field(default_factory=list)
+
+
+def read_typed(fields: Mapping[str, str], checks: Iterable[str], matters: Sequence[str], policy: Policy) -> Typed:
+    typed = Typed()
+    for spec in all_inputs(policy):
+        if spec.kind == CHECK:
+            if spec.name in checks:
+                typed.checked.add(spec.name)
+        else:
+            typed.values[spec.name] = fields.get(spec.name, "")
+    typed.matters = list(dict.fromkeys(matters))
+    return typed
+
+
+def raw_form(typed: Typed, materials: Sequence[tuple[MaterialKind, str]], policy: Policy) -> dict[str, Any]:
+    """The raw form intake checks; ``materials`` pairs each kind with its file's name in the staging folder."""
+    form: dict[str, Any] = {"channel": Channel.ONLINE.value}
+    for spec in all_inputs(policy):
+        if spec.kind == CHECK:
+            _put(form, spec.name, spec.name in typed.checked)
+            continue
+        value = typed.values.get(spec.name, "").strip()
+        if value:
+            _put(form, spec.name, value)
+    form["matters"] = list(typed.matters)
+    form["materials"] = [{"kind": kind.value, "file": name} for kind, name in materials]
+    return form
+
+
+def _put(form: dict[str, Any], path: str, value: object) -> None:
+    *parents, last = path.split(".")
+    target = form
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[last] = value
+
+
+# --- problems beside their inputs --------------------------------------------------------------
+
+
+def place_problems(problems: Sequence[Problem], materials: Sequence[tuple[MaterialKind, str]]) -> dict[str, list[str]]:
+    """Each problem under the input it concerns: a field path, ``matters``, ``material.<kind>`` or ``form``."""
+    placed: dict[str, list[str]] = {}
+    for problem in problems:
+        placed.setdefault(_anchor(problem.field, materials), []).append(problem.message)
+    return placed
+
+
+def _anchor(path: str, materials: Sequence[tuple[MaterialKind, str]]) -> str:
+    if path.startswith("materials."):
+        index = path.split(".")[1]
+        if index.isdigit() and int(index) < len(materials):
+            return f"material.{materials[int(index)][0].value}"
+        return "materials"
+    if path.startswith("matters"):
+        return "matters"
+    if path.startswith("material."):
+        return path
+    return path or "form"
