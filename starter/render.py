@@ -33,6 +33,9 @@ DECISION_LABELS: dict[DecisionKind, str] = {
     DecisionKind.MATERIALS_SUPPLEMENTED: "补正材料",
     DecisionKind.EXTEND_DEADLINE: "延长时限",
     DecisionKind.WITHDRAW: "撤回",
+    DecisionKind.PAYEE_CORRECTED: "更正收款账户",
+    DecisionKind.PAYMENT_CONFIRMED: "确认到账",
+    DecisionKind.PAYMENT_FAILED: "发放失败",
 }
 ACTION_LABELS: dict[str, str] = {
     **{kind.value: label for kind, label in DECISION_LABELS.items()},
@@ -73,6 +76,18 @@ def local_time(value: datetime | None, zone: ZoneInfo) -> str:
 
 def deadline_day(value: datetime | None, zone: ZoneInfo) -> str:
     return "" if value is None else deadline_text(value, zone.key)
+
+
+def _money_text(view: MatterView) -> str:
+    """核定, then what was offset (多领抵扣) and what the family receives, or must return."""
+    if view.amount is None:
+        return ""
+    text = money(view.amount)
+    if view.overpaid:
+        text += f"（抵扣{money(view.overpaid)}，实发{money(view.net_amount)}）"
+    if view.to_return:
+        text += f"（应退回{money(view.to_return)}）"
+    return text
 
 
 def money(value: Decimal | None) -> str:
@@ -168,6 +183,8 @@ def status_renderables(snapshot: StatusSnapshot, policy: Policy) -> list[object]
         ("受理编号", snapshot.case_number),
         ("案件状态", snapshot.case_state.value if snapshot.case_state else ""),
     ]
+    if snapshot.previous_case:
+        rows.append(("前次申请", f"{snapshot.previous_case}（未能办成，本次重新申请）"))
     if snapshot.deceased is None:
         rows.append(("申请", "尚未收到家属申请"))
     else:
@@ -198,7 +215,7 @@ def status_renderables(snapshot: StatusSnapshot, policy: Policy) -> list[object]
         for view in snapshot.matters:
             matters.add_row(
                 view.code.value, names[view.code], view.department_name, view.state.value,
-                _deadline_text(view, zone), _overdue_text(view), money(view.amount),
+                _deadline_text(view, zone), _overdue_text(view), _money_text(view),
                 view.payment_reference or "", _matter_notes(view),
             )
         out += [_section("事项办理情况"), matters]

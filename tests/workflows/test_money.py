@@ -1,0 +1,188 @@
+"""Money, truthfully: 核定 → 发放中 until the paying system confirms → 已发放; ¥0; 多领抵扣; a failed transfer
+and a corrected account; a payment nobody confirms goes to the supervisor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
+from domain.models import PayeeCorrectedInput
+from register.money import to_yuan
+from runtime.keys import Keys
+from starter.operations import OperationRefused, correct_bank_account
+from tests.factories import APPLICANT_CARD, APPLICANT_NAME, make_card_number
+from tests.workflows import timeskip as ts
+from tests.workflows.helpers import (
+    application_with,
+    confirm_payment,
+    family_messages,
+    matter_handle,
+    outbox_rows,
+    payment_rows,
+    start,
+    status,
+    to_parallel_phase,
+    view_of,
+    wait_for,
+)
+
+NHSA = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
+PENSION = MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT
+
+
+async def registered(check: Callable[[], bool]) -> None:
+    async def probe() -> bool:
+        return check()
+
+    await ts.poll(probe, bool)
+
+
+async def _case(client: Client, keys: Keys, task_queue: str, *codes: MatterCode) -> str:
+    handle = await start(client, keys, task_queue, application_with(PensionStatus.ENTERPRISE_RETIREE, *codes))
+    await to_parallel_phase(client, handle)
+    return handle.id
+
+
+async def test_money_is_sent_only_when_the_paying_system_confirms(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
+) -> None:
+    case = await _case(client, keys, task_queue)
+    matter = matter_handle(client, case, PENSION)
+    await matter.signal("approve", {"officer": "李科员", "amount": "28650.40"})
+    paying = view_of(await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAYING), PENSION)
+    assert paying.amount == paying.net_amount == Decimal("28650.40") and paying.payment_reference
+    # 核定 is told; "money sent" is not, and the ledger holds an instruction, not a payment.
+    await registered(lambda: ("matter_approved", PENSION.value) in family_messages(engine, case))
+    assert ("money_sent", PENSION.value) not in family_messages(engine, case)
+    [row] = payment_rows(engine, case)
+    assert row.status == "instructed" and row.confirmed_at is None and to_yuan(row.amount_fen) == Decimal("28650.40")
+
+    await confirm_payment(client, case, PENSION)
+    paid = view_of(await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAID), PENSION)
+    assert paid.final and paid.payment_confirmed_at is not None
+    await registered(lambda: ("money_sent", PENSION.value) in family_messages(engine, case))
+    [row] = payment_rows(engine, case)
+    assert row.status == "confirmed" and row.confirmed_at is not None
+
+
+async def test_nothing_to_pay_is_an_approval_without_a_payment(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
+) -> None:
+    case = await _case(client, keys, task_queue, NHSA)
+    matter = matter_handle(client, case, NHSA)
+    await matter.signal("approve", {"officer": "医保赵", "amount": "0"})
+    view = view_of(await wait_for(matter, lambda s: s.matters[0].final), NHSA)
+    assert view.state == MatterState.APPROVED and view.amount == Decimal("0") and view.net_amount == Decimal("0")
+    assert view.payment_reference is None
+    assert [row.matter for row in payment_rows(engine, case)] == []
+    await registered(lambda: any("无款项发放" in row.message for row in outbox_rows(engine, case, "family")
+                                 if row.matter == NHSA.value))
+
+
+async def test_overpaid_pension_is_offset_and_a_negative_net_is_to_be_returned(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
+) -> None:
+    case = await _case(client, keys, task_queue, NHSA)
+    pension = matter_handle(client, case, PENSION)
+    await pension.signal("approve", {"officer": "人社钱", "amount": "12000.00", "overpaid": "3150.55",
+                                     "overpaid_source": "养老金多发3个月"})
+    view = view_of(await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING), PENSION)
+    assert (view.amount, view.overpaid, view.net_amount) == (Decimal("12000.00"), Decimal("3150.55"),
+                                                             Decimal("8849.45"))
+    [row] = payment_rows(engine, case)
+    assert (row.gross_fen, row.offset_fen, row.amount_fen) == (1_200_000, 315_055, 884_945)
+
+    medical = matter_handle(client, case, NHSA)
+    await medical.signal("approve", {"officer": "医保赵", "amount": "800.00", "overpaid": "1300.00",
+                                     "overpaid_source": "医保账户多划"})
+    owed = view_of(await wait_for(medical, lambda s: s.matters[0].final), NHSA)
+    assert owed.state == MatterState.APPROVED and owed.net_amount == Decimal("0.00")
+    assert owed.to_return == Decimal("500.00") and owed.payment_reference is None
+    assert [r.matter for r in payment_rows(engine, case)] == [PENSION.value]
+    await registered(lambda: any(r.kind == "money_to_return" for r in outbox_rows(engine, case, "department")))
+    family = [r.message for r in outbox_rows(engine, case, "family") if r.kind == "money_to_return"]
+    assert len(family) == 1 and "500.00" in family[0] and "退回" in family[0]
+    department = [r for r in outbox_rows(engine, case, "department") if r.kind == "money_to_return"]
+    assert len(department) == 1 and department[0].department == "nhsa"
+
+    await confirm_payment(client, case, PENSION)
+    assert (await status(pension)).matters[0].state == MatterState.PAID
+
+
+async def test_a_failed_transfer_waits_for_a_corrected_account_of_the_applicant(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
+) -> None:
+    case = await _case(client, keys, task_queue)
+    pension = matter_handle(client, case, PENSION)
+    await pension.signal("approve", {"officer": "人社钱", "amount": "5000.00"})
+    first = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
+    await pension.signal("payment_failed", {"reference": first.payment_reference, "by": "工商银行代发系统",
+                                            "reason": "账户已销户"})
+    failed = view_of(await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYMENT_FAILED), PENSION)
+    assert failed.manual_handling and "账户已销户" in failed.manual_handling
+    # The register is written right after the state changes.
+    await registered(lambda: any(r.kind == "payment_failed" for r in outbox_rows(engine, case, "family")))
+    assert [r.status for r in payment_rows(engine, case)] == ["failed"]
+
+    card = make_card_number("622848", 19, 77)
+    with pytest.raises(OperationRefused, match="户名须为申请人本人"):
+        await correct_bank_account(client, case, PayeeCorrectedInput(
+            clerk="窗口李", bank_name="中国银行固阳支行", account_name="王小明", card_number=card))
+    await correct_bank_account(client, case, PayeeCorrectedInput(
+        clerk="窗口李", bank_name="中国银行固阳支行", account_name=APPLICANT_NAME, card_number=card))
+    second = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
+    assert second.payment_reference and second.payment_reference != first.payment_reference
+    await confirm_payment(client, case, PENSION)
+    await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAID)
+    rows = payment_rows(engine, case)
+    assert [(r.attempt, r.status) for r in rows] == [(1, "failed"), (2, "confirmed")]
+    assert rows[1].payee_card == card and rows[0].payee_card == APPLICANT_CARD
+
+
+async def test_an_authorised_payee_is_accepted_with_the_clerks_reason(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
+) -> None:
+    case = await _case(client, keys, task_queue)
+    pension = matter_handle(client, case, PENSION)
+    await pension.signal("approve", {"officer": "人社钱", "amount": "5000.00"})
+    first = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
+    await pension.signal("payment_failed", {"reference": first.payment_reference, "by": "银行", "reason": "户名不符"})
+    await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYMENT_FAILED)
+    ack = await correct_bank_account(client, case, PayeeCorrectedInput(
+        clerk="窗口李", bank_name="中国银行固阳支行", account_name="王小明",
+        card_number=make_card_number("6228", 19, 5), authorised_reason="申请人年迈，经公证委托其子代收"))
+    assert ack.accepted
+    await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)
+    assert payment_rows(engine, case)[-1].payee_name == "王小明"
+
+
+async def test_a_payment_nobody_confirms_goes_to_the_supervisor(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
+) -> None:
+    # Pinned: instructed on Tuesday 4 March, so three working days end with Friday 7 March.
+    at = datetime(2036, 3, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    skipper = ts.pinned_skipper(client, at)
+    handle, _ = await ts.pushed_case(skipper, keys, task_queue, NHSA, at=at)
+    matter = matter_handle(skipper.client, handle.id, NHSA)
+    await matter.signal("approve", {"officer": "医保赵", "amount": "640.00"})
+    paying = (await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
+    assert paying.payment_instructed_at is not None
+    await ts.advance(skipper, matter, timedelta(days=2))
+    assert not (await status(matter)).matters[0].manual_handling
+    await ts.advance(skipper, matter, timedelta(days=2, hours=12))
+    late = (await status(matter)).matters[0]
+    assert late.state == MatterState.PAYING and late.manual_handling and "未确认到账" in late.manual_handling
+    await registered(lambda: any(r.kind == "payment_unconfirmed" for r in outbox_rows(engine, handle.id, "supervisor")))
+    told = [r for r in outbox_rows(engine, handle.id, "supervisor") if r.kind == "payment_unconfirmed"]
+    assert told and paying.payment_reference in told[0].message
+    # The bank's confirmation still closes it, and the case with it.
+    await confirm_payment(client, handle.id, NHSA)
+    assert (await handle.result()).state == CaseState.COMPLETED
