@@ -171,6 +171,8 @@ class MatterInput(_Model):
     payee: BankAccount
     death_date: date
     hukou_certificate_no: str | None = None
+    # Set when the matter continues as new: where the previous run left off.
+    carried: MatterCarry | None = None
     # Proves a progress report comes from this child: the case's matter_updated signal is open to anyone
     # who can send signals, and a forged report must not change what staff see.
     report_token: str | None = None
@@ -347,6 +349,68 @@ class MatterView(_Model):
     refused_total: int = 0
     manual_handling: str | None = None
     final: bool = False
+
+
+class MatterProgress(BaseModel):
+    """What a matter is now, as its workflow keeps it: transitions assign these fields, then commit."""
+
+    model_config = ConfigDict(validate_assignment=False)
+
+    state: MatterState = MatterState.PENDING_PUSH
+    pushed_at: datetime | None = None
+    deadline: datetime | None = None
+    calendar_fallback: bool = False
+    overdue: bool = False
+    working_days_overdue: int = 0
+    escalation_level: int = 0
+    escalations: list[EscalationStep] = Field(default_factory=list)
+    pauses: list[ClockPause] = Field(default_factory=list)
+    pending_items: tuple[str, ...] = ()
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+    # Money: approved (核定), offset (多领抵扣), net; what the family must return when the net is negative.
+    amount: Yuan | None = None
+    overpaid: Yuan | None = None
+    overpaid_source: str | None = None
+    net_amount: Yuan | None = None
+    to_return: Yuan | None = None
+    payment_attempt: int = 1
+    payment_reference: str | None = None
+    payment_instructed_at: datetime | None = None
+    payment_confirmed_at: datetime | None = None
+    # When an unconfirmed payment next goes to the supervisor.
+    payment_due: datetime | None = None
+    certificate_no: str | None = None
+    reason: str | None = None
+    manual_handling: str | None = None
+    refused: list[RefusedAction] = Field(default_factory=list)
+    refused_total: int = 0
+    final: bool = False
+    # What the running deadline is counted from, so a ladder step can count it again on today's calendar.
+    plan_start: datetime | None = None
+    plan_days: int = 0
+    plan_late: int = 0
+
+    def not_late(self) -> None:
+        """A stopped or moved clock: the matter is no longer late (its escalation history stays)."""
+        self.overdue = False
+        self.working_days_overdue = 0
+        self.escalation_level = 0
+
+
+class MatterCarry(_Model):
+    """What a matter takes into its next run when it continues as new (a long or flooded history)."""
+
+    progress: MatterProgress
+    timeline: tuple[TimelineEntry, ...]
+    rungs: tuple[LadderRung, ...]
+    fired: tuple[tuple[int, EscalationStep, int], ...]
+    generation: int
+    seq: int
+    reminders: int
+    payee: BankAccount
+    # The search-attribute values the previous run left (a new run keeps them).
+    attributes: dict[str, Any]
+    runs: int
 
 
 class MatterUpdate(_Model):
@@ -578,4 +642,7 @@ class RemainingDays(_Model):
     overdue: bool = False
 
 
-CaseResult.model_rebuild()
+# Models that name a model defined further down resolve it now, not at first use inside a workflow.
+for _model in [value for value in list(globals().values())
+               if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == __name__]:
+    _model.model_rebuild()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -59,7 +59,9 @@ with workflow.unsafe.imports_passed_through():
         ExtendDeadlineInput,
         LadderRung,
         MaterialsSupplementedInput,
+        MatterCarry,
         MatterInput,
+        MatterProgress,
         MatterReport,
         MatterResult,
         MatterUpdate,
@@ -133,51 +135,6 @@ class InboxItem:
         return KIND_OF[type(self.decision)]
 
 
-@dataclass(slots=True)
-class Standing:
-    """What the matter is now. Transitions assign these fields and then call ``_commit``."""
-
-    state: MatterState = MatterState.PENDING_PUSH
-    pushed_at: datetime | None = None
-    deadline: datetime | None = None
-    calendar_fallback: bool = False
-    overdue: bool = False
-    working_days_overdue: int = 0
-    escalation_level: int = 0
-    escalations: list[EscalationStep] = field(default_factory=list)
-    pauses: list[ClockPause] = field(default_factory=list)
-    pending_items: tuple[str, ...] = ()
-    decisions: list[DecisionRecord] = field(default_factory=list)
-    # Money: approved (核定), offset (多领抵扣), net; what the family must return when the net is negative.
-    amount: Decimal | None = None
-    overpaid: Decimal | None = None
-    overpaid_source: str | None = None
-    net_amount: Decimal | None = None
-    to_return: Decimal | None = None
-    payment_attempt: int = 1
-    payment_reference: str | None = None
-    payment_instructed_at: datetime | None = None
-    payment_confirmed_at: datetime | None = None
-    # When an unconfirmed payment next goes to the supervisor.
-    payment_due: datetime | None = None
-    certificate_no: str | None = None
-    reason: str | None = None
-    manual_handling: str | None = None
-    refused: list[RefusedAction] = field(default_factory=list)
-    refused_total: int = 0
-    final: bool = False
-    # What the running deadline is counted from, so a ladder step can count it again on today's calendar.
-    plan_start: datetime | None = None
-    plan_days: int = 0
-    plan_late: int = 0
-
-    def not_late(self) -> None:
-        """A stopped or moved clock: the matter is no longer late (its escalation history stays)."""
-        self.overdue = False
-        self.working_days_overdue = 0
-        self.escalation_level = 0
-
-
 @workflow.defn(name="MatterWorkflow")
 class MatterWorkflow:
     @workflow.init
@@ -189,7 +146,7 @@ class MatterWorkflow:
         self._payee: BankAccount = input.payee
         # A case of the first shape expects its matters' whole view after every change.
         self._report_every_change = input.matter_policy is None
-        self._m = Standing()
+        self._m = MatterProgress()
         self._timeline: list[TimelineEntry] = []
         self._inbox: list[InboxItem] = []
         self._tickets = 0
@@ -206,6 +163,9 @@ class MatterWorkflow:
         self._attributes: dict[str, Any] = {}
         self._report_event: str | None = None
         self._payment_result: PaymentResult | None = None
+        self._runs = 1
+        if input.carried is not None:
+            self._resume(input.carried)
         # One timer for the next wake-up, kept while its time stays the same.
         self._timer: asyncio.Task[None] | None = None
         self._timer_at: datetime | None = None
@@ -217,9 +177,12 @@ class MatterWorkflow:
     async def run(self, input: MatterInput) -> MatterResult:
         if self._legacy is not None:
             return await self._legacy.run()
-        await self._push()
+        if input.carried is None:
+            await self._push()
         while not self._m.final:
             await self._flush()
+            if workflow.info().is_continue_as_new_suggested() and not self._inbox:
+                await self._continue_as_new()
             await self._next()
         await self._flush()
         # A pending timer ends with the run: cancelling it would only add an event.
@@ -230,6 +193,34 @@ class MatterWorkflow:
             net_amount=m.net_amount, to_return=m.to_return, payment_reference=m.payment_reference,
             certificate_no=m.certificate_no, reason=m.reason,
         )
+
+    async def _continue_as_new(self) -> None:
+        """A long or flooded history goes on in a fresh run with the same id, carrying the whole matter."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._flush()
+        if self._inbox:
+            return
+        m = self._m
+        workflow.logger.info("continuing as new after %d events (run %d)",
+                             workflow.info().get_current_history_length(), self._runs)
+        carry = MatterCarry(
+            progress=m, timeline=tuple(self._timeline), rungs=self._rungs, fired=tuple(sorted(self._fired)),
+            generation=self._generation, seq=self._seq, reminders=self._reminders, payee=self._payee,
+            attributes=self._attributes, runs=self._runs + 1,
+        )
+        workflow.continue_as_new(self._input.model_copy(update={"carried": carry}))
+
+    def _resume(self, carry: MatterCarry) -> None:
+        self._m = carry.progress
+        self._timeline = list(carry.timeline)
+        self._rungs = carry.rungs
+        self._fired = set(carry.fired)
+        self._generation = carry.generation
+        self._seq = carry.seq
+        self._reminders = carry.reminders
+        self._payee = carry.payee
+        self._attributes = dict(carry.attributes)
+        self._runs = carry.runs
 
     async def _next(self) -> None:
         """Wait for a decision, a batch of refusals to record, or the next timer; then act on it."""
