@@ -30,8 +30,9 @@ from activities.payments import LedgerPaymentGateway, PaymentActivities, Payment
 from activities.register import RegisterActivities
 from domain.policy import Policy
 from register.engine import create_schema, make_engine
+from register.sealing import Sealer
 from runtime.codec import check_key_canary, codec_from_keys
-from runtime.keys import KeyError_, load_keys
+from runtime.keys import KeyError_, Keys, load_keys
 from runtime.logging import configure_logging
 from runtime.policy_file import load_policy
 from runtime.settings import Settings, get_settings
@@ -64,6 +65,9 @@ class Dependencies:
     departments: DepartmentGateway | None = None
     payments: PaymentGateway | None = None
     extra_activities: Sequence[Any] = field(default_factory=tuple)
+    # Seals personal data in the register. ``dependencies_from`` builds it from the configured keys; the
+    # default (for tests that build their own dependencies) seals under a random key nobody else holds.
+    sealer: Sealer = field(default_factory=Sealer.ephemeral)
 
 
 def precompile_workflows() -> None:
@@ -87,10 +91,10 @@ def sandbox_runner() -> SandboxedWorkflowRunner:
 
 
 def activities_for(deps: Dependencies) -> list[Any]:
-    register = RegisterActivities(deps.engine, deps.policy, deps.calendar)
+    register = RegisterActivities(deps.engine, deps.policy, deps.calendar, deps.sealer)
     deadlines = DeadlineActivities(deps.calendar)
     departments = DepartmentActivities(deps.departments or InboxGateway(deps.engine), deadlines)
-    payments = PaymentActivities(deps.payments or LedgerPaymentGateway(deps.engine), deadlines)
+    payments = PaymentActivities(deps.payments or LedgerPaymentGateway(deps.engine, deps.sealer), deadlines)
     return [
         register.resolve_policy,
         register.record_case,
@@ -123,13 +127,14 @@ def build_worker(
     )
 
 
-def dependencies_from(settings: Settings) -> Dependencies:
+def dependencies_from(settings: Settings, keys: Keys) -> Dependencies:
     engine = make_engine(settings.register_url)
     create_schema(engine)
     return Dependencies(
         engine=engine,
         policy=load_policy(settings.policy_file),
         calendar=WorkingDayCalendar.from_file(settings.holiday_path),
+        sealer=Sealer.from_keys(keys),
     )
 
 
@@ -140,7 +145,7 @@ async def run_worker(settings: Settings) -> None:
     if settings.codec_enabled:
         await check_key_canary(codec_from_keys(keys), settings.data_dir)
     client = await connect(settings, keys, worker=True)
-    deps = dependencies_from(settings)
+    deps = dependencies_from(settings, keys)
     coverage = calendar_coverage(deps.calendar, datetime.now(ZoneInfo(deps.policy.timezone)).date())
     if coverage.warning:
         log.warning("calendar_coverage", missing_years=coverage.missing_years, message=coverage.warning)

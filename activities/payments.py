@@ -2,7 +2,8 @@
 matter and attempt means a retried activity gives the same instruction back and pays nothing twice.
 
 The paying system (the bank, through the department) later confirms or refuses the transfer; that report
-reaches the matter as a signal and the ledger records it (``RegisterActivities.record``).
+reaches the matter as a signal and the ledger records it (``RegisterActivities.record``). The payee's card
+number is sealed in the ledger (register/sealed_fields.py: ``payee_card`` reads it back).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from domain.enums import ErrorType
 from domain.identity import luhn_valid
 from domain.models import PaymentInstruction, PaymentReceipt
 from register.money import to_fen, to_yuan
+from register.sealed_fields import payee_card_place
+from register.sealing import Sealer
 from register.tables import PaymentRow
 
 log = structlog.get_logger()
@@ -40,8 +43,10 @@ def payment_reference(case_number: str, matter: str, attempt: int = 1) -> str:
 class LedgerPaymentGateway:
     """Writes the instruction to the payment ledger; the bank's payment file is produced from it."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, sealer: Sealer | None = None) -> None:
         self._engine = engine
+        # Without one (tests that never read the card back): a sealer of its own that nobody else can open.
+        self._sealer = sealer or Sealer.ephemeral()
 
     def instruct(self, instruction: PaymentInstruction) -> PaymentReceipt:
         with Session(self._engine) as session:
@@ -49,17 +54,18 @@ class LedgerPaymentGateway:
             if existing is not None:
                 return _receipt(existing, new=False)
             gross = instruction.gross if instruction.gross is not None else instruction.amount
+            reference = payment_reference(instruction.case_number, instruction.matter.value, instruction.attempt)
             row = PaymentRow(
                 case_number=instruction.case_number,
                 matter=instruction.matter.value,
                 attempt=instruction.attempt,
-                reference=payment_reference(instruction.case_number, instruction.matter.value, instruction.attempt),
+                reference=reference,
                 gross_fen=to_fen(gross),
                 offset_fen=to_fen(instruction.offset or Decimal(0)),
                 amount_fen=to_fen(instruction.amount),
                 payee_bank=instruction.payee.bank_name,
                 payee_name=instruction.payee.account_name,
-                payee_card=instruction.payee.card_number,
+                payee_card=self._sealer.seal(instruction.payee.card_number, payee_card_place(reference)),
                 instructed_at=instruction.at,
             )
             session.add(row)

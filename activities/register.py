@@ -2,7 +2,8 @@
 the notification outbox, the department inbox's outcome and the payment ledger's confirmations.
 
 One ``record`` call writes everything one workflow task changed, in one transaction; every row has a
-natural key, so a retried call adds nothing.
+natural key, so a retried call adds nothing. The application's identity, phone and card numbers are sealed
+before they reach the register (register/sealed_fields.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from domain.models import (
 )
 from domain.policy import Policy
 from register.money import to_fen
+from register.sealed_fields import sealed_application
+from register.sealing import Sealer
 from register.tables import AuditRow, CaseRow, InboxRow, MatterRow, OutboxRow, PaymentRow
 
 _CLOSED = frozenset({CaseState.COMPLETED, CaseState.WITHDRAWN, CaseState.HUKOU_REJECTED, CaseState.REFUSED})
@@ -43,8 +46,9 @@ _INBOX_OUTCOME = {
 
 
 class RegisterActivities:
-    def __init__(self, engine: Engine, policy: Policy, calendar: WorkingDayCalendar) -> None:
+    def __init__(self, engine: Engine, policy: Policy, calendar: WorkingDayCalendar, sealer: Sealer) -> None:
         self._engine = engine
+        self._sealer = sealer
         self._policy = policy
         self._calendar = calendar
         self._zone = ZoneInfo(policy.timezone)
@@ -58,7 +62,7 @@ class RegisterActivities:
     def record_case(self, record: CaseRecord) -> Recorded:
         """The case as received (cases of the first shape; later ones send it with their first ``record``)."""
         with Session(self._engine) as session:
-            new = _insert_case(session, record)
+            new = _insert_case(session, record, self._sealer)
             try:
                 session.commit()
             except IntegrityError:
@@ -71,7 +75,7 @@ class RegisterActivities:
         with Session(self._engine) as session:
             new = False
             if batch.case is not None:
-                new |= _insert_case(session, batch.case)
+                new |= _insert_case(session, batch.case, self._sealer)
                 session.flush()
             if batch.case_state is not None:
                 case = session.get(CaseRow, batch.case_number)
@@ -149,14 +153,16 @@ class RegisterActivities:
         return at.astimezone(self._zone).date()
 
 
-def _insert_case(session: Session, record: CaseRecord) -> bool:
+def _insert_case(session: Session, record: CaseRecord, sealer: Sealer) -> bool:
     if session.get(CaseRow, record.case_number) is not None:
         return False
+    application = sealed_application(record.application.model_dump(mode="json"), record.case_number, sealer)
     session.add(CaseRow(
         case_number=record.case_number,
         channel=record.application.channel.value,
         state=record.state.value,
-        application=record.application.model_dump(mode="json"),
+        application=application,
+        applicant_id_hash=sealer.lookup_hash(record.application.applicant.id_number),
         received_at=record.received_at,
         updated_at=record.received_at,
         previous_case=record.previous_case,

@@ -8,7 +8,10 @@ with exponential backoff; a number refused for good, or a message that failed to
 ``failed_at`` with the reason and left for staff.
 
 The family's 受理 message gets the query code appended here, at sending time: the code is then in neither
-Temporal's history nor the outbox table. Phone numbers are never logged in clear.
+Temporal's history nor the outbox table. Phone numbers are never logged in clear. The family's number is
+sealed in the register: the dispatcher opens it with the payload key ring (register/sealing.py), so it needs
+``SHENHOU_CODEC_KEYS`` besides the query-code key; a number that does not open fails the round (and is tried
+again) instead of giving the message up.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from domain.query_code import query_code
 from notify.channels import Channel, FileChannel, GatewayChannel, Outgoing, Refused, Unavailable
 from register.contacts import family_phone, masked_phone
 from register.engine import make_engine
+from register.sealing import Sealer
 from register.tables import OutboxRow
-from runtime.keys import KeyError_, load_query_code_key
+from runtime.keys import KeyError_, load_keys
 from runtime.logging import configure_logging
 from runtime.policy_file import PolicyFileError, load_policy
 from runtime.settings import Settings, get_settings
@@ -82,9 +86,12 @@ def idempotency_key(row: OutboxRow) -> str:
 class Dispatcher:
     def __init__(
         self, engine: Engine, channel: Channel, policy: Policy, query_code_key: bytes, *,
-        config: DispatchConfig | None = None, clock: Callable[[], datetime] = utc_now, owner: str | None = None,
+        sealer: Sealer | None = None, config: DispatchConfig | None = None, clock: Callable[[], datetime] = utc_now,
+        owner: str | None = None,
     ) -> None:
         self._engine = engine
+        # Without one, only numbers stored before sealing can be read (a sealed one fails the round loudly).
+        self._sealer = sealer or Sealer.ephemeral()
         self._channel = channel
         self._policy = policy
         self._query_code_key = query_code_key
@@ -188,7 +195,7 @@ class Dispatcher:
         recipient = Recipient(row.recipient)
         if recipient is Recipient.FAMILY:
             with Session(self._engine) as session:
-                return family_phone(session, row.case_number)
+                return family_phone(session, row.case_number, self._sealer)
         department = Department(row.department) if row.department else None
         return self._policy.contacts.number_for(recipient, department)
 
@@ -242,8 +249,9 @@ async def _main(settings: Settings, once: bool) -> None:
     # tried again (two processes creating a SQLite schema at once could trip over each other).
     engine = make_engine(settings.register_url)
     channel = channel_for(settings)
-    dispatcher = Dispatcher(engine, channel, load_policy(settings.policy_file), load_query_code_key(settings),
-                            config=DispatchConfig.from_settings(settings))
+    keys = load_keys(settings)
+    dispatcher = Dispatcher(engine, channel, load_policy(settings.policy_file), keys.query_code_key,
+                            sealer=Sealer.from_keys(keys), config=DispatchConfig.from_settings(settings))
     where = "gateway" if settings.sms_gateway_url else str(settings.sms_outbox_path)
     log.info("dispatcher_channel", channel=where)
     try:

@@ -1,8 +1,8 @@
 """Connecting to the register and creating its schema.
 
 Schema changes are additive: a new table, or a new nullable column (or one with a default). ``create_schema``
-creates what is missing and adds missing columns to existing tables, so a register written by an earlier
-release keeps its rows. On PostgreSQL an advisory lock lets several workers start at once.
+creates what is missing and adds missing columns (and their indexes) to existing tables, so a register
+written by an earlier release keeps its rows. On PostgreSQL an advisory lock lets several workers start at once.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ def _add_missing_columns(connection: Connection) -> None:
             connection.execute(text(
                 f"ALTER TABLE {preparer.quote(table.name)} ADD COLUMN {preparer.quote(column.name)} {kind}{default}"
             ))
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
 
 
 def _literal(value: object) -> str:

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.enums import CaseState, MatterCode, MatterState
+from register.sealing import Sealer
 from register.tables import CaseRow, MatterRow
 
 # A matter in one of these states brought the family something (its approval, and the money if any).
@@ -41,3 +42,16 @@ def recorded_case(engine: Engine, case_number: str) -> RecordedCase | None:
     states = {MatterCode(row.matter): MatterState(row.state) for row in rows}
     return RecordedCase(case_number=case_number, state=CaseState(case.state), closed=case.closed_at is not None,
                         delivered=delivered(states))
+
+
+def cases_of_applicant(engine: Engine, sealer: Sealer, id_number: str) -> list[str]:
+    """The case numbers an applicant (by identity number) applied for, newest first: the window finds a
+    family's cases from the ID card on the counter. Compares keyed hashes, never the number itself; rows
+    written before sealing are found once ``shenhou keys rotate`` has filled in their hash."""
+    with Session(engine) as session:
+        numbers = session.exec(
+            select(CaseRow.case_number)
+            .where(CaseRow.applicant_id_hash == sealer.lookup_hash(id_number))
+            .order_by(col(CaseRow.received_at).desc(), col(CaseRow.case_number))
+        ).all()
+    return list(numbers)

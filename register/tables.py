@@ -17,8 +17,12 @@ class CaseRow(SQLModel, table=True):
     case_number: str = Field(primary_key=True, max_length=32)
     channel: str
     state: str = Field(index=True)
-    # Personal data stays in the register, which is the government's record; never in Temporal ids.
+    # Personal data stays in the register, which is the government's record; never in Temporal ids. Identity,
+    # phone and card numbers inside are sealed (register/sealed_fields.py); rows from before sealing hold them
+    # in clear until `shenhou keys rotate`.
     application: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Finds an applicant's cases by identity number without storing it (register/lookups.py: cases_of_applicant).
+    applicant_id_hash: str | None = Field(default=None, index=True, max_length=64)
     received_at: datetime = Field(index=True)
     updated_at: datetime
     closed_at: datetime | None = Field(default=None, index=True)
@@ -147,6 +151,7 @@ class PaymentRow(SQLModel, table=True):
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     payee_bank: str
     payee_name: str
+    # Sealed (register/sealed_fields.py: payee_card); clear in rows from before sealing.
     payee_card: str
     status: str = Field(default="instructed", index=True)
     instructed_at: datetime

@@ -1,4 +1,5 @@
-"""Commands about the system itself: the catalogue of matters, running a worker, and the demo clock."""
+"""Commands about the system itself: the catalogue of matters, running a worker, the demo clock, and the keys
+(re-sealing the register after a key rotation)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,39 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from domain.ids import matter_workflow_id
+from register.engine import create_schema
+from register.rotation import DEFAULT_BATCH_SIZE, Rotation, rotate
+from register.sealing import Sealer
+from runtime.keys import load_keys
 from starter import render
-from starter.errors import ExitCode
-from starter.session import bounded, case_number, echo_json, execute, local, matter_code, session, settings
+from starter.errors import CliError, ExitCode
+from starter.session import (
+    bounded,
+    case_number,
+    echo_json,
+    execute,
+    local,
+    matter_code,
+    register_engine,
+    session,
+    settings,
+)
 from starter.usage import group
 from starter.window import CaseArg, Json, MatterArg
 
 demo = group("演示与培训：在开发服务器上快进一个事项的时钟（仅限 scripts/run 启动的服务器）。")
+keys = group("密钥：轮换加密密钥后，用当前密钥重新加密案件登记库中的个人信息。")
 
 
 def register(app: typer.Typer) -> None:
     app.command("matters")(matters)
     app.command("worker")(worker)
     app.add_typer(demo, name="demo")
+    app.add_typer(keys, name="keys")
 
 
 def matters(ctx: typer.Context, json_output: Json = False) -> None:
@@ -75,3 +93,64 @@ def advance(
         return ExitCode.OK
 
     execute(ctx, work)
+
+
+@keys.command("rotate")
+def rotate_keys(
+    ctx: typer.Context,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, max=10_000, help="每批处理的行数（每批单独提交）")
+    ] = DEFAULT_BATCH_SIZE,
+    json_output: Json = False,
+) -> None:
+    """用当前密钥（SHENHOU_CODEC_ACTIVE_KEY_ID）重新加密登记库中的身份证号、手机号和银行卡号；尚未加密的旧记录一并加密。
+    可重复运行，中断后再次运行即从未完成处继续。"""
+
+    async def work() -> int:
+        config = settings()
+        sealer = Sealer.from_keys(load_keys(config))
+        engine = register_engine(config)
+        if engine is None:
+            raise CliError("未找到案件登记库：请在运行worker的机器上执行，或用 SHENHOU_DATABASE_URL 指定登记库")
+        try:
+            create_schema(engine)
+            done = rotate(engine, sealer, batch_size=batch_size)
+        except SQLAlchemyError:
+            raise CliError("无法读写案件登记库，请确认数据库可用（SHENHOU_DATABASE_URL）",
+                           code=ExitCode.UNAVAILABLE) from None
+        finally:
+            engine.dispose()
+        if json_output:
+            echo_json(_rotation_json(done))
+        else:
+            _print_rotation(done)
+        return ExitCode.CONFIG if done.unreadable else ExitCode.OK
+
+    execute(ctx, work, json_output=json_output)
+
+
+def _print_rotation(done: Rotation) -> None:
+    typer.echo(f"当前密钥编号：{done.active_key_id}")
+    for label, unit, tally in (("案件", "件", done.cases), ("支付记录", "条", done.payments)):
+        typer.echo(
+            f"{label}：共检查{tally.examined}{unit}，重新加密{tally.resealed}{unit}"
+            f"（其中原为明文{tally.from_clear}{unit}），已是当前密钥{tally.current}{unit}"
+        )
+    if done.unreadable:
+        typer.echo(
+            f"无法解密：案件{done.cases.unreadable}件、支付记录{done.payments.unreadable}条，未作改动。"
+            "请在 SHENHOU_CODEC_KEYS 中补齐原有密钥编号后重新运行",
+            err=True,
+        )
+
+
+def _rotation_json(done: Rotation) -> dict[str, object]:
+    return {
+        "ok": not done.unreadable,
+        "active_key_id": done.active_key_id,
+        **{
+            name: {"examined": t.examined, "resealed": t.resealed, "from_clear": t.from_clear,
+                   "current": t.current, "unreadable": t.unreadable}
+            for name, t in (("cases", done.cases), ("payments", done.payments))
+        },
+    }

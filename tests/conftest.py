@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from activities.calendar import WorkingDayCalendar
 from domain.policy import Policy
 from register.engine import create_schema, make_engine
+from register.sealing import Sealer
 from runtime.codec import EncryptionCodec, data_converter
 from runtime.keys import Keys
 from worker import Dependencies, build_worker
@@ -53,6 +54,12 @@ def keys() -> Keys:
         codec_keys={"test": secrets.token_bytes(32)},
         active_key_id="test",
     )
+
+
+@pytest.fixture(scope="session")
+def sealer(keys: Keys) -> Sealer:
+    """The register's sealer from the session's keys, as the worker builds it (worker.dependencies_from)."""
+    return Sealer.from_keys(keys)
 
 
 @pytest.fixture(scope="session")
@@ -99,8 +106,8 @@ def calendar() -> WorkingDayCalendar:
 
 
 @pytest.fixture
-def deps(engine: Engine, calendar: WorkingDayCalendar) -> Dependencies:
-    return Dependencies(engine=engine, policy=Policy(), calendar=calendar)
+def deps(engine: Engine, calendar: WorkingDayCalendar, sealer: Sealer) -> Dependencies:
+    return Dependencies(engine=engine, policy=Policy(), calendar=calendar, sealer=sealer)
 
 
 @pytest.fixture(scope="session")

@@ -134,7 +134,7 @@ def test_the_portal_is_reached_through_the_proxy_only_with_its_own_data_folder()
     assert "server_name ${PORTAL_HOST};" in template and "proxy_pass http://portal:8090;" in template
 
 
-def test_the_dispatcher_needs_the_register_and_the_query_code_key_only() -> None:
+def test_the_dispatcher_needs_the_register_the_query_code_key_and_the_key_ring_only() -> None:
     services = _compose()["services"]
     dispatcher = services["dispatcher"]
     assert dispatcher["command"] == ["python", "-m", "notify.dispatcher"]
@@ -142,7 +142,10 @@ def test_the_dispatcher_needs_the_register_and_the_query_code_key_only() -> None
     assert env["SHENHOU_DATABASE_URL"].startswith("postgresql+psycopg://")
     assert env["SHENHOU_SMS_GATEWAY_URL"].startswith("${SMS_GATEWAY_URL:?")  # no silent stand-in file
     assert env["SHENHOU_QUERY_CODE_KEY"] == services["portal"]["environment"]["SHENHOU_QUERY_CODE_KEY"]
-    assert not {"SHENHOU_CASE_ID_KEY", "SHENHOU_CODEC_KEYS", "SHENHOU_TEMPORAL_ADDRESS"} & set(env)
+    # The family's phone is sealed in the register under the payload key ring (register/sealing.py).
+    assert env["SHENHOU_CODEC_KEYS"] == services["codec-server"]["environment"]["SHENHOU_CODEC_KEYS"]
+    assert env["SHENHOU_CODEC_ACTIVE_KEY_ID"] == services["codec-server"]["environment"]["SHENHOU_CODEC_ACTIVE_KEY_ID"]
+    assert not {"SHENHOU_CASE_ID_KEY", "SHENHOU_TEMPORAL_ADDRESS"} & set(env)
     # The CLI prints the same code as the portal accepts.
     assert services["shenhou"]["environment"]["SHENHOU_QUERY_CODE_KEY"] == env["SHENHOU_QUERY_CODE_KEY"]
 

@@ -15,6 +15,8 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from register.sealed_fields import sealed_application
+from register.sealing import Sealer
 from register.tables import CaseRow, OutboxRow
 from tests.factories import APPLICANT_PHONE
 from tests.workflows.helpers import application
@@ -102,12 +104,17 @@ MESSAGES = (
 
 
 def seed_case(engine: Engine, messages: tuple[tuple[str, str, str | None], ...] = MESSAGES,
-              case_number: str = CASE, with_application: bool = True) -> list[OutboxRow]:
+              case_number: str = CASE, with_application: bool = True, sealer: Sealer | None = None) -> list[OutboxRow]:
+    """The case's application sealed as the worker writes it with ``sealer``; without one, in clear as a
+    register from before sealing holds it."""
     now = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
     with Session(engine) as session:
         if with_application:
+            stored = application().model_dump(mode="json")
+            if sealer is not None:
+                stored = sealed_application(stored, case_number, sealer)
             session.add(CaseRow(case_number=case_number, channel="window", state="受理",
-                                application=application().model_dump(mode="json"), received_at=now, updated_at=now))
+                                application=stored, received_at=now, updated_at=now))
         for index, (kind, recipient, department) in enumerate(messages):
             session.add(OutboxRow(case_number=case_number, key=f"case/{kind}/{recipient}/{index}", kind=kind,
                                   recipient=recipient, department=department, message=f"第{index + 1}条通知。",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from register.contacts import family_phone, masked_phone
+from register.sealing import Sealer, UnsealError
 from tests.factories import APPLICANT_PHONE
 from tests.notify.conftest import CASE, seed_case
 
@@ -17,12 +19,25 @@ ROOT = Path(__file__).resolve().parents[2]
 READS_PHONE = re.compile(r"""\[\s*["']phone["']\s*\]|\.get\(\s*["']phone["']|\.applicant\.phone\b""")
 
 
-def test_the_family_phone_comes_from_the_register(engine: Engine) -> None:
+def test_the_family_phone_comes_from_the_register(engine: Engine, sealer: Sealer) -> None:
+    seed_case(engine, (), sealer=sealer)
+    with Session(engine) as session:
+        assert family_phone(session, CASE, sealer) == APPLICANT_PHONE
+        assert family_phone(session, "SH-ZZZZZZZZZZZZ", sealer) is None
+    assert masked_phone(APPLICANT_PHONE) == "139****1234"
+
+
+def test_a_phone_stored_before_sealing_still_reads(engine: Engine, sealer: Sealer) -> None:
     seed_case(engine, ())
     with Session(engine) as session:
-        assert family_phone(session, CASE) == APPLICANT_PHONE
-        assert family_phone(session, "SH-ZZZZZZZZZZZZ") is None
-    assert masked_phone(APPLICANT_PHONE) == "139****1234"
+        assert family_phone(session, CASE, sealer) == APPLICANT_PHONE
+
+
+def test_a_sealed_phone_does_not_open_without_its_key(engine: Engine, sealer: Sealer) -> None:
+    seed_case(engine, (), sealer=sealer)
+    with Session(engine) as session, pytest.raises(UnsealError) as raised:
+        family_phone(session, CASE, Sealer.ephemeral())
+    assert APPLICANT_PHONE not in str(raised.value)
 
 
 def test_nothing_else_reads_the_phone() -> None:

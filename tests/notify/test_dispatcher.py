@@ -21,6 +21,7 @@ from domain.query_code import query_code
 from notify.channels import FileChannel, GatewayChannel, Outgoing, delivered_lines
 from notify.dispatcher import NO_NUMBER, DispatchConfig, Dispatcher, idempotency_key
 from register.engine import create_schema, make_engine
+from register.sealing import Sealer, UnsealError
 from tests.factories import APPLICANT_PHONE
 from tests.notify.conftest import CASE, QUERY_KEY, TOKEN, Clock, Gateway, aware, b64, rows, seed_case
 
@@ -119,6 +120,34 @@ async def test_a_message_without_a_number_is_marked(engine: Engine, tmp_path: Pa
     await Dispatcher(engine, FileChannel(tmp_path / "sms.jsonl"), Policy(), QUERY_KEY).run_until_idle()
     [row] = rows(engine)
     assert row.failed_reason == NO_NUMBER and row.sent_at is None
+
+
+async def test_the_family_is_reached_at_its_sealed_number(engine: Engine, sealer: Sealer, tmp_path: Path) -> None:
+    seed_case(engine, sealer=sealer)
+    sms = tmp_path / "sms.jsonl"
+    await Dispatcher(engine, FileChannel(sms), Policy(), QUERY_KEY, sealer=sealer).run_until_idle()
+    sent = {line["idempotency_key"]: line["to"] for line in delivered_lines(sms)}
+    family = [row for row in rows(engine) if row.recipient == "family"]
+    assert family and all(row.sent_at is not None for row in family)
+    assert {sent[idempotency_key(row)] for row in family} == {APPLICANT_PHONE}
+
+
+async def test_without_the_key_a_family_message_waits_and_is_not_given_up(
+    engine: Engine, sealer: Sealer, tmp_path: Path
+) -> None:
+    seed_case(engine, (("case_received", "family", None),), sealer=sealer)
+    sms = tmp_path / "sms.jsonl"
+    clock = Clock()
+    with pytest.raises(UnsealError):
+        await Dispatcher(engine, FileChannel(sms), Policy(), QUERY_KEY, clock=clock).run_once()
+    [row] = rows(engine)
+    assert row.sent_at is None and row.failed_at is None and not delivered_lines(sms)
+
+    clock.advance(seconds=DispatchConfig().lease.total_seconds())
+    await Dispatcher(engine, FileChannel(sms), Policy(), QUERY_KEY, sealer=sealer, clock=clock).run_until_idle()
+    [row] = rows(engine)
+    assert row.sent_at is not None
+    assert [line["to"] for line in delivered_lines(sms)] == [APPLICANT_PHONE]
 
 
 class Killed(BaseException):

@@ -22,6 +22,7 @@ from domain.policy import Policy
 from domain.query_code import query_code
 from notify.channels import FileChannel, delivered_lines
 from notify.dispatcher import Dispatcher, idempotency_key
+from register.sealing import Sealer
 from runtime.keys import Keys
 from tests.factories import APPLICANT_PHONE, MATERIAL_KINDS, unique_form
 from tests.portal.conftest import PHONE_CONTEXT, Portal, scans, screenshot
@@ -166,7 +167,7 @@ async def test_family_applies_online_and_follows_the_case_to_payment(
 
     # Every message of the finished case is delivered once; the 受理 SMS carries the query code.
     sms = tmp_path / "sms.jsonl"
-    dispatcher = Dispatcher(engine, FileChannel(sms), Policy(), keys.query_code_key)
+    dispatcher = Dispatcher(engine, FileChannel(sms), Policy(), keys.query_code_key, sealer=Sealer.from_keys(keys))
     await dispatcher.run_until_idle()
     rows = outbox_rows(engine, case_number)
     assert rows and all(row.sent_at is not None for row in rows)
@@ -177,7 +178,8 @@ async def test_family_applies_online_and_follows_the_case_to_payment(
     money = [line for line in lines if line["to"] == APPLICANT_PHONE and f"{paid:.2f}元" in line["text"]]
     assert money, "the family hears that the money arrived"
     sent_at = {row.id: row.sent_at for row in rows}
-    await Dispatcher(engine, FileChannel(sms), Policy(), keys.query_code_key).run_until_idle()
+    await Dispatcher(engine, FileChannel(sms), Policy(), keys.query_code_key,
+                     sealer=Sealer.from_keys(keys)).run_until_idle()
     assert len(delivered_lines(sms)) == len(lines)
     assert {row.id: row.sent_at for row in outbox_rows(engine, case_number)} == sent_at
     await context.close()
