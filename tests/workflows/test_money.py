@@ -16,6 +16,8 @@ from temporalio.worker import Worker
 from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from domain.models import PayeeCorrectedInput
 from register.money import to_yuan
+from register.sealed_fields import payee_card
+from register.sealing import Sealer
 from runtime.keys import Keys
 from starter.operations import OperationRefused, correct_bank_account
 from tests.factories import APPLICANT_CARD, APPLICANT_NAME, make_card_number
@@ -118,7 +120,7 @@ async def test_overpaid_pension_is_offset_and_a_negative_net_is_to_be_returned(
 
 
 async def test_a_failed_transfer_waits_for_a_corrected_account_of_the_applicant(
-    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker, sealer: Sealer
 ) -> None:
     case = await _case(client, keys, task_queue)
     pension = matter_handle(client, case, PENSION)
@@ -142,9 +144,11 @@ async def test_a_failed_transfer_waits_for_a_corrected_account_of_the_applicant(
     assert second.payment_reference and second.payment_reference != first.payment_reference
     await confirm_payment(client, case, PENSION)
     await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAID)
-    rows = payment_rows(engine, case)
+    rows = sorted(payment_rows(engine, case), key=lambda row: row.attempt)
     assert [(r.attempt, r.status) for r in rows] == [(1, "failed"), (2, "confirmed")]
-    assert rows[1].payee_card == card and rows[0].payee_card == APPLICANT_CARD
+    # The ledger keeps each instruction's card (sealed at rest).
+    assert payee_card(rows[1].payee_card, rows[1].reference, sealer) == card
+    assert payee_card(rows[0].payee_card, rows[0].reference, sealer) == APPLICANT_CARD
 
 
 async def test_an_authorised_payee_is_accepted_with_the_clerks_reason(
@@ -161,7 +165,7 @@ async def test_an_authorised_payee_is_accepted_with_the_clerks_reason(
         card_number=make_card_number("6228", 19, 5), authorised_reason="申请人年迈，经公证委托其子代收"))
     assert ack.accepted
     await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)
-    assert payment_rows(engine, case)[-1].payee_name == "王小明"
+    assert {row.attempt: row.payee_name for row in payment_rows(engine, case)}[2] == "王小明"
 
 
 async def test_a_payment_nobody_confirms_goes_to_the_supervisor(
