@@ -97,6 +97,7 @@ def activities_for(deps: Dependencies) -> list[Any]:
     payments = PaymentActivities(deps.payments or LedgerPaymentGateway(deps.engine, deps.sealer), deadlines)
     return [
         register.resolve_policy,
+        register.open_case,
         register.record_case,
         register.record,
         departments.push_to_department,

@@ -85,6 +85,8 @@ class DeadlineActivities:
         for k, step in overdue_steps(ladder):
             if k <= late:
                 continue
+            if req.horizon is not None and k > late + req.horizon:
+                break
             day, used = cal.add_working_days(day, k - done)
             step_approximate |= used
             done = k

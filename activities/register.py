@@ -20,6 +20,7 @@ from activities.calendar import WorkingDayCalendar
 from domain.enums import CaseState, DecisionKind, EscalationStep, MatterState
 from domain.models import (
     AuditEvent,
+    CaseOpening,
     CaseRecord,
     MatterView,
     Notification,
@@ -57,6 +58,12 @@ class RegisterActivities:
     def resolve_policy(self, request: PolicyRequest) -> Policy:
         """The county policy in force when the case starts; stored in history from then on."""
         return self._policy
+
+    @activity.defn(name="open_case")
+    def open_case(self, opening: CaseOpening) -> Policy:
+        """Write the case as received, and give the case the county policy for its matters, in one step."""
+        self.record(opening.batch)
+        return self._policy.for_case(opening.matters)
 
     @activity.defn(name="record_case")
     def record_case(self, record: CaseRecord) -> Recorded:

@@ -482,6 +482,13 @@ class PolicyRequest(_Model):
     case_number: str
 
 
+class CaseOpening(_Model):
+    """A case as received, written to the register; the answer is the county policy for its matters."""
+
+    batch: RegisterBatch
+    matters: tuple[MatterCode, ...]
+
+
 class CaseRecord(_Model):
     case_number: str
     application: Application
@@ -607,6 +614,8 @@ class DeadlineRequest(_Model):
     # A matter that was this many working days overdue when its clock stopped resumes overdue at once
     # (``working_days`` is 0) and its ladder continues with the next step.
     already_overdue: int = 0
+    # The ladder only up to this many working days overdue (None: all of it); a step counts it on when it fires.
+    horizon: int | None = None
 
 
 class LadderRung(_Model):

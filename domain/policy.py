@@ -159,6 +159,10 @@ class Policy(BaseModel):
                 return matter
         raise KeyError(code)
 
+    def for_case(self, codes: tuple[MatterCode, ...]) -> Policy:
+        """The policy with only the matters one case runs (what its history keeps)."""
+        return self.model_copy(update={"matters": tuple(m for m in self.matters if m.code in codes)})
+
     def for_matter(self, code: MatterCode | str) -> MatterPolicy:
         """What one matter's workflow needs of the county policy, and nothing more."""
         return MatterPolicy(definition=self.matter(code), timezone=self.timezone, ladder=self.ladder, waits=self.waits,

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         Application,
         AuditEvent,
         CaseInput,
+        CaseOpening,
         CaseRecord,
         CaseResult,
         CaseStateRecord,
@@ -107,11 +108,13 @@ class CaseWorkflow:
     async def run(self, input: CaseInput) -> CaseResult:
         if self._legacy is not None:
             return await self._legacy.run()
-        self._policy = policy = await workflow.execute_local_activity_method(
-            RegisterActivities.resolve_policy, PolicyRequest(case_number=self._case_number), **LOCAL_OPTIONS,
-        )
-        if self._application is None and not await self._await_application(policy):
-            return self._result()
+        if self._application is None:
+            # The funeral home opened the case: the county's rules for the wait, the matters come later.
+            self._policy = await workflow.execute_local_activity_method(
+                RegisterActivities.resolve_policy, PolicyRequest(case_number=self._case_number), **LOCAL_OPTIONS,
+            )
+            if not await self._await_application(self._policy):
+                return self._result()
         application = self._require_application()
         self._received_at = workflow.now()
         cremation = self._cremation
@@ -119,14 +122,6 @@ class CaseWorkflow:
             # Uploaded before the family applied, so it could not be checked against the death date then.
             self._cremation = None
             await self._refuse("cremation_certified", "火化日期早于死亡日期，该火化证明不予采用，请殡仪馆重新上传")
-        for code in application.matters:
-            definition = policy.matter(code)
-            self._matters[code] = MatterView(
-                case_number=self._case_number, code=code, name=definition.name,
-                department=definition.department, department_name=definition.department_name,
-                state=MatterState.PENDING_PUSH, pays_family=definition.pays_family,
-                time_limit_working_days=definition.time_limit_working_days,
-            )
         self._case_record = CaseRecord(case_number=self._case_number, application=application,
                                        state=CaseState.RECEIVED, received_at=self._received_at,
                                        previous_case=input.previous_case)
@@ -137,6 +132,15 @@ class CaseWorkflow:
             NotificationKind.CASE_RECEIVED, Recipient.FAMILY,
             messages.case_received(self._case_number, len(application.matters))))
         self._change(CaseState.HUKOU_CANCELLING, "户口注销事项推送派出所")
+        self._policy = policy = await self._open(application)
+        for code in application.matters:
+            definition = policy.matter(code)
+            self._matters[code] = MatterView(
+                case_number=self._case_number, code=code, name=definition.name,
+                department=definition.department, department_name=definition.department_name,
+                state=MatterState.PENDING_PUSH, pays_family=definition.pays_family,
+                time_limit_working_days=definition.time_limit_working_days,
+            )
         hukou = (await self._run_matters([MatterCode.HUKOU_CANCELLATION]))[0]
 
         rest: list[MatterCode] = [code for code in application.matters if code != MatterCode.HUKOU_CANCELLATION]
@@ -299,8 +303,8 @@ class CaseWorkflow:
         problems = self._cremation_problems(parsed)
         if problems:
             return await self._refuse("cremation_certified", problems)
+        # Written to the register with the case's next write.
         self._accept_cremation(parsed)
-        await self._flush()
         return None
 
     @workflow.update(name="certify_cremation", description=d.CASE_CERTIFY_CREMATION)
@@ -314,7 +318,6 @@ class CaseWorkflow:
             await self._refuse("cremation_certified", problems)
             raise ApplicationError(problems, type=ErrorType.INVALID_DECISION.value, non_retryable=True)
         self._accept_cremation(certificate)
-        await self._flush()
         return CommandAck(accepted=True, state=self._state, message=f"火化证明已登记，受理编号{self._case_number}")
 
     @certify_cremation.validator
@@ -584,15 +587,25 @@ class CaseWorkflow:
         async with self._flushing:
             if not (self._case_record or self._case_state or self._audit or self._notes):
                 return
-            if self._case_state is not None and self._case_state.state != self._shown_state:
-                # One search-attribute update for every state change of this workflow task.
-                workflow.upsert_search_attributes([sa.CASE_STATE.value_set(self._case_state.state.value)])
-                self._shown_state = self._case_state.state
-            batch = RegisterBatch(case_number=self._case_number, case=self._case_record,
-                                  case_state=self._case_state, audit=tuple(self._audit),
-                                  notifications=tuple(self._notes))
-            self._case_record, self._case_state, self._audit, self._notes = None, None, [], []
-            await workflow.execute_local_activity_method(RegisterActivities.record, batch, **LOCAL_OPTIONS)
+            await workflow.execute_local_activity_method(RegisterActivities.record, self._batch(), **LOCAL_OPTIONS)
+
+    async def _open(self, application: Application) -> Policy:
+        """The first register write, which also brings the county policy for the case's matters."""
+        async with self._flushing:
+            return await workflow.execute_local_activity_method(
+                RegisterActivities.open_case, CaseOpening(batch=self._batch(), matters=application.matters),
+                **LOCAL_OPTIONS,
+            )
+
+    def _batch(self) -> RegisterBatch:
+        """What has changed since the last write (and the search attribute, once per workflow task)."""
+        if self._case_state is not None and self._case_state.state != self._shown_state:
+            workflow.upsert_search_attributes([sa.CASE_STATE.value_set(self._case_state.state.value)])
+            self._shown_state = self._case_state.state
+        batch = RegisterBatch(case_number=self._case_number, case=self._case_record, case_state=self._case_state,
+                              audit=tuple(self._audit), notifications=tuple(self._notes))
+        self._case_record, self._case_state, self._audit, self._notes = None, None, [], []
+        return batch
 
     async def _refuse(self, action: str, reason: str, matter: MatterCode | None = None) -> None:
         """Recorded at once in the status and the UI; in the register with the next write or in a batch."""

@@ -411,7 +411,8 @@ class MatterWorkflow:
                 DepartmentActivities.push_to_department,
                 PushRequest(case_number=self._input.case_number, matter=definition.code,
                             department=definition.department, pushed_at=now,
-                            hukou_certificate_no=self._input.hukou_certificate_no, clock=self._clock(now, days)),
+                            hukou_certificate_no=self._input.hukou_certificate_no,
+                            clock=self._clock(now, days, horizon=True)),
                 **PUSH_OPTIONS,
             )
             plan = self._adopt(receipt.plan, now, days) if receipt.plan else await self._plan(now, days)
@@ -479,20 +480,23 @@ class MatterWorkflow:
              messages.money_to_collect(self._input.case_number, definition, -net), None)])
 
     async def _instruct(self) -> None:
-        """Give the paying system its instruction (idempotent); the matter then waits for its report."""
+        """Give the paying system its instruction (idempotent); the matter then waits for its report.
+
+        A local activity: the instruction is a quick, idempotent hand-over (the ledger by default), and so the
+        approval and the instruction are written to the register together, in the officer's workflow task.
+        """
         definition = self._definition
         m = self._m
         assert m.net_amount is not None and m.amount is not None
-        await self._flush()
         now = workflow.now()
         days = self._policy.waits.payment_confirmation_working_days
         try:
-            receipt = await workflow.execute_activity_method(
+            receipt = await workflow.execute_local_activity_method(
                 PaymentActivities.instruct_payment,
                 PaymentInstruction(case_number=self._input.case_number, matter=definition.code, amount=m.net_amount,
                                    gross=m.amount, offset=m.overpaid, payee=self._payee, at=now,
                                    attempt=m.payment_attempt, confirm_within=self._clock(now, days)),
-                **REGISTER_OPTIONS,
+                **LOCAL_OPTIONS,
             )
         except ActivityError as err:
             await self._payment_refused(f"款项发放失败：{_cause(err)}，待更正收款账户")
@@ -660,10 +664,12 @@ class MatterWorkflow:
 
     # --- the clock: deadlines, the escalation ladder and reminders ------------------------------------
 
-    def _clock(self, start: datetime, working_days: int, late: int = 0) -> DeadlineRequest:
+    def _clock(self, start: datetime, working_days: int, late: int = 0, *, horizon: bool = False) -> DeadlineRequest:
+        """``horizon``: the ladder only up to 督办 (the push's plan; the first step to fire counts the rest)."""
         return DeadlineRequest(case_number=self._input.case_number, matter=self._definition.code, start=start,
                                working_days=working_days, timezone=self._policy.timezone, ladder=self._policy.ladder,
-                               already_overdue=late)
+                               already_overdue=late,
+                               horizon=self._policy.ladder.supervision_after_working_days if horizon else None)
 
     async def _count(self, start: datetime, working_days: int, late: int = 0) -> DeadlinePlan:
         """The deadline N working days after ``start`` and its ladder, on the worker's current calendar."""
@@ -736,10 +742,11 @@ class MatterWorkflow:
         entered the official holidays since); a moved deadline is a new entry in the timeline."""
         m = self._m
         assert m.plan_start is not None
-        before, rungs = m.deadline, self._rungs
+        before, rungs = m.deadline, {(r.step, r.working_days_overdue): r.at for r in self._rungs}
         plan = await self._plan(m.plan_start, m.plan_days, m.plan_late)
         m.calendar_fallback = plan.calendar_fallback
-        if plan.deadline == before and plan.rungs == rungs:
+        unchanged = all(rungs.get((r.step, r.working_days_overdue), r.at) == r.at for r in plan.rungs)
+        if plan.deadline == before and unchanged:
             return False
         m.deadline = plan.deadline
         shown = deadline_text(plan.deadline, self._policy.timezone)
