@@ -256,6 +256,9 @@ class CremationCertifiedInput(_Input):
 class WithdrawInput(_Input):
     clerk: ShortText
     reason: Reason
+    # Set by the case when it forwards the withdrawal to a matter (see MatterInput.report_token): a matter
+    # takes a withdrawal only through its case, which records it and keeps money already sent going.
+    case_token: str | None = None
 
 
 class DecisionCommand(_Input):
@@ -440,6 +443,9 @@ class PayeeCorrectedInput(_Input):
     card_number: ShortText
     # An account not in the applicant's name: the clerk records why (e.g. a notarised authorisation).
     authorised_reason: Reason | None = None
+    # Set by the case when it forwards the correction: a matter takes a new account only after the case's
+    # checks (card number, account holder is the applicant), never straight from the Web UI.
+    case_token: str | None = None
 
 
 class CremationRecord(_Model):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -69,6 +69,7 @@ REFUSAL_BATCH = 20
 _CLOSED = (CaseState.COMPLETED, CaseState.WITHDRAWN, CaseState.REFUSED, CaseState.HUKOU_REJECTED)
 
 _Notify = tuple[NotificationKind, Recipient, str]
+_Forwarded = TypeVar("_Forwarded", WithdrawInput, PayeeCorrectedInput)
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -234,7 +235,8 @@ class CaseWorkflow:
             )
             self._mark(code, MatterState.IN_PROGRESS)
             if self._withdrawal is not None:
-                await self._signal_child(code, matter_workflow.MatterWorkflow.withdraw, self._withdrawal)
+                await self._signal_child(code, matter_workflow.MatterWorkflow.withdraw,
+                                         self._forwarded(code, self._withdrawal))
 
         async def outcome(code: MatterCode) -> MatterResult:
             result = await self._children[code]
@@ -537,7 +539,8 @@ class CaseWorkflow:
         await self._flush()
         for code, view in self._matters.items():
             if code in self._children and not view.final:
-                await self._signal_child(code, matter_workflow.MatterWorkflow.withdraw, withdrawal)
+                await self._signal_child(code, matter_workflow.MatterWorkflow.withdraw,
+                                         self._forwarded(code, withdrawal))
 
     def _correction_problem(self, correction: PayeeCorrectedInput) -> str | None:
         if not luhn_valid(correction.card_number.replace(" ", "")):
@@ -555,7 +558,8 @@ class CaseWorkflow:
         await self._flush()
         for code in waiting:
             self._mark(code, MatterState.IN_PROGRESS)
-            await self._signal_child(code, matter_workflow.MatterWorkflow.payee_corrected, correction)
+            await self._signal_child(code, matter_workflow.MatterWorkflow.payee_corrected,
+                                     self._forwarded(code, correction))
 
     def _awaiting_account(self) -> list[MatterCode]:
         return [code for code, view in self._matters.items()
@@ -629,6 +633,10 @@ class CaseWorkflow:
             "state": result.state, "final": True, "reason": result.reason, "amount": result.amount,
             "payment_reference": result.payment_reference, "certificate_no": result.certificate_no,
         })
+
+    def _forwarded(self, code: MatterCode, command: _Forwarded) -> _Forwarded:
+        """The command as the case passes it on: with the token that shows the matter it came through here."""
+        return command.model_copy(update={"case_token": self._report_tokens.get(code)})
 
     async def _signal_child(self, code: MatterCode, signal: Any, payload: BaseModel) -> bool:
         """Whether the matter got it: it may have finished just before, which is not the case's failure."""

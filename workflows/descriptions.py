@@ -16,10 +16,10 @@ MATTER_EXTEND_DEADLINE = (
     '督办人延长承诺时限。输入示例：{"supervisor": "督办人", "working_days": 3, "reason": "延期原因"}'
 )
 MATTER_WITHDRAW = (
-    '（由案件转发）申请人撤回，未办结的事项终止。输入示例：{"clerk": "窗口人员", "reason": "撤回原因"}'
+    '（仅由案件转发，直接发送的将被拒绝；请在案件上使用 withdraw_application）申请人撤回，未办结的事项终止。'
 )
 MATTER_PAYEE_CORRECTED = (
-    '（由案件转发）更正收款银行账户后重新发放。输入示例：{"clerk": "窗口人员", "bank_name": "开户行", "account_name": "户名", "card_number": "卡号"}'
+    '（仅由案件转发，直接发送的将被拒绝；请在案件上使用 correct_bank_account）更正收款银行账户后重新发放。'
 )
 MATTER_PAYMENT_CONFIRMED = (
     '（银行或部门支付系统）确认款项已到账。输入示例：{"reference": "PAY-凭证号", "by": "确认人或系统", "note": "备注"}'

@@ -346,6 +346,8 @@ class MatterWorkflow:
         """Why ``decision`` cannot be applied now: on arrival, and again when its turn comes."""
         m = self._m
         kind = KIND_OF[type(decision)]
+        if kind in (DecisionKind.WITHDRAW, DecisionKind.PAYEE_CORRECTED) and not self._from_case(decision):
+            return "撤回和更正收款账户须在案件上办理（withdraw_application、correct_bank_account），不能直接发给事项"
         if kind == DecisionKind.WITHDRAW:
             return "事项已办结，无需撤回" if m.final else None
         if arriving and any(item.kind != DecisionKind.WITHDRAW for item in self._inbox):
@@ -363,6 +365,11 @@ class MatterWorkflow:
             case PaymentConfirmedInput() | PaymentFailedInput() if decision.reference != m.payment_reference:
                 return "凭证号与本事项待确认的发放指令不符"
         return None
+
+    def _from_case(self, decision: Decision) -> bool:
+        token = self._input.report_token
+        # Matters started before tokens existed have none to compare: their case is the only sender they know.
+        return token is None or getattr(decision, "case_token", None) == token
 
     def _refuse(self, action: str, reason: str) -> None:
         m = self._m
@@ -554,6 +561,8 @@ class MatterWorkflow:
         m = self._m
         m.state = MatterState.APPROVED
         m.payment_attempt += 1
+        # The correction is the handling the failure asked for: the supervisor's flag is done.
+        m.manual_handling = None
         self._commit("收款账户已更正，重新下达发放指令", actor=correction.clerk)
         await self._report("收款账户已更正，重新下达发放指令")
         await self._instruct()
@@ -641,7 +650,7 @@ class MatterWorkflow:
 
     async def _withdrawn(self, withdrawal: WithdrawInput) -> None:
         m = self._m
-        if m.final or m.state in (MatterState.APPROVED, MatterState.PAYMENT_FAILED):
+        if m.final or m.state in (MatterState.APPROVED, MatterState.PAYING, MatterState.PAYMENT_FAILED):
             # Approved money is still paid: a withdrawal only stops what is undecided.
             return
         now = workflow.now()

@@ -21,6 +21,7 @@ from tests.workflows.helpers import (
     approve,
     certify,
     complete_parallel,
+    confirm_payment,
     describe,
     exists,
     family_messages,
@@ -177,11 +178,16 @@ async def test_withdrawal_in_the_parallel_phase_stops_pending_matters_and_keeps_
     await wait_for(handle, lambda s: matter_state(s, PENSION) == MatterState.PAID
                    and matter_state(s, MCA) == MatterState.APPROVED
                    and matter_state(s, DPF) == MatterState.AWAITING_MATERIALS)
-    # One more approval just before the withdrawal: decided before it, so it is still paid.
-    last_minute = await approve(client, case, view_of(snap, VA))
+    # One more approval just before the withdrawal: its transfer is out with the bank (发放中), so the
+    # withdrawal must not cancel it; the bank's confirmation still lands after it.
+    last_minute = await approve(client, case, view_of(snap, VA), confirm=False)
+    await wait_for(handle, lambda s: matter_state(s, VA) == MatterState.PAYING)
     pending = {view.code for view in snap.matters} - {HUKOU, PENSION, MCA, VA}
 
     await handle.signal("withdraw", {"clerk": "窗口刘", "reason": "家属决定自行办理"})
+    await wait_for(handle, lambda s: all(matter_state(s, code) == MatterState.WITHDRAWN for code in pending))
+    assert matter_state(await status(handle), VA) == MatterState.PAYING
+    await confirm_payment(client, case, VA)
     result = await handle.result()
     assert result.state == CaseState.WITHDRAWN
     snap = await status(handle)

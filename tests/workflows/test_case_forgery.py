@@ -12,7 +12,7 @@ from domain.models import MatterReport, PayeeCorrectedInput, StatusSnapshot
 from runtime.keys import Keys
 from starter.operations import OperationRefused, correct_bank_account
 from tests.factories import APPLICANT_CARD, APPLICANT_NAME
-from tests.workflows.helpers import start, to_parallel_phase, view_of, wait_for
+from tests.workflows.helpers import matter_handle, start, to_parallel_phase, view_of, wait_for
 
 
 async def test_a_forged_progress_report_is_refused(client: Client, keys: Keys, task_queue: str, worker: Worker) -> None:
@@ -30,3 +30,16 @@ async def test_a_forged_progress_report_is_refused(client: Client, keys: Keys, t
     with pytest.raises(OperationRefused, match="没有发放失败"):
         await correct_bank_account(client, handle.id, PayeeCorrectedInput(
             clerk="窗口刘", bank_name="中国工商银行", account_name=APPLICANT_NAME, card_number=APPLICANT_CARD))
+
+
+async def test_a_matter_withdrawn_straight_from_the_web_ui_is_refused(
+    client: Client, keys: Keys, task_queue: str, worker: Worker
+) -> None:
+    handle = await start(client, keys, task_queue)
+    await to_parallel_phase(client, handle)
+    code = MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL
+    matter = matter_handle(client, handle.id, code)
+    # Withdrawing is the applicant's, recorded on the case: one matter stopped behind the case's back is not.
+    await matter.signal("withdraw", {"clerk": "窗口刘", "reason": "误操作"})
+    after = (await wait_for(matter, lambda s: s.matters[0].refused_total == 1)).matters[0]
+    assert after.state == MatterState.UNDER_REVIEW and "须在案件上办理" in after.refused_actions[-1].reason

@@ -135,6 +135,11 @@ async def test_a_failed_transfer_waits_for_a_corrected_account_of_the_applicant(
     assert [r.status for r in payment_rows(engine, case)] == ["failed"]
 
     card = make_card_number("622848", 19, 77)
+    # Straight to the matter from the Web UI, the case's checks would be skipped: refused, nothing changes.
+    await pension.signal("payee_corrected", {"clerk": "窗口李", "bank_name": "中国银行固阳支行",
+                                             "account_name": "王小明", "card_number": card})
+    bypass = (await wait_for(pension, lambda s: s.matters[0].refused_total == 1)).matters[0]
+    assert bypass.state == MatterState.PAYMENT_FAILED and "须在案件上办理" in bypass.refused_actions[-1].reason
     with pytest.raises(OperationRefused, match="户名须为申请人本人"):
         await correct_bank_account(client, case, PayeeCorrectedInput(
             clerk="窗口李", bank_name="中国银行固阳支行", account_name="王小明", card_number=card))
@@ -142,6 +147,8 @@ async def test_a_failed_transfer_waits_for_a_corrected_account_of_the_applicant(
         clerk="窗口李", bank_name="中国银行固阳支行", account_name=APPLICANT_NAME, card_number=card))
     second = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
     assert second.payment_reference and second.payment_reference != first.payment_reference
+    # The correction was the handling the failure asked for: no longer on the supervisor's list.
+    assert second.manual_handling is None
     await confirm_payment(client, case, PENSION)
     await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAID)
     rows = sorted(payment_rows(engine, case), key=lambda row: row.attempt)
