@@ -6,6 +6,7 @@ change to workflow code altered its commands without `workflow.patched`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,36 @@ from runtime.codec import data_converter
 from worker import sandbox_runner
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
+from workflows.versions import SHAPE_2026_12
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 SCENARIOS = sorted(p.name for p in HISTORIES.iterdir() if p.is_dir() and any(p.glob("*.json")))
 
 
+FIRST_SHAPE = {"happy", "rejection", "materials", "withdrawal", "escalation"}
+CURRENT_SHAPE = {f"{name}-2026-12" for name in (*FIRST_SHAPE, "payment")}
+
+
 def test_every_scenario_is_recorded() -> None:
-    assert {"happy", "rejection", "materials", "withdrawal", "escalation"} <= set(SCENARIOS)
+    assert FIRST_SHAPE | CURRENT_SHAPE <= set(SCENARIOS)
+
+
+@pytest.mark.parametrize("scenario", sorted(CURRENT_SHAPE))
+def test_current_shape_recordings_carry_its_marker(scenario: str) -> None:
+    """Without the marker a recording replays only the frozen first shape and guards nothing current."""
+    for path in (HISTORIES / scenario).glob("*.json"):
+        history = WorkflowHistory.from_json(path.stem, path.read_text())
+        assert SHAPE_2026_12 in _patches(history), path.name
+
+
+def _patches(history: WorkflowHistory) -> set[str]:
+    found = set()
+    for event in history.events:
+        if event.HasField("marker_recorded_event_attributes"):
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == "core_patch":
+                found.add(json.loads(marker.details["patch-data"].payloads[0].data)["id"])
+    return found
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

@@ -48,7 +48,8 @@ async def _drive_to_parallel(client: Client, handle: WorkflowHandle[Any, Any]) -
 
 
 async def _approve_all(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
-    from tests.workflows.helpers import matter_handle, status
+    """Every matter under review approved; money confirmed by the paying system, as the bank would."""
+    from tests.workflows.helpers import confirm_payment, matter_handle, status
 
     for view in (await status(handle)).matters:
         if view.state == MatterState.UNDER_REVIEW:
@@ -56,6 +57,8 @@ async def _approve_all(client: Client, handle: WorkflowHandle[Any, Any]) -> None
             if view.pays_family:
                 payload["amount"] = "2000.00"
             await matter_handle(client, handle.id, view.code).signal("approve", payload)
+            if view.pays_family:
+                await confirm_payment(client, handle.id, view.code)
 
 
 async def happy(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
@@ -88,13 +91,38 @@ async def materials(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
 
 
 async def withdrawal(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
-    from tests.workflows.helpers import matter_handle, matter_state, wait_for
+    """One payment confirmed, one still out with the bank when the applicant withdraws: it is kept."""
+    from tests.workflows.helpers import confirm_payment, matter_handle, matter_state, wait_for
 
     await _drive_to_parallel(client, handle)
     code = MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT
     await matter_handle(client, handle.id, code).signal("approve", {"officer": "李科员", "amount": "800.00"})
-    await wait_for(handle, lambda s: matter_state(s, code) == MatterState.PAID)
+    await wait_for(handle, lambda s: matter_state(s, code) == MatterState.PAYING)
     await handle.signal("withdraw", {"clerk": "窗口周", "reason": "家属决定自行办理"})
+    await confirm_payment(client, handle.id, code)
+
+
+async def payment(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    """A transfer fails, the clerk corrects the account on the case, the second transfer is confirmed."""
+    from domain.models import PayeeCorrectedInput
+    from starter.operations import correct_bank_account
+    from tests.factories import APPLICANT_NAME, make_card_number
+    from tests.workflows.helpers import confirm_payment, matter_handle, matter_state, wait_for
+
+    await _drive_to_parallel(client, handle)
+    code = MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT
+    matter = matter_handle(client, handle.id, code)
+    await matter.signal("approve", {"officer": "李科员", "amount": "5000.00"})
+    paying = await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAYING)
+    await matter.signal("payment_failed", {"reference": paying.matters[0].payment_reference, "by": "代发系统",
+                                           "reason": "账户已销户"})
+    await wait_for(handle, lambda s: matter_state(s, code) == MatterState.PAYMENT_FAILED)
+    await correct_bank_account(client, handle.id, PayeeCorrectedInput(
+        clerk="窗口周", bank_name="中国银行", account_name=APPLICANT_NAME, card_number=make_card_number("6228", 19, 9)))
+    await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAYING
+                   and s.matters[0].payment_reference != paying.matters[0].payment_reference)
+    await confirm_payment(client, handle.id, code)
+    await _approve_all(client, handle)
 
 
 async def escalation(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
@@ -116,6 +144,7 @@ SCENARIOS: dict[str, Scenario] = {
     "materials": materials,
     "withdrawal": withdrawal,
     "escalation": escalation,
+    "payment": payment,
 }
 
 
