@@ -31,6 +31,11 @@ from register.tables import PaymentRow
 log = structlog.get_logger()
 
 
+class PaymentRefused(Exception):
+    """The paying system turns the instruction down for good (e.g. the account is closed); the reason, in
+    Chinese and without personal data, is shown to staff. Any other exception is retried."""
+
+
 class PaymentGateway(Protocol):
     def instruct(self, instruction: PaymentInstruction) -> PaymentReceipt: ...
 
@@ -102,15 +107,22 @@ class PaymentActivities:
     @activity.defn(name="pay_family")
     def instruct_payment(self, instruction: PaymentInstruction) -> PaymentReceipt:
         if instruction.amount <= 0:
-            raise ApplicationError("payment amount must be positive", type=ErrorType.PAYMENT_REFUSED.value,
-                                   non_retryable=True)
+            raise _refused("发放金额须大于零")
         if not luhn_valid(instruction.payee.card_number):
-            raise ApplicationError("payee card number fails the Luhn check", type=ErrorType.PAYMENT_REFUSED.value,
-                                   non_retryable=True)
-        receipt = self._gateway.instruct(instruction)
+            raise _refused("收款卡号校验不通过")
+        try:
+            receipt = self._gateway.instruct(instruction)
+        except PaymentRefused as err:
+            log.warning("payment_refused", case=instruction.case_number, matter=instruction.matter.value)
+            raise _refused(str(err)) from err
         # Amount and reference only: the payee's card and name never reach a log line.
         log.info("payment_instructed", reference=receipt.reference, amount=str(receipt.amount), new=receipt.new)
         if instruction.confirm_within is not None:
             due = self._deadlines.plan_deadline(instruction.confirm_within).deadline
             receipt = receipt.model_copy(update={"confirm_by": due})
         return receipt
+
+
+def _refused(reason: str) -> ApplicationError:
+    # The message is staff-facing (the matter shows it as the reason the money did not go out).
+    return ApplicationError(reason, type=ErrorType.PAYMENT_REFUSED.value, non_retryable=True)

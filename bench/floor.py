@@ -24,9 +24,9 @@ from temporalio.common import RawValue, SearchAttributePair, TypedSearchAttribut
 from temporalio.worker import Worker
 
 from workflows import search_attributes as sa
-from workflows.options import LOCAL_OPTIONS, PUSH_OPTIONS, REGISTER_OPTIONS
+from workflows.options import LOCAL_OPTIONS, PUSH_LOCAL_OPTIONS
 from workflows.raw_input import NO_INPUT, one_input
-from workflows.versions import SHAPE_2026_12
+from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B
 
 REVIEW, APPROVED, PAYING, PAID = "待审核", "已通过", "发放中", "已发放"
 
@@ -53,35 +53,30 @@ class FloorActivities:
         return payload
 
 
-async def _local() -> None:
-    await workflow.execute_local_activity_method(FloorActivities.noop, Ack(at=workflow.now()), **LOCAL_OPTIONS)
-
-
-async def _remote(options: dict[str, Any]) -> None:
-    await workflow.execute_activity_method(FloorActivities.noop, Ack(at=workflow.now()), **options)
+async def _local(options: dict[str, Any] = LOCAL_OPTIONS) -> None:
+    await workflow.execute_local_activity_method(FloorActivities.noop, Ack(at=workflow.now()), **options)
 
 
 @workflow.defn(name="FloorMatter")
 class FloorMatter:
     @workflow.init
     def __init__(self, input: FloorMatterInput) -> None:
-        workflow.patched(SHAPE_2026_12)
+        workflow.patched(SHAPE_2026_12B)
         self._approved = False
         self._confirmed = False
         self._timer: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, input: FloorMatterInput) -> str:
-        await _remote(PUSH_OPTIONS)  # push, with the deadline counted in the same activity
+        await _local(PUSH_LOCAL_OPTIONS)  # push, with the deadline counted in the same local activity
         await self._flush(REVIEW)
         self._arm(timedelta(days=5))
         await workflow.wait_condition(lambda: self._approved)
         if not input.pays:
             await self._flush(APPROVED)
             return APPROVED
-        await self._flush(APPROVED)  # the approval is written before the money moves
-        await _remote(REGISTER_OPTIONS)  # the payment instruction
-        await self._flush(PAYING)
+        await _local()  # the payment instruction, in the officer's workflow task
+        await self._flush(PAYING)  # the approval and the instruction written together
         self._arm(timedelta(days=3))  # the ladder's timer gives way to the confirmation's
         await workflow.wait_condition(lambda: self._confirmed)
         await self._flush(PAID)
@@ -120,9 +115,8 @@ class FloorCase:
 
     @workflow.run
     async def run(self, input: FloorCaseInput) -> str:
-        await _local()  # the county policy
         workflow.upsert_search_attributes([sa.CASE_STATE.value_set("户口注销中")])
-        await _local()  # the case and its first events
+        await _local()  # the case opened in the register, returning the county policy
         await self._children(input, input.matters[:1], input.pays[:1])
         await workflow.wait_condition(lambda: self._certified)
         workflow.upsert_search_attributes([sa.CASE_STATE.value_set("联办中")])
@@ -149,9 +143,8 @@ class FloorCase:
 
     @workflow.signal(name="cremation_certified")
     @one_input
-    async def cremation_certified(self, payload: RawValue = NO_INPUT, *extra: object) -> None:
-        await _local()  # the certificate written to the register
-        self._certified = True
+    def cremation_certified(self, payload: RawValue = NO_INPUT, *extra: object) -> None:
+        self._certified = True  # written to the register with the case's next change
 
 
 async def _serve(address: str, task_queue: str, data_dir: Path) -> None:

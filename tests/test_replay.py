@@ -17,26 +17,34 @@ from runtime.codec import data_converter
 from worker import sandbox_runner
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
-from workflows.versions import SHAPE_2026_12
+from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 SCENARIOS = sorted(p.name for p in HISTORIES.iterdir() if p.is_dir() and any(p.glob("*.json")))
 
 
 FIRST_SHAPE = {"happy", "rejection", "materials", "withdrawal", "escalation"}
-CURRENT_SHAPE = {f"{name}-2026-12" for name in (*FIRST_SHAPE, "payment")}
+SCENARIOS_2026_12 = (*sorted(FIRST_SHAPE), "payment")
+# Each later shape's folders and the markers its case and its matters carry.
+SHAPES = {
+    "2026-12": (SHAPE_2026_12, SHAPE_2026_12),
+    "2026-12b": (SHAPE_2026_12, SHAPE_2026_12B),
+}
+LATER = {f"{name}-{shape}": shape for shape in SHAPES for name in SCENARIOS_2026_12}
 
 
 def test_every_scenario_is_recorded() -> None:
-    assert FIRST_SHAPE | CURRENT_SHAPE <= set(SCENARIOS)
+    assert FIRST_SHAPE | set(LATER) <= set(SCENARIOS)
 
 
-@pytest.mark.parametrize("scenario", sorted(CURRENT_SHAPE))
-def test_current_shape_recordings_carry_its_marker(scenario: str) -> None:
-    """Without the marker a recording replays only the frozen first shape and guards nothing current."""
+@pytest.mark.parametrize("scenario", sorted(LATER))
+def test_later_shape_recordings_carry_their_marker(scenario: str) -> None:
+    """Without its marker a recording replays an older shape and guards nothing of the one it names."""
+    case_marker, matter_marker = SHAPES[LATER[scenario]]
     for path in (HISTORIES / scenario).glob("*.json"):
         history = WorkflowHistory.from_json(path.stem, path.read_text())
-        assert SHAPE_2026_12 in _patches(history), path.name
+        wanted = matter_marker if "." in path.stem else case_marker
+        assert _patches(history) == {wanted}, path.name
 
 
 def _patches(history: WorkflowHistory) -> set[str]:

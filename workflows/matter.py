@@ -27,7 +27,7 @@ from workflows import descriptions as d
 from workflows import search_attributes as sa
 from workflows.legacy.matter_v1 import MatterV1
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
-from workflows.versions import SHAPE_2026_12
+from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineActivities
@@ -84,7 +84,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawItemRequest,
     )
     from domain.policy import MatterPolicy
-    from workflows.options import LOCAL_OPTIONS, PUSH_OPTIONS, REGISTER_OPTIONS
+    from workflows.options import LOCAL_OPTIONS, PUSH_LOCAL_OPTIONS, PUSH_OPTIONS, REGISTER_OPTIONS
 
 STEP_LEVEL = {
     EscalationStep.WARNING: 1,
@@ -94,6 +94,9 @@ STEP_LEVEL = {
 }
 
 # The status keeps the latest refusals (a flood of bad signals must not grow the state); the count is total.
+# How a step that gave up reaches the workflow: an activity's failure arrives wrapped in ActivityError, a
+# local activity's as the ApplicationError it raised.
+FAILED_STEP = (ActivityError, ApplicationError)
 KEEP_REFUSALS = 20
 # Refusals alone do not cost a register write each: they go out with the next change, or in batches.
 REFUSAL_BATCH = 20
@@ -139,7 +142,9 @@ class InboxItem:
 class MatterWorkflow:
     @workflow.init
     def __init__(self, input: MatterInput) -> None:
-        self._legacy = None if workflow.patched(SHAPE_2026_12) else MatterV1(input)
+        # Newest shape first: a run recorded without a marker falls through to the shape it was recorded in.
+        self._local_push = workflow.patched(SHAPE_2026_12B)
+        self._legacy = None if self._local_push or workflow.patched(SHAPE_2026_12) else MatterV1(input)
         self._input = input
         self._policy: MatterPolicy = input.matter_policy or _policy_of(input)
         self._definition: MatterDefinition = self._policy.definition
@@ -413,17 +418,19 @@ class MatterWorkflow:
         now = workflow.now()
         days = definition.time_limit_working_days
         manual: str | None = None
+        request = PushRequest(case_number=self._input.case_number, matter=definition.code,
+                              department=definition.department, pushed_at=now,
+                              hukou_certificate_no=self._input.hukou_certificate_no,
+                              clock=self._clock(now, days, horizon=True))
         try:
-            receipt = await workflow.execute_activity_method(
-                DepartmentActivities.push_to_department,
-                PushRequest(case_number=self._input.case_number, matter=definition.code,
-                            department=definition.department, pushed_at=now,
-                            hukou_certificate_no=self._input.hukou_certificate_no,
-                            clock=self._clock(now, days, horizon=True)),
-                **PUSH_OPTIONS,
-            )
+            if self._local_push:
+                receipt = await workflow.execute_local_activity_method(
+                    DepartmentActivities.push_to_department, request, **PUSH_LOCAL_OPTIONS)
+            else:
+                receipt = await workflow.execute_activity_method(
+                    DepartmentActivities.push_to_department, request, **PUSH_OPTIONS)
             plan = self._adopt(receipt.plan, now, days) if receipt.plan else await self._plan(now, days)
-        except ActivityError as err:
+        except FAILED_STEP as err:
             manual = messages.manual_handling(definition)
             workflow.logger.error("push failed, flagged for manual handling: %s", _cause(err))
             plan = await self._plan(now, days)
@@ -505,7 +512,7 @@ class MatterWorkflow:
                                    attempt=m.payment_attempt, confirm_within=self._clock(now, days)),
                 **LOCAL_OPTIONS,
             )
-        except ActivityError as err:
+        except FAILED_STEP as err:
             await self._payment_refused(f"款项发放失败：{_cause(err)}，待更正收款账户")
             return
         m.state = MatterState.PAYING
@@ -943,10 +950,10 @@ def _decision_of(command: DecisionCommand) -> Decision:
 
 
 def _cause(err: BaseException) -> str:
-    cause = err.cause if isinstance(err, ActivityError) else None
+    cause = err.cause if isinstance(err, ActivityError) else err
     if isinstance(cause, ApplicationError):
         return cause.message
-    return type(cause or err).__name__
+    return type(cause).__name__
 
 
 # The case imports this module to start its matters; imported last, so either module can be loaded first.

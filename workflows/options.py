@@ -38,3 +38,11 @@ LOCAL_OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=10),
     "retry_policy": UNTIL_DONE,
 }
+
+# The push as a local activity (matters of shape 2026-12b): the same attempts and backoff as PUSH_OPTIONS.
+# A department that answers within seconds costs one marker instead of a round trip through the server; one
+# that is down is retried on the worker (longer waits become timers) before it is handed to a person.
+PUSH_LOCAL_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": PUSH_OPTIONS["start_to_close_timeout"],
+    "retry_policy": PUSH_OPTIONS["retry_policy"],
+}

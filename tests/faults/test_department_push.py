@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import json
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -98,11 +99,18 @@ def run_worker(
 
 
 async def push_attempts(handle: WorkflowHandle[Any, Any]) -> list[int]:
-    """The attempt number of every started push activity in the matter's history."""
+    """The attempt number of every push that got through, as the matter's history records it (a local
+    activity's marker holds the attempt that succeeded; an activity task its started attempt)."""
     scheduled: set[int] = set()
     attempts: list[int] = []
     async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == "core_local_activity":
+                data = json.loads(marker.details["data"].payloads[0].data)
+                if data["activity_type"] == "push_to_department":
+                    attempts.append(data["attempt"])
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             if event.activity_task_scheduled_event_attributes.activity_type.name == "push_to_department":
                 scheduled.add(event.event_id)
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
