@@ -18,10 +18,12 @@ from pydantic import ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 from typer.testing import CliRunner, Result
 
+from activities.calendar import OverrideFileError
 from domain.models import ApproveInput, Problem
-from runtime.keys import KeyError_
+from runtime.keys import KeyError_, PayloadKeyMismatch
 from runtime.policy_file import PolicyFileError
 from runtime.settings import get_settings
+from runtime.temporal import TlsSettingsError
 from starter.cli import app
 from starter.errors import ExitCode, InvalidForm, TemporalUnavailable, classify
 from starter.forms import FormError, attach_materials, load_form, store_materials
@@ -148,6 +150,10 @@ def _validation_error() -> ValidationError:
         (RuntimeError("Failed client connect: Server connection error"), ExitCode.UNAVAILABLE),
         (KeyError_("case-number key is not valid base64"), ExitCode.CONFIG),
         (PolicyFileError("bad"), ExitCode.CONFIG),
+        (OverrideFileError("holiday override file x.yaml: not valid YAML"), ExitCode.CONFIG),
+        (TlsSettingsError("SHENHOU_TEMPORAL_TLS_CERT and SHENHOU_TEMPORAL_TLS_KEY must be set together"),
+         ExitCode.CONFIG),
+        (PayloadKeyMismatch("unknown payload encryption key id 'k2'", "k2"), ExitCode.CONFIG),
         (ZeroDivisionError(), ExitCode.INTERNAL),
     ],
 )
@@ -201,6 +207,15 @@ def test_bad_policy_file_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     result = invoke("matters")
     assert result.exit_code == ExitCode.CONFIG
     assert "政策配置文件有误" in result.stderr
+
+
+def test_bad_holiday_file_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    holidays = tmp_path / "holidays.yaml"
+    holidays.write_text("2027:\n  holidays: [2027-13-01]\n", encoding="utf-8")
+    monkeypatch.setenv("SHENHOU_HOLIDAY_FILE", str(holidays))
+    result = invoke("calendar", "coverage")
+    assert result.exit_code == ExitCode.CONFIG
+    assert result.stderr.startswith("节假日覆盖文件有误") and str(holidays) in result.stderr
 
 
 def test_bad_setting_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
