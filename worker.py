@@ -44,7 +44,8 @@ from workflows.matter import MatterWorkflow
 log = structlog.get_logger()
 
 # Heavy modules the workflows never use but that live in the worker process: passing them through
-# keeps the sandbox from re-importing them for every workflow run (ARCHITECTURE.md).
+# keeps the sandbox from re-importing them for every workflow run (docs/architecture.md, "Activities, the
+# worker and the sandbox").
 PASSTHROUGH_MODULES = ("sqlmodel", "sqlalchemy", "structlog", "pydantic", "pydantic_core", "yaml")
 # Workflow-side modules that hold no state: constants, pure helpers, and the frozen first shape (plain classes
 # a run of that shape instantiates). Loaded once instead of for every workflow the sandbox starts.

@@ -7,7 +7,8 @@ Where an answer comes from, per year (``YearSource``):
 2. chinese-calendar's data from the State Council notices (official);
 3. otherwise the statutory holidays computed by rule (activities/statutory_holidays.py) with no 调休:
    every answer that examined such a day is ``approximate``, and a ``calendar_year_approximate``
-   warning is logged once per year per calendar (DOMAIN.md section 6: never a crash).
+   warning is logged once per year per calendar (docs/domain.md, "Working days and the calendar":
+   never a crash).
 
 Library choice (checked 2026-11-28 against the installed packages):
 
@@ -43,7 +44,9 @@ data stays in force; the worker never stops for it. ``version`` is a hash of the
 (library version, rule set, override days; not the ``source`` texts), so callers can tell a change.
 
 The calendar is data that changes: deadlines are computed from it in an activity and stored as
-absolute times, so a calendar update never alters a running case's history.
+absolute times, so a calendar update never alters what a history already holds. A running matter picks the
+update up when its next escalation step falls due: it counts its deadline again and, if it moved, records
+the move and tells the department (``deadline_moved``; workflows/matter.py: ``_replanned``).
 """
 
 from __future__ import annotations
