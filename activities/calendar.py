@@ -312,8 +312,10 @@ class WorkingDayCalendar:
     Thread-safe: activities call it from a thread pool while a reload may replace its data.
     """
 
-    def __init__(self, override: Mapping[int, YearOverride] | None = None) -> None:
+    def __init__(self, override: Mapping[int, YearOverride] | None = None, *, log_approximate: bool = True) -> None:
         self._data = _Data.of(override or {})
+        # False for a caller that tells the approximation itself (the CLI's answers), so no log line repeats it.
+        self._log_approximate = log_approximate
         self._library_years = _library_years()
         self._warned: set[int] = set()
         self._warn_lock = threading.Lock()
@@ -331,15 +333,16 @@ class WorkingDayCalendar:
         *,
         recheck_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        log_approximate: bool = True,
     ) -> WorkingDayCalendar:
         """The calendar with the county's override file (``None``: none), re-read when it changes.
 
         Raises OverrideFileError when the file cannot be used now; later changes never raise.
         """
         if path is None:
-            return cls()
+            return cls(log_approximate=log_approximate)
         stamp = _stamp(path)
-        calendar = cls(load_override(path))
+        calendar = cls(load_override(path), log_approximate=log_approximate)
         calendar._path = path
         calendar._recheck_seconds = recheck_seconds
         calendar._clock = clock
@@ -442,6 +445,8 @@ class WorkingDayCalendar:
         return off
 
     def _warn_approximate(self, year: int, problem: str | None = None) -> None:
+        if not self._log_approximate:
+            return
         with self._warn_lock:
             if year in self._warned:
                 return
