@@ -4,7 +4,7 @@ and the notification dispatcher.
 
 Each part runs in its own process (the codec server in this one); a part that dies is started again, except
 one that exits with code 3 (its configuration is wrong: starting it again cannot help): then everything stops
-and ``up`` exits with code 3, the part's own one-line message above its own. Ctrl-C stops them all.
+and ``up`` exits with code 3, naming the part under the part's own one-line reason. Ctrl-C stops them all.
 """
 
 from __future__ import annotations
