@@ -13,16 +13,17 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.calendar import WorkingDayCalendar
+from activities.calendar import OverrideFileError, WorkingDayCalendar
 from activities.calendar_queries import calendar_coverage
 from activities.deadlines import DeadlineActivities
 from activities.departments import DepartmentActivities, DepartmentGateway, InboxGateway
@@ -34,16 +35,17 @@ from register.sealing import Sealer
 from runtime.codec import check_key_canary, codec_from_keys
 from runtime.keys import KeyError_, Keys, load_keys
 from runtime.logging import configure_logging
-from runtime.policy_file import load_policy
-from runtime.settings import Settings, get_settings
-from runtime.temporal import connect
+from runtime.policy_file import PolicyFileError, load_policy
+from runtime.settings import Settings, get_settings, invalid_setting_names
+from runtime.temporal import TlsSettingsError, connect
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
 
 log = structlog.get_logger()
 
 # Heavy modules the workflows never use but that live in the worker process: passing them through
-# keeps the sandbox from re-importing them for every workflow run (ARCHITECTURE.md).
+# keeps the sandbox from re-importing them for every workflow run (docs/architecture.md, "Activities, the
+# worker and the sandbox").
 PASSTHROUGH_MODULES = ("sqlmodel", "sqlalchemy", "structlog", "pydantic", "pydantic_core", "yaml")
 # Workflow-side modules that hold no state: constants, pure helpers, and the frozen first shape (plain classes
 # a run of that shape instantiates). Loaded once instead of for every workflow the sandbox starts.
@@ -129,14 +131,13 @@ def build_worker(
 
 
 def dependencies_from(settings: Settings, keys: Keys) -> Dependencies:
+    # The county's files first: a mistake in them is told before anything is created.
+    policy = load_policy(settings.policy_file)
+    calendar = WorkingDayCalendar.from_file(settings.holiday_path)
+    sealer = Sealer.from_keys(keys)
     engine = make_engine(settings.register_url)
     create_schema(engine)
-    return Dependencies(
-        engine=engine,
-        policy=load_policy(settings.policy_file),
-        calendar=WorkingDayCalendar.from_file(settings.holiday_path),
-        sealer=Sealer.from_keys(keys),
-    )
+    return Dependencies(engine=engine, policy=policy, calendar=calendar, sealer=sealer)
 
 
 async def run_worker(settings: Settings) -> None:
@@ -145,8 +146,9 @@ async def run_worker(settings: Settings) -> None:
     keys = load_keys(settings)
     if settings.codec_enabled:
         await check_key_canary(codec_from_keys(keys), settings.data_dir)
-    client = await connect(settings, keys, worker=True)
+    # Configuration before connecting, so a bad file is reported even while Temporal is not up yet.
     deps = dependencies_from(settings, keys)
+    client = await connect(settings, keys, worker=True)
     coverage = calendar_coverage(deps.calendar, datetime.now(ZoneInfo(deps.policy.timezone)).date())
     if coverage.warning:
         log.warning("calendar_coverage", missing_years=coverage.missing_years, message=coverage.warning)
@@ -163,12 +165,51 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker_stopped")
 
 
+# Exit codes of `python -m worker` besides 0, as for the portal and the dispatcher: runtime/up starts a worker
+# that exited with UNAVAILABLE again, and stops everything on CONFIG (starting again cannot help).
+EXIT_UNAVAILABLE = 2
+EXIT_CONFIG = 3
+
+
+def configuration_problem(err: BaseException) -> str | None:
+    """The one Chinese line for a configuration the worker cannot start with; None for anything else.
+
+    Each message names the setting or file and the problem; none repeats a key or a value from a file. The
+    CLI's ``shenhou worker`` tells the same errors through ``starter/errors.py: classify``.
+    """
+    if isinstance(err, KeyError_):
+        return f"密钥配置有误：{err}"
+    if isinstance(err, PolicyFileError):
+        return f"政策配置文件有误：{err}"
+    if isinstance(err, OverrideFileError):
+        return f"节假日覆盖文件有误：{err}"
+    if isinstance(err, TlsSettingsError):
+        return f"Temporal TLS配置有误：{err}"
+    return None
+
+
+def _leave(code: int, message: str) -> NoReturn:
+    print(f"worker未启动，{message}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Not sys.exit: a process that made a Temporal client sometimes aborts at interpreter exit (as the CLI).
+    os._exit(code)
+
+
 def main() -> None:
     try:
-        asyncio.run(run_worker(get_settings()))
-    except KeyError_ as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(3)
+        settings = get_settings()
+    except ValidationError as err:
+        _leave(EXIT_CONFIG, f"环境变量配置有误：{'、'.join(invalid_setting_names(err)) or '无法读取'}")
+    try:
+        asyncio.run(run_worker(settings))
+    except Exception as err:
+        problem = configuration_problem(err)
+        if problem is not None:
+            _leave(EXIT_CONFIG, problem)
+        if isinstance(err, RuntimeError) and str(err).startswith("Failed client connect"):
+            _leave(EXIT_UNAVAILABLE, f"无法连接Temporal服务（{settings.temporal_address}）")
+        raise
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ Where an answer comes from, per year (``YearSource``):
 2. chinese-calendar's data from the State Council notices (official);
 3. otherwise the statutory holidays computed by rule (activities/statutory_holidays.py) with no 调休:
    every answer that examined such a day is ``approximate``, and a ``calendar_year_approximate``
-   warning is logged once per year per calendar (DOMAIN.md section 6: never a crash).
+   warning is logged once per year per calendar (docs/domain.md, "Working days and the calendar":
+   never a crash).
 
 Library choice (checked 2026-11-28 against the installed packages):
 
@@ -43,7 +44,9 @@ data stays in force; the worker never stops for it. ``version`` is a hash of the
 (library version, rule set, override days; not the ``source`` texts), so callers can tell a change.
 
 The calendar is data that changes: deadlines are computed from it in an activity and stored as
-absolute times, so a calendar update never alters a running case's history.
+absolute times, so a calendar update never alters what a history already holds. A running matter picks the
+update up when its next escalation step falls due: it counts its deadline again and, if it moved, records
+the move and tells the department (``deadline_moved``; workflows/matter.py: ``_replanned``).
 """
 
 from __future__ import annotations
@@ -309,8 +312,10 @@ class WorkingDayCalendar:
     Thread-safe: activities call it from a thread pool while a reload may replace its data.
     """
 
-    def __init__(self, override: Mapping[int, YearOverride] | None = None) -> None:
+    def __init__(self, override: Mapping[int, YearOverride] | None = None, *, log_approximate: bool = True) -> None:
         self._data = _Data.of(override or {})
+        # False for a caller that tells the approximation itself (the CLI's answers), so no log line repeats it.
+        self._log_approximate = log_approximate
         self._library_years = _library_years()
         self._warned: set[int] = set()
         self._warn_lock = threading.Lock()
@@ -328,15 +333,16 @@ class WorkingDayCalendar:
         *,
         recheck_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        log_approximate: bool = True,
     ) -> WorkingDayCalendar:
         """The calendar with the county's override file (``None``: none), re-read when it changes.
 
         Raises OverrideFileError when the file cannot be used now; later changes never raise.
         """
         if path is None:
-            return cls()
+            return cls(log_approximate=log_approximate)
         stamp = _stamp(path)
-        calendar = cls(load_override(path))
+        calendar = cls(load_override(path), log_approximate=log_approximate)
         calendar._path = path
         calendar._recheck_seconds = recheck_seconds
         calendar._clock = clock
@@ -439,6 +445,8 @@ class WorkingDayCalendar:
         return off
 
     def _warn_approximate(self, year: int, problem: str | None = None) -> None:
+        if not self._log_approximate:
+            return
         with self._warn_lock:
             if year in self._warned:
                 return

@@ -1,8 +1,11 @@
-"""承诺时限: deadlines and the escalation ladder, in statutory working days (DOMAIN.md section 6).
+"""承诺时限: deadlines and the escalation ladder, in statutory working days (docs/domain.md, "Working days
+and the calendar" and "The escalation ladder").
 
 Both activities are pure functions of their input and the working-day calendar (no I/O, no clock),
 so a Temporal retry returns the same answer. The results are stored in workflow history as absolute
-times: a later calendar update never moves a running case's deadline.
+times, so a replay never recomputes them. A calendar update reaches a running matter through the matter itself:
+before its next ladder step fires it asks ``plan_deadline`` again, and when the answer moved it records the
+new deadline and tells the department (``deadline_moved``; workflows/matter.py: ``_replanned``).
 
 Conventions, all in the policy's local time zone:
 - The day a matter starts (or resumes) is never counted; "the end of working day k" is 00:00 of the

@@ -1,8 +1,9 @@
 """Intake validation of the one registration form (身后“一件事一次办”登记表), with 一次告知.
 
 ``validate_application`` takes whatever a JSON or YAML form parsed to and returns either a valid
-``Application`` or every problem found, each told in Chinese (DOMAIN.md §2-§5). It never raises,
-never reads a clock (``today`` is a parameter), and never echoes personal data in a message.
+``Application`` or every problem found, each told in Chinese (docs/domain.md, "The application and
+一次告知" and "Matters and materials"). It never raises, never reads a clock (``today`` is a parameter), and
+never echoes personal data in a message.
 
 The form is read section by section through small field tables (``_FieldSpec``); each field kind
 has one parser. Checks that span fields (eligibility, dates, certificate issuer, matters) run on

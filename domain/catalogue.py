@@ -1,4 +1,4 @@
-"""The default catalogue of departments and matters (DOMAIN.md §5).
+"""The default catalogue of departments and matters (docs/domain.md, "The catalogue and 承诺时限").
 
 A county changes time limits, amount caps and channel reach through the policy file (see
 ``domain.policy``), not here; the codes are stable identifiers.

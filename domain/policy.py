@@ -17,7 +17,7 @@ _I = CertificateIssuer
 
 
 class LadderPolicy(BaseModel):
-    """The escalation ladder of DOMAIN.md §6, in working days."""
+    """The escalation ladder (docs/domain.md, "The escalation ladder"), in working days."""
 
     model_config = ConfigDict(frozen=True)
 

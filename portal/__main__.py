@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import structlog
 import uvicorn
 
-from activities.calendar import WorkingDayCalendar
+from activities.calendar import OverrideFileError, WorkingDayCalendar
 from portal.app import PortalServices, create_app
 from register.engine import make_engine
 from runtime.keys import KeyError_, load_keys
@@ -51,7 +51,7 @@ def main() -> int:
     configure_logging(settings.log_level, settings.log_json)
     try:
         asyncio.run(serve(settings))
-    except (KeyError_, PolicyFileError) as err:
+    except (KeyError_, PolicyFileError, OverrideFileError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
     except (RuntimeError, OSError) as err:

@@ -29,7 +29,7 @@ from temporalio.converter import (
     PayloadCodec,
 )
 
-from runtime.keys import KeyError_, Keys
+from runtime.keys import KeyError_, Keys, PayloadKeyMismatch
 
 ENCODING = b"binary/encrypted"
 UNDECRYPTABLE = b"binary/undecryptable"
@@ -108,7 +108,7 @@ class EncryptionCodec(PayloadCodec):
         key_id = raw_key_id.decode("utf-8", errors="replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            raise ValueError(f"unknown payload encryption key id {key_id!r}")
+            raise PayloadKeyMismatch(f"unknown payload encryption key id {key_id!r}", key_id)
         data = payload.data
         # The GCM tag alone is 16 bytes, so anything shorter than nonce + tag cannot be valid.
         if len(data) < NONCE_SIZE + 16:
@@ -116,9 +116,9 @@ class EncryptionCodec(PayloadCodec):
         try:
             plaintext = cipher.decrypt(data[:NONCE_SIZE], data[NONCE_SIZE:], None)
         except InvalidTag:
-            raise ValueError(
+            raise PayloadKeyMismatch(
                 f"cannot decrypt payload with key id {key_id!r}: authentication failed "
-                "(wrong key or tampered data)"
+                "(wrong key or tampered data)", key_id
             ) from None
         original = Payload()
         try:

@@ -29,6 +29,19 @@ class KeyError_(Exception):
     """Key material is missing or malformed; the message says which and is safe to print."""
 
 
+class PayloadKeyMismatch(KeyError_, ValueError):
+    """A payload from Temporal cannot be decrypted with the configured keys: this process's keys differ
+    from those of the process that wrote it (a missing key id, or another key under the same id).
+
+    A configuration error, not a fault in the data; a ValueError too, so the worker's lenient codec and the
+    key canary treat it as any undecryptable payload. ``key_id`` names the key the payload asks for.
+    """
+
+    def __init__(self, message: str, key_id: str) -> None:
+        super().__init__(message)
+        self.key_id = key_id
+
+
 def derived_query_code_key(case_id_key: bytes) -> bytes:
     return hmac.new(case_id_key, b"shenhou query-code key v1", hashlib.sha256).digest()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     @property
     def register_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'register.db').resolve()}"
+
+
+def invalid_setting_names(err: ValidationError) -> list[str]:
+    """The environment variables ``err`` is about (never their values, which may be keys)."""
+    return sorted({f"SHENHOU_{str(e['loc'][0]).upper()}" for e in err.errors() if e.get("loc")})
 
 
 @lru_cache(maxsize=1)

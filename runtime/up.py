@@ -2,8 +2,9 @@
 (persisted to data/temporal.db), the codec server the UI decrypts through, the worker, the families' portal
 and the notification dispatcher.
 
-Each part runs in its own process (the codec server in this one); a worker that dies is started again.
-Ctrl-C stops them all.
+Each part runs in its own process (the codec server in this one); a part that dies is started again, except
+one that exits with code 3 (its configuration is wrong: starting it again cannot help): then everything stops
+and ``up`` exits with code 3, naming the part under the part's own one-line reason. Ctrl-C stops them all.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from runtime.settings import Settings, get_settings
 log = structlog.get_logger()
 
 RESTART_DELAY_SECONDS = 2.0
+# The exit code with which the worker, the portal and the dispatcher say their configuration is wrong.
+CONFIG_EXIT_CODE = 3
 # Processes started by `up` besides the dev server: module name and what it is.
 SERVICES = (("worker", "worker"), ("portal", "portal"), ("notify.dispatcher", "dispatcher"))
 
@@ -41,8 +44,13 @@ async def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes],
         await asyncio.sleep(0.2)
 
 
-async def _keep_running(module: str, name: str, stopping: asyncio.Event) -> None:
-    """Run ``python -m module`` until asked to stop; start it again if it dies."""
+class ServiceMisconfigured(Exception):
+    """A part exited with CONFIG_EXIT_CODE; the message names the parts, in Chinese."""
+
+
+async def _keep_running(module: str, name: str, stopping: asyncio.Event, misconfigured: list[str]) -> None:
+    """Run ``python -m module`` until asked to stop; start it again if it dies, unless it exits saying its
+    configuration is wrong: then record it in ``misconfigured`` and stop everything."""
     while not stopping.is_set():
         process = await asyncio.create_subprocess_exec(sys.executable, "-m", module)
         waiting = asyncio.create_task(process.wait())
@@ -50,13 +58,19 @@ async def _keep_running(module: str, name: str, stopping: asyncio.Event) -> None
         await asyncio.wait({waiting, stop}, return_when=asyncio.FIRST_COMPLETED)
         if stopping.is_set():
             if process.returncode is None:
-                process.send_signal(signal.SIGINT)
+                # SIGTERM: each part stops on it as on Ctrl-C, and one still importing ends without a traceback.
+                process.send_signal(signal.SIGTERM)
                 try:
                     await asyncio.wait_for(waiting, timeout=20)
                 except TimeoutError:
                     process.kill()
             return
         stop.cancel()
+        if process.returncode == CONFIG_EXIT_CODE:
+            log.error("service_misconfigured", service=name, exit_code=process.returncode)
+            misconfigured.append(name)
+            stopping.set()
+            return
         log.error("service_exited", service=name, exit_code=process.returncode, restart_in=RESTART_DELAY_SECONDS)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), timeout=RESTART_DELAY_SECONDS)
@@ -87,8 +101,12 @@ async def up(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
+    misconfigured: list[str] = []
     try:
-        await asyncio.gather(*(_keep_running(module, name, stopping) for module, name in SERVICES))
+        await asyncio.gather(*(_keep_running(module, name, stopping, misconfigured) for module, name in SERVICES))
+        if misconfigured:
+            raise ServiceMisconfigured(f"{'、'.join(misconfigured)}因配置有误未能启动（原因见上），已停止全部服务；"
+                                       "改正配置后重新运行 scripts/run")
     finally:
         if runner is not None:
             await runner.cleanup()
@@ -105,9 +123,12 @@ def main() -> int:
     configure_logging(settings.log_level, settings.log_json)
     try:
         asyncio.run(up(settings))
+    except ServiceMisconfigured as err:
+        print(err, file=sys.stderr)
+        return CONFIG_EXIT_CODE
     except (DevServerError, KeyError_) as err:
         print(f"error: {err}", file=sys.stderr)
-        return 3
+        return CONFIG_EXIT_CODE
     except KeyboardInterrupt:
         pass
     return 0

@@ -26,7 +26,8 @@ _SOURCES = {YearSource.LIBRARY: "官方安排（内置数据）", YearSource.OVE
 
 def _calendar() -> WorkingDayCalendar:
     config, _ = local()
-    return WorkingDayCalendar.from_file(config.holiday_path)
+    # Each answer says itself when it is counted by rule: no log line for the clerk on top.
+    return WorkingDayCalendar.from_file(config.holiday_path, log_approximate=False)
 
 
 @app.command("coverage")
@@ -66,11 +67,10 @@ def deadline(
         if json_output:
             typer.echo(answer.model_dump_json(indent=2))
             return ExitCode.OK
-        note = ""
+        typer.echo(f"自{first.isoformat()}起第{working_days}个工作日：{answer.deadline.isoformat()}")
         if answer.approximate:
             years = "、".join(f"{year}年" for year in answer.approximate_years)
-            note = f"（{years}尚无官方节假日安排，按法定节假日规则推算，仅供参考）"
-        typer.echo(f"自{first.isoformat()}起第{working_days}个工作日：{answer.deadline.isoformat()}{note}")
+            typer.echo(f"注：{years}尚无官方节假日安排，按法定节假日规则推算（未含调休），仅供参考")
         return ExitCode.OK
 
     execute(ctx, work, json_output=json_output)

@@ -121,13 +121,14 @@ def extend(
     ))
 
 
-Reference = Annotated[str | None, typer.Option("--reference", help="发放凭证号（PAY-…，见 case status）")]
+# Required on the command line (a confirmation without its reference cannot be matched to a payment).
+Reference = Annotated[str, typer.Option("--reference", help="发放凭证号（PAY-…，见 case status）")]
 By = Annotated[str | None, typer.Option("--by", help="确认人或支付系统名称（必填）")]
 
 
 @app.command("confirm-payment")
 def confirm_payment(
-    ctx: typer.Context, case: CaseArg, matter: MatterArg, reference: Reference = None, by: By = None,
+    ctx: typer.Context, case: CaseArg, matter: MatterArg, reference: Reference, by: By = None,
     note: Note = None,
 ) -> None:
     """支付系统确认款项已到账：事项转为已发放，并告知家属。"""
@@ -139,7 +140,7 @@ def confirm_payment(
 
 @app.command("payment-failed")
 def payment_failed(
-    ctx: typer.Context, case: CaseArg, matter: MatterArg, reference: Reference = None, by: By = None,
+    ctx: typer.Context, case: CaseArg, matter: MatterArg, reference: Reference, by: By = None,
     reason: Annotated[str | None, typer.Option("--reason", help="失败原因（必填）")] = None,
 ) -> None:
     """支付系统报告发放失败：转人工处理，等待窗口更正收款账户后重新发放。"""

@@ -6,7 +6,7 @@ object with ``--json``) and an exit code; nothing here prints a traceback or any
     0  done
     1  refused, invalid input, not found
     2  Temporal unreachable, or no answer in time (no worker running)
-    3  configuration: keys, policy file, settings
+    3  configuration: keys (also keys that cannot read what the worker wrote), policy or holiday file, settings
     4  an unexpected internal error (the type only; ``--verbose`` shows the traceback)
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,11 +27,13 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.calendar import OverrideFileError
 from domain.application import format_problems
 from domain.input_errors import describe_validation_error
 from domain.models import Problem
-from runtime.keys import KeyError_
+from runtime.keys import KeyError_, PayloadKeyMismatch
 from runtime.policy_file import PolicyFileError
+from runtime.temporal import TlsSettingsError
 from starter.operations import DuplicateCase, OperationRefused
 
 log = structlog.get_logger()
@@ -80,7 +83,13 @@ UNAVAILABLE_MESSAGE = "无法连接Temporal服务，请确认服务已启动、�
 TIMEOUT_MESSAGE = "等待工作流答复超时：请确认worker进程正在运行；办理操作是否生效，请稍后用 shenhou case status 查询"
 NO_WORKER_MESSAGE = "工作进程无响应，操作可能已送达也可能未生效：请确认worker正在运行，再用 shenhou case status 核实"
 
+KEY_MISMATCH_MESSAGE = (
+    "无法解密Temporal中的案件数据（密钥{key_id}不符）：本机配置的加密密钥与工作进程不同，"
+    "请使用与worker相同的 SHENHOU_CODEC_KEYS 或同一个 keys.json"
+)
+
 _CONNECT_FAILED = "Failed client connect"
+_SHOWN_KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 _UNAVAILABLE_STATUSES = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
 
 
@@ -111,10 +120,16 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, ValidationError):
         # Never str(exc): pydantic repeats the input, which may be personal data.
         return Failure(describe_validation_error(exc) or "输入格式不正确", ExitCode.REFUSED)
+    if isinstance(exc, PayloadKeyMismatch):
+        return Failure(KEY_MISMATCH_MESSAGE.format(key_id=_shown_key_id(exc.key_id)), ExitCode.CONFIG)
     if isinstance(exc, KeyError_):
         return Failure(f"密钥配置有误：{exc}", ExitCode.CONFIG)
     if isinstance(exc, PolicyFileError):
         return Failure(f"政策配置文件有误：{exc}", ExitCode.CONFIG)
+    if isinstance(exc, OverrideFileError):
+        return Failure(f"节假日覆盖文件有误：{exc}", ExitCode.CONFIG)
+    if isinstance(exc, TlsSettingsError):
+        return Failure(f"Temporal TLS配置有误：{exc}", ExitCode.CONFIG)
     if isinstance(exc, RPCError):
         if exc.status in _UNAVAILABLE_STATUSES:
             return Failure(UNAVAILABLE_MESSAGE, ExitCode.UNAVAILABLE)
@@ -130,6 +145,11 @@ def classify(exc: BaseException) -> Failure:
         # Client.connect's error when nothing answers at the address (e.g. the worker command).
         return Failure(UNAVAILABLE_MESSAGE, ExitCode.UNAVAILABLE)
     return Failure(f"系统内部错误（{type(exc).__name__}），请联系管理员；加 --verbose 可查看详情", ExitCode.INTERNAL)
+
+
+def _shown_key_id(key_id: str) -> str:
+    # The id comes from the payload's metadata: repeated only when it looks like one.
+    return f"“{key_id}”" if _SHOWN_KEY_ID.fullmatch(key_id) else ""
 
 
 def _print_failure(failure: Failure, json_output: bool) -> None:

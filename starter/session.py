@@ -31,7 +31,7 @@ from register.engine import make_engine
 from runtime.keys import Keys, load_keys
 from runtime.logging import configure_logging
 from runtime.policy_file import load_policy
-from runtime.settings import Settings, get_settings
+from runtime.settings import Settings, get_settings, invalid_setting_names
 from runtime.temporal import connect
 from starter.errors import UNAVAILABLE_MESSAGE, ConfigError, InvalidInput, TemporalUnavailable, run
 
@@ -78,8 +78,7 @@ def settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as err:
-        names = sorted({f"SHENHOU_{str(e['loc'][0]).upper()}" for e in err.errors() if e.get("loc")})
-        raise ConfigError(f"环境变量配置有误：{'、'.join(names) or '无法读取'}") from None
+        raise ConfigError(f"环境变量配置有误：{'、'.join(invalid_setting_names(err)) or '无法读取'}") from None
 
 
 def today(policy: Policy) -> date:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from domain.catalogue import DEFAULT_MATTERS
 from domain.enums import Department
 from register.report import Period, Report, build_report
 from starter import render
@@ -20,8 +21,10 @@ from starter.session import bounded, echo_json, execute, local, register_engine,
 from starter.supervision import list_overdue
 from starter.window import Json
 
-# Departments that handle matters (the supervisor's own bureau handles none).
-_REPORTED = tuple(d for d in Department if d != Department.SUPERVISION)
+# Departments that handle matters in the catalogue (the supervisor's own bureau handles none): the only ones
+# `overdue` and `report` can show.
+_REPORTED = tuple(d for d in Department if any(m.department is d for m in DEFAULT_MATTERS))
+_UNKNOWN_DEPARTMENT = "不认识的部门代码，可选：" + "、".join(d.value for d in _REPORTED)
 # The default period: this month and the eleven before it.
 _DEFAULT_MONTHS = 12
 
@@ -34,7 +37,7 @@ def register(app: typer.Typer) -> None:
 def overdue(
     ctx: typer.Context,
     department: Annotated[
-        str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in Department))
+        str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
     ] = None,
     at_risk: Annotated[bool, typer.Option("--at-risk", help="列出已预警、即将到期的事项")] = False,
     json_output: Json = False,
@@ -42,12 +45,7 @@ def overdue(
     """列出超过承诺时限或转人工处理、仍在办理的事项，按超期天数排序（督办用）。"""
 
     async def work() -> int:
-        chosen: Department | None = None
-        if department is not None:
-            try:
-                chosen = Department(department.strip().lower())
-            except ValueError:
-                raise InvalidInput("不认识的部门代码，可选：" + "、".join(d.value for d in Department)) from None
+        chosen = _department(department)
         current = await session()
         items = await bounded(ctx, list_overdue(current.client, current.policy, chosen, at_risk=at_risk))
         if json_output:
@@ -57,6 +55,15 @@ def overdue(
         return ExitCode.OK
 
     execute(ctx, work, json_output=json_output)
+
+
+def _department(value: str | None) -> Department | None:
+    if value is None:
+        return None
+    for department in _REPORTED:
+        if value.strip().lower() == department.value:
+            return department
+    raise InvalidInput(_UNKNOWN_DEPARTMENT)
 
 
 def _day(value: str, option: str) -> date:
@@ -110,14 +117,7 @@ def report(
         first = _day(period_from, "--from") if period_from is not None else _default_from(last)
         if first > last:
             raise InvalidInput("统计期起始日不能晚于截止日")
-        chosen: Department | None = None
-        if department is not None:
-            try:
-                chosen = Department(department.strip().lower())
-            except ValueError:
-                chosen = None
-            if chosen not in _REPORTED:
-                raise InvalidInput("不认识的部门代码，可选：" + "、".join(d.value for d in _REPORTED))
+        chosen = _department(department)
         engine = register_engine(config)
         if engine is None:
             raise CliError("未找到案件登记库：请在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库")

@@ -134,6 +134,20 @@ def test_the_portal_is_reached_through_the_proxy_only_with_its_own_data_folder()
     assert "server_name ${PORTAL_HOST};" in template and "proxy_pass http://portal:8090;" in template
 
 
+def test_scans_attached_with_the_cli_land_in_the_portals_materials_volume() -> None:
+    compose = _compose()
+    services = compose["services"]
+
+    def data_volume(name: str) -> str:
+        service = services[name]
+        mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in service["volumes"]}
+        return mounts[service["environment"]["SHENHOU_DATA_DIR"]]
+
+    # `docker compose run --rm shenhou case start --form …` removes its container: the scans must not be in it.
+    assert data_volume("shenhou") in compose["volumes"]
+    assert data_volume("shenhou") == data_volume("portal")
+
+
 def test_the_dispatcher_needs_the_register_the_query_code_key_and_the_key_ring_only() -> None:
     services = _compose()["services"]
     dispatcher = services["dispatcher"]

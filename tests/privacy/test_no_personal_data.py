@@ -1,4 +1,5 @@
-"""DOMAIN.md §8: identity numbers, names, phone and bank card numbers never appear in clear in Temporal.
+"""Identity numbers, names, phone and bank card numbers never appear in clear in Temporal (docs/architecture.md,
+"Privacy").
 
 One full case runs (with refused actions whose payloads carry personal data), then everything Temporal
 stores or shows in clear is scanned: workflow ids, search attributes, visibility records, the raw

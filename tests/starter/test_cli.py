@@ -11,6 +11,7 @@ import base64
 import itertools
 import json
 import re
+import secrets
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -329,6 +330,27 @@ async def test_unknown_case(cli_env: dict[str, str], client: Client, worker: Wor
     assert "受理编号格式不正确" in bad.stderr
     # A mistyped number never opens a case.
     assert not [w async for w in client.list_workflows(f'WorkflowId = "{unknown}"')]
+
+
+async def test_keys_other_than_the_workers_are_a_configuration_error(
+    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_number = await start(tmp_path)
+    await wait_for(client, case_number, lambda s: state_of(s, HUKOU) == MatterState.UNDER_REVIEW)
+    key_id = next(iter(cli_env["SHENHOU_CODEC_KEYS"].split(":")))
+    # Another key under the worker's key id, then a key id the worker's payloads do not use.
+    for other_id in (key_id, "other"):
+        monkeypatch.setenv("SHENHOU_CODEC_KEYS", f"{other_id}:{_b64(secrets.token_bytes(32))}")
+        monkeypatch.setenv("SHENHOU_CODEC_ACTIVE_KEY_ID", other_id)
+        for args in (("case", "status", case_number),
+                     ("case", "withdraw", case_number, "--clerk", "窗口李", "--reason", "家属撤回")):
+            result = await shenhou(*args)
+            assert result.exit_code == 3, result.output
+            assert result.stderr.strip().splitlines()[-1].startswith("无法解密Temporal中的案件数据"), result.stderr
+            assert "SHENHOU_CODEC_KEYS" in result.stderr and "系统内部错误" not in result.stderr
+    # Nothing was withdrawn with the wrong keys.
+    snap = await wait_for(client, case_number, lambda s: True)
+    assert snap.case_state != CaseState.WITHDRAWN
 
 
 # --- decisions -----------------------------------------------------------------------------------------

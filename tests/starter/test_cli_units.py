@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,10 +19,12 @@ from pydantic import ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 from typer.testing import CliRunner, Result
 
+from activities.calendar import OverrideFileError
 from domain.models import ApproveInput, Problem
-from runtime.keys import KeyError_
+from runtime.keys import KeyError_, PayloadKeyMismatch
 from runtime.policy_file import PolicyFileError
 from runtime.settings import get_settings
+from runtime.temporal import TlsSettingsError
 from starter.cli import app
 from starter.errors import ExitCode, InvalidForm, TemporalUnavailable, classify
 from starter.forms import FormError, attach_materials, load_form, store_materials
@@ -148,6 +151,10 @@ def _validation_error() -> ValidationError:
         (RuntimeError("Failed client connect: Server connection error"), ExitCode.UNAVAILABLE),
         (KeyError_("case-number key is not valid base64"), ExitCode.CONFIG),
         (PolicyFileError("bad"), ExitCode.CONFIG),
+        (OverrideFileError("holiday override file x.yaml: not valid YAML"), ExitCode.CONFIG),
+        (TlsSettingsError("SHENHOU_TEMPORAL_TLS_CERT and SHENHOU_TEMPORAL_TLS_KEY must be set together"),
+         ExitCode.CONFIG),
+        (PayloadKeyMismatch("unknown payload encryption key id 'k2'", "k2"), ExitCode.CONFIG),
         (ZeroDivisionError(), ExitCode.INTERNAL),
     ],
 )
@@ -203,6 +210,15 @@ def test_bad_policy_file_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "政策配置文件有误" in result.stderr
 
 
+def test_bad_holiday_file_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    holidays = tmp_path / "holidays.yaml"
+    holidays.write_text("2027:\n  holidays: [2027-13-01]\n", encoding="utf-8")
+    monkeypatch.setenv("SHENHOU_HOLIDAY_FILE", str(holidays))
+    result = invoke("calendar", "coverage")
+    assert result.exit_code == ExitCode.CONFIG
+    assert result.stderr.startswith("节假日覆盖文件有误") and str(holidays) in result.stderr
+
+
 def test_bad_setting_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHENHOU_CODEC_SERVER_PORT", "eighty")
     result = invoke("matters")
@@ -240,3 +256,43 @@ def test_console_script_exit_codes(tmp_path: Path) -> None:
     assert _script("case", "start", env=env).returncode == ExitCode.REFUSED
     worker = _script("worker", env=env)
     assert worker.returncode == ExitCode.UNAVAILABLE, worker.stderr
+
+
+# --- help and options that need no server --------------------------------------------------------------------
+
+
+def _help(*args: str) -> str:
+    # Wide enough that no option's help is wrapped.
+    return CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "240"}).stdout
+
+
+def test_overdue_offers_only_departments_with_matters(monkeypatch: pytest.MonkeyPatch) -> None:
+    offered = _help("overdue")
+    for department in ("police", "hrss", "nhsa", "mca", "hpf", "dpf", "va"):
+        assert department in offered
+    assert "supervision" not in offered
+    # Refused before anything is asked of Temporal (nothing listens at port 1).
+    monkeypatch.setenv("SHENHOU_TEMPORAL_ADDRESS", "127.0.0.1:1")
+    refused = invoke("overdue", "--department", "supervision")
+    assert refused.exit_code == ExitCode.REFUSED
+    assert refused.stderr.startswith("不认识的部门代码") and "supervision" not in refused.stderr
+
+
+@pytest.mark.parametrize(("command", "others"), [("confirm-payment", ()), ("payment-failed", ("--reason", "户名不符"))])
+def test_the_payment_reference_is_a_required_option(command: str, others: tuple[str, ...]) -> None:
+    assert re.search(r"\*\s+--reference\b.*\[required\]", _help("matter", command))
+    missing = invoke("matter", command, "SH-AAAAAAAAAAAA", "户口注销", "--by", "支付系统", *others)
+    assert missing.exit_code == ExitCode.REFUSED
+    assert "缺少选项 '--reference'" in missing.output
+
+
+def test_a_deadline_in_a_year_without_official_holidays_says_so_without_a_log_line() -> None:
+    # 2090: no State Council notice for decades; its holidays are computed by rule.
+    result = invoke("calendar", "deadline", "--from", "2090-01-28", "--working-days", "5")
+    assert result.exit_code == ExitCode.OK, result.output
+    answer, note = result.stdout.strip().splitlines()
+    assert answer.startswith("自2090-01-28起第5个工作日：2090-")
+    assert note == "注：2090年尚无官方节假日安排，按法定节假日规则推算（未含调休），仅供参考"
+    assert result.stderr == ""
+    as_json = invoke("calendar", "deadline", "--from", "2090-01-28", "--working-days", "5", "--json")
+    assert json.loads(as_json.stdout)["approximate_years"] == [2090] and as_json.stderr == ""

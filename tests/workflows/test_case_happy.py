@@ -32,7 +32,8 @@ from tests.workflows.helpers import (
 
 M = MatterCode
 
-# DOMAIN.md §5: which department handles each matter, and whether the family is paid.
+# docs/domain.md, "The catalogue and 承诺时限": which department handles each matter, and whether the
+# family is paid.
 DEPARTMENT = {
     M.HUKOU_CANCELLATION: Department.POLICE,
     M.ENTERPRISE_RETIREE_DEATH_BENEFIT: Department.HRSS,

@@ -1,4 +1,5 @@
-"""承诺时限 and the escalation ladder (DOMAIN.md §6), driven in virtual time on the session dev server.
+"""承诺时限 and the escalation ladder (docs/domain.md, "The escalation ladder"), driven in virtual time on the
+session dev server.
 
 Every expectation comes from the deadline activities called with the start the workflow recorded, so
 the tests hold on any real date (weekends, holidays and the calendar's fallback included).

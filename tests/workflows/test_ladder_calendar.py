@@ -1,4 +1,5 @@
-"""The working-day calendar's fallback year in a running matter (DOMAIN.md §6).
+"""The working-day calendar's fallback year in a running matter (docs/domain.md, "Working days and the
+calendar").
 
 chinese-calendar knows the statutory calendar up to its latest release (2026 for 1.11.0); a deadline
 counted into a later year falls back to Monday–Friday and the matter shows ``calendar_fallback``.

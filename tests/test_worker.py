@@ -1,0 +1,65 @@
+"""`python -m worker` started with a configuration it cannot use: one Chinese line and exit code 3, so
+runtime/up (and an operator) can tell a mistake to fix from a service to start again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# Nothing listens at port 1: every configuration error below is found before connecting.
+NOWHERE = "127.0.0.1:1"
+
+
+def run_worker(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SHENHOU_")}
+    env |= {"SHENHOU_DATA_DIR": str(tmp_path / "data"), "SHENHOU_TEMPORAL_ADDRESS": NOWHERE, **settings}
+    return subprocess.run([sys.executable, "-m", "worker"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def _one_line(result: subprocess.CompletedProcess[str]) -> str:
+    told = result.stderr.strip()
+    assert "\n" not in told and "Traceback" not in told, told
+    return told
+
+
+@pytest.mark.parametrize(
+    ("setting", "text", "told"),
+    [
+        ("SHENHOU_POLICY_FILE", "ladder: {reminder_every_working_days: 0}\ncontacts: {supervisor: 13912345678}\n",
+         "worker未启动，政策配置文件有误"),
+        ("SHENHOU_HOLIDAY_FILE", "2027:\n  holidays: [2027-02-30]\n", "worker未启动，节假日覆盖文件有误"),
+    ],
+)
+def test_a_bad_county_file_stops_the_worker_with_exit_3(tmp_path: Path, setting: str, text: str, told: str) -> None:
+    path = tmp_path / "county.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run_worker(tmp_path, **{setting: str(path)})
+    assert result.returncode == 3, result.stderr
+    line = _one_line(result)
+    assert line.startswith(told) and str(path) in line
+    assert "13912345678" not in line
+
+
+def test_a_missing_holiday_file_stops_the_worker_with_exit_3(tmp_path: Path) -> None:
+    result = run_worker(tmp_path, SHENHOU_HOLIDAY_FILE=str(tmp_path / "holidays.yaml"))
+    assert result.returncode == 3
+    assert _one_line(result).startswith("worker未启动，节假日覆盖文件有误")
+
+
+def test_bad_keys_and_settings_exit_3(tmp_path: Path) -> None:
+    keys = run_worker(tmp_path, SHENHOU_CASE_ID_KEY="not base64!", SHENHOU_CODEC_KEYS="k1:also-not-base64")
+    assert keys.returncode == 3 and _one_line(keys).startswith("worker未启动，密钥配置有误")
+    setting = run_worker(tmp_path, SHENHOU_CODEC_SERVER_PORT="eighty")
+    assert setting.returncode == 3 and _one_line(setting) == "worker未启动，环境变量配置有误：SHENHOU_CODEC_SERVER_PORT"
+
+
+def test_temporal_not_reachable_exits_2_to_be_started_again(tmp_path: Path) -> None:
+    result = run_worker(tmp_path)
+    assert result.returncode == 2
+    assert _one_line(result) == f"worker未启动，无法连接Temporal服务（{NOWHERE}）"
