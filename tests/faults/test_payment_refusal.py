@@ -18,6 +18,7 @@ from register.sealing import Sealer
 from runtime.keys import Keys
 from starter.operations import correct_bank_account
 from tests.factories import APPLICANT_NAME, make_card_number
+from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (
     application_with,
     approve,
@@ -31,6 +32,10 @@ from tests.workflows.helpers import (
 from worker import Dependencies, build_worker
 
 PENSION = MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT
+
+
+async def _ledger(engine: Engine, case_number: str) -> list[tuple[int, str]]:
+    return [(row.attempt, row.status) for row in payment_rows(engine, case_number)]
 
 
 class RefusingFirst:
@@ -71,7 +76,9 @@ async def test_a_refused_instruction_waits_for_a_corrected_account_and_then_pays
         assert paying.manual_handling is None
         await confirm_payment(client, handle.id, PENSION)
         await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAID)
-        assert [(row.attempt, row.status) for row in payment_rows(engine, handle.id)] == [(2, "confirmed")]
+        # The ledger is written right after the state changes; the refused instruction left no row.
+        rows = await ts.poll(lambda: _ledger(engine, handle.id), lambda found: found != [(2, "instructed")])
+        assert rows == [(2, "confirmed")]
         for view in (await wait_for(handle, lambda s: True)).matters:
             if view.state == MatterState.UNDER_REVIEW:
                 await approve(client, handle.id, view)
