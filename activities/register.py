@@ -9,8 +9,12 @@ before they reach the register (register/sealed_fields.py).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Table, inspect
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -79,7 +83,9 @@ class RegisterActivities:
     @activity.defn(name="record")
     def record(self, batch: RegisterBatch) -> Recorded:
         """Write what one workflow task changed, in one transaction."""
-        with Session(self._engine) as session:
+        # No autoflush: every query below reads another table than the rows pending, and one flush at the
+        # commit writes them together (flushing before each query cost a round of ORM work per row).
+        with Session(self._engine) as session, session.no_autoflush:
             new = False
             if batch.case is not None:
                 new |= _insert_case(session, batch.case, self._sealer)
@@ -99,10 +105,10 @@ class RegisterActivities:
                     _close_inbox(session, batch.matter, now)
             if batch.payment is not None:
                 _record_payment_result(session, batch.payment)
-            for event in batch.audit:
-                new |= _insert_audit(session, event)
-            for note in batch.notifications:
-                new |= _insert_notification(session, note)
+            if batch.audit:
+                new |= _insert_new(session, AuditRow, [_audit_row(event) for event in batch.audit])
+            if batch.notifications:
+                new |= _insert_new(session, OutboxRow, [_outbox_row(note) for note in batch.notifications])
             session.commit()
         return Recorded(new=new)
 
@@ -200,26 +206,27 @@ def _record_payment_result(session: Session, result: PaymentResult) -> None:
     session.add(row)
 
 
-def _insert_once(session: Session, row: AuditRow | OutboxRow) -> bool:
-    """Rows keyed by case and key: a retried activity finds its earlier write and adds nothing."""
-    table = type(row)
-    exists = session.exec(select(table.id).where(table.case_number == row.case_number, table.key == row.key)).first()
-    if exists is not None:
-        return False
-    session.add(row)
-    return True
+def _insert_new(session: Session, table: type[AuditRow] | type[OutboxRow], rows: list[dict[str, Any]]) -> bool:
+    """Rows keyed by case and key, in one statement: a retried activity's rows are already there and are
+    skipped by the unique key. Whether any row was new."""
+    columns = cast(Table, inspect(table).local_table)
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = (insert(columns).values(rows).on_conflict_do_nothing(index_elements=["case_number", "key"])
+                 .returning(columns.c.id))
+    return session.execute(statement).first() is not None
 
 
-def _insert_audit(session: Session, event: AuditEvent) -> bool:
-    return _insert_once(session, AuditRow(
+def _audit_row(event: AuditEvent) -> dict[str, Any]:
+    return AuditRow(
         case_number=event.case_number, matter=event.matter.value if event.matter else None, key=event.key,
         event=event.event, actor=event.actor, at=event.at,
-    ))
+    ).model_dump(exclude={"id"})
 
 
-def _insert_notification(session: Session, note: Notification) -> bool:
-    return _insert_once(session, OutboxRow(
+def _outbox_row(note: Notification) -> dict[str, Any]:
+    # Through the model, so the dispatcher's bookkeeping columns get their defaults.
+    return OutboxRow(
         case_number=note.case_number, matter=note.matter.value if note.matter else None, key=note.key,
         kind=note.kind.value, recipient=note.recipient.value,
         department=note.department.value if note.department else None, message=note.message, created_at=note.at,
-    ))
+    ).model_dump(exclude={"id"})

@@ -25,19 +25,12 @@ from register.engine import create_schema, make_engine
 from register.sealing import Sealer
 from runtime.codec import EncryptionCodec, data_converter
 from runtime.keys import Keys
+from tests.devserver import DEV_SERVER_STARTUP, TIME_SKIPPING_FLAG
 from worker import Dependencies, build_worker
 from workflows import search_attributes as sa
 
 pytest_plugins = ["tests.postgres"]
 
-TIME_SKIPPING_FLAG = [
-    "--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true",
-    # Each timer fired while fast-forwarding otherwise costs about a second of real time.
-    "--dynamic-config-value", "history.timerProcessorMaxTimeShift=\"10ms\"",
-    # The server suggests continue-as-new sooner (measured: after about 4,000 events instead of about 7,000),
-    # so the flood test stays short.
-    "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=1000",
-]
 
 
 def temporal_binary() -> str:
@@ -75,6 +68,7 @@ async def env(codec: EncryptionCodec) -> AsyncIterator[WorkflowEnvironment]:
         search_attributes=sa.ALL,
         data_converter=data_converter(codec),
         dev_server_extra_args=TIME_SKIPPING_FLAG,
+        dev_server_startup_timeout=DEV_SERVER_STARTUP,
     )
     try:
         yield environment

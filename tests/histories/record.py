@@ -151,7 +151,7 @@ SCENARIOS: dict[str, Scenario] = {
 async def record(specs: list[str]) -> None:
     """Each spec is `scenario` or `scenario:folder` (to keep an older recording beside a new one)."""
     from starter.operations import start_case
-    from tests.conftest import TIME_SKIPPING_FLAG
+    from tests.devserver import DEV_SERVER_STARTUP, TIME_SKIPPING_FLAG
     from tests.workflows.helpers import application
     from tests.workflows.timeskip import time_skipper
 
@@ -159,6 +159,7 @@ async def record(specs: list[str]) -> None:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(), search_attributes=sa.ALL,
         data_converter=data_converter(None), dev_server_extra_args=TIME_SKIPPING_FLAG,
+        dev_server_startup_timeout=DEV_SERVER_STARTUP,
     )
     try:
         with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(8) as pool:

@@ -19,6 +19,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from tests.devserver import DEV_SERVER_STARTUP
+
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
     from temporalio.contrib.pydantic import pydantic_data_converter
@@ -237,6 +239,7 @@ async def test_history_on_dev_server_holds_only_ciphertext() -> None:
         dev_server_existing_path=binary,
         data_converter=data_converter(codec),
         ui=False,
+        dev_server_startup_timeout=DEV_SERVER_STARTUP,
     ) as env:
         task_queue = f"codec-test-{uuid.uuid4()}"
         async with Worker(

@@ -22,6 +22,7 @@ from runtime.codec_server import serve
 from runtime.devserver import temporal_binary
 from runtime.keys import Keys
 from starter.operations import start_case
+from tests.devserver import DEV_SERVER_STARTUP
 from tests.workflows.helpers import application, certify, matter_state, wait_for
 from worker import Dependencies, build_worker
 from workflows import search_attributes as sa
@@ -57,6 +58,7 @@ async def ui_env(codec: EncryptionCodec) -> AsyncIterator[tuple[WorkflowEnvironm
         ui=True, ui_port=ui_port, dev_server_existing_path=temporal_binary(), search_attributes=sa.ALL,
         data_converter=data_converter(codec),
         dev_server_extra_args=["--ui-codec-endpoint", f"http://127.0.0.1:{codec_port}"],
+        dev_server_startup_timeout=DEV_SERVER_STARTUP,
     )
     try:
         yield env, ui_port
