@@ -157,7 +157,8 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     with concurrent.futures.ThreadPoolExecutor(max_workers=16) as executor:
-        worker = build_worker(client, settings.task_queue, deps, executor)
+        worker = build_worker(client, settings.task_queue, deps, executor,
+                              max_cached_workflows=settings.worker_max_cached_workflows)
         log.info("worker_started", task_queue=settings.task_queue, address=settings.temporal_address,
                  pid=os.getpid())
         async with worker:

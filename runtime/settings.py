@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     dispatcher_max_attempts: int = 10
     dispatcher_backoff_seconds: float = 5.0
     dispatcher_backoff_max_seconds: float = 3600.0
+    # Workflows the worker keeps in memory between tasks; an evicted one is replayed from its history at
+    # its next task. The bound on the worker's memory however many cases are open (docs/operations.md).
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="None: JSON unless stdout is a TTY")
 
