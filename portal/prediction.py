@@ -49,10 +49,13 @@ def predict(
 ) -> Prediction | None:
     """The predicted completion of a matter still with its department; None when there is nothing to predict
     (done, or not pushed yet)."""
-    if view.final or view.pushed_at is None or view.deadline is None:
+    if view.final or view.pushed_at is None:
         return None
+    # Before the deadline test: a matter waiting for materials has no deadline while its clock stands still.
     if view.state is MatterState.AWAITING_MATERIALS or (view.pauses and view.pauses[-1].ended_at is None):
         return Prediction(day=None, basis="计时暂停：补正材料交齐后恢复计时，届时重新预计")
+    if view.deadline is None:
+        return None
     if view.state not in _WAITING:
         return None
     limit = deadline_day(view.deadline, timezone)

@@ -68,8 +68,11 @@ async def portal(
     services = PortalServices(settings=settings, policy=Policy(), keys=keys, client=client, engine=engine,
                               calendar=calendar, today=lambda: TODAY)
     port = free_port()
+    # As `python -m portal` serves it: the client address comes from X-Forwarded-For when the proxy (here the
+    # test's browser on loopback) sends one.
     server = _QuietServer(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_config=None,
-                                         access_log=False, lifespan="off"))
+                                         access_log=False, lifespan="off", proxy_headers=True,
+                                         forwarded_allow_ips=settings.portal_forwarded_allow_ips))
     serving = asyncio.create_task(server.serve())
     for _ in range(500):
         if server.started or serving.done():

@@ -84,7 +84,8 @@ def test_past_the_usual_time_the_deadline_is_the_prediction(calendar: WorkingDay
 
 
 def test_no_date_while_waiting_for_materials_or_when_overdue_or_done(calendar: WorkingDayCalendar) -> None:
-    paused = view(state=MatterState.AWAITING_MATERIALS,
+    # As the matter workflow holds it: no deadline while the clock stands still.
+    paused = view(state=MatterState.AWAITING_MATERIALS, deadline=None,
                   pauses=(ClockPause(started_at=PUSHED + timedelta(days=1), remaining_working_days=4),))
     found = predict(paused, timezone=ZONE, calendar=calendar, samples=[], today=date(2026, 11, 25))
     assert found is not None and found.day is None and "补正材料" in found.basis

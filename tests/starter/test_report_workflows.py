@@ -17,15 +17,22 @@ of 13 March), a 3-day matter's 9-11 March.
     E  Wednesday 8 April 2037: 医保 approved at once, paid (the April point of the trend).
 
 Every case's 户口注销 is approved as soon as it is pushed (0 working days, on time).
+
+The same register then gives `shenhou report --html FILE`: a file with nothing to fetch, whose tables and
+tiles show exactly the figures of `--json`, and whose two charts a browser draws offline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +50,7 @@ from domain.policy import Policy
 from register.tables import CaseRow, MatterRow
 from runtime.keys import Keys
 from tests.starter.report_cli import _restore_logging, data_dir, report
+from tests.starter.test_report_html import CHART_PIXELS, CHROMIUM, CHROMIUM_ARGS, playwright
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import amount_for, approve, matter_handle, matter_state, view_of, wait_for
 from worker import Dependencies
@@ -97,6 +105,124 @@ async def _register_settles(engine: Engine, predicate: Callable[[list[MatterRow]
             return list(session.exec(select(MatterRow)).all()), list(session.exec(select(CaseRow)).all())
 
     await ts.poll(read, lambda found: predicate(*found), timeout=30)
+
+
+class _Page(HTMLParser):
+    """What a reader of the HTML report sees: each table's rows of cell texts, the tiles, the images."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.tiles: dict[str, str] = {}
+        self.images: dict[str, str] = {}
+        self._cell: list[str] | None = None
+        self._tile: list[str] = []
+        self._in_tile_part: str | None = None
+        self._in_body = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.tables[-1].append([])
+        elif tag == "td" and self._in_body:
+            self._cell = []
+        elif tag == "img":
+            self.images[found.get("id") or ""] = found.get("src") or ""
+        elif tag == "div" and found.get("class") in ("label", "value", "value alert"):
+            self._in_tile_part = found["class"]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tbody":
+            self._in_body = False
+        elif tag == "td" and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell))
+            self._cell = None
+        elif tag == "div" and self._in_tile_part is not None:
+            self._in_tile_part = None
+            if len(self._tile) == 2:
+                self.tiles[self._tile[0]] = self._tile[1]
+                self._tile = []
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        elif self._in_tile_part is not None:
+            self._tile.append(data)
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _cells(f: dict[str, Any]) -> list[str]:
+    """A figures row of the JSON as the HTML tables show it, column by column."""
+
+    def days(value: float | None) -> str:
+        return "—" if value is None else f"{value:g}"
+
+    counts = ("pushed", "decided", "approved", "rejected", "withdrawn")
+    now_and_alerts = ("open_now", "overdue_now", "warnings", "overdue_notices", "reminders", "supervisions")
+    extensions = "0" if f["extensions"] == 0 else f"{f['extensions']}/{f['extension_working_days']}"
+    return ([str(f[name]) for name in counts]
+            + [_percent(f["on_time_rate"]), days(f["handling_median_working_days"]),
+               days(f["handling_p90_working_days"])]
+            + [str(f[name]) for name in now_and_alerts]
+            + [_percent(f["materials_rate"]), extensions, f"{Decimal(f['paid_yuan']):,.2f}"])
+
+
+def _html_shows_the_json(page: str, data: dict[str, Any]) -> None:
+    read = _Page()
+    read.feed(page)
+    departments_table, matters_table, months_table = read.tables
+    assert departments_table == [["全县合计", *_cells(data["total"])]] + [
+        [d["name"], *_cells(d["figures"])] for d in data["departments"]]
+    expected_matters: list[list[str]] = []
+    for department in data["departments"]:
+        expected_matters.append([department["name"]])
+        for matter in department["matters"]:
+            limit = matter["time_limit_working_days"]
+            expected_matters.append([matter["name"] + (f"（{limit}日）" if limit else ""), *_cells(matter["figures"])])
+    assert matters_table == expected_matters
+    assert months_table == [
+        [m["month"], str(m["cases_received"]), str(m["cases_closed"]), str(m["matters_pushed"]),
+         str(m["matters_decided"]), str(m["decided_on_time"]), _percent(m["on_time_rate"])] for m in data["months"]]
+    total, backlog = data["total"], data["backlog"]
+    assert read.tiles["推送事项"] == f"{total['pushed']}件"
+    assert read.tiles["按时办结率"] == _percent(total["on_time_rate"])
+    assert read.tiles["当前在办（不限推送时间）"] == f"{backlog['open_now']}件"
+    assert read.tiles["其中超期"] == f"{backlog['overdue_now']}件"
+    assert read.tiles["已发放金额"] == f"{Decimal(total['paid_yuan']):,.2f}元"
+    # Both charts, inline as PNG data.
+    for chart in ("chart-on-time", "chart-trend"):
+        source = read.images[chart]
+        assert source.startswith("data:image/png;base64,"), chart
+        assert base64.b64decode(source.split(",", 1)[1]).startswith(b"\x89PNG\r\n\x1a\n"), chart
+
+
+async def _charts_drawn_offline(path: Path) -> None:
+    """Opened from the file with the network off: nothing else is requested and both charts are drawn."""
+    assert CHROMIUM is not None
+    async with playwright.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(viewport={"width": 1200, "height": 900}, offline=True)
+            page = await context.new_page()
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            await page.goto(path.as_uri())
+            await page.wait_for_load_state("load")
+            await page.screenshot(path=str(path.with_suffix(".png")), full_page=True)
+            assert [url for url in requests if not url.startswith(("file:", "data:"))] == []
+            for chart in ("#chart-on-time", "#chart-trend"):
+                pixels = await page.eval_on_selector(chart, CHART_PIXELS)
+                assert pixels["complete"] and pixels["width"] > 400 and pixels["height"] > 300, (chart, pixels)
+                assert 0.03 < pixels["inked"] < 0.9 and pixels["colours"] > 8, (chart, pixels)
+        finally:
+            await browser.close()
 
 
 async def test_report_counts_what_the_workflows_did(
@@ -201,3 +327,16 @@ async def test_report_counts_what_the_workflows_did(
         ("2037-03", 4, 3, 10, 9, 8, 0.8889),
         ("2037-04", 1, 1, 2, 2, 2, 1.0),
     ]
+
+    # The same register as an HTML file for the supervisor's meeting.
+    target = data_dir / "报表.html"
+    made = await asyncio.to_thread(report, "--from", "2037-03-01", "--to", "2037-04-30", "--html", str(target))
+    assert made.exit_code == 0, made.output
+    assert f"报表已写入：{target}" in made.stdout
+    page = target.read_text(encoding="utf-8")
+    assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}/", page, re.IGNORECASE)  # nothing to fetch
+    assert re.findall(r"""(?:src|href)=["']?([a-z]*:?)""", page) == ["data:"] * 2  # the two charts only
+    _html_shows_the_json(page, data)
+    if CHROMIUM is None and not os.environ.get("CI"):
+        pytest.skip("Debian's chromium is missing (scripts/test installs it): the charts were not drawn")
+    await _charts_drawn_offline(target)
