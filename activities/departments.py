@@ -10,6 +10,7 @@ from typing import Protocol
 
 import structlog
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -47,7 +48,15 @@ class InboxGateway:
                 hukou_certificate_no=request.hukou_certificate_no,
             )
             session.add(row)
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:
+                # An overlapping attempt of the same push (a retry while the first still ran) wrote it first.
+                session.rollback()
+                existing = self._find(session, request.case_number, request.matter.value)
+                if existing is None or existing.id is None:
+                    raise
+                return PushReceipt(inbox_id=existing.id, new=False)
             session.refresh(row)
             assert row.id is not None
             return PushReceipt(inbox_id=row.id, new=True)

@@ -1,6 +1,8 @@
 """A department system that fails: transient errors are retried with backoff, a refusal goes to a person.
 
-The gateways here wrap the real InboxGateway, so everything else (ledger, outbox, register) is real.
+The gateways here wrap the real InboxGateway, so everything else (ledger, outbox, register) is real. The register
+is parametrized: each test runs once on SQLite and once on PostgreSQL, the department inbox's rows written by
+the push and closed with the matter's outcome on both.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import contextlib
 import json
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -24,6 +26,7 @@ from activities.departments import DepartmentRefused, InboxGateway
 from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from domain.models import PushReceipt, PushRequest, WithdrawItemRequest
 from domain.policy import Policy
+from register.engine import create_schema, make_engine
 from runtime.keys import Keys
 from starter.supervision import OverdueItem, list_overdue
 from tests.factories import make_card_number
@@ -79,6 +82,15 @@ def refusing(*matters: MatterCode) -> Callable[[PushRequest, int], None]:
         if request.matter in matters:
             raise DepartmentRefused("接口返回：该事项不受理")
     return fault
+
+
+@pytest.fixture
+def engine(register_url: str) -> Iterator[Engine]:
+    """The register on both backends (overrides tests/conftest.py's SQLite-only one; the worker's deps use it)."""
+    engine = make_engine(register_url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -157,8 +169,18 @@ async def test_a_transient_push_failure_is_retried_until_the_department_has_it(
 
         await approve_all(client, handle)
         result = await asyncio.wait_for(handle.result(), timeout=30)
+        final = await status(handle)
     assert result.state == CaseState.COMPLETED
-    assert len(inbox_rows(engine, handle.id)) == len(snap.matters)
+    # One item per matter at its department, each closed with the matter's outcome once it was final.
+    inbox = inbox_rows(engine, handle.id)
+    assert {code: row.department for code, row in inbox.items()} == {
+        view.code.value: view.department.value for view in final.matters
+    }
+    assert {code: row.status for code, row in inbox.items()} == {
+        view.code.value: "paid" if view.state == MatterState.PAID else "approved" for view in final.matters
+    }
+    assert any(row.status == "paid" for row in inbox.values())
+    assert all(row.closed_at is not None and row.pushed_at is not None for row in inbox.values())
 
 
 async def test_a_refused_push_goes_to_a_person_and_the_case_still_completes(

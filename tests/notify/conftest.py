@@ -1,20 +1,31 @@
-"""A real local HTTP server standing in for the SMS gateway, and a register holding one case's messages."""
+"""A real local HTTP server standing in for the SMS gateway, and a register holding one case's messages.
+
+The register here is parametrized: every test in this folder runs once on SQLite and once on PostgreSQL
+(tests/postgres.py), since the outbox's leases are conditional updates whose safety is the database's.
+The PostgreSQL database runs in the county's time zone, as a server there would: the register's timestamps
+carry no zone, so a lease compared in the wrong zone would be eight hours off.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 from aiohttp import web
-from sqlalchemy.engine import Engine
+from psycopg import sql
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
+from register.engine import create_schema, make_engine
 from register.sealed_fields import sealed_application
 from register.sealing import Sealer
 from register.tables import CaseRow, OutboxRow
@@ -24,6 +35,25 @@ from tests.workflows.helpers import application
 TOKEN = "gateway-token-1"
 CASE = "SH-ABCDEFGH2345"
 QUERY_KEY = secrets.token_bytes(32)
+
+
+def _database_in_county_zone(url: str) -> None:
+    target = make_url(url)
+    with psycopg.connect(target.set(drivername="postgresql", database="postgres").render_as_string(False),
+                         autocommit=True) as conn:
+        conn.execute(sql.SQL("ALTER DATABASE {} SET timezone TO 'Asia/Shanghai'").format(
+            sql.Identifier(target.database or "")))
+
+
+@pytest.fixture
+def engine(register_url: str) -> Iterator[Engine]:
+    """The register on both backends (overrides tests/conftest.py's SQLite-only one for this folder)."""
+    if register_url.startswith("postgresql"):
+        _database_in_county_zone(register_url)
+    engine = make_engine(register_url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
 
 
 def b64(raw: bytes) -> str:
@@ -123,16 +153,36 @@ def seed_case(engine: Engine, messages: tuple[tuple[str, str, str | None], ...] 
     return rows(engine, case_number)
 
 
+_TIMES = ("created_at", "sent_at", "next_attempt_at", "lease_until", "failed_at")
+
+
 def rows(engine: Engine, case_number: str = CASE) -> list[OutboxRow]:
+    """The case's messages, their times given back the zone they were stored in."""
     with Session(engine) as session:
-        return list(session.exec(
+        found = list(session.exec(
             select(OutboxRow).where(OutboxRow.case_number == case_number).order_by(OutboxRow.id)  # type: ignore[arg-type]
         ).all())
+        zone = stored_zone(session)
+    for row in found:
+        for name in _TIMES:
+            value = getattr(row, name)
+            if value is not None and value.tzinfo is None:
+                setattr(row, name, value.replace(tzinfo=zone))
+    return found
+
+
+def stored_zone(session: Session) -> tzinfo:
+    """Timestamps without a zone: SQLite keeps the UTC the dispatcher wrote; PostgreSQL converts what it is
+    given to the session's zone."""
+    if session.get_bind().dialect.name == "sqlite":
+        return UTC
+    return ZoneInfo(str(session.exec(text("SHOW TimeZone")).one()[0]))  # type: ignore[call-overload]
 
 
 def aware(value: datetime | None) -> datetime | None:
-    """SQLite gives datetimes back without their zone; every one the dispatcher writes is UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+    """A time from ``rows``: already carrying its zone (kept for the tests' readability)."""
+    assert value is None or value.tzinfo is not None
+    return value
 
 
 __all__ = ["APPLICANT_PHONE"]

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,13 @@ from domain.policy import Policy, StaffContacts
 from domain.query_code import query_code
 from notify.channels import FileChannel, GatewayChannel, Outgoing, delivered_lines
 from notify.dispatcher import NO_NUMBER, DispatchConfig, Dispatcher, idempotency_key
-from register.engine import create_schema, make_engine
 from register.sealing import Sealer, UnsealError
 from tests.factories import APPLICANT_PHONE
 from tests.notify.conftest import CASE, QUERY_KEY, TOKEN, Clock, Gateway, aware, b64, rows, seed_case
 
 ROOT = Path(__file__).resolve().parents[2]
+RACERS = 4
+RACE_CASES = [f"SH-RACE{letter * 8}" for letter in "ABCDEFGH"]
 
 
 def gateway_dispatcher(engine: Engine, gateway: Gateway, clock: Clock, **config: Any) -> Dispatcher:
@@ -214,6 +216,57 @@ async def test_a_leased_message_is_not_taken_by_a_second_dispatcher(engine: Engi
     assert rows(engine)[0].sent_at is not None
 
 
+class Racing(Dispatcher):
+    """A dispatcher that, on its first round, waits for the others before claiming: they all hold the same
+    list of due messages and then claim them in the same order, so every claim is contested."""
+
+    def __init__(self, engine: Engine, channel: GatewayChannel, start: threading.Barrier, owner: str) -> None:
+        super().__init__(engine, channel, Policy(), QUERY_KEY, owner=owner)
+        self.channel = channel
+        self._start: threading.Barrier | None = start
+        self.due_first: list[int] = []
+
+    def _due(self) -> list[int]:
+        due = super()._due()
+        if self._start is not None:
+            self.due_first = due
+            self._start.wait(timeout=60)
+            self._start = None
+        return due
+
+
+async def test_dispatchers_claiming_at_once_deliver_each_message_once(engine: Engine, gateway: Gateway) -> None:
+    seeded = [row for number in RACE_CASES for row in seed_case(engine, case_number=number)]
+    assert len(seeded) <= DispatchConfig().batch_size  # one round holds them all
+    start = threading.Barrier(RACERS)
+
+    def run(dispatcher: Racing) -> int:
+        """One dispatcher process, as it were: its own thread, event loop and HTTP client."""
+
+        async def rounds() -> int:
+            tried = 0
+            try:
+                while found := await dispatcher.run_once():
+                    tried += found
+            finally:
+                await dispatcher.channel.aclose()
+            return tried
+
+        return asyncio.run(rounds())
+
+    # A channel per dispatcher, never opened on this loop: its HTTP client belongs to the thread that sends.
+    racers = [Racing(engine, GatewayChannel(gateway.url, TOKEN), start, f"dispatcher-{n}") for n in range(RACERS)]
+    tried = await asyncio.wait_for(asyncio.gather(*(asyncio.to_thread(run, racer) for racer in racers)), timeout=120)
+
+    keys = sorted(idempotency_key(row) for row in seeded)
+    assert all(sorted(racer.due_first) == sorted(row.id for row in seeded if row.id) for racer in racers)
+    # Every message was claimed by exactly one of them and sent once: the gateway was asked once per key.
+    assert sum(tried) == len(keys)
+    assert sorted(gateway.keys_requested()) == keys
+    after = [row for number in RACE_CASES for row in rows(engine, number)]
+    assert all(row.sent_at is not None and row.lease_owner is None for row in after)
+
+
 def test_the_stand_in_file_ignores_a_line_cut_short(tmp_path: Path) -> None:
     sms = tmp_path / "sms.jsonl"
     sms.write_bytes(b'{"idempotency_key": "SH-ABCDEFGH2345/a", "to": "1390')
@@ -233,13 +286,13 @@ async def _dispatcher_process(env: dict[str, str], *args: str) -> asyncio.subpro
     )
 
 
-async def test_exactly_once_when_the_dispatcher_is_killed_mid_batch(gateway: Gateway, tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'register.db'}")
-    create_schema(engine)
+async def test_exactly_once_when_the_dispatcher_is_killed_mid_batch(
+    engine: Engine, register_url: str, gateway: Gateway, tmp_path: Path
+) -> None:
     seeded = seed_case(engine)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SHENHOU_")},
-        "SHENHOU_DATABASE_URL": f"sqlite:///{tmp_path / 'register.db'}",
+        "SHENHOU_DATABASE_URL": register_url,
         "SHENHOU_DATA_DIR": str(tmp_path / "data"),
         "SHENHOU_SMS_GATEWAY_URL": gateway.url,
         "SHENHOU_SMS_GATEWAY_TOKEN": TOKEN,

@@ -16,6 +16,7 @@ import pytest
 import structlog
 import yaml
 from pydantic import ValidationError
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 from typer.testing import CliRunner, Result
 
@@ -148,6 +149,7 @@ def _validation_error() -> ValidationError:
         (TemporalUnavailable("x"), ExitCode.UNAVAILABLE),
         (RPCError("down", RPCStatusCode.UNAVAILABLE, b""), ExitCode.UNAVAILABLE),
         (TimeoutError(), ExitCode.UNAVAILABLE),
+        (WorkflowUpdateRPCTimeoutOrCancelledError(), ExitCode.UNAVAILABLE),
         (RuntimeError("Failed client connect: Server connection error"), ExitCode.UNAVAILABLE),
         (KeyError_("case-number key is not valid base64"), ExitCode.CONFIG),
         (PolicyFileError("bad"), ExitCode.CONFIG),
@@ -161,6 +163,14 @@ def _validation_error() -> ValidationError:
 def test_classify_maps_every_failure_to_one_exit_code(exc: BaseException, code: ExitCode) -> None:
     assert classify(exc).code == code
     assert classify(exc).message
+
+
+def test_an_unanswered_update_tells_the_officer_to_check_case_status() -> None:
+    # The command may have taken effect: unlike a query that timed out, the officer must verify before repeating.
+    told = classify(WorkflowUpdateRPCTimeoutOrCancelledError())
+    assert told.message.startswith("工作进程无响应，操作可能已送达也可能未生效")
+    assert "shenhou case status 核实" in told.message
+    assert "等待工作流答复超时" in classify(TimeoutError()).message
 
 
 def test_validation_errors_never_repeat_the_input() -> None:
