@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
@@ -229,17 +230,31 @@ async def current_details(handle: WorkflowHandle[Any, Any]) -> str:
     return str(metadata.current_details)
 
 
+_TRANSIENT = {RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE}
+
+
 async def signal_raw(client: Client, workflow_id: str, signal: str, payloads: Iterable[Payload]) -> None:
-    """A signal exactly as a tool outside this codebase sends it: unencrypted payloads, no converter."""
-    await client.workflow_service.signal_workflow_execution(
-        SignalWorkflowExecutionRequest(
-            namespace=client.namespace,
-            workflow_execution=WorkflowExecution(workflow_id=workflow_id),
-            signal_name=signal,
-            input=Payloads(payloads=list(payloads)),
-            identity="tests",
-        )
+    """A signal exactly as a tool outside this codebase sends it: unencrypted payloads, no converter.
+
+    A busy 2-core machine sometimes cancels the call on the server's side; it is sent again with the same
+    request id, which the server uses to record the signal once.
+    """
+    request = SignalWorkflowExecutionRequest(
+        namespace=client.namespace,
+        workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+        signal_name=signal,
+        input=Payloads(payloads=list(payloads)),
+        identity="tests",
+        request_id=str(uuid.uuid4()),
     )
+    for attempt in range(3):
+        try:
+            await client.workflow_service.signal_workflow_execution(request)
+            return
+        except RPCError as err:
+            if err.status not in _TRANSIENT or attempt == 2:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def json_payload(data: bytes) -> Payload:
