@@ -30,6 +30,11 @@ FIELD_LABELS = {
     "bank_name": "开户行",
     "account_name": "户名",
     "card_number": "银行卡号",
+    "by": "确认人或支付系统名称",
+    "reference": "发放凭证号",
+    "overpaid": "多领金额",
+    "overpaid_source": "多领款项来源",
+    "authorised_reason": "委托收款原因",
 }
 
 _ERROR_TEXT = {

@@ -296,6 +296,13 @@ def test_the_payment_reference_is_a_required_option(command: str, others: tuple[
     assert "缺少选项 '--reference'" in missing.output
 
 
+def test_a_payment_report_without_its_sender_and_reason_names_both_in_chinese() -> None:
+    missing = invoke("matter", "payment-failed", "SH-AAAAAAAAAAAA", "户口注销", "--reference", "PAY-0000")
+    assert missing.exit_code == ExitCode.REFUSED
+    assert "缺少确认人或支付系统名称" in missing.stderr and "缺少原因" in missing.stderr
+    assert "“by”" not in missing.stderr
+
+
 def test_a_deadline_in_a_year_without_official_holidays_says_so_without_a_log_line() -> None:
     # 2090: no State Council notice for decades; its holidays are computed by rule.
     result = invoke("calendar", "deadline", "--from", "2090-01-28", "--working-days", "5")
