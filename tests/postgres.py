@@ -35,6 +35,10 @@ from typing import NoReturn
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy import make_url
+from sqlalchemy.engine import Engine
+
+from register.engine import create_schema, make_engine
 
 SERVICE_USER = "postgres"
 SUPERUSER = "shenhou_test"
@@ -193,3 +197,18 @@ def register_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'register.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+def open_register(url: str, *, county_zone: bool = False) -> Iterator[Engine]:
+    """A register with its schema at ``url``, disposed afterwards. ``county_zone``: the PostgreSQL database
+    runs in Asia/Shanghai, as a county's server does (the register's times carry no zone)."""
+    if county_zone and url.startswith("postgresql"):
+        target = make_url(url)
+        with psycopg.connect(target.set(drivername="postgresql", database="postgres").render_as_string(False),
+                             autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER DATABASE {} SET timezone TO 'Asia/Shanghai'").format(
+                sql.Identifier(target.database or "")))
+    engine = make_engine(url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()

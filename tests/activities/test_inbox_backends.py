@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 from activities.departments import InboxGateway
 from domain.enums import Department, MatterCode
 from domain.models import PushRequest, WithdrawItemRequest
-from register.engine import create_schema, make_engine
 from register.tables import InboxRow
+from tests.postgres import open_register
 
 CASE = "SH-INBOXAAAAAAA"
 MATTER = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
@@ -27,16 +27,9 @@ PUSHED_AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 WITHDRAWN_AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
-def _engine(url: str) -> Iterator[Engine]:
-    engine = make_engine(url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture
 def register(register_url: str) -> Iterator[Engine]:
-    yield from _engine(register_url)
+    yield from open_register(register_url)
 
 
 def _push(matter: MatterCode = MATTER) -> PushRequest:

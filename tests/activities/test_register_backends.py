@@ -17,10 +17,10 @@ from sqlmodel import Session, func, select
 from activities.payments import LedgerPaymentGateway
 from domain.enums import MatterCode
 from domain.models import BankAccount, PaymentInstruction
-from register.engine import create_schema, make_engine
 from register.money import to_fen, to_yuan
 from register.tables import PaymentRow
 from tests.factories import APPLICANT_CARD, APPLICANT_NAME
+from tests.postgres import open_register
 
 CASE = "GY20261120000001"
 MATTER = MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT
@@ -29,21 +29,14 @@ PAID_AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 AMOUNT = Decimal("123456789012.01")
 
 
-def _engine(url: str) -> Iterator[Engine]:
-    engine = make_engine(url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture
 def register(register_url: str) -> Iterator[Engine]:
-    yield from _engine(register_url)
+    yield from open_register(register_url)
 
 
 @pytest.fixture
 def pg_register(postgres_url: str) -> Iterator[Engine]:
-    yield from _engine(postgres_url)
+    yield from open_register(postgres_url)
 
 
 def _payment(reference: str) -> PaymentRow:

@@ -26,10 +26,10 @@ from activities.departments import DepartmentRefused, InboxGateway
 from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from domain.models import PushReceipt, PushRequest, WithdrawItemRequest
 from domain.policy import Policy
-from register.engine import create_schema, make_engine
 from runtime.keys import Keys
 from starter.supervision import OverdueItem, list_overdue
 from tests.factories import make_card_number
+from tests.postgres import open_register
 from tests.workflows.helpers import (
     HUKOU,
     application_for,
@@ -87,10 +87,7 @@ def refusing(*matters: MatterCode) -> Callable[[PushRequest, int], None]:
 @pytest.fixture
 def engine(register_url: str) -> Iterator[Engine]:
     """The register on both backends (overrides tests/conftest.py's SQLite-only one; the worker's deps use it)."""
-    engine = make_engine(register_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
+    yield from open_register(register_url)
 
 
 @pytest.fixture

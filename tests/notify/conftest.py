@@ -17,19 +17,17 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
 from aiohttp import web
-from psycopg import sql
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from register.engine import create_schema, make_engine
 from register.sealed_fields import sealed_application
 from register.sealing import Sealer
 from register.tables import CaseRow, OutboxRow
 from tests.factories import APPLICANT_PHONE
+from tests.postgres import open_register
 from tests.workflows.helpers import application
 
 TOKEN = "gateway-token-1"
@@ -37,23 +35,10 @@ CASE = "SH-ABCDEFGH2345"
 QUERY_KEY = secrets.token_bytes(32)
 
 
-def _database_in_county_zone(url: str) -> None:
-    target = make_url(url)
-    with psycopg.connect(target.set(drivername="postgresql", database="postgres").render_as_string(False),
-                         autocommit=True) as conn:
-        conn.execute(sql.SQL("ALTER DATABASE {} SET timezone TO 'Asia/Shanghai'").format(
-            sql.Identifier(target.database or "")))
-
-
 @pytest.fixture
 def engine(register_url: str) -> Iterator[Engine]:
     """The register on both backends (overrides tests/conftest.py's SQLite-only one for this folder)."""
-    if register_url.startswith("postgresql"):
-        _database_in_county_zone(register_url)
-    engine = make_engine(register_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
+    yield from open_register(register_url, county_zone=True)
 
 
 def b64(raw: bytes) -> str:

@@ -28,22 +28,19 @@ from domain.models import Application
 from domain.policy import Policy
 from notify.channels import FileChannel, delivered_lines
 from notify.dispatcher import Dispatcher, idempotency_key
-from register.engine import create_schema, make_engine
 from register.sealed_fields import opened_application, payee_card
 from register.sealing import PREFIX, Sealer
 from register.tables import CaseRow, PaymentRow
 from runtime.keys import Keys
 from tests import factories
+from tests.postgres import open_register
 from tests.workflows.helpers import application_for, complete_parallel, outbox_rows, start, to_parallel_phase
 
 
 @pytest.fixture
 def engine(register_url: str) -> Iterator[Engine]:
     """The register of this test's worker (tests/conftest.py: deps, worker), on each backend."""
-    engine = make_engine(register_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
+    yield from open_register(register_url)
 
 
 def sensitive(app: Application) -> dict[str, str]:

@@ -12,34 +12,18 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
-import psycopg
 import pytest
-from psycopg import sql
-from sqlalchemy import make_url
 from sqlalchemy.engine import Engine
 
 from domain.enums import Department, MatterCode
-from register.engine import create_schema, make_engine
 from register.report import Period, build_report, percentile
+from tests.postgres import open_register
 from tests.register.rows import NHSA, NOW, PERIOD, TZ, fill
-
-
-def _database_in_county_zone(url: str) -> None:
-    target = make_url(url)
-    with psycopg.connect(target.set(drivername="postgresql", database="postgres").render_as_string(False),
-                         autocommit=True) as conn:
-        conn.execute(sql.SQL("ALTER DATABASE {} SET timezone TO 'Asia/Shanghai'").format(
-            sql.Identifier(target.database or "")))
 
 
 @pytest.fixture
 def register(register_url: str) -> Iterator[Engine]:
-    if register_url.startswith("postgresql"):
-        _database_in_county_zone(register_url)
-    engine = make_engine(register_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
+    yield from open_register(register_url, county_zone=True)
 
 
 def test_figures_per_matter_department_and_county(register: Engine) -> None:

@@ -35,6 +35,7 @@ from runtime.keys import Keys
 from runtime.settings import get_settings
 from starter.cli import app
 from tests.factories import APPLICANT_ID, make_id_number
+from tests.postgres import open_register
 from tests.starter.report_cli import _restore_logging
 from tests.workflows.helpers import application
 
@@ -58,10 +59,7 @@ BOTH = {"k1": K1, "k2": K2}
 
 @pytest.fixture
 def engine(register_url: str) -> Iterator[Engine]:
-    engine = make_engine(register_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
+    yield from open_register(register_url)
 
 
 def write_case(engine: Engine, s: Sealer, number: str, app: Application, minutes: int = 0) -> None:
