@@ -6,9 +6,11 @@ The screenshot is left in the test's temporary folder (``report.png``) for a per
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +79,10 @@ async def _fonts_for(page: Any, selector: str) -> list[dict[str, Any]]:
     return result
 
 
-async def test_report_opens_offline_with_chinese_text_and_both_charts(html_report: Path, data_dir: Path) -> None:
-    page_source = html_report.read_text(encoding="utf-8")
-    # Self-contained: no address to fetch anything from.
-    assert not re.search(r"""(src|href)=["']?(https?:|//)""", page_source)
-    assert "@page" in page_source
-
+@contextlib.asynccontextmanager
+async def offline_report(path: Path, screenshot: Path) -> AsyncIterator[Any]:
+    """The report opened from its file with the network off, a full-page screenshot taken; only the page
+    itself was loaded (the charts are inline data)."""
     assert CHROMIUM is not None, "chromium is required for this test in CI"
     async with playwright.async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -91,45 +91,58 @@ async def test_report_opens_offline_with_chinese_text_and_both_charts(html_repor
             page = await context.new_page()
             requests: list[str] = []
             page.on("request", lambda request: requests.append(request.url))
-            await page.goto(html_report.as_uri())
+            await page.goto(path.as_uri())
             await page.wait_for_load_state("load")
-            screenshot = data_dir / "report.png"
             await page.screenshot(path=str(screenshot), full_page=True)
-
-            assert await page.title() == "固阳县身后“一件事一次办”承诺时限履行情况"
-            heading = await page.inner_text("h1")
-            assert heading == "固阳县身后“一件事一次办”承诺时限履行情况"
-            assert "统计期：2037-03-01 至 2037-04-30" in await page.inner_text(".meta")
-            body = await page.inner_text("body")
-            assert "66.7%" in body and "6,234.57元" in body and "医保个人账户清算（5日）" in body
-            # Only the page itself was loaded: the charts are inline data.
             assert [url for url in requests if not url.startswith(("file:", "data:"))] == []
-
-            # Chinese drawn with a CJK font's glyphs (not boxes from a font without them).
-            for selector in ("h1", "table thead th.first", "ol.semantics li"):
-                fonts = await _fonts_for(page, selector)
-                assert fonts, selector
-                assert all("CJK" in font["familyName"] for font in fonts), (selector, fonts)
-                assert sum(font["glyphCount"] for font in fonts) > 0
-
-            for chart in ("#chart-on-time", "#chart-trend"):
-                pixels = await page.eval_on_selector(chart, CHART_PIXELS)
-                assert pixels["complete"] and pixels["width"] > 400 and pixels["height"] > 300, (chart, pixels)
-                # Drawn: bars or lines and labels in several colours, not a blank or one-colour image.
-                assert 0.03 < pixels["inked"] < 0.9 and pixels["colours"] > 8, (chart, pixels)
-                shown = await page.eval_on_selector(chart, "(img) => img.getBoundingClientRect().width")
-                assert shown > 300
-
-            # Print: A4 landscape, and nothing wider than the printable width.
-            await page.emulate_media(media="print")
-            await page.set_viewport_size({"width": PRINTABLE_WIDTH_PX, "height": 900})
-            overflow = await page.evaluate(
-                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert overflow <= 0
-            pdf = await page.pdf(prefer_css_page_size=True, print_background=True)
-            boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
-            assert boxes, "no pages in the printed PDF"
-            assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(842, 595)}
+            yield page
         finally:
             await browser.close()
+
+
+async def assert_charts_drawn(page: Any) -> None:
+    for chart in ("#chart-on-time", "#chart-trend"):
+        pixels = await page.eval_on_selector(chart, CHART_PIXELS)
+        assert pixels["complete"] and pixels["width"] > 400 and pixels["height"] > 300, (chart, pixels)
+        # Drawn: bars or lines and labels in several colours, not a blank or one-colour image.
+        assert 0.03 < pixels["inked"] < 0.9 and pixels["colours"] > 8, (chart, pixels)
+
+
+async def test_report_opens_offline_with_chinese_text_and_both_charts(html_report: Path, data_dir: Path) -> None:
+    page_source = html_report.read_text(encoding="utf-8")
+    # Self-contained: no address to fetch anything from.
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", page_source)
+    assert "@page" in page_source
+
+    screenshot = data_dir / "report.png"
+    async with offline_report(html_report, screenshot) as page:
+        assert await page.title() == "固阳县身后“一件事一次办”承诺时限履行情况"
+        heading = await page.inner_text("h1")
+        assert heading == "固阳县身后“一件事一次办”承诺时限履行情况"
+        assert "统计期：2037-03-01 至 2037-04-30" in await page.inner_text(".meta")
+        body = await page.inner_text("body")
+        assert "66.7%" in body and "6,234.57元" in body and "医保个人账户清算（5日）" in body
+
+        # Chinese drawn with a CJK font's glyphs (not boxes from a font without them).
+        for selector in ("h1", "table thead th.first", "ol.semantics li"):
+            fonts = await _fonts_for(page, selector)
+            assert fonts, selector
+            assert all("CJK" in font["familyName"] for font in fonts), (selector, fonts)
+            assert sum(font["glyphCount"] for font in fonts) > 0
+
+        await assert_charts_drawn(page)
+        for chart in ("#chart-on-time", "#chart-trend"):
+            shown = await page.eval_on_selector(chart, "(img) => img.getBoundingClientRect().width")
+            assert shown > 300
+
+        # Print: A4 landscape, and nothing wider than the printable width.
+        await page.emulate_media(media="print")
+        await page.set_viewport_size({"width": PRINTABLE_WIDTH_PX, "height": 900})
+        overflow = await page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0
+        pdf = await page.pdf(prefer_css_page_size=True, print_background=True)
+        boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+        assert boxes, "no pages in the printed PDF"
+        assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(842, 595)}
     assert screenshot.stat().st_size > 50_000

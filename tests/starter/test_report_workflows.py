@@ -50,7 +50,7 @@ from domain.policy import Policy
 from register.tables import CaseRow, MatterRow
 from runtime.keys import Keys
 from tests.starter.report_cli import _restore_logging, data_dir, report
-from tests.starter.test_report_html import CHART_PIXELS, CHROMIUM, CHROMIUM_ARGS, playwright
+from tests.starter.test_report_html import CHROMIUM, assert_charts_drawn, offline_report
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import amount_for, approve, matter_handle, matter_state, view_of, wait_for
 from worker import Dependencies
@@ -205,24 +205,8 @@ def _html_shows_the_json(page: str, data: dict[str, Any]) -> None:
 
 async def _charts_drawn_offline(path: Path) -> None:
     """Opened from the file with the network off: nothing else is requested and both charts are drawn."""
-    assert CHROMIUM is not None
-    async with playwright.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = await browser.new_context(viewport={"width": 1200, "height": 900}, offline=True)
-            page = await context.new_page()
-            requests: list[str] = []
-            page.on("request", lambda request: requests.append(request.url))
-            await page.goto(path.as_uri())
-            await page.wait_for_load_state("load")
-            await page.screenshot(path=str(path.with_suffix(".png")), full_page=True)
-            assert [url for url in requests if not url.startswith(("file:", "data:"))] == []
-            for chart in ("#chart-on-time", "#chart-trend"):
-                pixels = await page.eval_on_selector(chart, CHART_PIXELS)
-                assert pixels["complete"] and pixels["width"] > 400 and pixels["height"] > 300, (chart, pixels)
-                assert 0.03 < pixels["inked"] < 0.9 and pixels["colours"] > 8, (chart, pixels)
-        finally:
-            await browser.close()
+    async with offline_report(path, path.with_suffix(".png")) as page:
+        await assert_charts_drawn(page)
 
 
 async def test_report_counts_what_the_workflows_did(
