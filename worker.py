@@ -23,7 +23,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.calendar import OverrideFileError, WorkingDayCalendar
+from activities.calendar import WorkingDayCalendar
 from activities.calendar_queries import calendar_coverage
 from activities.deadlines import DeadlineActivities
 from activities.departments import DepartmentActivities, DepartmentGateway, InboxGateway
@@ -33,11 +33,12 @@ from domain.policy import Policy
 from register.engine import create_schema, make_engine
 from register.sealing import Sealer
 from runtime.codec import check_key_canary, codec_from_keys
-from runtime.keys import KeyError_, Keys, load_keys
+from runtime.keys import Keys, load_keys
 from runtime.logging import configure_logging
-from runtime.policy_file import PolicyFileError, load_policy
+from runtime.policy_file import load_policy
 from runtime.settings import Settings, get_settings, invalid_setting_names
-from runtime.temporal import TlsSettingsError, connect
+from runtime.temporal import connect
+from starter.errors import configuration_problem
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
 
@@ -170,23 +171,6 @@ async def run_worker(settings: Settings) -> None:
 # that exited with UNAVAILABLE again, and stops everything on CONFIG (starting again cannot help).
 EXIT_UNAVAILABLE = 2
 EXIT_CONFIG = 3
-
-
-def configuration_problem(err: BaseException) -> str | None:
-    """The one Chinese line for a configuration the worker cannot start with; None for anything else.
-
-    Each message names the setting or file and the problem; none repeats a key or a value from a file. The
-    CLI's ``shenhou worker`` tells the same errors through ``starter/errors.py: classify``.
-    """
-    if isinstance(err, KeyError_):
-        return f"密钥配置有误：{err}"
-    if isinstance(err, PolicyFileError):
-        return f"政策配置文件有误：{err}"
-    if isinstance(err, OverrideFileError):
-        return f"节假日覆盖文件有误：{err}"
-    if isinstance(err, TlsSettingsError):
-        return f"Temporal TLS配置有误：{err}"
-    return None
 
 
 def _leave(code: int, message: str) -> NoReturn:

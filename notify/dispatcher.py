@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -39,10 +40,11 @@ from register.contacts import family_phone, masked_phone
 from register.engine import make_engine
 from register.sealing import Sealer
 from register.tables import OutboxRow
-from runtime.keys import KeyError_, load_keys
+from runtime.keys import load_keys
 from runtime.logging import configure_logging
-from runtime.policy_file import PolicyFileError, load_policy
-from runtime.settings import Settings, get_settings
+from runtime.policy_file import load_policy
+from runtime.settings import Settings, get_settings, invalid_setting_names
+from starter.errors import configuration_problem
 
 log = structlog.get_logger()
 
@@ -272,14 +274,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m notify.dispatcher", description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="send what is due, then exit")
     args = parser.parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as err:
+        return _not_started(f"环境变量配置有误：{'、'.join(invalid_setting_names(err)) or '无法读取'}")
     configure_logging(settings.log_level, settings.log_json)
     try:
         asyncio.run(_main(settings, args.once))
-    except (KeyError_, PolicyFileError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 3
+    except Exception as err:
+        problem = configuration_problem(err)
+        if problem is None:
+            raise
+        return _not_started(problem)
     return 0
+
+
+def _not_started(message: str) -> int:
+    print(f"通知发送程序未启动，{message}", file=sys.stderr)
+    return 3
 
 
 if __name__ == "__main__":

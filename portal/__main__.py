@@ -9,15 +9,17 @@ from zoneinfo import ZoneInfo
 
 import structlog
 import uvicorn
+from pydantic import ValidationError
 
-from activities.calendar import OverrideFileError, WorkingDayCalendar
+from activities.calendar import WorkingDayCalendar
 from portal.app import PortalServices, create_app
 from register.engine import make_engine
-from runtime.keys import KeyError_, load_keys
+from runtime.keys import load_keys
 from runtime.logging import configure_logging
-from runtime.policy_file import PolicyFileError, load_policy
-from runtime.settings import Settings, get_settings
+from runtime.policy_file import load_policy
+from runtime.settings import Settings, get_settings, invalid_setting_names
 from runtime.temporal import connect
+from starter.errors import configuration_problem
 
 log = structlog.get_logger()
 
@@ -47,20 +49,31 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> int:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as err:
+        return _not_started(3, f"环境变量配置有误：{'、'.join(invalid_setting_names(err)) or '无法读取'}")
     configure_logging(settings.log_level, settings.log_json)
     try:
         asyncio.run(serve(settings))
-    except (KeyError_, PolicyFileError, OverrideFileError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 3
-    except (RuntimeError, OSError) as err:
-        # Temporal not reachable yet: runtime/up (or compose) starts the portal again.
-        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         pass
+    except Exception as err:
+        problem = configuration_problem(err)
+        if problem is not None:
+            return _not_started(3, problem)
+        if isinstance(err, RuntimeError) and str(err).startswith("Failed client connect"):
+            # Temporal not reachable yet: runtime/up (or compose) starts the portal again.
+            return _not_started(2, f"无法连接Temporal服务（{settings.temporal_address}）")
+        if isinstance(err, OSError):
+            return _not_started(2, f"{type(err).__name__}：{err.strerror or err}")
+        raise
     return 0
+
+
+def _not_started(code: int, message: str) -> int:
+    print(f"网上申请门户未启动，{message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

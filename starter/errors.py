@@ -106,6 +106,21 @@ class Failure:
         return {"ok": False, "error": self.message, "exit_code": int(self.code), **self.extra}
 
 
+def configuration_problem(exc: BaseException) -> str | None:
+    """The one Chinese line for a configuration nothing can start with (the CLI, the worker, the portal and
+    the dispatcher all say it so); None for anything else. Each names the setting or file and the problem;
+    none repeats a key or a value from a file."""
+    if isinstance(exc, KeyError_):
+        return f"密钥配置有误：{exc}"
+    if isinstance(exc, PolicyFileError):
+        return f"政策配置文件有误：{exc}"
+    if isinstance(exc, OverrideFileError):
+        return f"节假日覆盖文件有误：{exc}"
+    if isinstance(exc, TlsSettingsError):
+        return f"Temporal TLS配置有误：{exc}"
+    return None
+
+
 def classify(exc: BaseException) -> Failure:
     """The message and exit code for ``exc``: the one place exceptions become exit codes."""
     if isinstance(exc, InvalidForm):
@@ -122,14 +137,9 @@ def classify(exc: BaseException) -> Failure:
         return Failure(describe_validation_error(exc) or "输入格式不正确", ExitCode.REFUSED)
     if isinstance(exc, PayloadKeyMismatch):
         return Failure(KEY_MISMATCH_MESSAGE.format(key_id=_shown_key_id(exc.key_id)), ExitCode.CONFIG)
-    if isinstance(exc, KeyError_):
-        return Failure(f"密钥配置有误：{exc}", ExitCode.CONFIG)
-    if isinstance(exc, PolicyFileError):
-        return Failure(f"政策配置文件有误：{exc}", ExitCode.CONFIG)
-    if isinstance(exc, OverrideFileError):
-        return Failure(f"节假日覆盖文件有误：{exc}", ExitCode.CONFIG)
-    if isinstance(exc, TlsSettingsError):
-        return Failure(f"Temporal TLS配置有误：{exc}", ExitCode.CONFIG)
+    problem = configuration_problem(exc)
+    if problem is not None:
+        return Failure(problem, ExitCode.CONFIG)
     if isinstance(exc, RPCError):
         if exc.status in _UNAVAILABLE_STATUSES:
             return Failure(UNAVAILABLE_MESSAGE, ExitCode.UNAVAILABLE)

@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOWHERE = "127.0.0.1:1"
 
 
-def run_worker(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+def run_worker(tmp_path: Path, module: str = "worker", **settings: str) -> subprocess.CompletedProcess[str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("SHENHOU_")}
     env |= {"SHENHOU_DATA_DIR": str(tmp_path / "data"), "SHENHOU_TEMPORAL_ADDRESS": NOWHERE, **settings}
-    return subprocess.run([sys.executable, "-m", "worker"], cwd=ROOT, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", module], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
 
 
@@ -63,3 +63,19 @@ def test_temporal_not_reachable_exits_2_to_be_started_again(tmp_path: Path) -> N
     result = run_worker(tmp_path)
     assert result.returncode == 2
     assert _one_line(result) == f"worker未启动，无法连接Temporal服务（{NOWHERE}）"
+
+
+@pytest.mark.parametrize(("module", "name"), [("portal", "网上申请门户"), ("notify.dispatcher", "通知发送程序")])
+def test_the_portal_and_the_dispatcher_tell_a_bad_configuration_as_the_worker_does(
+    tmp_path: Path, module: str, name: str
+) -> None:
+    (tmp_path / "data").mkdir()
+    path = tmp_path / "county.yaml"
+    path.write_text("ladder: {reminder_every_working_days: 0}\ncontacts: {supervisor: 13912345678}\n", encoding="utf-8")
+    result = run_worker(tmp_path, module, SHENHOU_POLICY_FILE=str(path))
+    assert result.returncode == 3, result.stderr
+    line = _one_line(result)
+    assert line.startswith(f"{name}未启动，政策配置文件有误") and str(path) in line
+    assert "13912345678" not in line
+    setting = run_worker(tmp_path, module, SHENHOU_PORTAL_PORT="eighty", SHENHOU_DISPATCHER_BATCH_SIZE="many")
+    assert setting.returncode == 3 and _one_line(setting).startswith(f"{name}未启动，环境变量配置有误：SHENHOU_")
