@@ -2,6 +2,9 @@
 # families' portal, notification dispatcher and the CLI.
 FROM python:3.11-slim
 WORKDIR /app
+# A font with Chinese glyphs for the supervisors' HTML report (`shenhou report --html`: its charts are drawn
+# with matplotlib, which finds Noto Sans CJK SC among the system fonts).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
 # Exact, hash-checked versions (requirements.lock, made by scripts/lock), in their own layer so a code
 # change does not reinstall them.
 COPY requirements.lock ./
