@@ -20,12 +20,15 @@ _SCHEMA_LOCK = 0x5348454E484F55
 
 
 def make_engine(url: str) -> Engine:
+    sqlite = url.startswith("sqlite")
     connect_args: dict[str, Any] = {}
-    if url.startswith("sqlite"):
+    if sqlite:
         # Activities run in worker threads; SQLite's per-thread check does not apply to pooled use.
         connect_args = {"check_same_thread": False, "timeout": 30}
-    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
-    if url.startswith("sqlite"):
+    # A server connection can go stale (a database restart, a proxy's idle timeout); a SQLite file cannot,
+    # and pinging it cost a statement per register write.
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not sqlite)
+    if sqlite:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
