@@ -141,7 +141,8 @@ def test_scans_attached_with_the_cli_land_in_the_portals_materials_volume() -> N
     def data_volume(name: str) -> str:
         service = services[name]
         mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in service["volumes"]}
-        return mounts[service["environment"]["SHENHOU_DATA_DIR"]]
+        mount: str = mounts[service["environment"]["SHENHOU_DATA_DIR"]]
+        return mount
 
     # `docker compose run --rm shenhou case start --form …` removes its container: the scans must not be in it.
     assert data_volume("shenhou") in compose["volumes"]

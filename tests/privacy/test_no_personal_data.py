@@ -19,7 +19,7 @@ import json
 import logging
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import structlog
@@ -103,7 +103,8 @@ def approval_with(app: Application, amount: str) -> DecisionCommand:
     """Built without validation, as a hand-made client could send it."""
     return DecisionCommand.model_construct(
         kind=DecisionKind.APPROVE, reject=None, request_materials=None, extend_deadline=None,
-        approve=ApproveInput.model_construct(officer=app.applicant.name, note="", amount=amount, certificate_no=None))
+        approve=ApproveInput.model_construct(officer=app.applicant.name, note="", amount=cast(Any, amount),
+                                              certificate_no=None))
 
 
 def error_chain(err: BaseException) -> list[str]:

@@ -256,7 +256,7 @@ async def test_unreachable_identity_provider_is_503_not_401(
 
 
 def test_half_configured_authentication_is_an_error(jwks_file: Path) -> None:
-    assert verifier_from_settings(Settings(_env_file=None)) is None  # type: ignore[call-arg]
+    assert verifier_from_settings(Settings(_env_file=None)) is None
     for partial in (
         {"codec_auth_jwks_file": jwks_file},
         {"codec_auth_jwks_file": jwks_file, "codec_auth_issuer": ISSUER},
@@ -264,7 +264,7 @@ def test_half_configured_authentication_is_an_error(jwks_file: Path) -> None:
         {"codec_auth_jwks_file": jwks_file / "missing", "codec_auth_issuer": ISSUER, "codec_auth_audience": AUDIENCE},
     ):
         with pytest.raises(ValueError):
-            verifier_from_settings(Settings(_env_file=None, **partial))  # type: ignore[call-arg]
+            verifier_from_settings(Settings(_env_file=None, **partial))
 
 
 def _free_port() -> int:

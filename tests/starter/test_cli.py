@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 import yaml
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -34,6 +33,9 @@ from runtime.settings import get_settings
 from starter.cli import app
 from starter.operations import case_status
 from tests.factories import APPLICANT_CARD, APPLICANT_ID, APPLICANT_NAME, DECEASED_NAME, unique_form
+from tests.starter.report_cli import _restore_logging
+
+__all__ = ["_restore_logging"]
 
 CASE_RE = re.compile(r"SH-[A-Z2-7]{12}")
 HUKOU = MatterCode.HUKOU_CANCELLATION.value
@@ -48,24 +50,10 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The CLI configures logging for the process; give the rest of the session its own back."""
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    config = structlog.get_config()
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.configure(**config)
-
-
 @pytest.fixture
 def cli_env(
     env: WorkflowEnvironment, keys: Keys, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
+) -> Iterator[dict[str, str]]:
     values = {
         "SHENHOU_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
         "SHENHOU_TASK_QUEUE": task_queue,

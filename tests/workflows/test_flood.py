@@ -9,6 +9,7 @@ measured there, a run is cut at about 4,000 events instead of about 7,000.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -18,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from domain.enums import CaseState, EscalationStep, MatterCode, MatterState
+from domain.models import StatusSnapshot
 from runtime.keys import Keys
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (
@@ -76,7 +78,7 @@ async def test_a_flooded_matter_stays_healthy_and_bounded(
     # new ones keep arriving in the same workflow task.
     for burst in range(0, FLOOD, BURST):
         await asyncio.gather(*(send(i) for i in range(burst, burst + BURST)))
-        await wait_for(matter, lambda s, sent=burst + BURST: s.matters[0].refused_total == sent, timeout=60)
+        await wait_for(matter, _refused_reaches(burst + BURST), timeout=60)
     flooded = await status(matter)
     current = flooded.matters[0]
     assert current.state == MatterState.UNDER_REVIEW and len(current.refused_actions) == 20
@@ -119,3 +121,7 @@ def _count(engine: Engine, case_number: str) -> Any:
 
 async def _runs(client: Client, workflow_id: str) -> list[Any]:
     return [run async for run in client.list_workflows(f'WorkflowId = "{workflow_id}"')]
+
+
+def _refused_reaches(sent: int) -> Callable[[StatusSnapshot], bool]:
+    return lambda snap: snap.matters[0].refused_total == sent

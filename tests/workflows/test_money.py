@@ -193,7 +193,7 @@ async def test_a_payment_nobody_confirms_goes_to_the_supervisor(
     assert late.state == MatterState.PAYING and late.manual_handling and "未确认到账" in late.manual_handling
     await registered(lambda: any(r.kind == "payment_unconfirmed" for r in outbox_rows(engine, handle.id, "supervisor")))
     told = [r for r in outbox_rows(engine, handle.id, "supervisor") if r.kind == "payment_unconfirmed"]
-    assert told and paying.payment_reference in told[0].message
+    assert told and paying.payment_reference and paying.payment_reference in told[0].message
     # The bank's confirmation still closes it, and the case with it.
     await confirm_payment(client, handle.id, NHSA)
     assert (await handle.result()).state == CaseState.COMPLETED

@@ -21,11 +21,12 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
@@ -139,8 +140,8 @@ ABSURD_AMOUNTS: list[Any] = [
     RawNumber("1E400"), RawNumber("1e-400"), RawNumber("123456789012345678901234567890"), -5, 0, 10**20,
     1e20, -0.0, 0.005, float("inf"), float("nan"), True, False, None, [], {}, ["100"], {"value": "100"},
 ]
-FIELDS = sorted({name for model in (*MATTER_SIGNALS.values(), *CASE_SIGNALS.values(), DecisionCommand)
-                 for name in model.model_fields})
+_MODELS: list[type[BaseModel]] = [*MATTER_SIGNALS.values(), *CASE_SIGNALS.values(), DecisionCommand]
+FIELDS = sorted({name for model in _MODELS for name in model.model_fields})
 
 
 def huge_text() -> st.SearchStrategy[str]:
@@ -439,7 +440,8 @@ async def test_absurd_amounts_are_refused_through_the_cli_update(
     messages = {}
     for amount in ABSURD_CLI_AMOUNTS:
         # Built without validation, as a hand-made client could: the workflow must not trust the caller.
-        approval = ApproveInput.model_construct(officer="李科员", note="", amount=amount, certificate_no=None)
+        approval = ApproveInput.model_construct(officer="李科员", note="", amount=cast(Any, amount),
+                                                certificate_no=None)
         command = DecisionCommand.model_construct(
             kind=DecisionKind.APPROVE, approve=approval, reject=None, request_materials=None, extend_deadline=None)
         with pytest.raises(OperationRefused) as refused:
