@@ -4,7 +4,6 @@ and deadlines counted by rule (推算) in `case status` and `overdue`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -40,13 +39,6 @@ __all__ = ["_restore_logging", "cli_env"]
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-async def registered(check: Callable[[], bool]) -> None:
-    async def probe() -> bool:
-        return check()
-
-    await ts.poll(probe, bool)
-
-
 def line_with(text: str, *needles: str) -> str:
     """The one output line holding every needle (a table row)."""
     found = [line for line in text.splitlines() if all(needle in line for needle in needles)]
@@ -80,14 +72,14 @@ async def test_a_hukou_only_case_is_done_when_the_police_approve(
         with Session(engine) as session:
             case = session.get(CaseRow, case_number)
             return case is not None and case.closed_at is not None
-    await registered(recorded)
+    await ts.registered(recorded)
     with Session(engine) as session:
         case = session.get(CaseRow, case_number)
         matters = session.exec(select(MatterRow).where(MatterRow.case_number == case_number)).all()
     assert case is not None and case.state == CaseState.COMPLETED.value
     assert [(row.matter, row.state) for row in matters] == [(HUKOU, MatterState.APPROVED.value)]
     assert inbox_rows(engine, case_number)[HUKOU].status == "approved"
-    await registered(lambda: any(r.kind == "case_completed" for r in outbox_rows(engine, case_number, "family")))
+    await ts.registered(lambda: any(r.kind == "case_completed" for r in outbox_rows(engine, case_number, "family")))
     kinds = [row.kind for row in outbox_rows(engine, case_number)]
     assert "cremation_overdue" not in kinds
 

@@ -4,7 +4,7 @@ calendar is right for years without an official schedule (or says it is not) and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -46,13 +46,6 @@ MCA = MatterCode.SOCIAL_ASSISTANCE_TERMINATION
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-async def registered(check: Callable[[], bool]) -> None:
-    async def probe() -> bool:
-        return check()
-
-    await ts.poll(probe, bool)
-
-
 # --- no dead end -----------------------------------------------------------------------------------------
 
 
@@ -71,7 +64,7 @@ async def test_after_hukou_is_rejected_the_same_application_is_accepted_and_link
     second = case_handle(client, again.case_number)
     snap = await wait_for(second, lambda s: view_of(s, HUKOU).state == MatterState.UNDER_REVIEW)
     assert snap.previous_case == handle.id and snap.cremation is not None  # the certificate came along
-    await registered(lambda: _case_row(engine, again.case_number) is not None)
+    await ts.registered(lambda: _case_row(engine, again.case_number) is not None)
     row = _case_row(engine, again.case_number)
     assert row is not None and row.previous_case == handle.id
     # A case that runs (or delivered) refuses a third application, naming itself.
@@ -174,7 +167,7 @@ async def test_waiting_for_the_cremation_certificate_has_its_state_and_bounded_r
 
     # Two reminders to the funeral home, then the supervisor takes it by hand: nothing more each day.
     await ts.advance(skipper, handle, timedelta(days=5))
-    await registered(lambda: any(r.kind == "supervision" for r in outbox_rows(engine, handle.id, "supervisor")))
+    await ts.registered(lambda: any(r.kind == "supervision" for r in outbox_rows(engine, handle.id, "supervisor")))
     funeral = [r for r in outbox_rows(engine, handle.id, "funeral_home") if r.kind == "cremation_overdue"]
     assert len(funeral) == 2
     await ts.advance(skipper, handle, timedelta(days=3))
@@ -246,7 +239,8 @@ async def test_open_matters_re_plan_when_the_county_enters_the_official_schedule
         assert moved.escalations == ()  # not warned on the old date
         events = [e.event for e in (await status(matter)).timeline]
         assert any("承诺期限由2040-03-12 24:00调整为2040-03-13 24:00" in event for event in events), events
-        await registered(lambda: any(r.kind == "deadline_moved" for r in outbox_rows(engine, handle.id, "department")))
+        await ts.registered(
+            lambda: any(r.kind == "deadline_moved" for r in outbox_rows(engine, handle.id, "department")))
         # The warning comes on the new date.
         await ts.advance_to(skipper, matter, datetime(2040, 3, 13, 0, 5, tzinfo=TZ))
         assert (await status(matter)).matters[0].escalation_level == 1

@@ -3,8 +3,6 @@ with the officer's reason, while the other departments' items stay open or close
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -27,13 +25,6 @@ MCA = MatterCode.SOCIAL_ASSISTANCE_TERMINATION
 NHSA = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
 
 
-async def registered(check: Callable[[], bool]) -> None:
-    async def probe() -> bool:
-        return check()
-
-    await ts.poll(probe, bool)
-
-
 async def test_a_rejected_matter_closes_its_inbox_item_as_rejected_with_the_reason(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
 ) -> None:
@@ -42,7 +33,7 @@ async def test_a_rejected_matter_closes_its_inbox_item_as_rejected_with_the_reas
     await matter_handle(client, handle.id, MCA).signal("reject", {"officer": "民政刘", "reason": "未享受社会救助"})
     await wait_for(handle, lambda s: view_of(s, MCA).state == MatterState.REJECTED)
 
-    await registered(lambda: inbox_rows(engine, handle.id)[MCA.value].status != "open")
+    await ts.registered(lambda: inbox_rows(engine, handle.id)[MCA.value].status != "open")
     inbox = inbox_rows(engine, handle.id)
     assert (inbox[MCA.value].status, inbox[MCA.value].close_reason) == ("rejected", "未享受社会救助")
     assert inbox[MCA.value].closed_at is not None
@@ -58,7 +49,7 @@ async def test_a_rejected_hukou_cancellation_closes_the_police_item_as_rejected(
     await matter_handle(client, handle.id, HUKOU).signal("reject", {"officer": "王警官", "reason": "户籍地址不符"})
     assert (await handle.result()).state == CaseState.HUKOU_REJECTED
 
-    await registered(lambda: inbox_rows(engine, handle.id)[HUKOU.value].status != "open")
+    await ts.registered(lambda: inbox_rows(engine, handle.id)[HUKOU.value].status != "open")
     inbox = inbox_rows(engine, handle.id)
     assert (inbox[HUKOU.value].status, inbox[HUKOU.value].close_reason) == ("rejected", "户籍地址不符")
     assert set(inbox) == {HUKOU.value}  # nothing else was pushed to any department

@@ -3,7 +3,6 @@ and a corrected account; a payment nobody confirms goes to the supervisor."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -40,13 +39,6 @@ NHSA = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
 PENSION = MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT
 
 
-async def registered(check: Callable[[], bool]) -> None:
-    async def probe() -> bool:
-        return check()
-
-    await ts.poll(probe, bool)
-
-
 async def _case(client: Client, keys: Keys, task_queue: str, *codes: MatterCode) -> str:
     handle = await start(client, keys, task_queue, application_with(PensionStatus.ENTERPRISE_RETIREE, *codes))
     await to_parallel_phase(client, handle)
@@ -62,7 +54,7 @@ async def test_money_is_sent_only_when_the_paying_system_confirms(
     paying = view_of(await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAYING), PENSION)
     assert paying.amount == paying.net_amount == Decimal("28650.40") and paying.payment_reference
     # 核定 is told; "money sent" is not, and the ledger holds an instruction, not a payment.
-    await registered(lambda: ("matter_approved", PENSION.value) in family_messages(engine, case))
+    await ts.registered(lambda: ("matter_approved", PENSION.value) in family_messages(engine, case))
     assert ("money_sent", PENSION.value) not in family_messages(engine, case)
     [row] = payment_rows(engine, case)
     assert row.status == "instructed" and row.confirmed_at is None and to_yuan(row.amount_fen) == Decimal("28650.40")
@@ -70,7 +62,7 @@ async def test_money_is_sent_only_when_the_paying_system_confirms(
     await confirm_payment(client, case, PENSION)
     paid = view_of(await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAID), PENSION)
     assert paid.final and paid.payment_confirmed_at is not None
-    await registered(lambda: ("money_sent", PENSION.value) in family_messages(engine, case))
+    await ts.registered(lambda: ("money_sent", PENSION.value) in family_messages(engine, case))
     [row] = payment_rows(engine, case)
     assert row.status == "confirmed" and row.confirmed_at is not None
 
@@ -85,7 +77,7 @@ async def test_nothing_to_pay_is_an_approval_without_a_payment(
     assert view.state == MatterState.APPROVED and view.amount == Decimal("0") and view.net_amount == Decimal("0")
     assert view.payment_reference is None
     assert [row.matter for row in payment_rows(engine, case)] == []
-    await registered(lambda: any("无款项发放" in row.message for row in outbox_rows(engine, case, "family")
+    await ts.registered(lambda: any("无款项发放" in row.message for row in outbox_rows(engine, case, "family")
                                  if row.matter == NHSA.value))
 
 
@@ -109,7 +101,7 @@ async def test_overpaid_pension_is_offset_and_a_negative_net_is_to_be_returned(
     assert owed.state == MatterState.APPROVED and owed.net_amount == Decimal("0.00")
     assert owed.to_return == Decimal("500.00") and owed.payment_reference is None
     assert [r.matter for r in payment_rows(engine, case)] == [PENSION.value]
-    await registered(lambda: any(r.kind == "money_to_return" for r in outbox_rows(engine, case, "department")))
+    await ts.registered(lambda: any(r.kind == "money_to_return" for r in outbox_rows(engine, case, "department")))
     family = [r.message for r in outbox_rows(engine, case, "family") if r.kind == "money_to_return"]
     assert len(family) == 1 and "500.00" in family[0] and "退回" in family[0]
     department = [r for r in outbox_rows(engine, case, "department") if r.kind == "money_to_return"]
@@ -131,7 +123,7 @@ async def test_a_failed_transfer_waits_for_a_corrected_account_of_the_applicant(
     failed = view_of(await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYMENT_FAILED), PENSION)
     assert failed.manual_handling and "账户已销户" in failed.manual_handling
     # The register is written right after the state changes.
-    await registered(lambda: any(r.kind == "payment_failed" for r in outbox_rows(engine, case, "family")))
+    await ts.registered(lambda: any(r.kind == "payment_failed" for r in outbox_rows(engine, case, "family")))
     assert [r.status for r in payment_rows(engine, case)] == ["failed"]
 
     card = make_card_number("622848", 19, 77)
@@ -151,8 +143,9 @@ async def test_a_failed_transfer_waits_for_a_corrected_account_of_the_applicant(
     assert second.manual_handling is None
     await confirm_payment(client, case, PENSION)
     await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAID)
+    await ts.registered(lambda: sorted((r.attempt, r.status) for r in payment_rows(engine, case))
+                        == [(1, "failed"), (2, "confirmed")])
     rows = sorted(payment_rows(engine, case), key=lambda row: row.attempt)
-    assert [(r.attempt, r.status) for r in rows] == [(1, "failed"), (2, "confirmed")]
     # The ledger keeps each instruction's card (sealed at rest).
     assert payee_card(rows[1].payee_card, rows[1].reference, sealer) == card
     assert payee_card(rows[0].payee_card, rows[0].reference, sealer) == APPLICANT_CARD
@@ -191,7 +184,8 @@ async def test_a_payment_nobody_confirms_goes_to_the_supervisor(
     await ts.advance(skipper, matter, timedelta(days=2, hours=12))
     late = (await status(matter)).matters[0]
     assert late.state == MatterState.PAYING and late.manual_handling and "未确认到账" in late.manual_handling
-    await registered(lambda: any(r.kind == "payment_unconfirmed" for r in outbox_rows(engine, handle.id, "supervisor")))
+    await ts.registered(
+        lambda: any(r.kind == "payment_unconfirmed" for r in outbox_rows(engine, handle.id, "supervisor")))
     told = [r for r in outbox_rows(engine, handle.id, "supervisor") if r.kind == "payment_unconfirmed"]
     assert told and paying.payment_reference and paying.payment_reference in told[0].message
     # The bank's confirmation still closes it, and the case with it.

@@ -5,7 +5,6 @@ was closed because nobody applied within the time allowed (不予受理)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
@@ -25,13 +24,6 @@ from tests.workflows.helpers import HUKOU, application_with, case_handle, view_o
 
 NHSA = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
 APPLICATION_TIMEOUT = Policy().waits.application_timeout
-
-
-async def registered(check: Callable[[], bool]) -> None:
-    async def probe() -> bool:
-        return check()
-
-    await ts.poll(probe, bool)
 
 
 def case_row(engine: Engine, number: str) -> CaseRow | None:
@@ -58,7 +50,7 @@ async def test_a_family_that_withdrew_before_any_decision_applies_again_and_is_l
     assert snap.previous_case == first.case_number
     received = [entry.event for entry in snap.timeline if entry.event.startswith("受理申请")]
     assert received == [f"受理申请，共{len(app.matters)}项事项（前次申请{first.case_number}未能办成，本次重新申请）"]
-    await registered(lambda: (row := case_row(engine, again.case_number)) is not None
+    await ts.registered(lambda: (row := case_row(engine, again.case_number)) is not None
                      and row.previous_case == first.case_number)
     # The new case runs: a further application is refused, naming it.
     try:
@@ -105,4 +97,5 @@ async def test_after_a_funeral_home_case_closes_unapplied_the_family_can_still_a
                           lambda s: view_of(s, HUKOU).state == MatterState.UNDER_REVIEW)
     assert snap.previous_case == opened
     assert snap.cremation is not None and snap.cremation.certificate_no == "HH-90"
-    await registered(lambda: (row := case_row(engine, again.case_number)) is not None and row.previous_case == opened)
+    await ts.registered(
+        lambda: (row := case_row(engine, again.case_number)) is not None and row.previous_case == opened)

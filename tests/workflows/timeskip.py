@@ -197,6 +197,16 @@ async def poll(
         await asyncio.sleep(every)
 
 
+
+async def registered(check: Callable[[], bool]) -> None:
+    """Until ``check`` (a read of the register) holds: the register is written by the workflow task that
+    changed the state, so a state seen by a query can be a moment ahead of its rows."""
+
+    async def probe() -> bool:
+        return check()
+
+    await poll(probe, bool)
+
 # --- expectations from the deadline activities themselves ---------------------------------------
 
 
