@@ -29,14 +29,16 @@ from activities.deadlines import DeadlineActivities
 from activities.departments import DepartmentActivities, DepartmentGateway, InboxGateway
 from activities.payments import LedgerPaymentGateway, PaymentActivities, PaymentGateway
 from activities.register import RegisterActivities
+from activities.trust import MatterOutcomeActivities, TrustActivities
 from domain.policy import Policy
 from register.engine import create_schema, make_engine
 from register.sealing import Sealer
 from runtime.codec import check_key_canary, codec_from_keys
-from runtime.keys import Keys, load_keys
+from runtime.keys import Keys, load_keys, trust_anchors
 from runtime.logging import configure_logging
 from runtime.policy_file import load_policy
 from runtime.settings import Settings, get_settings, invalid_setting_names
+from runtime.signing import TrustAnchors
 from runtime.temporal import connect
 from starter.errors import configuration_problem
 from workflows.case import CaseWorkflow
@@ -71,6 +73,8 @@ class Dependencies:
     # Seals personal data in the register. ``dependencies_from`` builds it from the configured keys; the
     # default (for tests that build their own dependencies) seals under a random key nobody else holds.
     sealer: Sealer = field(default_factory=Sealer.ephemeral)
+    # The public keys of the paying system and the window; empty: every signed statement is refused.
+    trust: TrustAnchors = field(default_factory=TrustAnchors)
 
 
 def precompile_workflows() -> None:
@@ -93,11 +97,13 @@ def sandbox_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def activities_for(deps: Dependencies) -> list[Any]:
+def activities_for(deps: Dependencies, client: Client | None = None) -> list[Any]:
     register = RegisterActivities(deps.engine, deps.policy, deps.calendar, deps.sealer)
     deadlines = DeadlineActivities(deps.calendar)
     departments = DepartmentActivities(deps.departments or InboxGateway(deps.engine), deadlines)
     payments = PaymentActivities(deps.payments or LedgerPaymentGateway(deps.engine, deps.sealer), deadlines)
+    trust = TrustActivities(deps.trust)
+    outcomes = MatterOutcomeActivities(client)
     return [
         register.resolve_policy,
         register.open_case,
@@ -108,6 +114,8 @@ def activities_for(deps: Dependencies) -> list[Any]:
         payments.instruct_payment,
         deadlines.plan_deadline,
         deadlines.remaining_working_days,
+        trust.verify_statement,
+        outcomes.matter_standing,
         *deps.extra_activities,
     ]
 
@@ -124,7 +132,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=[CaseWorkflow, MatterWorkflow],
-        activities=activities_for(deps),
+        activities=activities_for(deps, client),
         activity_executor=executor,
         workflow_runner=sandbox_runner(),
         **options,
@@ -136,9 +144,10 @@ def dependencies_from(settings: Settings, keys: Keys) -> Dependencies:
     policy = load_policy(settings.policy_file)
     calendar = WorkingDayCalendar.from_file(settings.holiday_path)
     sealer = Sealer.from_keys(keys)
+    trust = trust_anchors(settings, keys)
     engine = make_engine(settings.register_url)
     create_schema(engine)
-    return Dependencies(engine=engine, policy=policy, calendar=calendar, sealer=sealer)
+    return Dependencies(engine=engine, policy=policy, calendar=calendar, sealer=sealer, trust=trust)
 
 
 async def run_worker(settings: Settings) -> None:

@@ -1,14 +1,15 @@
 """Instructing payments to the family. An instruction is idempotent: the ledger's unique key per case,
 matter and attempt means a retried activity gives the same instruction back and pays nothing twice.
 
-The paying system (the bank, through the department) later confirms or refuses the transfer; that report
-reaches the matter as a signal and the ledger records it (``RegisterActivities.record``). The payee's card
+The paying system (the bank, through the department) later confirms or refuses the transfer; that report, signed
+with the paying system's key (runtime/signing.py), reaches the matter as a signal and the ledger records it
+(``RegisterActivities.record``). The payee's card
 number is sealed in the ledger (register/sealed_fields.py: ``payee_card`` reads it back).
 """
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 from decimal import Decimal
 from typing import Protocol
 
@@ -40,9 +41,10 @@ class PaymentGateway(Protocol):
     def instruct(self, instruction: PaymentInstruction) -> PaymentReceipt: ...
 
 
-def payment_reference(case_number: str, matter: str, attempt: int = 1) -> str:
-    basis = f"{case_number}/{matter}" if attempt == 1 else f"{case_number}/{matter}/{attempt}"
-    return f"PAY-{hashlib.sha256(basis.encode()).hexdigest()[:16].upper()}"
+def new_payment_reference() -> str:
+    """A reference nobody can work out from the case (the ledger row keeps it, so a retried instruction gets the
+    same one back). It names a payment; it proves nothing: reports about it count only when signed."""
+    return f"PAY-{secrets.token_hex(8).upper()}"
 
 
 class LedgerPaymentGateway:
@@ -59,7 +61,7 @@ class LedgerPaymentGateway:
             if existing is not None:
                 return _receipt(existing, new=False)
             gross = instruction.gross if instruction.gross is not None else instruction.amount
-            reference = payment_reference(instruction.case_number, instruction.matter.value, instruction.attempt)
+            reference = new_payment_reference()
             row = PaymentRow(
                 case_number=instruction.case_number,
                 matter=instruction.matter.value,

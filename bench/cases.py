@@ -39,14 +39,15 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
-from activities.payments import payment_reference
 from bench import fixtures
 from bench.floor import FloorCase, FloorCaseInput
-from domain.enums import MatterCode, MatterState
+from domain.enums import Issuer, MatterCode, MatterState
 from domain.ids import matter_workflow_id
+from domain.models import PaymentConfirmedInput, StatusSnapshot
 from domain.policy import Policy
-from runtime.keys import load_keys
+from runtime.keys import load_keys, signer
 from runtime.settings import Settings
+from runtime.signing import StatementSigner, sign_statement
 from runtime.temporal import connect
 from starter.operations import start_case
 from starter.supervision import list_overdue
@@ -144,8 +145,23 @@ async def drive_matter(client: Client, case_number: str, code: MatterCode, run: 
             await handle.signal("approve", approve)
         elif state == PAYING:
             sent = time.perf_counter()
-            await handle.signal("payment_confirmed", {"reference": payment_reference(case_number, code.value),
-                                                       "by": "bench-bank"})
+            await handle.signal("payment_confirmed", await signed_confirmation(handle, case_number, code))
+
+
+# The paying system's key, as the embedded default's keys file holds it (set when the benchmark loads its keys).
+PAYING_SYSTEM: list[StatementSigner] = []
+
+
+async def signed_confirmation(handle: WorkflowHandle[Any, Any], case_number: str, code: MatterCode) -> Any:
+    """The paying system's signed report for the payment the matter instructed (the floor ignores it)."""
+    reference = "PAY-FLOOR"
+    if PAYING_SYSTEM:
+        snap = await handle.query("status", result_type=StatusSnapshot)
+        reference = snap.matters[0].payment_reference or reference
+    report = PaymentConfirmedInput(reference=reference, by="bench-bank")
+    if PAYING_SYSTEM:
+        report = sign_statement(PAYING_SYSTEM[0], case_number, code, report)
+    return report.model_dump(mode="json", exclude_none=True)
 
 
 def approval(code: MatterCode) -> dict[str, Any]:
@@ -244,6 +260,7 @@ async def compare(shapes: list[int], cases: int, in_flight: int) -> None:
                               task_queue="bench-full", log_level="WARNING")
             config.data_dir.mkdir(parents=True)
             keys = load_keys(config)  # created now, read by both workers
+            PAYING_SYSTEM[:] = [signer(keys, Issuer.PAYING_SYSTEM)]
             env = {"SHENHOU_TEMPORAL_ADDRESS": config.temporal_address, "SHENHOU_DATA_DIR": str(config.data_dir),
                    "SHENHOU_TASK_QUEUE": config.task_queue, "SHENHOU_LOG_LEVEL": "WARNING"}
             real = await spawn("-m", "worker", env=env)
@@ -296,6 +313,7 @@ async def parked(count: int, overdue: int, in_flight: int) -> None:
                               task_queue="bench-parked", log_level="WARNING")
             config.data_dir.mkdir(parents=True)
             keys = load_keys(config)
+            PAYING_SYSTEM[:] = [signer(keys, Issuer.PAYING_SYSTEM)]
             env = {"SHENHOU_TEMPORAL_ADDRESS": config.temporal_address, "SHENHOU_DATA_DIR": str(config.data_dir),
                    "SHENHOU_TASK_QUEUE": config.task_queue, "SHENHOU_LOG_LEVEL": "WARNING"}
             real = await spawn("-m", "worker", env=env)

@@ -7,8 +7,16 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from domain.catalogue import MatterDefinition
-from domain.enums import DecisionKind, MatterCode, MatterState
-from domain.models import ApproveInput, DecisionCommand
+from domain.enums import DecisionKind, Issuer, MatterCode, MatterState
+from domain.identity import luhn_valid
+from domain.models import (
+    ApproveInput,
+    DecisionCommand,
+    PayeeCorrectedInput,
+    PaymentConfirmedInput,
+    PaymentFailedInput,
+    WithdrawInput,
+)
 
 
 def check_approval(matter: MatterDefinition, approval: ApproveInput) -> str | None:
@@ -84,3 +92,48 @@ def command_payload(command: DecisionCommand) -> BaseModel | str:
     if payload is None:
         return f"缺少{command.kind.value}的内容"
     return payload
+
+
+# Who must sign each statement that moves money, a payee or a withdrawal (runtime/signing.py).
+SIGNED_BY: dict[type[BaseModel], Issuer] = {
+    PaymentConfirmedInput: Issuer.PAYING_SYSTEM,
+    PaymentFailedInput: Issuer.PAYING_SYSTEM,
+    PayeeCorrectedInput: Issuer.WINDOW,
+    WithdrawInput: Issuer.WINDOW,
+}
+
+
+# The kind each signed statement is signed as (the matter's decision kinds).
+STATEMENT_KIND: dict[type[BaseModel], DecisionKind] = {
+    PaymentConfirmedInput: DecisionKind.PAYMENT_CONFIRMED,
+    PaymentFailedInput: DecisionKind.PAYMENT_FAILED,
+    PayeeCorrectedInput: DecisionKind.PAYEE_CORRECTED,
+    WithdrawInput: DecisionKind.WITHDRAW,
+}
+
+
+def statement_scope(issuer: Issuer, matter: MatterCode) -> str | None:
+    """The matter a statement names: a payment report is one matter's; the window's word is the case's."""
+    return matter.value if issuer == Issuer.PAYING_SYSTEM else None
+
+
+def payment_key(matter: MatterCode, reference: str | None, attempt: int) -> str:
+    """What a correction names to say which failed payment it is for: the payment's reference, or, when the
+    paying system refused the instruction before it had one, the matter and attempt (``code#2``)."""
+    return reference or f"{matter.value}#{attempt}"
+
+
+def check_correction(correction: PayeeCorrectedInput, applicant_name: str) -> str | None:
+    """A new payee account: a valid card, the applicant's own name unless the window holds an authorisation
+    (its reason and the 收款委托书's number), and the failed payments it is for. All problems at once."""
+    problems: list[str] = []
+    if not luhn_valid(correction.card_number.replace(" ", "")):
+        problems.append("银行卡号校验不通过")
+    if correction.account_name != applicant_name and not (
+        correction.authorised_reason and correction.authorisation_document
+    ):
+        problems.append("收款账户户名须为申请人本人；确需由他人收款的，须登记委托收款原因和收款委托书编号"
+                        "（authorised_reason、authorisation_document）")
+    if not correction.references:
+        problems.append("未注明所更正的发放凭证号（references）")
+    return "；".join(problems) or None

@@ -177,3 +177,19 @@ class ErrorType(StrEnum):
     PAYMENT_REFUSED = "PaymentRefused"
     DEPARTMENT_UNAVAILABLE = "DepartmentUnavailable"
     INVALID_DECISION = "InvalidDecision"
+
+
+class Issuer(StrEnum):
+    """Who signs a statement a workflow acts on (runtime/signing.py): the key decides, never a typed name."""
+
+    PAYING_SYSTEM = "paying_system"
+    WINDOW = "window"
+
+
+class CasePhase(StrEnum):
+    """Where a case's run stands, so a run that continues as new picks up at the same point."""
+
+    AWAITING_APPLICATION = "awaiting_application"
+    HUKOU = "hukou"
+    AWAITING_CREMATION = "awaiting_cremation"
+    PARALLEL = "parallel"

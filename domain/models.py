@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from domain.enums import (
+    CasePhase,
     CaseState,
     CertificateIssuer,
     Channel,
@@ -22,6 +23,7 @@ from domain.enums import (
     DecisionKind,
     Department,
     EscalationStep,
+    Issuer,
     MatterCode,
     MatterState,
     NotificationKind,
@@ -66,6 +68,10 @@ Reason = Annotated[
 Yuan = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
 # What an officer types: the same, but only as plain ASCII digits.
 AmountInput = Annotated[Decimal, BeforeValidator(_amount_text), Field(max_digits=14, decimal_places=2)]
+
+
+# A statement's signature: ``ed25519:<key id>:<base64>`` (runtime/signing.py).
+Signature = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), _visible_text(False)]
 
 
 class _Model(BaseModel):
@@ -154,6 +160,8 @@ class CaseInput(_Model):
     previous_case: str | None = None
     # The funeral home's certificate that earlier case already holds.
     cremation: CremationRecord | None = None
+    # Set when the case continues as new: where the previous run left off.
+    carried: CaseCarry | None = None
 
 
 class CaseResult(_Model):
@@ -208,11 +216,13 @@ class ApproveInput(_Input):
 
 
 class PaymentConfirmedInput(_Input):
-    """The paying system (or the department for it) confirms that the transfer reached the account."""
+    """The paying system confirms that the transfer reached the account. Only its signature (runtime/signing.py)
+    over this report, for this case and matter, makes it count; ``by`` is a label."""
 
     reference: ShortText
     by: ShortText
     note: LongText = ""
+    signature: Signature | None = None
 
 
 class PaymentFailedInput(_Input):
@@ -221,6 +231,7 @@ class PaymentFailedInput(_Input):
     reference: ShortText
     by: ShortText
     reason: Reason
+    signature: Signature | None = None
 
 
 class RejectInput(_Input):
@@ -256,8 +267,10 @@ class CremationCertifiedInput(_Input):
 class WithdrawInput(_Input):
     clerk: ShortText
     reason: Reason
-    # Set by the case when it forwards the withdrawal to a matter (see MatterInput.report_token): a matter
-    # takes a withdrawal only through its case, which records it and keeps money already sent going.
+    # The window's signature over this withdrawal of this case (runtime/signing.py): a matter, and a case of
+    # today's shape, stop only on the window's word, whoever forwards it.
+    signature: Signature | None = None
+    # The first shape's proof that a withdrawal came through the case (readable by anyone, so no longer trusted).
     case_token: str | None = None
 
 
@@ -343,6 +356,8 @@ class MatterView(_Model):
     # A negative net: what the family must pay back (nothing is paid).
     to_return: Yuan | None = None
     payment_reference: str | None = None
+    # Which instruction this is (a new one after each corrected account).
+    payment_attempt: int = 1
     payment_instructed_at: datetime | None = None
     payment_confirmed_at: datetime | None = None
     certificate_no: str | None = None
@@ -414,6 +429,60 @@ class MatterCarry(_Model):
     # The search-attribute values the previous run left (a new run keeps them).
     attributes: dict[str, Any]
     runs: int
+    # Its case continued as new: the matter tells the case when it ends (the case's new run did not start it).
+    report_end: bool = False
+
+
+class CaseCarry(_Model):
+    """What a case takes into its next run when it continues as new (a long or flooded history). Its running
+    matters go on (they are abandoned by the closing run, not ended) and are followed by id."""
+
+    phase: CasePhase
+    application: Application | None
+    policy: Policy | None
+    state: CaseState
+    shown_state: CaseState
+    matters: tuple[MatterView, ...]
+    # Matters started by any run; those not final the new run follows by id, learning outcomes from the engine.
+    started: tuple[MatterCode, ...]
+    timeline: tuple[TimelineEntry, ...]
+    refused: tuple[RefusedAction, ...]
+    refused_total: int
+    cremation: CremationRecord | None
+    withdrawal: WithdrawInput | None
+    received_at: datetime
+    closed_at: datetime | None
+    seq: int
+    application_due: datetime | None
+    cremation_wake: datetime | None
+    cremation_reminders: int
+    runs: int
+
+
+class MatterOutcomeRequest(_Model):
+    case_number: str
+    matter: MatterCode
+
+
+class MatterStanding(_Model):
+    """A matter as the engine holds it: its result once completed, else its current state (None: not found)."""
+
+    state: MatterState | None = None
+    result: MatterResult | None = None
+
+
+class StatementCheck(_Model):
+    """A signature to check against the worker's trust anchors; ``digest`` names the statement
+    (domain/statements.py), so no personal data travels with the check."""
+
+    issuer: Issuer
+    digest: str
+    signature: str | None
+
+
+class StatementVerdict(_Model):
+    # None: the issuer's own signature over exactly that statement.
+    refused: str | None = None
 
 
 class MatterUpdate(_Model):
@@ -437,14 +506,21 @@ class MatterReport(_Model):
 
 
 class PayeeCorrectedInput(_Input):
+    """A new payee for failed payments, given at the window. The window signs it (runtime/signing.py) for this
+    case and exactly the failed payments it names, so it counts once, for those payments only."""
+
     clerk: ShortText
     bank_name: ShortText
     account_name: ShortText
     card_number: ShortText
     # An account not in the applicant's name: the clerk records why (e.g. a notarised authorisation).
     authorised_reason: Reason | None = None
-    # Set by the case when it forwards the correction: a matter takes a new account only after the case's
-    # checks (card number, account holder is the applicant), never straight from the Web UI.
+    # ... and the number of the 收款委托书 (or notarised document) the window has on file for it.
+    authorisation_document: ShortText | None = None
+    # The references (PAY-…) of the failed payments this correction is for.
+    references: Annotated[tuple[ShortText, ...], Field(max_length=20)] = ()
+    signature: Signature | None = None
+    # The first shape's proof that a correction came through the case (readable by anyone, so no longer trusted).
     case_token: str | None = None
 
 

@@ -1,4 +1,10 @@
-"""Key material: the case-number key, the payload encryption keys and the query-code key.
+"""Key material: the case-number key, the payload encryption keys, the query-code key and the statement
+signing keys.
+
+The signing keys (``runtime/signing.py``) are Ed25519 seeds of the issuers whose word moves money or a payee:
+the paying system and the window. In the embedded default the keys file holds them, so the CLI can stand in
+for both, and the worker trusts their public halves. In production the worker is given only public keys
+(``SHENHOU_PAYING_SYSTEM_PUBLIC_KEYS``, ``SHENHOU_WINDOW_PUBLIC_KEYS``) and each issuer keeps its own seed.
 
 The query-code key (``domain/query_code.py``) has its own value: ``SHENHOU_QUERY_CODE_KEY``, else
 ``query_code_key`` in the keys file, else (a keys file from before it existed, or a ``Keys`` built without
@@ -20,7 +26,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from domain.enums import Issuer
 from runtime.settings import Settings
+from runtime.signing import SigningKeyError, StatementSigner, TrustAnchors
 
 KEYS_FILE = "keys.json"
 
@@ -53,6 +61,8 @@ class Keys:
     active_key_id: str
     # Empty: derived from the case-number key (see the module docstring).
     query_code_key: bytes = field(default=b"", repr=False)
+    # Ed25519 seeds per issuer; empty for a process that signs nothing.
+    signing_keys: dict[Issuer, bytes] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.query_code_key:
@@ -95,17 +105,35 @@ def _load_or_create_file(path: Path) -> dict[str, object]:
     path.parent.mkdir(parents=True, exist_ok=True)
     key_id = "k1"
     data = {"case_id_key": _new_key(), "codec_keys": {key_id: _new_key()}, "active_key_id": key_id,
-            "query_code_key": _new_key()}
+            "query_code_key": _new_key(), "signing_keys": _new_signing_keys()}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(data, handle, indent=2)
     return data
 
 
+def _new_signing_keys() -> dict[str, str]:
+    return {issuer.value: _new_key() for issuer in Issuer}
+
+
+def _add_signing_keys(path: Path, data: dict[str, object]) -> dict[str, object]:
+    """A keys file from before statements were signed gains its signing keys once (owner-only, atomically)."""
+    data = {**data, "signing_keys": _new_signing_keys()}
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(temporary, path)
+    return data
+
+
 def load_keys(settings: Settings) -> Keys:
     file_data: dict[str, object] = {}
     if not settings.case_id_key or not settings.codec_keys:
-        file_data = _load_or_create_file(settings.data_dir / KEYS_FILE)
+        path = settings.data_dir / KEYS_FILE
+        file_data = _load_or_create_file(path)
+        if "signing_keys" not in file_data:
+            file_data = _add_signing_keys(path, file_data)
 
     case_key_text = settings.case_id_key or str(file_data.get("case_id_key", ""))
     if not case_key_text:
@@ -126,7 +154,60 @@ def load_keys(settings: Settings) -> Keys:
     if active not in codec_keys:
         raise KeyError_(f"active codec key id {active!r} is not among the configured keys")
     return Keys(case_id_key=case_id_key, codec_keys=codec_keys, active_key_id=active,
-                query_code_key=_query_code_key(settings, file_data, case_id_key))
+                query_code_key=_query_code_key(settings, file_data, case_id_key),
+                signing_keys=_signing_keys(settings, file_data))
+
+
+def _signing_keys(settings: Settings, file_data: dict[str, object]) -> dict[Issuer, bytes]:
+    configured = {Issuer.PAYING_SYSTEM: settings.paying_system_signing_key,
+                  Issuer.WINDOW: settings.window_signing_key}
+    stored = file_data.get("signing_keys", {})
+    if not isinstance(stored, dict):
+        raise KeyError_("signing_keys in the key file must be an object")
+    seeds: dict[Issuer, bytes] = {}
+    for issuer in Issuer:
+        text = configured[issuer] or str(stored.get(issuer.value, ""))
+        if text:
+            seeds[issuer] = _signing_seed(issuer, text)
+    return seeds
+
+
+def _signing_seed(issuer: Issuer, text: str) -> bytes:
+    try:
+        return StatementSigner.from_text(issuer, text).seed
+    except SigningKeyError as err:
+        raise KeyError_(str(err)) from err
+
+
+def signer(keys: Keys, issuer: Issuer) -> StatementSigner:
+    """The signer of ``issuer`` this process holds; KeyError_ when it holds none."""
+    seed = keys.signing_keys.get(issuer)
+    if seed is None:
+        variable = f"SHENHOU_{issuer.value.upper()}_SIGNING_KEY"
+        raise KeyError_(f"no {issuer.value} signing key: set {variable} or keep data/keys.json")
+    return StatementSigner(issuer, seed)
+
+
+def trust_anchors(settings: Settings, keys: Keys) -> TrustAnchors:
+    """The public keys the worker believes: configured ones, else the halves of the keys file's seeds."""
+    configured = {Issuer.PAYING_SYSTEM: settings.paying_system_public_keys,
+                  Issuer.WINDOW: settings.window_public_keys}
+    texts: dict[Issuer, list[str]] = {}
+    try:
+        for issuer in Issuer:
+            listed = [part.strip() for part in configured[issuer].split(",") if part.strip()]
+            if listed:
+                texts[issuer] = listed
+        anchors = TrustAnchors.from_public_texts(texts)
+    except SigningKeyError as err:
+        raise KeyError_(str(err)) from err
+    derived = TrustAnchors.from_seeds({i: s for i, s in keys.signing_keys.items() if i not in texts})
+    merged = TrustAnchors({**derived.keys, **anchors.keys})
+    missing = merged.missing()
+    if missing:
+        names = ", ".join(f"SHENHOU_{issuer.value.upper()}_PUBLIC_KEYS" for issuer in missing)
+        raise KeyError_(f"no public key to check signed statements: set {names}")
+    return merged
 
 
 def _query_code_key(settings: Settings, file_data: dict[str, object], case_id_key: bytes) -> bytes:

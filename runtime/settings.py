@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     codec_active_key_id: str = ""
     # base64 32 bytes for the families' query codes (domain/query_code.py); empty: the keys file.
     query_code_key: str = ""
+    # Statement signing (runtime/signing.py), base64. Seeds: what an issuer signs with (the CLI standing in
+    # for the paying system; the window's CLI); empty: the keys file. Public keys (comma-separated, several
+    # while a key is rotated): what the worker believes; empty: the public halves of the seeds it has.
+    paying_system_signing_key: str = ""
+    window_signing_key: str = ""
+    paying_system_public_keys: str = ""
+    window_public_keys: str = ""
     codec_enabled: bool = True
     codec_server_port: int = 8081
     ui_port: int = 8233

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from domain.enums import DecisionKind
+from domain.enums import DecisionKind, Issuer
 from domain.models import (
     ApproveInput,
     DecisionCommand,
@@ -21,6 +21,7 @@ from domain.models import (
     RejectInput,
     RequestMaterialsInput,
 )
+from runtime.keys import signer
 from starter import operations
 from starter.errors import ExitCode
 from starter.session import bounded, build, case_number, execute, local, matter_code, session
@@ -126,16 +127,33 @@ Reference = Annotated[str, typer.Option("--reference", help="发放凭证号（P
 By = Annotated[str | None, typer.Option("--by", help="确认人或支付系统名称（必填）")]
 
 
+def _report(
+    ctx: typer.Context, case: str, matter: str, report: Callable[[], PaymentConfirmedInput | PaymentFailedInput]
+) -> None:
+    """A payment report, signed with the paying system's key this machine holds (the stand-in paying system of
+    the embedded default; in production the bank's interface signs with its own key)."""
+
+    async def work() -> int:
+        number = case_number(case)
+        built = report()
+        _, policy = local()
+        code = matter_code(matter, policy)
+        current = await session()
+        paying_system = signer(current.keys, Issuer.PAYING_SYSTEM)
+        ack = await bounded(ctx, operations.report_payment(current.client, number, code, built, paying_system))
+        typer.echo(ack.message)
+        return ExitCode.OK
+
+    execute(ctx, work)
+
+
 @app.command("confirm-payment")
 def confirm_payment(
     ctx: typer.Context, case: CaseArg, matter: MatterArg, reference: Reference, by: By = None,
     note: Note = None,
 ) -> None:
-    """支付系统确认款项已到账：事项转为已发放，并告知家属。"""
-    _decide(ctx, case, matter, lambda: DecisionCommand(
-        kind=DecisionKind.PAYMENT_CONFIRMED,
-        payment_confirmed=build(PaymentConfirmedInput, reference=reference, by=by, note=note),
-    ))
+    """支付系统确认款项已到账（以支付系统密钥签名）：事项转为已发放，并告知家属。"""
+    _report(ctx, case, matter, lambda: build(PaymentConfirmedInput, reference=reference, by=by, note=note))
 
 
 @app.command("payment-failed")
@@ -143,8 +161,5 @@ def payment_failed(
     ctx: typer.Context, case: CaseArg, matter: MatterArg, reference: Reference, by: By = None,
     reason: Annotated[str | None, typer.Option("--reason", help="失败原因（必填）")] = None,
 ) -> None:
-    """支付系统报告发放失败：转人工处理，等待窗口更正收款账户后重新发放。"""
-    _decide(ctx, case, matter, lambda: DecisionCommand(
-        kind=DecisionKind.PAYMENT_FAILED,
-        payment_failed=build(PaymentFailedInput, reference=reference, by=by, reason=reason),
-    ))
+    """支付系统报告发放失败（以支付系统密钥签名）：转人工处理，等待窗口更正收款账户后重新发放。"""
+    _report(ctx, case, matter, lambda: build(PaymentFailedInput, reference=reference, by=by, reason=reason))

@@ -34,6 +34,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.decisions import payment_key
 from domain.enums import CaseState, DecisionKind, MatterCode, MatterState
 from domain.ids import MAX_ATTEMPT, case_number_for, case_workflow_id, matter_workflow_id, numbered
 from domain.models import (
@@ -46,12 +47,15 @@ from domain.models import (
     MaterialsSupplementedInput,
     MatterView,
     PayeeCorrectedInput,
+    PaymentConfirmedInput,
+    PaymentFailedInput,
     RefusedAction,
     StatusSnapshot,
     TimelineEntry,
     WithdrawInput,
 )
 from register.lookups import delivered, recorded_case
+from runtime.signing import StatementSigner, sign_statement
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
@@ -267,20 +271,57 @@ async def certify_cremation_for(
     return await certify_cremation(client, number, certificate, task_queue, must_exist=False)
 
 
-async def withdraw(client: Client, case_number: str, withdrawal: WithdrawInput) -> CommandAck:
-    """The applicant withdraws the case: undecided matters stop, approved money is still paid."""
+async def withdraw(
+    client: Client, case_number: str, withdrawal: WithdrawInput, window: StatementSigner
+) -> CommandAck:
+    """The applicant withdraws the case at the window: undecided matters stop, approved money is still paid.
+    The window signs the withdrawal; the case and each matter act only on that signature."""
+    signed = sign_statement(window, case_number, None, withdrawal)
     return await _case_update(
         client, case_number, "撤回",
-        _case(client, case_number).execute_update(CaseWorkflow.withdraw_application, _raw(client, withdrawal)),
+        _case(client, case_number).execute_update(CaseWorkflow.withdraw_application, _raw(client, signed)),
     )
 
 
-async def correct_bank_account(client: Client, case_number: str, correction: PayeeCorrectedInput) -> CommandAck:
-    """A corrected payee account after a failed payment; the payment is instructed again."""
+async def correct_bank_account(
+    client: Client, case_number: str, correction: PayeeCorrectedInput, window: StatementSigner
+) -> CommandAck:
+    """A corrected payee account after failed payments, given at the window; they are instructed again.
+
+    The window signs the correction for exactly the payments that failed now (their references, read from the
+    matters themselves), so it counts once, for those payments, and nowhere else.
+    """
+    if not correction.references:
+        references = await failed_payments(client, case_number)
+        if not references:
+            raise OperationRefused("更正收款账户未被接受：没有发放失败待重新发放的款项", case_number=case_number)
+        correction = correction.model_copy(update={"references": references})
+    signed = sign_statement(window, case_number, None, correction)
     return await _case_update(
         client, case_number, "更正收款账户",
-        _case(client, case_number).execute_update(CaseWorkflow.correct_bank_account, _raw(client, correction)),
+        _case(client, case_number).execute_update(CaseWorkflow.correct_bank_account, _raw(client, signed)),
     )
+
+
+async def failed_payments(client: Client, case_number: str) -> tuple[str, ...]:
+    """The references of the case's payments that failed and wait for a corrected account."""
+    status = await case_status(client, case_number)
+    return tuple(payment_key(view.code, view.payment_reference, view.payment_attempt) for view in status.matters
+                 if view.state == MatterState.PAYMENT_FAILED)
+
+
+async def report_payment(
+    client: Client, case_number: str, matter: MatterCode, report: PaymentConfirmedInput | PaymentFailedInput,
+    paying_system: StatementSigner,
+) -> CommandAck:
+    """The paying system's report on one payment, signed with its key (the CLI stands in for it in the embedded
+    default): only a signed report moves a matter to 已发放 or 发放失败."""
+    signed = sign_statement(paying_system, case_number, matter, report)
+    if isinstance(signed, PaymentConfirmedInput):
+        command = DecisionCommand(kind=DecisionKind.PAYMENT_CONFIRMED, payment_confirmed=signed)
+    else:
+        command = DecisionCommand(kind=DecisionKind.PAYMENT_FAILED, payment_failed=signed)
+    return await decide(client, case_number, matter, command)
 
 
 async def _case_update(client: Client, case_number: str, action: str, call: Awaitable[object]) -> CommandAck:

@@ -11,10 +11,11 @@ from typing import Annotated
 
 import typer
 
+from domain.enums import Issuer
 from domain.identity import id_number_valid, luhn_valid
 from domain.models import CremationCertifiedInput, MaterialsSupplementedInput, PayeeCorrectedInput, WithdrawInput
 from domain.query_code import query_code
-from runtime.keys import load_keys
+from runtime.keys import load_keys, signer
 from starter import intake, operations, render
 from starter.errors import ExitCode, InvalidForm, InvalidInput
 from starter.forms import load_form
@@ -172,7 +173,8 @@ def withdraw(
         number = case_number(case)
         withdrawal = build(WithdrawInput, clerk=clerk, reason=reason)
         current = await session()
-        ack = await bounded(ctx, operations.withdraw(current.client, number, withdrawal))
+        ack = await bounded(ctx, operations.withdraw(current.client, number, withdrawal,
+                                                     signer(current.keys, Issuer.WINDOW)))
         typer.echo(f"{ack.message}（案件{number}）")
         return ExitCode.OK
 
@@ -190,19 +192,24 @@ def correct_account(
     authorised_reason: Annotated[
         str | None, typer.Option("--authorised-reason", help="户名不是申请人本人时：委托他人收款的原因")
     ] = None,
+    authorisation_document: Annotated[
+        str | None, typer.Option("--authorisation-document", help="户名不是申请人本人时：收款委托书（或公证文书）编号")
+    ] = None,
 ) -> None:
-    """更正收款账户：发放失败的款项按新账户重新发放。"""
+    """更正收款账户（以受理窗口密钥签名）：发放失败的款项按新账户重新发放。"""
 
     async def work() -> int:
         number = case_number(case)
         correction = build(
             PayeeCorrectedInput, clerk=clerk, bank_name=bank_name, account_name=account_name,
             card_number=card_number.replace(" ", "") if card_number else None, authorised_reason=authorised_reason,
+            authorisation_document=authorisation_document,
         )
         if not luhn_valid(correction.card_number):
             raise InvalidInput("银行卡号校验不通过，请核对")
         current = await session()
-        ack = await bounded(ctx, operations.correct_bank_account(current.client, number, correction))
+        ack = await bounded(ctx, operations.correct_bank_account(current.client, number, correction,
+                                                                 signer(current.keys, Issuer.WINDOW)))
         typer.echo(ack.message)
         return ExitCode.OK
 

@@ -26,6 +26,7 @@ from register.sealing import Sealer
 from runtime.codec import EncryptionCodec, data_converter
 from runtime.keys import Keys
 from tests.devserver import DEV_SERVER_STARTUP, TIME_SKIPPING_FLAG
+from tests.signing import SEEDS, TRUST
 from worker import Dependencies, build_worker
 from workflows import search_attributes as sa
 
@@ -46,6 +47,7 @@ def keys() -> Keys:
         case_id_key=secrets.token_bytes(32),
         codec_keys={"test": secrets.token_bytes(32)},
         active_key_id="test",
+        signing_keys=dict(SEEDS),
     )
 
 
@@ -101,7 +103,7 @@ def calendar() -> WorkingDayCalendar:
 
 @pytest.fixture
 def deps(engine: Engine, calendar: WorkingDayCalendar, sealer: Sealer) -> Dependencies:
-    return Dependencies(engine=engine, policy=Policy(), calendar=calendar, sealer=sealer)
+    return Dependencies(engine=engine, policy=Policy(), calendar=calendar, sealer=sealer, trust=TRUST)
 
 
 @pytest.fixture(scope="session")

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RawValue, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ChildWorkflowHandle
 
 from workflows import descriptions as d
@@ -26,18 +26,30 @@ from workflows import matter as matter_workflow
 from workflows import search_attributes as sa
 from workflows.legacy.case_v1 import CaseV1
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
-from workflows.versions import SHAPE_2026_12
+from workflows.versions import SHAPE_2026_12, SHAPE_2026_12C, SIGNED_REPORTS
 
 with workflow.unsafe.imports_passed_through():
     from activities.register import RegisterActivities
+    from activities.trust import MatterOutcomeActivities, TrustActivities
     from domain import messages
     from domain.clock import local_date
-    from domain.enums import CaseState, ErrorType, MatterCode, MatterState, NotificationKind, Recipient
+    from domain.decisions import SIGNED_BY, check_correction
+    from domain.enums import (
+        CasePhase,
+        CaseState,
+        DecisionKind,
+        ErrorType,
+        MatterCode,
+        MatterState,
+        NotificationKind,
+        Recipient,
+    )
     from domain.identity import luhn_valid, mask_name, mask_number
     from domain.ids import matter_workflow_id
     from domain.models import (
         Application,
         AuditEvent,
+        CaseCarry,
         CaseInput,
         CaseOpening,
         CaseRecord,
@@ -48,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         CremationRecord,
         MaterialsSupplementedInput,
         MatterInput,
+        MatterOutcomeRequest,
         MatterReport,
         MatterResult,
         MatterView,
@@ -56,17 +69,24 @@ with workflow.unsafe.imports_passed_through():
         PolicyRequest,
         RefusedAction,
         RegisterBatch,
+        StatementCheck,
         StatusSnapshot,
         TimelineEntry,
         WithdrawInput,
     )
     from domain.policy import Policy
+    from domain.statements import statement_digest
     from workflows.options import LOCAL_OPTIONS
 
 # The status keeps the latest refusals; refusals alone are written to the register in batches.
 KEEP_REFUSALS = 20
 REFUSAL_BATCH = 20
 _CLOSED = (CaseState.COMPLETED, CaseState.WITHDRAWN, CaseState.REFUSED, CaseState.HUKOU_REJECTED)
+
+# After a continue-as-new the case hears of its matters' ends by signal and checks them with the engine; it
+# also looks for itself this often, in case a report was lost.
+OUTCOME_POLL = timedelta(days=1)
+_PHASE_ORDER = (CasePhase.AWAITING_APPLICATION, CasePhase.HUKOU, CasePhase.AWAITING_CREMATION, CasePhase.PARALLEL)
 
 _Notify = tuple[NotificationKind, Recipient, str]
 _Forwarded = TypeVar("_Forwarded", WithdrawInput, PayeeCorrectedInput)
@@ -76,7 +96,9 @@ _Forwarded = TypeVar("_Forwarded", WithdrawInput, PayeeCorrectedInput)
 class CaseWorkflow:
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
-        self._legacy = None if workflow.patched(SHAPE_2026_12) else CaseV1(input)
+        # Newest shape first: a run recorded without a marker falls through to the shape it was recorded in.
+        self._signed = workflow.patched(SHAPE_2026_12C)
+        self._legacy = None if self._signed or workflow.patched(SHAPE_2026_12) else CaseV1(input)
         self._case_number = input.case_number
         self._previous_case = input.previous_case
         self._application: Application | None = input.application
@@ -102,6 +124,42 @@ class CaseWorkflow:
         self._flushing = asyncio.Lock()
         # The case state its search attribute shows (set when the client starts it).
         self._shown_state = CaseState.RECEIVED
+        self._phase = CasePhase.AWAITING_APPLICATION if input.application is None else CasePhase.HUKOU
+        # Matters started by this run or an earlier one; those this run started have a handle in _children.
+        self._started: set[MatterCode] = set()
+        # Matters reported to have changed or ended: checked with the engine, never taken on the report's word.
+        self._hints: set[MatterCode] = set()
+        self._child_error: ChildWorkflowError | None = None
+        # Absolute times of the waits, so a run that continues as new keeps them.
+        self._application_due: datetime | None = None
+        self._cremation_wake: datetime | None = None
+        self._cremation_reminders = 0
+        self._runs = 1
+        if input.carried is not None:
+            self._resume(input.carried)
+
+    def _resume(self, carry: CaseCarry) -> None:
+        self._phase = carry.phase
+        self._application = carry.application
+        self._policy = carry.policy
+        self._state = carry.state
+        self._shown_state = carry.shown_state
+        self._matters = {view.code: view for view in carry.matters}
+        self._started = set(carry.started)
+        # Any of them may have ended while the previous run closed: each is checked once at the start.
+        self._hints = {code for code in carry.started if not self._matters[code].final}
+        self._timeline = list(carry.timeline)
+        self._refused = list(carry.refused)
+        self._refused_total = carry.refused_total
+        self._cremation = carry.cremation
+        self._withdrawal = carry.withdrawal
+        self._received_at = carry.received_at
+        self._closed_at = carry.closed_at
+        self._seq = carry.seq
+        self._application_due = carry.application_due
+        self._cremation_wake = carry.cremation_wake
+        self._cremation_reminders = carry.cremation_reminders
+        self._runs = carry.runs
 
     # --- the run ---------------------------------------------------------------------------------
 
@@ -109,13 +167,47 @@ class CaseWorkflow:
     async def run(self, input: CaseInput) -> CaseResult:
         if self._legacy is not None:
             return await self._legacy.run()
-        if self._application is None:
-            # The funeral home opened the case: the county's rules for the wait, the matters come later.
-            self._policy = await workflow.execute_local_activity_method(
-                RegisterActivities.resolve_policy, PolicyRequest(case_number=self._case_number), **LOCAL_OPTIONS,
-            )
+        if self._phase == CasePhase.AWAITING_APPLICATION:
+            if self._policy is None:
+                # The funeral home opened the case: the county's rules for the wait, the matters come later.
+                self._policy = await workflow.execute_local_activity_method(
+                    RegisterActivities.resolve_policy, PolicyRequest(case_number=self._case_number),
+                    **LOCAL_OPTIONS,
+                )
             if not await self._await_application(self._policy):
                 return self._result()
+            self._phase = CasePhase.HUKOU
+            await self._open_case(input)
+        elif input.carried is None:
+            await self._open_case(input)
+        application = self._require_application()
+        rest: list[MatterCode] = [code for code in application.matters if code != MatterCode.HUKOU_CANCELLATION]
+        if self._phase == CasePhase.HUKOU:
+            await self._run_matters([MatterCode.HUKOU_CANCELLATION])
+            hukou = self._matters[MatterCode.HUKOU_CANCELLATION]
+            if hukou.state == MatterState.REJECTED:
+                return await self._hukou_rejected(rest, hukou.reason or "")
+            if hukou.state != MatterState.APPROVED:
+                return await self._finish(rest, "申请已撤回")
+            self._event("户口注销完成", notify=(NotificationKind.HUKOU_CANCELLED, Recipient.FAMILY,
+                                               messages.hukou_cancelled(self._case_number)))
+            if not rest:
+                return await self._finish([], "")
+            self._phase = CasePhase.AWAITING_CREMATION
+            if self._cremation is None and self._withdrawal is None:
+                self._change(CaseState.AWAITING_CREMATION, "户口注销完成，等待殡仪馆上传火化证明后推送其余事项")
+        if self._phase == CasePhase.AWAITING_CREMATION:
+            if self._cremation is None and self._withdrawal is None:
+                await self._await_cremation(self._require_policy())
+            if self._withdrawal is not None:
+                return await self._finish(rest, "申请已撤回")
+            self._change(CaseState.IN_PROGRESS, f"并联推送{len(rest)}项事项")
+            self._phase = CasePhase.PARALLEL
+        await self._run_matters(rest, self._matters[MatterCode.HUKOU_CANCELLATION].certificate_no)
+        return await self._finish([], "")
+
+    async def _open_case(self, input: CaseInput) -> None:
+        """Receive the application: the register's case record, the county policy, every matter's entry."""
         application = self._require_application()
         self._received_at = workflow.now()
         cremation = self._cremation
@@ -142,34 +234,14 @@ class CaseWorkflow:
                 state=MatterState.PENDING_PUSH, pays_family=definition.pays_family,
                 time_limit_working_days=definition.time_limit_working_days,
             )
-        hukou = (await self._run_matters([MatterCode.HUKOU_CANCELLATION]))[0]
-
-        rest: list[MatterCode] = [code for code in application.matters if code != MatterCode.HUKOU_CANCELLATION]
-        if hukou.state == MatterState.REJECTED:
-            return await self._hukou_rejected(rest, hukou.reason or "")
-        if hukou.state != MatterState.APPROVED:
-            return await self._finish(rest, "申请已撤回")
-        self._event("户口注销完成", notify=(NotificationKind.HUKOU_CANCELLED, Recipient.FAMILY,
-                                           messages.hukou_cancelled(self._case_number)))
-        if not rest:
-            return await self._finish([], "")
-        if self._cremation is None and self._withdrawal is None:
-            self._change(CaseState.AWAITING_CREMATION, "户口注销完成，等待殡仪馆上传火化证明后推送其余事项")
-            await self._await_cremation(policy)
-        if self._withdrawal is not None:
-            return await self._finish(rest, "申请已撤回")
-        self._change(CaseState.IN_PROGRESS, f"并联推送{len(rest)}项事项")
-        await self._run_matters(rest, hukou.certificate_no)
-        return await self._finish([], "")
 
     async def _await_application(self, policy: Policy) -> bool:
         """The funeral home opened the case; the family's application completes it, or it closes."""
-        try:
-            await workflow.wait_condition(
-                lambda: self._application is not None or self._withdrawal is not None,
-                timeout=policy.waits.application_timeout,
-            )
-        except TimeoutError:
+        if self._application_due is None:
+            self._application_due = workflow.now() + policy.waits.application_timeout
+        arrived = await self._wait(lambda: self._application is not None or self._withdrawal is not None,
+                                   self._application_due)
+        if not arrived:
             await self._close_unapplied(CaseState.REFUSED, "火化证明已上传，但期限内未收到家属申请")
             return False
         if self._application is None:
@@ -186,39 +258,46 @@ class CaseWorkflow:
     async def _await_cremation(self, policy: Policy) -> None:
         """Remind the funeral home a few times; then the supervisor handles it by hand (reminded rarely)."""
         waits = policy.waits
-        timeout = waits.cremation_certificate_timeout
-        count = 0
         while self._cremation is None and self._withdrawal is None:
             await self._flush()
-            try:
-                await workflow.wait_condition(
-                    lambda: self._cremation is not None or self._withdrawal is not None, timeout=timeout
-                )
-            except TimeoutError:
-                count += 1
-                if count <= waits.cremation_reminders_max:
-                    text = messages.cremation_overdue(self._case_number, count)
-                    self._event(f"火化证明超时未上传（第{count}次提醒）", key_suffix=f"cremation/{count}", notify=(
-                        NotificationKind.CREMATION_OVERDUE, Recipient.FUNERAL_HOME, text),
-                        also=(NotificationKind.CREMATION_OVERDUE, Recipient.SUPERVISOR, text))
-                    timeout = waits.cremation_reminder_every
-                else:
-                    text = messages.cremation_manual(self._case_number, waits.cremation_reminders_max)
-                    self._event("火化证明多次提醒仍未上传，转督办人工处理", key_suffix=f"cremation/{count}",
-                                notify=(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text))
-                    timeout = waits.long_overdue_reminder_every
+            if self._cremation_wake is None:
+                count = self._cremation_reminders
+                wait = (waits.cremation_certificate_timeout if count == 0 else
+                        waits.cremation_reminder_every if count <= waits.cremation_reminders_max else
+                        waits.long_overdue_reminder_every)
+                self._cremation_wake = workflow.now() + wait
+            if await self._wait(lambda: self._cremation is not None or self._withdrawal is not None,
+                                self._cremation_wake):
+                continue
+            self._cremation_wake = None
+            self._cremation_reminders += 1
+            count = self._cremation_reminders
+            if count <= waits.cremation_reminders_max:
+                text = messages.cremation_overdue(self._case_number, count)
+                self._event(f"火化证明超时未上传（第{count}次提醒）", key_suffix=f"cremation/{count}", notify=(
+                    NotificationKind.CREMATION_OVERDUE, Recipient.FUNERAL_HOME, text),
+                    also=(NotificationKind.CREMATION_OVERDUE, Recipient.SUPERVISOR, text))
+            else:
+                text = messages.cremation_manual(self._case_number, waits.cremation_reminders_max)
+                self._event("火化证明多次提醒仍未上传，转督办人工处理", key_suffix=f"cremation/{count}",
+                            notify=(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text))
 
-    async def _run_matters(
-        self, codes: list[MatterCode], hukou_certificate_no: str | None = None
-    ) -> list[MatterResult]:
+    async def _run_matters(self, codes: list[MatterCode], hukou_certificate_no: str | None = None) -> None:
+        """Start the matters not started yet, all at once, and wait until every one of ``codes`` is final."""
         policy = self._require_policy()
         application = self._require_application()
 
         async def start(code: MatterCode) -> None:
             definition = policy.matter(code)
-            token = str(workflow.uuid4())
-            self._report_tokens[code] = token
-            self._children[code] = await workflow.start_child_workflow(
+            token: str | None = None
+            if not self._signed:
+                token = str(workflow.uuid4())
+                self._report_tokens[code] = token
+            self._started.add(code)
+            # A case that continues as new closes its run: its matters must go on, so they are abandoned, not
+            # ended, with it (an operator who terminates a case does not stop a department's work or a payment).
+            close = workflow.ParentClosePolicy.ABANDON if self._signed else workflow.ParentClosePolicy.TERMINATE
+            handle = await workflow.start_child_workflow(
                 matter_workflow.MatterWorkflow.run,
                 MatterInput(
                     case_number=self._case_number, matter=code, matter_policy=policy.for_matter(code),
@@ -232,21 +311,98 @@ class CaseWorkflow:
                     SearchAttributePair(sa.MATTER, code.value),
                     SearchAttributePair(sa.MATTER_STATE, MatterState.PENDING_PUSH.value),
                 ]),
+                parent_close_policy=close,
             )
+            self._children[code] = handle
             self._mark(code, MatterState.IN_PROGRESS)
             if self._withdrawal is not None:
                 await self._signal_child(code, matter_workflow.MatterWorkflow.withdraw,
                                          self._forwarded(code, self._withdrawal))
 
-        async def outcome(code: MatterCode) -> MatterResult:
-            result = await self._children[code]
-            self._settle(result)
-            return result
+        async def outcome(code: MatterCode) -> None:
+            try:
+                self._settle(await self._children[code])
+            except ChildWorkflowError as err:
+                self._child_error = err
 
         await self._flush()
+        fresh = [code for code in codes if code not in self._started]
         # Every matter is pushed at once (并联): all child starts go out in one workflow task.
-        await asyncio.gather(*(start(code) for code in codes))
-        return list(await asyncio.gather(*(outcome(code) for code in codes)))
+        await asyncio.gather(*(start(code) for code in fresh))
+        for code in fresh:
+            asyncio.create_task(outcome(code))  # noqa: RUF006 (the workflow keeps running until they settle)
+        await self._until_settled(codes)
+
+    async def _until_settled(self, codes: list[MatterCode]) -> None:
+        """Wait for every matter's outcome: from its handle when this run started it, else from the engine,
+        checked when the matter reports (or anyone claims) a change, and once a day in case a report is lost."""
+
+        def settled() -> bool:
+            return all(self._matters[code].final for code in codes)
+
+        while True:
+            if self._child_error is not None:
+                raise self._child_error
+            if settled():
+                return
+            unwatched = [code for code in codes if code not in self._children and not self._matters[code].final]
+            poll = workflow.now() + OUTCOME_POLL if self._signed and unwatched else None
+            met = await self._wait(lambda: settled() or bool(self._hints) or self._child_error is not None, poll)
+            checks = set(self._hints) if met else set(unwatched)
+            self._hints.clear()
+            for code in sorted(checks):
+                if code in self._matters and not self._matters[code].final:
+                    await self._check_matter(code)
+
+    async def _check_matter(self, code: MatterCode) -> None:
+        standing = await workflow.execute_local_activity_method(
+            MatterOutcomeActivities.matter_standing,
+            MatterOutcomeRequest(case_number=self._case_number, matter=code), **LOCAL_OPTIONS,
+        )
+        if standing.result is not None:
+            self._settle(standing.result)
+        elif standing.state is not None and not self._matters[code].final:
+            self._mark(code, standing.state)
+
+    async def _wait(self, ready: Callable[[], bool], until: datetime | None) -> bool:
+        """Wait until ``ready`` (True) or ``until`` (False); a long history continues as new meanwhile."""
+        while True:
+            timeout = None if until is None else max(until - workflow.now(), timedelta(0))
+            try:
+                await workflow.wait_condition(lambda: ready() or self._continue_due(), timeout=timeout)
+            except TimeoutError:
+                return ready()
+            if ready():
+                return True
+            await self._continue_as_new()
+
+    def _continue_due(self) -> bool:
+        return self._signed and workflow.info().is_continue_as_new_suggested()
+
+    async def _continue_as_new(self) -> None:
+        """A long or flooded history goes on in a fresh run with the same id, carrying the whole case. Its
+        running matters are told first, so they report their ends to the new run."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._flush()
+        running = sorted(code for code in self._started if not self._matters[code].final)
+        await asyncio.gather(*(self._signal_child(code, matter_workflow.MatterWorkflow.case_continued, None)
+                               for code in running))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._flush()
+        workflow.logger.info("continuing as new after %d events (run %d)",
+                             workflow.info().get_current_history_length(), self._runs)
+        carry = CaseCarry(
+            phase=self._phase, application=self._application, policy=self._policy, state=self._state,
+            shown_state=self._shown_state, matters=tuple(self._matters.values()),
+            started=tuple(sorted(self._started)),
+            timeline=tuple(self._timeline), refused=tuple(self._refused), refused_total=self._refused_total,
+            cremation=self._cremation, withdrawal=self._withdrawal, received_at=self._received_at,
+            closed_at=self._closed_at, seq=self._seq, application_due=self._application_due,
+            cremation_wake=self._cremation_wake, cremation_reminders=self._cremation_reminders,
+            runs=self._runs + 1,
+        )
+        workflow.continue_as_new(CaseInput(case_number=self._case_number, previous_case=self._previous_case,
+                                           carried=carry))
 
     async def _hukou_rejected(self, unpushed: list[MatterCode], reason: str) -> CaseResult:
         """Nothing else can be pushed; the family is told why, and that a new application is welcome."""
@@ -343,7 +499,7 @@ class CaseWorkflow:
         view = self._matters.get(parsed.matter)
         if view is None:
             return await self._refuse("materials_supplemented", "本案件没有该事项", parsed.matter)
-        if parsed.matter not in self._children or view.final:
+        if parsed.matter not in self._started or view.final:
             return await self._refuse("materials_supplemented", f"该事项当前状态为{view.state.value}，无需补正材料",
                                 parsed.matter)
         # The matter checks that it is waiting for materials, and records a refusal if it is not.
@@ -359,7 +515,7 @@ class CaseWorkflow:
         parsed = parse_raw(WithdrawInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("withdraw", parsed)
-        problem = self._withdraw_problem()
+        problem = self._withdraw_problem() or await self._unverified(DecisionKind.WITHDRAW, parsed)
         if problem:
             return await self._refuse("withdraw", problem)
         await self._accept_withdrawal(parsed)
@@ -370,6 +526,7 @@ class CaseWorkflow:
         withdrawal = parse_update(WithdrawInput, raw)
         if self._legacy is not None:
             return await self._legacy_command(self._legacy.withdraw, withdrawal, "撤回申请已登记")
+        await self._verified_or_refused("withdraw_application", DecisionKind.WITHDRAW, withdrawal)
         await self._accept_withdrawal(withdrawal)
         return CommandAck(accepted=True, state=self._state, message="撤回申请已登记，未办结的事项将全部撤回")
 
@@ -390,7 +547,7 @@ class CaseWorkflow:
         parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("bank_account_corrected", parsed)
-        problem = self._correction_problem(parsed)
+        problem = self._correction_problem(parsed) or await self._unverified(DecisionKind.PAYEE_CORRECTED, parsed)
         if problem:
             return await self._refuse("bank_account_corrected", problem)
         await self._accept_correction(parsed)
@@ -401,6 +558,7 @@ class CaseWorkflow:
         correction = parse_update(PayeeCorrectedInput, raw)
         if self._legacy is not None:
             return await self._legacy_command(self._legacy.bank_account_corrected, correction, "收款账户已更正")
+        await self._verified_or_refused("correct_bank_account", DecisionKind.PAYEE_CORRECTED, correction)
         await self._accept_correction(correction)
         return CommandAck(accepted=True, state=self._state, message="收款账户已更正，款项将重新发放")
 
@@ -421,8 +579,12 @@ class CaseWorkflow:
         parsed = parse_raw(MatterReport, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("matter_updated", parsed)
-        if parsed.matter not in self._children:
+        if parsed.matter not in self._started:
             return await self._refuse("matter_updated", "事项不属于本案件")
+        if self._signed:
+            # Anyone can send this signal: the case checks the matter with the engine before it believes it.
+            self._hints.add(parsed.matter)
+            return None
         if parsed.report_token != self._report_tokens.get(parsed.matter):
             return await self._refuse("matter_updated", "进度回报来源无法确认，已忽略")
         self._mark(parsed.matter, parsed.state)
@@ -538,11 +700,17 @@ class CaseWorkflow:
         self._event(f"申请人撤回申请：{withdrawal.reason}", actor=withdrawal.clerk)
         await self._flush()
         for code, view in self._matters.items():
-            if code in self._children and not view.final:
+            if code in self._started and not view.final:
                 await self._signal_child(code, matter_workflow.MatterWorkflow.withdraw,
                                          self._forwarded(code, withdrawal))
 
     def _correction_problem(self, correction: PayeeCorrectedInput) -> str | None:
+        application = self._application
+        if self._signed and application is not None:
+            problem = check_correction(correction, application.applicant.name)
+            if problem:
+                return problem
+            return None if self._awaiting_account() else "没有发放失败待重新发放的款项"
         if not luhn_valid(correction.card_number.replace(" ", "")):
             return "银行卡号校验不通过"
         application = self._application
@@ -563,7 +731,7 @@ class CaseWorkflow:
 
     def _awaiting_account(self) -> list[MatterCode]:
         return [code for code, view in self._matters.items()
-                if view.state == MatterState.PAYMENT_FAILED and code in self._children]
+                if view.state == MatterState.PAYMENT_FAILED and code in self._started]
 
     # --- the one place case state changes, and the register ----------------------------------------------
 
@@ -635,13 +803,45 @@ class CaseWorkflow:
         })
 
     def _forwarded(self, code: MatterCode, command: _Forwarded) -> _Forwarded:
-        """The command as the case passes it on: with the token that shows the matter it came through here."""
+        """The command as the case passes it on: the window's signed statement as it is (a case of an earlier
+        shape adds the token its matters still look for)."""
+        if self._signed:
+            return command
         return command.model_copy(update={"case_token": self._report_tokens.get(code)})
 
-    async def _signal_child(self, code: MatterCode, signal: Any, payload: BaseModel) -> bool:
-        """Whether the matter got it: it may have finished just before, which is not the case's failure."""
+    async def _unverified(self, kind: DecisionKind, statement: WithdrawInput | PayeeCorrectedInput) -> str | None:
+        """Why the window's word is not taken: its signature is missing or covers another statement."""
+        if not (self._signed or workflow.patched(SIGNED_REPORTS)):
+            return None
+        issuer = SIGNED_BY[type(statement)]
+        verdict = await workflow.execute_local_activity_method(
+            TrustActivities.verify_statement,
+            StatementCheck(issuer=issuer, digest=statement_digest(issuer, kind.value, self._case_number, None,
+                                                                  statement),
+                           signature=statement.signature),
+            **LOCAL_OPTIONS,
+        )
+        return verdict.refused
+
+    async def _verified_or_refused(
+        self, action: str, kind: DecisionKind, statement: WithdrawInput | PayeeCorrectedInput
+    ) -> None:
+        problem = await self._unverified(kind, statement)
+        if problem:
+            await self._refuse(action, problem)
+            raise ApplicationError(problem, type=ErrorType.INVALID_DECISION.value, non_retryable=True)
+
+    async def _signal_child(self, code: MatterCode, signal: Any, payload: BaseModel | None) -> bool:
+        """Whether the matter got it: it may have finished just before, which is not the case's failure. A
+        matter an earlier run started is reached by its id."""
+        args = () if payload is None else (to_raw(payload),)
         try:
-            await self._children[code].signal(signal, to_raw(payload))
+            child = self._children.get(code)
+            if child is not None:
+                await child.signal(signal, *args)
+            else:
+                await workflow.get_external_workflow_handle(matter_workflow_id(self._case_number, code)).signal(
+                    signal, *args)
         except ApplicationError as err:
             workflow.logger.warning("signal to matter %s not delivered: %s", code.value, err.message)
             return False

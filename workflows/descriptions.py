@@ -16,16 +16,16 @@ MATTER_EXTEND_DEADLINE = (
     '督办人延长承诺时限。输入示例：{"supervisor": "督办人", "working_days": 3, "reason": "延期原因"}'
 )
 MATTER_WITHDRAW = (
-    '（仅由案件转发，直接发送的将被拒绝；请在案件上使用 withdraw_application）申请人撤回，未办结的事项终止。'
+    '（仅受理窗口签名的撤回有效，由案件转发；请在窗口办理 shenhou case withdraw）申请人撤回，未办结的事项终止。'
 )
 MATTER_PAYEE_CORRECTED = (
-    '（仅由案件转发，直接发送的将被拒绝；请在案件上使用 correct_bank_account）更正收款银行账户后重新发放。'
+    '（仅受理窗口签名、指明本事项发放失败凭证号的更正有效，由案件转发；请在窗口办理 shenhou case correct-account）更正收款银行账户后重新发放。'
 )
 MATTER_PAYMENT_CONFIRMED = (
-    '（银行或部门支付系统）确认款项已到账。输入示例：{"reference": "PAY-凭证号", "by": "确认人或系统", "note": "备注"}'
+    '（仅支付系统）确认款项已到账。须附支付系统对本报告的签名（signature），无签名或签名不符的一律拒绝并记录；在此手工发送不会被采信。'
 )
 MATTER_PAYMENT_FAILED = (
-    '（银行或部门支付系统）报告款项发放失败，转人工并等待更正收款账户。输入示例：{"reference": "PAY-凭证号", "by": "报告人或系统", "reason": "失败原因"}'
+    '（仅支付系统）报告款项发放失败，转人工并等待更正收款账户。须附支付系统对本报告的签名（signature），无签名或签名不符的一律拒绝并记录。'
 )
 MATTER_UNKNOWN_SIGNAL = (
     "（不认识的信号名称：记录为被拒绝的操作，请检查拼写）"
@@ -43,10 +43,10 @@ CASE_MATERIALS_SUPPLEMENTED = (
     '窗口收到家属补正的材料，转给对应事项恢复计时。输入示例：{"matter": "hrss.enterprise_retiree_death_benefit", "items": ["已补交的材料"]}'
 )
 CASE_WITHDRAW = (
-    '申请人撤回申请：未办结的事项终止，已审核通过的款项照常发放。输入示例：{"clerk": "窗口人员", "reason": "撤回原因"}'
+    '申请人撤回申请：未办结的事项终止，已审核通过的款项照常发放。须附受理窗口签名（请在窗口办理 shenhou case withdraw），无签名的一律拒绝并记录。'
 )
 CASE_BANK_ACCOUNT_CORRECTED = (
-    '更正家属收款银行账户，发放失败的款项重新发放。户名须为申请人本人，否则填写authorised_reason。输入示例：{"clerk": "窗口人员", "bank_name": "开户行", "account_name": "户名", "card_number": "卡号"}'
+    '更正家属收款银行账户，发放失败的款项重新发放。仅在受理窗口办理（shenhou case correct-account），须附窗口签名；户名须为申请人本人，否则须登记委托原因和收款委托书编号。'
 )
 CASE_CERTIFY_CREMATION = (
     "殡仪馆或窗口通过命令行登记火化证明，立即返回是否受理"
@@ -61,7 +61,7 @@ CASE_UNKNOWN_SIGNAL = (
     "（不认识的信号名称：记录为被拒绝的操作，请检查拼写）"
 )
 CASE_MATTER_UPDATED = (
-    "（系统内部）事项工作流回报需要案件处理的进展（如款项发放失败）"
+    "（系统内部）事项工作流回报需要案件处理的进展（如款项发放失败、事项办结）；案件向引擎核实后才采用"
 )
 CASE_SUBMIT_APPLICATION = (
     "（系统内部）殡仪馆先上传火化证明时，窗口提交的申请"
@@ -71,4 +71,7 @@ CASE_SUPPLEMENT_MATERIALS = (
 )
 CASE_STATUS = (
     "查询案件的完整状态：各事项状态、时限、决定、款项、被拒绝的操作和时间线"
+)
+MATTER_CASE_CONTINUED = (
+    "（系统内部）案件转入新的运行：本事项办结时通知案件"
 )

@@ -27,19 +27,29 @@ from workflows import descriptions as d
 from workflows import search_attributes as sa
 from workflows.legacy.matter_v1 import MatterV1
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
-from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B
+from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B, SHAPE_2026_12C, SIGNED_REPORTS
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineActivities
     from activities.departments import DepartmentActivities
     from activities.payments import PaymentActivities
     from activities.register import RegisterActivities
+    from activities.trust import TrustActivities
     from domain import messages
     from domain.catalogue import MatterDefinition
     from domain.clock import deadline_text
-    from domain.decisions import check_approval, check_state_for, command_payload
+    from domain.decisions import (
+        SIGNED_BY,
+        check_approval,
+        check_correction,
+        check_state_for,
+        command_payload,
+        payment_key,
+        statement_scope,
+    )
     from domain.enums import (
         DecisionKind,
+        ErrorType,
         EscalationStep,
         MatterCode,
         MatterState,
@@ -78,12 +88,14 @@ with workflow.unsafe.imports_passed_through():
         RejectInput,
         RemainingRequest,
         RequestMaterialsInput,
+        StatementCheck,
         StatusSnapshot,
         TimelineEntry,
         WithdrawInput,
         WithdrawItemRequest,
     )
     from domain.policy import MatterPolicy
+    from domain.statements import statement_digest
     from workflows.options import LOCAL_OPTIONS, PUSH_LOCAL_OPTIONS, PUSH_OPTIONS, REGISTER_OPTIONS
 
 STEP_LEVEL = {
@@ -143,7 +155,8 @@ class MatterWorkflow:
     @workflow.init
     def __init__(self, input: MatterInput) -> None:
         # Newest shape first: a run recorded without a marker falls through to the shape it was recorded in.
-        self._local_push = workflow.patched(SHAPE_2026_12B)
+        self._signed = workflow.patched(SHAPE_2026_12C)
+        self._local_push = self._signed or workflow.patched(SHAPE_2026_12B)
         self._legacy = None if self._local_push or workflow.patched(SHAPE_2026_12) else MatterV1(input)
         self._input = input
         self._policy: MatterPolicy = input.matter_policy or _policy_of(input)
@@ -169,6 +182,10 @@ class MatterWorkflow:
         self._report_event: str | None = None
         self._payment_result: PaymentResult | None = None
         self._runs = 1
+        # The case continued as new: its new run hears of this matter's end by signal.
+        self._report_end = False
+        # Decisions of the CLI's update refused when their turn came (a statement whose signature failed).
+        self._ticket_refusals: dict[int, str] = {}
         if input.carried is not None:
             self._resume(input.carried)
         # One timer for the next wake-up, kept while its time stays the same.
@@ -192,6 +209,8 @@ class MatterWorkflow:
         await self._flush()
         # A pending timer ends with the run: cancelling it would only add an event.
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._report_end:
+            await self._report("事项办结")
         m = self._m
         return MatterResult(
             case_number=self._input.case_number, matter=self._definition.code, state=m.state, amount=m.amount,
@@ -211,7 +230,7 @@ class MatterWorkflow:
         carry = MatterCarry(
             progress=m, timeline=tuple(self._timeline), rungs=self._rungs, fired=tuple(sorted(self._fired)),
             generation=self._generation, seq=self._seq, reminders=self._reminders, payee=self._payee,
-            attributes=self._attributes, runs=self._runs + 1,
+            attributes=self._attributes, runs=self._runs + 1, report_end=self._report_end,
         )
         workflow.continue_as_new(self._input.model_copy(update={"carried": carry}))
 
@@ -226,6 +245,7 @@ class MatterWorkflow:
         self._payee = carry.payee
         self._attributes = dict(carry.attributes)
         self._runs = carry.runs
+        self._report_end = carry.report_end
 
     async def _next(self) -> None:
         """Wait for a decision, a batch of refusals to record, or the next timer; then act on it."""
@@ -236,7 +256,9 @@ class MatterWorkflow:
         if self._inbox:
             item = self._inbox.pop(0)
             try:
-                await self._apply(item)
+                refused = await self._apply(item)
+                if refused is not None:
+                    self._ticket_refusals[item.ticket] = refused
             finally:
                 self._processed = max(self._processed, item.ticket)
         elif self._timer_fired:
@@ -291,6 +313,13 @@ class MatterWorkflow:
     def payment_failed(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         self._receive(PaymentFailedInput, payload, extra)
 
+    @workflow.signal(name="case_continued", description=d.MATTER_CASE_CONTINUED)
+    @one_input
+    def case_continued(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        # Whoever sends it, it only adds a report of this matter's end, which the case checks with the engine.
+        if self._legacy is None:
+            self._report_end = True
+
     @workflow.signal(dynamic=True, description=d.MATTER_UNKNOWN_SIGNAL)
     def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
         if self._legacy is not None:
@@ -304,6 +333,9 @@ class MatterWorkflow:
             return await self._legacy.decide(decision)
         ticket = self._enqueue(_decision_of(decision))
         await workflow.wait_condition(lambda: self._processed >= ticket)
+        refused = self._ticket_refusals.pop(ticket, None)
+        if refused is not None:
+            raise ApplicationError(refused, type=ErrorType.INVALID_DECISION.value, non_retryable=True)
         state = self._m.state
         return CommandAck(accepted=True, state=state, message=f"决定已受理，事项状态：{state.value}")
 
@@ -351,7 +383,9 @@ class MatterWorkflow:
         """Why ``decision`` cannot be applied now: on arrival, and again when its turn comes."""
         m = self._m
         kind = KIND_OF[type(decision)]
-        if kind in (DecisionKind.WITHDRAW, DecisionKind.PAYEE_CORRECTED) and not self._from_case(decision):
+        # Today's shape takes these on the window's signature (checked when their turn comes), not a token.
+        if (kind in (DecisionKind.WITHDRAW, DecisionKind.PAYEE_CORRECTED) and not self._signed
+                and not self._from_case(decision)):
             return "撤回和更正收款账户须在案件上办理（withdraw_application、correct_bank_account），不能直接发给事项"
         if kind == DecisionKind.WITHDRAW:
             return "事项已办结，无需撤回" if m.final else None
@@ -369,7 +403,13 @@ class MatterWorkflow:
                 return "延长时限须由本县配置的督办人办理，该督办人不在名单中"
             case PaymentConfirmedInput() | PaymentFailedInput() if decision.reference != m.payment_reference:
                 return "凭证号与本事项待确认的发放指令不符"
+            case PayeeCorrectedInput() if self._signed and self._payment_key() not in decision.references:
+                return "更正所指的发放凭证号与本事项发放失败的款项不符"
         return None
+
+    def _payment_key(self) -> str:
+        m = self._m
+        return payment_key(self._definition.code, m.payment_reference, m.payment_attempt)
 
     def _from_case(self, decision: Decision) -> bool:
         token = self._input.report_token
@@ -387,11 +427,17 @@ class MatterWorkflow:
 
     # --- applying a decision -----------------------------------------------------------------------
 
-    async def _apply(self, item: InboxItem) -> None:
+    async def _apply(self, item: InboxItem) -> str | None:
+        """Apply one decision; the reason when a statement it needs is not the issuer's (else None)."""
         # Two decisions can arrive in one workflow task: the state may have changed since the first check.
         reason = self._problem(item.decision, arriving=False)
         if reason:
-            return self._refuse(item.kind.value, reason)
+            self._refuse(item.kind.value, reason)
+            return None
+        unverified = await self._unverified(item.decision)
+        if unverified:
+            self._refuse(item.kind.value, unverified)
+            return unverified
         match item.decision:
             case ApproveInput() as approval:
                 await self._approved(approval)
@@ -411,6 +457,28 @@ class MatterWorkflow:
                 self._payment_confirmed(confirmation)
             case PaymentFailedInput() as failure:
                 await self._payment_failed(failure)
+        return None
+
+    async def _unverified(self, decision: Decision) -> str | None:
+        """Why a statement that moves money, a payee or a withdrawal is not taken: its issuer's signature (the
+        paying system's, the window's) is missing or does not cover exactly this statement for this matter."""
+        issuer = SIGNED_BY.get(type(decision))
+        if issuer is None or not (self._signed or workflow.patched(SIGNED_REPORTS)):
+            return None
+        kind = KIND_OF[type(decision)].value
+        digest = statement_digest(issuer, kind, self._input.case_number,
+                                  statement_scope(issuer, self._definition.code), decision)
+        verdict = await workflow.execute_local_activity_method(
+            TrustActivities.verify_statement,
+            StatementCheck(issuer=issuer, digest=digest, signature=getattr(decision, "signature", None)),
+            **LOCAL_OPTIONS,
+        )
+        if verdict.refused:
+            return verdict.refused
+        if isinstance(decision, PayeeCorrectedInput):
+            if self._payment_key() not in decision.references:
+                return "更正所指的发放凭证号与本事项发放失败的款项不符"
+            return check_correction(decision, self._input.payee.account_name)
         return None
 
     async def _push(self) -> None:
@@ -564,10 +632,14 @@ class MatterWorkflow:
 
     async def _payee_corrected(self, correction: PayeeCorrectedInput) -> None:
         self._payee = BankAccount(bank_name=correction.bank_name, account_name=correction.account_name,
-                                  card_number=correction.card_number, authorised_reason=correction.authorised_reason)
+                                  card_number=correction.card_number.replace(" ", ""),
+                                  authorised_reason=correction.authorised_reason)
         m = self._m
         m.state = MatterState.APPROVED
         m.payment_attempt += 1
+        if self._signed:
+            # The failed payment's reference names it in the correction: it must not name the next one too.
+            m.payment_reference = None
         # The correction is the handling the failure asked for: the supervisor's flag is done.
         m.manual_handling = None
         self._commit("收款账户已更正，重新下达发放指令", actor=correction.clerk)
@@ -930,7 +1002,8 @@ class MatterWorkflow:
             escalations=tuple(m.escalations), pauses=tuple(m.pauses), pending_items=m.pending_items,
             decisions=tuple(m.decisions), amount=m.amount, overpaid=m.overpaid, overpaid_source=m.overpaid_source,
             net_amount=m.net_amount, to_return=m.to_return, payment_reference=m.payment_reference,
-            payment_instructed_at=m.payment_instructed_at, payment_confirmed_at=m.payment_confirmed_at,
+            payment_attempt=m.payment_attempt, payment_instructed_at=m.payment_instructed_at,
+            payment_confirmed_at=m.payment_confirmed_at,
             ladder=self._rungs if m.state == MatterState.UNDER_REVIEW else (), certificate_no=m.certificate_no,
             reason=m.reason, refused_actions=tuple(m.refused), refused_total=m.refused_total,
             manual_handling=m.manual_handling, final=m.final,

@@ -7,9 +7,20 @@ first shape (``workflows/legacy``) to the end.
 ``SHAPE_2026_12B`` (matters only): the push to the department runs as a local activity, so a matter reaches
 its department and its deadline in its first workflow task. Matters recorded with ``SHAPE_2026_12`` alone
 keep pushing through the server's activity queue.
+
+``SHAPE_2026_12C``: money and payees move only on signed statements (the paying system's reports, the window's
+corrections and withdrawals; no token in any payload stands for the case); a case abandons (does not end) its
+matters when its run closes, continues as new when its history grows long, and learns the outcome of a matter
+its new run did not start from the engine.
+
+``SIGNED_REPORTS``: decided lazily, when a payment report, a payee correction or a withdrawal first reaches a
+run of an earlier shape, so runs already under way take such statements only when signed from then on, while
+their recorded histories replay as they were.
 """
 
 from __future__ import annotations
 
 SHAPE_2026_12 = "shape-2026-12"
 SHAPE_2026_12B = "shape-2026-12b"
+SHAPE_2026_12C = "shape-2026-12c"
+SIGNED_REPORTS = "signed-reports"

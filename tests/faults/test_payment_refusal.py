@@ -18,6 +18,7 @@ from register.sealing import Sealer
 from runtime.keys import Keys
 from starter.operations import correct_bank_account
 from tests.factories import APPLICANT_NAME, make_card_number
+from tests.signing import WINDOW
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (
     application_with,
@@ -71,7 +72,7 @@ async def test_a_refused_instruction_waits_for_a_corrected_account_and_then_pays
 
         await correct_bank_account(client, handle.id, PayeeCorrectedInput(
             clerk="窗口李", bank_name="中国银行固阳支行", account_name=APPLICANT_NAME,
-            card_number=make_card_number("622848", 19, 31)))
+            card_number=make_card_number("622848", 19, 31)), WINDOW)
         paying = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
         assert paying.manual_handling is None
         await confirm_payment(client, handle.id, PENSION)

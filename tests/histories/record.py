@@ -30,6 +30,7 @@ from register.engine import create_schema, make_engine
 from runtime.codec import data_converter
 from runtime.devserver import temporal_binary
 from runtime.keys import Keys
+from tests.signing import TRUST
 from worker import Dependencies, build_worker
 from workflows import search_attributes as sa
 
@@ -92,13 +93,13 @@ async def materials(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
 
 async def withdrawal(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
     """One payment confirmed, one still out with the bank when the applicant withdraws: it is kept."""
-    from tests.workflows.helpers import confirm_payment, matter_handle, matter_state, wait_for
+    from tests.workflows.helpers import confirm_payment, matter_handle, matter_state, wait_for, window_withdrawal
 
     await _drive_to_parallel(client, handle)
     code = MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT
     await matter_handle(client, handle.id, code).signal("approve", {"officer": "李科员", "amount": "800.00"})
     await wait_for(handle, lambda s: matter_state(s, code) == MatterState.PAYING)
-    await handle.signal("withdraw", {"clerk": "窗口周", "reason": "家属决定自行办理"})
+    await handle.signal("withdraw", window_withdrawal(handle.id, "窗口周", "家属决定自行办理"))
     await confirm_payment(client, handle.id, code)
 
 
@@ -107,18 +108,19 @@ async def payment(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
     from domain.models import PayeeCorrectedInput
     from starter.operations import correct_bank_account
     from tests.factories import APPLICANT_NAME, make_card_number
-    from tests.workflows.helpers import confirm_payment, matter_handle, matter_state, wait_for
+    from tests.signing import WINDOW
+    from tests.workflows.helpers import confirm_payment, fail_payment, matter_handle, matter_state, wait_for
 
     await _drive_to_parallel(client, handle)
     code = MatterCode.ENTERPRISE_RETIREE_DEATH_BENEFIT
     matter = matter_handle(client, handle.id, code)
     await matter.signal("approve", {"officer": "李科员", "amount": "5000.00"})
     paying = await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAYING)
-    await matter.signal("payment_failed", {"reference": paying.matters[0].payment_reference, "by": "代发系统",
-                                           "reason": "账户已销户"})
+    await fail_payment(client, handle.id, code, paying.matters[0].payment_reference, "账户已销户", by="代发系统")
     await wait_for(handle, lambda s: matter_state(s, code) == MatterState.PAYMENT_FAILED)
     await correct_bank_account(client, handle.id, PayeeCorrectedInput(
-        clerk="窗口周", bank_name="中国银行", account_name=APPLICANT_NAME, card_number=make_card_number("6228", 19, 9)))
+        clerk="窗口周", bank_name="中国银行", account_name=APPLICANT_NAME, card_number=make_card_number("6228", 19, 9)),
+        WINDOW)
     await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAYING
                    and s.matters[0].payment_reference != paying.matters[0].payment_reference)
     await confirm_payment(client, handle.id, code)
@@ -165,7 +167,7 @@ async def record(specs: list[str]) -> None:
         with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(8) as pool:
             engine = make_engine(f"sqlite:///{tmp}/register.db")
             create_schema(engine)
-            deps = Dependencies(engine=engine, policy=Policy(), calendar=WorkingDayCalendar())
+            deps = Dependencies(engine=engine, policy=Policy(), calendar=WorkingDayCalendar(), trust=TRUST)
             queue = f"record-{uuid.uuid4().hex[:8]}"
             async with build_worker(env.client, queue, deps, pool):
                 for spec in specs:

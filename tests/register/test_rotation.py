@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
 
 from activities.calendar import WorkingDayCalendar
-from activities.payments import LedgerPaymentGateway, payment_reference
+from activities.payments import LedgerPaymentGateway, new_payment_reference
 from activities.register import RegisterActivities
 from domain.enums import CaseState, MatterCode
 from domain.models import Application, CaseRecord, PaymentInstruction
@@ -79,7 +79,7 @@ def write_legacy_case(engine: Engine, number: str, app: Application) -> None:
     with Session(engine) as session:
         session.add(CaseRow(case_number=number, channel="window", state=CaseState.RECEIVED.value,
                             application=app.model_dump(mode="json"), received_at=RECEIVED, updated_at=RECEIVED))
-        reference = payment_reference(number, PENSION.value)
+        reference = new_payment_reference()
         session.add(PaymentRow(case_number=number, matter=PENSION.value, reference=reference,
                                gross_fen=100000, offset_fen=0, amount_fen=100000,
                                payee_bank=app.applicant.bank_account.bank_name,

@@ -49,6 +49,7 @@ from domain.enums import MatterCode, MatterState
 from domain.policy import Policy
 from register.tables import CaseRow, MatterRow
 from runtime.keys import Keys
+from tests.signing import TRUST
 from tests.starter.report_cli import _restore_logging, data_dir, report
 from tests.starter.test_report_html import CHROMIUM, assert_charts_drawn, offline_report
 from tests.workflows import timeskip as ts
@@ -72,7 +73,8 @@ def at(day: int, hour: int = 12, month: int = 3) -> datetime:
 
 @pytest.fixture
 def deps(engine: Engine) -> Dependencies:
-    return Dependencies(engine=engine, policy=Policy(), calendar=WorkingDayCalendar.from_file(PINNED_CALENDAR))
+    return Dependencies(engine=engine, policy=Policy(), calendar=WorkingDayCalendar.from_file(PINNED_CALENDAR),
+                        trust=TRUST)
 
 
 class Cases:

@@ -22,13 +22,23 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.application import validate_application
 from domain.enums import MatterCode, MatterState, PensionStatus
 from domain.ids import matter_workflow_id
-from domain.models import Application, CaseResult, MatterView, RefusedAction, StatusSnapshot
+from domain.models import (
+    Application,
+    CaseResult,
+    MatterView,
+    PaymentConfirmedInput,
+    PaymentFailedInput,
+    RefusedAction,
+    StatusSnapshot,
+    WithdrawInput,
+)
 from domain.policy import Policy
 from register.money import to_yuan
 from register.tables import InboxRow, OutboxRow, PaymentRow
 from runtime.keys import Keys
 from starter.operations import case_status, start_case
 from tests.factories import unique_form
+from tests.signing import PAYING_SYSTEM, WINDOW, signed_payload
 
 TODAY = date(2026, 11, 28)
 _seeds = itertools.count(1000)
@@ -199,8 +209,24 @@ async def confirm_payment(client: Client, case_number: str, code: MatterCode, by
     snap = await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAYING)
     reference = snap.matters[0].payment_reference
     assert reference is not None
-    await matter.signal("payment_confirmed", {"reference": reference, "by": by})
+    await matter.signal("payment_confirmed", signed_payload(
+        PAYING_SYSTEM, case_number, code, PaymentConfirmedInput(reference=reference, by=by)))
+    # The signature is checked when the report's turn comes: the matter is 已发放 a moment later.
+    await wait_for(matter, lambda s: s.matters[0].state != MatterState.PAYING)
     return reference
+
+
+async def fail_payment(client: Client, case_number: str, code: MatterCode, reference: str | None,
+                       reason: str, by: str = "工商银行代发系统") -> None:
+    """The paying system's signed report that the transfer failed."""
+    assert reference is not None
+    await matter_handle(client, case_number, code).signal("payment_failed", signed_payload(
+        PAYING_SYSTEM, case_number, code, PaymentFailedInput(reference=reference, by=by, reason=reason)))
+
+
+def window_withdrawal(case_number: str, clerk: str, reason: str) -> Any:
+    """The window's signed withdrawal, as a signal's JSON (what `shenhou case withdraw` signs)."""
+    return signed_payload(WINDOW, case_number, None, WithdrawInput(clerk=clerk, reason=reason))
 
 
 async def exists(client: Client, workflow_id: str) -> bool:

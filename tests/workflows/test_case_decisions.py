@@ -36,6 +36,7 @@ from tests.workflows.helpers import (
     to_parallel_phase,
     view_of,
     wait_for,
+    window_withdrawal,
 )
 
 M = MatterCode
@@ -184,7 +185,7 @@ async def test_withdrawal_in_the_parallel_phase_stops_pending_matters_and_keeps_
     await wait_for(handle, lambda s: matter_state(s, VA) == MatterState.PAYING)
     pending = {view.code for view in snap.matters} - {HUKOU, PENSION, MCA, VA}
 
-    await handle.signal("withdraw", {"clerk": "窗口刘", "reason": "家属决定自行办理"})
+    await handle.signal("withdraw", window_withdrawal(handle.id, "窗口刘", "家属决定自行办理"))
     await wait_for(handle, lambda s: all(matter_state(s, code) == MatterState.WITHDRAWN for code in pending))
     assert matter_state(await status(handle), VA) == MatterState.PAYING
     await confirm_payment(client, case, VA)
@@ -221,7 +222,7 @@ async def test_withdrawal_before_hukou_is_done_pushes_nothing_else(
     handle = await start(client, keys, task_queue, application_for(PensionStatus.INSTITUTION_EMPLOYEE))
     case = handle.id
     await wait_for(handle, lambda s: matter_state(s, HUKOU) == MatterState.UNDER_REVIEW)
-    await handle.signal("withdraw", {"clerk": "窗口刘", "reason": "家属决定暂缓办理"})
+    await handle.signal("withdraw", window_withdrawal(handle.id, "窗口刘", "家属决定暂缓办理"))
 
     result = await handle.result()
     assert result.state == CaseState.WITHDRAWN
@@ -244,7 +245,7 @@ async def test_withdrawal_after_hukou_while_waiting_for_the_cremation_certificat
     await wait_for(handle, lambda s: matter_state(s, HUKOU) == MatterState.UNDER_REVIEW)
     await matter_handle(client, case, HUKOU).signal("approve", {"officer": "王警官", "certificate_no": "ZX-9"})
     await wait_for(handle, lambda s: any(t.event == "户口注销完成" for t in s.timeline))
-    await handle.signal("withdraw", {"clerk": "窗口刘", "reason": "家属决定暂缓办理"})
+    await handle.signal("withdraw", window_withdrawal(handle.id, "窗口刘", "家属决定暂缓办理"))
 
     result = await handle.result()
     assert result.state == CaseState.WITHDRAWN

@@ -32,6 +32,7 @@ from tests.workflows.helpers import (
     status,
     view_of,
     wait_for,
+    window_withdrawal,
 )
 
 M = MatterCode
@@ -168,7 +169,7 @@ async def test_a_case_opened_by_the_funeral_home_closes_when_the_family_withdraw
     )
     handle = case_handle(client, case)
     await wait_for(handle, lambda s: s.cremation is not None)
-    await handle.signal("withdraw", {"clerk": "窗口周", "reason": "家属决定不再申请"})
+    await handle.signal("withdraw", window_withdrawal(handle.id, "窗口周", "家属决定不再申请"))
     result = await handle.result()
     assert result.state == CaseState.WITHDRAWN
     # Nothing reached the family: a later application is welcome, numbered on and linked to this case.

@@ -23,6 +23,7 @@ from register.tables import CaseRow, MatterRow
 from runtime.keys import Keys
 from starter.operations import DuplicateCase, start_case
 from starter.supervision import list_overdue
+from tests.signing import TRUST
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (
     HUKOU,
@@ -148,7 +149,7 @@ BRIEF_WAITS = Policy(waits=WaitPolicy(cremation_certificate_timeout=timedelta(ho
 @pytest.fixture
 def deps(engine: Engine, calendar: WorkingDayCalendar, request: pytest.FixtureRequest) -> Dependencies:
     policy = getattr(request, "param", None) or Policy()
-    return Dependencies(engine=engine, policy=policy, calendar=calendar)
+    return Dependencies(engine=engine, policy=policy, calendar=calendar, trust=TRUST)
 
 
 @pytest.mark.parametrize("deps", [BRIEF_WAITS], indirect=True)
@@ -219,7 +220,7 @@ async def test_open_matters_re_plan_when_the_county_enters_the_official_schedule
 ) -> None:
     from worker import build_worker
 
-    deps = Dependencies(engine=engine, policy=Policy(), calendar=live_calendar)
+    deps = Dependencies(engine=engine, policy=Policy(), calendar=live_calendar, trust=TRUST)
     async with build_worker(client, task_queue, deps, executor):  # type: ignore[arg-type]
         # Pushed Monday 5 March 2040 (a year counted by rule): five working days end with Monday the 12th.
         at = datetime(2040, 3, 5, 10, 0, tzinfo=TZ)

@@ -19,6 +19,7 @@ from activities.calendar import WorkingDayCalendar
 from domain.enums import MatterCode, MatterState
 from domain.policy import Policy, WaitPolicy
 from runtime.keys import Keys
+from tests.signing import TRUST
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (
     all_parallel_under_review,
@@ -43,7 +44,7 @@ POLICY = Policy(waits=WaitPolicy(cremation_certificate_timeout=timedelta(days=80
 
 @pytest.fixture
 def deps(engine: Engine, calendar: WorkingDayCalendar) -> Dependencies:
-    return Dependencies(engine=engine, policy=POLICY, calendar=calendar)
+    return Dependencies(engine=engine, policy=POLICY, calendar=calendar, trust=TRUST)
 
 
 def years_known(calendar: WorkingDayCalendar, start: datetime, deadline: datetime) -> bool:

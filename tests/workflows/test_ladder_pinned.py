@@ -21,6 +21,7 @@ from domain.enums import EscalationStep, MatterCode
 from domain.policy import Policy
 from runtime.keys import Keys
 from starter.supervision import list_overdue
+from tests.signing import TRUST
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import matter_handle, status, view_of
 from worker import Dependencies
@@ -62,7 +63,8 @@ STARTS = [
 
 @pytest.fixture
 def deps(engine: Engine) -> Dependencies:
-    return Dependencies(engine=engine, policy=Policy(), calendar=WorkingDayCalendar.from_file(PINNED_CALENDAR))
+    return Dependencies(engine=engine, policy=Policy(), calendar=WorkingDayCalendar.from_file(PINNED_CALENDAR),
+                        trust=TRUST)
 
 
 @pytest.mark.parametrize("start", STARTS, ids=repr)

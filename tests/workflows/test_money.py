@@ -20,10 +20,12 @@ from register.sealing import Sealer
 from runtime.keys import Keys
 from starter.operations import OperationRefused, correct_bank_account
 from tests.factories import APPLICANT_CARD, APPLICANT_NAME, make_card_number
+from tests.signing import WINDOW
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (
     application_with,
     confirm_payment,
+    fail_payment,
     family_messages,
     matter_handle,
     outbox_rows,
@@ -118,8 +120,7 @@ async def test_a_failed_transfer_waits_for_a_corrected_account_of_the_applicant(
     pension = matter_handle(client, case, PENSION)
     await pension.signal("approve", {"officer": "人社钱", "amount": "5000.00"})
     first = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
-    await pension.signal("payment_failed", {"reference": first.payment_reference, "by": "工商银行代发系统",
-                                            "reason": "账户已销户"})
+    await fail_payment(client, case, PENSION, first.payment_reference, "账户已销户")
     failed = view_of(await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYMENT_FAILED), PENSION)
     assert failed.manual_handling and "账户已销户" in failed.manual_handling
     # The register is written right after the state changes.
@@ -127,16 +128,17 @@ async def test_a_failed_transfer_waits_for_a_corrected_account_of_the_applicant(
     assert [r.status for r in payment_rows(engine, case)] == ["failed"]
 
     card = make_card_number("622848", 19, 77)
-    # Straight to the matter from the Web UI, the case's checks would be skipped: refused, nothing changes.
+    # Straight to the matter from the Web UI, without the window's signature: refused, nothing changes.
     await pension.signal("payee_corrected", {"clerk": "窗口李", "bank_name": "中国银行固阳支行",
-                                             "account_name": "王小明", "card_number": card})
+                                             "account_name": "王小明", "card_number": card,
+                                             "references": [first.payment_reference]})
     bypass = (await wait_for(pension, lambda s: s.matters[0].refused_total == 1)).matters[0]
-    assert bypass.state == MatterState.PAYMENT_FAILED and "须在案件上办理" in bypass.refused_actions[-1].reason
+    assert bypass.state == MatterState.PAYMENT_FAILED and "受理窗口签名" in bypass.refused_actions[-1].reason
     with pytest.raises(OperationRefused, match="户名须为申请人本人"):
         await correct_bank_account(client, case, PayeeCorrectedInput(
-            clerk="窗口李", bank_name="中国银行固阳支行", account_name="王小明", card_number=card))
+            clerk="窗口李", bank_name="中国银行固阳支行", account_name="王小明", card_number=card), WINDOW)
     await correct_bank_account(client, case, PayeeCorrectedInput(
-        clerk="窗口李", bank_name="中国银行固阳支行", account_name=APPLICANT_NAME, card_number=card))
+        clerk="窗口李", bank_name="中国银行固阳支行", account_name=APPLICANT_NAME, card_number=card), WINDOW)
     second = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
     assert second.payment_reference and second.payment_reference != first.payment_reference
     # The correction was the handling the failure asked for: no longer on the supervisor's list.
@@ -158,16 +160,17 @@ async def test_an_authorised_payee_is_accepted_with_the_clerks_reason(
     pension = matter_handle(client, case, PENSION)
     await pension.signal("approve", {"officer": "人社钱", "amount": "5000.00"})
     first = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
-    await pension.signal("payment_failed", {"reference": first.payment_reference, "by": "银行", "reason": "户名不符"})
+    await fail_payment(client, case, PENSION, first.payment_reference, "户名不符", by="银行")
     await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYMENT_FAILED)
     correction = PayeeCorrectedInput(
         clerk="窗口李", bank_name="中国银行固阳支行", account_name="王小明",
-        card_number=make_card_number("6228", 19, 5), authorised_reason="申请人年迈，经公证委托其子代收")
+        card_number=make_card_number("6228", 19, 5), authorised_reason="申请人年迈，经公证委托其子代收",
+        authorisation_document="（2026）固证字第0101号")
 
     async def corrected() -> bool:
         # The matter tells its case of the failure in a task of its own: a moment after the state shows.
         try:
-            return (await correct_bank_account(client, case, correction)).accepted
+            return (await correct_bank_account(client, case, correction, WINDOW)).accepted
         except OperationRefused as err:
             if "没有发放失败待重新发放的款项" not in str(err):
                 raise

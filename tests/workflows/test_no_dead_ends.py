@@ -19,6 +19,7 @@ from domain.policy import Policy
 from register.tables import CaseRow
 from runtime.keys import Keys
 from starter.operations import DuplicateCase, certify_cremation, start_case, withdraw
+from tests.signing import WINDOW
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import HUKOU, application_with, case_handle, view_of, wait_for
 
@@ -38,7 +39,7 @@ async def test_a_family_that_withdrew_before_any_decision_applies_again_and_is_l
     first = await start_case(client, app, keys.case_id_key, task_queue, register=engine)
     handle = case_handle(client, first.case_number)
     await wait_for(handle, lambda s: view_of(s, HUKOU).state == MatterState.UNDER_REVIEW)
-    await withdraw(client, first.case_number, WithdrawInput(clerk="窗口李", reason="家属需先核对户籍资料"))
+    await withdraw(client, first.case_number, WithdrawInput(clerk="窗口李", reason="家属需先核对户籍资料"), WINDOW)
     result = await handle.result()
     assert result.state == CaseState.WITHDRAWN
     assert all(matter.state in (MatterState.WITHDRAWN, MatterState.NOT_PUSHED) for matter in result.matters)

@@ -1,0 +1,65 @@
+"""Checks workflows cannot make themselves: a statement's signature against the worker's trust anchors (the keys
+live here, outside every history), and a matter's outcome as the engine holds it (the case's run that follows a
+continue-as-new did not start its matters, so it asks the engine rather than believing a signal)."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.ids import matter_workflow_id
+from domain.models import (
+    MatterOutcomeRequest,
+    MatterResult,
+    MatterStanding,
+    StatementCheck,
+    StatementVerdict,
+    StatusSnapshot,
+)
+from runtime.signing import TrustAnchors
+
+log = structlog.get_logger()
+
+
+class TrustActivities:
+    def __init__(self, anchors: TrustAnchors) -> None:
+        self._anchors = anchors
+
+    @activity.defn
+    def verify_statement(self, check: StatementCheck) -> StatementVerdict:
+        refused = self._anchors.verify(check.issuer, check.digest, check.signature)
+        if refused:
+            # The digest only: what the statement says stays in the (encrypted) history.
+            log.warning("statement_refused", issuer=check.issuer.value, digest=check.digest[:16])
+        return StatementVerdict(refused=refused)
+
+
+class MatterOutcomeActivities:
+    def __init__(self, client: Client | None) -> None:
+        self._client = client
+
+    @activity.defn
+    async def matter_standing(self, request: MatterOutcomeRequest) -> MatterStanding:
+        """The matter as the engine holds it: its result once completed, else its state from its own status."""
+        if self._client is None:
+            raise RuntimeError("this worker was built without a Temporal client for matter outcomes")
+        handle = self._client.get_workflow_handle(
+            matter_workflow_id(request.case_number, request.matter), result_type=MatterResult)
+        try:
+            description = await handle.describe()
+            if description.status == WorkflowExecutionStatus.COMPLETED:
+                result: MatterResult = await handle.result()
+                return MatterStanding(state=result.state, result=result)
+            if description.status != WorkflowExecutionStatus.RUNNING:
+                # Terminated or failed by an operator: not an outcome the case can settle on by itself.
+                log.warning("matter_not_running", case=request.case_number, matter=request.matter.value,
+                            status=description.status.name if description.status else None)
+                return MatterStanding()
+            status = await handle.query("status", result_type=StatusSnapshot)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return MatterStanding()
+            raise
+        return MatterStanding(state=status.matters[0].state if status.matters else None)
