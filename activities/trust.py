@@ -4,6 +4,8 @@ continue-as-new did not start its matters, so it asks the engine rather than bel
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import structlog
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -21,6 +23,9 @@ from domain.models import (
 from runtime.signing import TrustAnchors
 
 log = structlog.get_logger()
+
+# Each call is short; a worker that is stopping must not wait on a query nobody will answer.
+RPC_TIMEOUT = timedelta(seconds=5)
 
 
 class TrustActivities:
@@ -48,18 +53,23 @@ class MatterOutcomeActivities:
         handle = self._client.get_workflow_handle(
             matter_workflow_id(request.case_number, request.matter), result_type=MatterResult)
         try:
-            description = await handle.describe()
+            description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
             if description.status == WorkflowExecutionStatus.COMPLETED:
-                result: MatterResult = await handle.result()
+                result: MatterResult = await handle.result(rpc_timeout=RPC_TIMEOUT)
                 return MatterStanding(state=result.state, result=result)
             if description.status != WorkflowExecutionStatus.RUNNING:
                 # Terminated or failed by an operator: not an outcome the case can settle on by itself.
                 log.warning("matter_not_running", case=request.case_number, matter=request.matter.value,
                             status=description.status.name if description.status else None)
                 return MatterStanding()
-            status = await handle.query("status", result_type=StatusSnapshot)
+            status = await handle.query("status", result_type=StatusSnapshot, rpc_timeout=RPC_TIMEOUT)
+            view = status.matters[0] if status.matters else None
+            if view is not None and view.final:
+                # Its end is decided and it reports before it completes: its result follows within moments.
+                ended: MatterResult = await handle.result(rpc_timeout=RPC_TIMEOUT)
+                return MatterStanding(state=ended.state, result=ended)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return MatterStanding()
             raise
-        return MatterStanding(state=status.matters[0].state if status.matters else None)
+        return MatterStanding(state=view.state if view is not None else None)

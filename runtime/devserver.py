@@ -17,6 +17,14 @@ from domain import search_attributes
 from runtime.settings import Settings
 
 TIME_SKIPPING = "frontend.WorkflowTimeSkippingEnabled=true"
+# The server refuses any payload above 512 KiB (a signal, an update, a start or continue-as-new input, an
+# activity's result). The largest real ones are a case's carried state and an application, a few KiB to some
+# tens of KiB; the engine's default of 2 MiB let 28 signals of junk fill a case's history until Temporal ended
+# it. Past 128 KiB the server logs a warning.
+PAYLOAD_LIMITS = [
+    "--dynamic-config-value", "limit.blobSize.error=524288",
+    "--dynamic-config-value", "limit.blobSize.warn=131072",
+]
 
 
 class DevServerError(Exception):
@@ -52,6 +60,7 @@ def command(settings: Settings, *, codec_endpoint: str | None) -> list[str]:
         "--sqlite-pragma", "synchronous=full",
         # Lets a demo fast-forward one case's clock (TimeSkipper); it changes nothing for other workflows.
         "--dynamic-config-value", TIME_SKIPPING,
+        *PAYLOAD_LIMITS,
         "--log-level", "warn",
         *search_attribute_flags(),
     ]

@@ -122,3 +122,16 @@ def sign_statement(signer: StatementSigner, case_number: str, matter: MatterCode
     scope = statement_scope(signer.issuer, matter) if matter is not None else None
     signature = signer.sign(STATEMENT_KIND[type(body)].value, case_number, scope, body)
     return body.model_copy(update={"signature": signature})
+
+
+def main() -> None:
+    """Print a new Ed25519 key pair: the seed for the issuer, the public key for the workers."""
+    import secrets
+
+    seed = secrets.token_bytes(32)
+    print(f"signing key (keep with the issuer only): {base64.b64encode(seed).decode()}")
+    print(f"public key (for the workers):            {public_key_text(seed)}")
+
+
+if __name__ == "__main__":
+    main()

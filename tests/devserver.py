@@ -3,6 +3,8 @@ import it inside the sandbox)."""
 
 from datetime import timedelta
 
+from runtime.devserver import PAYLOAD_LIMITS
+
 TIME_SKIPPING_FLAG = [
     "--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true",
     # Each timer fired while fast-forwarding otherwise costs about a second of real time.
@@ -10,6 +12,8 @@ TIME_SKIPPING_FLAG = [
     # The server suggests continue-as-new sooner (measured: after about 4,000 events instead of about 7,000),
     # so the flood test stays short.
     "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=1000",
+    # The same payload limits as the embedded default's server (scripts/run).
+    *PAYLOAD_LIMITS,
 ]
 # The SDK waits 5 s for a dev server to answer; a cold start on a busy 2-core machine can take longer.
 DEV_SERVER_STARTUP = timedelta(seconds=60)

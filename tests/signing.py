@@ -3,6 +3,7 @@ holds them. Workers built by the tests trust their public halves (``TRUST``); he
 
 from __future__ import annotations
 
+import base64
 import secrets
 from typing import Any
 
@@ -20,3 +21,9 @@ WINDOW = StatementSigner(Issuer.WINDOW, SEEDS[Issuer.WINDOW])
 def signed_payload(signer: StatementSigner, case_number: str, matter: MatterCode | None, body: BaseModel) -> Any:
     """A signed statement as JSON, as the paying system or the window would send it through a signal."""
     return sign_statement(signer, case_number, matter, body).model_dump(mode="json", exclude_none=True)
+
+
+def signing_env() -> dict[str, str]:
+    """The keys as a process reads them from its environment (the CLI, a worker started by a test)."""
+    return {f"SHENHOU_{issuer.value.upper()}_SIGNING_KEY": base64.b64encode(seed).decode()
+            for issuer, seed in SEEDS.items()}

@@ -389,7 +389,7 @@ class MatterWorkflow:
             return "撤回和更正收款账户须在案件上办理（withdraw_application、correct_bank_account），不能直接发给事项"
         if kind == DecisionKind.WITHDRAW:
             return "事项已办结，无需撤回" if m.final else None
-        if arriving and any(item.kind != DecisionKind.WITHDRAW for item in self._inbox):
+        if arriving and self._busy(decision):
             return "已有一个决定正在处理，请稍后查询状态"
         reason = check_state_for(kind, m.state, m.final)
         if reason:
@@ -406,6 +406,15 @@ class MatterWorkflow:
             case PayeeCorrectedInput() if self._signed and self._payment_key() not in decision.references:
                 return "更正所指的发放凭证号与本事项发放失败的款项不符"
         return None
+
+    def _busy(self, decision: Decision) -> bool:
+        """Whether an officer's decision waits already. Signed statements queue up instead: each is checked when
+        its turn comes, so a forged report cannot turn the paying system's own away, nor hold up an officer."""
+        if not self._signed:
+            return any(item.kind != DecisionKind.WITHDRAW for item in self._inbox)
+        if type(decision) in SIGNED_BY:
+            return False
+        return any(item.kind != DecisionKind.WITHDRAW and type(item.decision) not in SIGNED_BY for item in self._inbox)
 
     def _payment_key(self) -> str:
         m = self._m

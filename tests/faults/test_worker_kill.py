@@ -33,6 +33,7 @@ from domain.enums import CaseState, MatterState, PensionStatus
 from domain.models import MatterView
 from register.tables import PaymentRow
 from runtime.keys import Keys
+from tests.signing import signing_env
 from tests.workflows.helpers import (
     HUKOU,
     amount_for,
@@ -110,6 +111,7 @@ def spawn_worker(
         ),
         "SHENHOU_CODEC_ACTIVE_KEY_ID": keys.active_key_id,
         "SHENHOU_LOG_JSON": "true",
+        **signing_env(),
     }
     base = {k: v for k, v in os.environ.items()
             if not k.startswith("SHENHOU_") and not k.lower().endswith("_proxy")}

@@ -33,6 +33,7 @@ from runtime.settings import get_settings
 from starter.cli import app
 from starter.operations import case_status
 from tests.factories import APPLICANT_CARD, APPLICANT_ID, APPLICANT_NAME, DECEASED_NAME, unique_form
+from tests.signing import signing_env
 from tests.starter.report_cli import _restore_logging
 
 __all__ = ["_restore_logging"]
@@ -61,6 +62,7 @@ def cli_env(
         "SHENHOU_CODEC_KEYS": ",".join(f"{key_id}:{_b64(key)}" for key_id, key in keys.codec_keys.items()),
         "SHENHOU_CODEC_ACTIVE_KEY_ID": keys.active_key_id,
         "SHENHOU_DATA_DIR": str(tmp_path / "data"),
+        **signing_env(),
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
