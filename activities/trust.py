@@ -4,13 +4,16 @@ continue-as-new did not start its matters, so it asks the engine rather than bel
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import structlog
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.enums import MatterState
 from domain.ids import matter_workflow_id
 from domain.models import (
     MatterOutcomeRequest,
@@ -18,14 +21,16 @@ from domain.models import (
     MatterStanding,
     StatementCheck,
     StatementVerdict,
-    StatusSnapshot,
 )
+from domain.search_attributes import MATTER_STATE as MATTER_STATE_NAME
 from runtime.signing import TrustAnchors
 
 log = structlog.get_logger()
 
-# Each call is short; a worker that is stopping must not wait on a query nobody will answer.
+# Each call is short: the case waits on this check inside one workflow task.
 RPC_TIMEOUT = timedelta(seconds=5)
+RESULT_WAIT = timedelta(seconds=2)
+MATTER_STATE = SearchAttributeKey.for_keyword(MATTER_STATE_NAME)
 
 
 class TrustActivities:
@@ -47,29 +52,36 @@ class MatterOutcomeActivities:
 
     @activity.defn
     async def matter_standing(self, request: MatterOutcomeRequest) -> MatterStanding:
-        """The matter as the engine holds it: its result once completed, else its state from its own status."""
+        """The matter as the engine holds it: its result once completed, else the state its own search attribute
+        shows. Only the server is asked (no query a worker must answer), so a stopping worker never waits here."""
         if self._client is None:
             raise RuntimeError("this worker was built without a Temporal client for matter outcomes")
         handle = self._client.get_workflow_handle(
             matter_workflow_id(request.case_number, request.matter), result_type=MatterResult)
         try:
             description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
-            if description.status == WorkflowExecutionStatus.COMPLETED:
-                result: MatterResult = await handle.result(rpc_timeout=RPC_TIMEOUT)
+            if description.status == WorkflowExecutionStatus.RUNNING:
+                shown = description.typed_search_attributes.get(MATTER_STATE)
+                running = MatterStanding(state=MatterState(shown) if shown in _STATES else None)
+                if not request.ended:
+                    return running
+                # A matter reports its end just before its run completes: give it a moment to do so.
+                try:
+                    result: MatterResult = await asyncio.wait_for(handle.result(), RESULT_WAIT.total_seconds())
+                except TimeoutError:
+                    return running
                 return MatterStanding(state=result.state, result=result)
-            if description.status != WorkflowExecutionStatus.RUNNING:
-                # Terminated or failed by an operator: not an outcome the case can settle on by itself.
-                log.warning("matter_not_running", case=request.case_number, matter=request.matter.value,
-                            status=description.status.name if description.status else None)
-                return MatterStanding()
-            status = await handle.query("status", result_type=StatusSnapshot, rpc_timeout=RPC_TIMEOUT)
-            view = status.matters[0] if status.matters else None
-            if view is not None and view.final:
-                # Its end is decided and it reports before it completes: its result follows within moments.
-                ended: MatterResult = await handle.result(rpc_timeout=RPC_TIMEOUT)
-                return MatterStanding(state=ended.state, result=ended)
+            if description.status == WorkflowExecutionStatus.COMPLETED:
+                result = await handle.result(rpc_timeout=RPC_TIMEOUT)
+                return MatterStanding(state=result.state, result=result)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return MatterStanding()
             raise
-        return MatterStanding(state=view.state if view is not None else None)
+        # Terminated or failed by an operator: not an outcome the case can settle on by itself.
+        log.warning("matter_not_running", case=request.case_number, matter=request.matter.value,
+                    status=description.status.name if description.status else None)
+        return MatterStanding()
+
+
+_STATES = {state.value for state in MatterState}

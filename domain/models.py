@@ -462,6 +462,8 @@ class CaseCarry(_Model):
 class MatterOutcomeRequest(_Model):
     case_number: str
     matter: MatterCode
+    # The matter reported its end: wait a moment for its run to complete.
+    ended: bool = False
 
 
 class MatterStanding(_Model):
@@ -503,6 +505,8 @@ class MatterReport(_Model):
     event: str
     at: datetime
     report_token: str | None = None
+    # The matter has ended (sent to a case that continued as new, which did not start it).
+    final: bool = False
 
 
 class PayeeCorrectedInput(_Input):

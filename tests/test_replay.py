@@ -17,7 +17,7 @@ from runtime.codec import data_converter
 from worker import sandbox_runner
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
-from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B
+from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B, SHAPE_2026_12C
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 SCENARIOS = sorted(p.name for p in HISTORIES.iterdir() if p.is_dir() and any(p.glob("*.json")))
@@ -29,8 +29,11 @@ SCENARIOS_2026_12 = (*sorted(FIRST_SHAPE), "payment")
 SHAPES = {
     "2026-12": (SHAPE_2026_12, SHAPE_2026_12),
     "2026-12b": (SHAPE_2026_12, SHAPE_2026_12B),
+    "2026-12c": (SHAPE_2026_12C, SHAPE_2026_12C),
 }
 LATER = {f"{name}-{shape}": shape for shape in SHAPES for name in SCENARIOS_2026_12}
+# A case that continued as new: its last run, started from the carried state.
+LATER["continued-2026-12c"] = "2026-12c"
 
 
 def test_every_scenario_is_recorded() -> None:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RawValue, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 from temporalio.workflow import ChildWorkflowHandle
 
 from workflows import descriptions as d
@@ -76,7 +76,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.policy import Policy
     from domain.statements import statement_digest
-    from workflows.options import LOCAL_OPTIONS
+    from workflows.options import LOCAL_OPTIONS, STANDING_OPTIONS
 
 # The status keeps the latest refusals; refusals alone are written to the register in batches.
 KEEP_REFUSALS = 20
@@ -86,6 +86,9 @@ _CLOSED = (CaseState.COMPLETED, CaseState.WITHDRAWN, CaseState.REFUSED, CaseStat
 # After a continue-as-new the case hears of its matters' ends by signal and checks them with the engine; it
 # also looks for itself this often, in case a report was lost.
 OUTCOME_POLL = timedelta(days=1)
+# A matter that reported its end is checked again this soon, a few times, until the engine shows its result.
+RECHECK_AFTER = timedelta(minutes=1)
+RECHECKS = 5
 _PHASE_ORDER = (CasePhase.AWAITING_APPLICATION, CasePhase.HUKOU, CasePhase.AWAITING_CREMATION, CasePhase.PARALLEL)
 
 _Notify = tuple[NotificationKind, Recipient, str]
@@ -130,6 +133,8 @@ class CaseWorkflow:
         # Matters reported to have changed or ended: checked with the engine, never taken on the report's word.
         self._hints: set[MatterCode] = set()
         self._child_error: ChildWorkflowError | None = None
+        # Matters to check again soon (they reported their end), with how many more times.
+        self._soon: dict[MatterCode, int] = {}
         # Absolute times of the waits, so a run that continues as new keeps them.
         self._application_due: datetime | None = None
         self._cremation_wake: datetime | None = None
@@ -346,7 +351,8 @@ class CaseWorkflow:
             if settled():
                 return
             unwatched = [code for code in codes if code not in self._children and not self._matters[code].final]
-            poll = workflow.now() + OUTCOME_POLL if self._signed and unwatched else None
+            wait = RECHECK_AFTER if any(self._soon.get(code) for code in unwatched) else OUTCOME_POLL
+            poll = workflow.now() + wait if self._signed and unwatched else None
             met = await self._wait(lambda: settled() or bool(self._hints) or self._child_error is not None, poll)
             checks = set(self._hints) if met else set(unwatched)
             self._hints.clear()
@@ -355,13 +361,23 @@ class CaseWorkflow:
                     await self._check_matter(code)
 
     async def _check_matter(self, code: MatterCode) -> None:
-        standing = await workflow.execute_local_activity_method(
-            MatterOutcomeActivities.matter_standing,
-            MatterOutcomeRequest(case_number=self._case_number, matter=code), **LOCAL_OPTIONS,
-        )
+        try:
+            standing = await workflow.execute_local_activity_method(
+                MatterOutcomeActivities.matter_standing,
+                MatterOutcomeRequest(case_number=self._case_number, matter=code, ended=bool(self._soon.get(code))),
+                **STANDING_OPTIONS,
+            )
+        except (ActivityError, ApplicationError) as err:
+            workflow.logger.warning("matter %s not checked: %s", code.value, err)
+            self._soon[code] = max(self._soon.get(code, 0), 1)
+            return
         if standing.result is not None:
+            self._soon.pop(code, None)
             self._settle(standing.result)
-        elif standing.state is not None and not self._matters[code].final:
+            return
+        if self._soon.get(code):
+            self._soon[code] -= 1
+        if standing.state is not None and not self._matters[code].final:
             self._mark(code, standing.state)
 
     async def _wait(self, ready: Callable[[], bool], until: datetime | None) -> bool:
@@ -584,6 +600,8 @@ class CaseWorkflow:
         if self._signed:
             # Anyone can send this signal: the case checks the matter with the engine before it believes it.
             self._hints.add(parsed.matter)
+            if parsed.final:
+                self._soon[parsed.matter] = RECHECKS
             return None
         if parsed.report_token != self._report_tokens.get(parsed.matter):
             return await self._refuse("matter_updated", "进度回报来源无法确认，已忽略")
@@ -836,7 +854,9 @@ class CaseWorkflow:
         matter an earlier run started is reached by its id."""
         args = () if payload is None else (to_raw(payload),)
         try:
-            child = self._children.get(code)
+            # A child's handle names the run the case started; today's shape names the matter by id, so the signal
+            # reaches the run it has continued into.
+            child = None if self._signed else self._children.get(code)
             if child is not None:
                 await child.signal(signal, *args)
             else:

@@ -210,7 +210,7 @@ class MatterWorkflow:
         # A pending timer ends with the run: cancelling it would only add an event.
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._report_end:
-            await self._report("事项办结")
+            await self._report("事项办结", final=True)
         m = self._m
         return MatterResult(
             case_number=self._input.case_number, matter=self._definition.code, state=m.state, amount=m.amount,
@@ -252,6 +252,8 @@ class MatterWorkflow:
         self._arm_timer(self._wake_at())
         await workflow.wait_condition(
             lambda: bool(self._inbox) or self._timer_fired or len(self._audit) >= REFUSAL_BATCH
+            # Today's shape also wakes for a long history, so a flood that stops short of a batch is cut too.
+            or (self._signed and workflow.info().is_continue_as_new_suggested())
         )
         if self._inbox:
             item = self._inbox.pop(0)
@@ -962,18 +964,21 @@ class MatterWorkflow:
                 return rung.at
         return None
 
-    async def _report(self, event: str) -> None:
+    async def _report(self, event: str, *, final: bool = False) -> None:
         """Tell the case what it must act on (the first shape of case: everything)."""
         parent = workflow.info().parent
         if parent is None:
             return
+        if self._signed:
+            # The case checks the report with the engine: the state it reads must be written first.
+            await self._flush()
         now = workflow.now()
         report: MatterReport | MatterUpdate
         if self._report_every_change:
             report = MatterUpdate(report_token=self._input.report_token, view=self._view(), event=event, at=now)
         else:
             report = MatterReport(matter=self._definition.code, state=self._m.state, event=event, at=now,
-                                  report_token=self._input.report_token)
+                                  report_token=self._input.report_token, final=final)
         # Imported only when a report is due (a failed payment, in today's shape): most matters then never
         # load the case's module into their sandbox, which cost about 3 % of the worker's CPU per case.
         from workflows import case as case_workflow

@@ -48,3 +48,10 @@ PUSH_LOCAL_OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": PUSH_OPTIONS["start_to_close_timeout"],
     "retry_policy": PUSH_OPTIONS["retry_policy"],
 }
+
+# The case's check of a matter with the engine: short, and given up after a few attempts (the case checks again
+# later) so that a workflow task never waits long on it.
+STANDING_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=10),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
+}

@@ -140,6 +140,23 @@ async def escalation(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
     await wait_for(handle, lambda s: matter_state(s, code) == MatterState.PAID)
 
 
+async def continued(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    """Bad signals flood the case in the parallel phase until it continues as new; its matters go on and the
+    new run completes the case with their outcomes from the engine."""
+    from tests.workflows.helpers import json_payload, signal_raw
+
+    await _drive_to_parallel(client, handle)
+    first = (await handle.describe()).run_id
+    for burst in range(0, 1_500, 250):
+        await asyncio.gather(*(signal_raw(client, handle.id, "aprove", [json_payload(b'{"officer": "x"}')])
+                               for _ in range(burst, burst + 250)))
+    for _ in range(600):
+        if (await handle.describe()).run_id != first:
+            break
+        await asyncio.sleep(0.1)
+    await _approve_all(client, handle)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "happy": happy,
     "rejection": rejection,
@@ -147,6 +164,7 @@ SCENARIOS: dict[str, Scenario] = {
     "withdrawal": withdrawal,
     "escalation": escalation,
     "payment": payment,
+    "continued": continued,
 }
 
 
