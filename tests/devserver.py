@@ -9,7 +9,7 @@ TIME_SKIPPING_FLAG = [
     "--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true",
     # Each timer fired while fast-forwarding otherwise costs about a second of real time.
     "--dynamic-config-value", "history.timerProcessorMaxTimeShift=\"10ms\"",
-    # The server suggests continue-as-new sooner (measured: after about 4,000 events instead of about 7,000),
+    # The server suggests continue-as-new after 1,000 events instead of production's default,
     # so the flood test stays short.
     "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=1000",
     # The same payload limits as the embedded default's server (scripts/run).

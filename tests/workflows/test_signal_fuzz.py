@@ -33,6 +33,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import RawValue
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from domain.catalogue import DEFAULT_MATTERS
@@ -333,13 +334,21 @@ class Fuzzer:
         self.matter = matter
         self.loop = loop
         self.sent = 0
+        self.refused_by_server = 0
         self.by_signal: dict[str, int] = {}
 
     def run(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
 
     async def example(self, signal: str, envelope: Envelope, status_handle: WorkflowHandle[Any, Any]) -> None:
-        await envelope.send(self.client, self.target, signal)
+        try:
+            await envelope.send(self.client, self.target, signal)
+        except RPCError as err:
+            # Larger than any real signal: the server refuses it before the workflow sees it (PAYLOAD_LIMITS).
+            if err.status == RPCStatusCode.INVALID_ARGUMENT and "size exceeds" in err.message:
+                self.refused_by_server += 1
+                return
+            raise
         self.sent += 1
         self.by_signal[signal] = self.by_signal.get(signal, 0) + 1
         total, latest = await wait_refusals(status_handle, self.sent, matter=self.matter)
