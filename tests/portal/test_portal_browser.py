@@ -172,8 +172,7 @@ async def test_family_applies_online_and_follows_the_case_to_payment(
 
     # The applicant, signed in, finds the case under 我的申请 without any code.
     await wait_for(handle, lambda s: bool(cases_of_applicant(engine, sealer, form["applicant"]["id_number"])))
-    await page.goto(f"{portal.url}/progress")
-    await page.wait_for_url(f"{portal.url}/mine")
+    await page.goto(f"{portal.url}/mine")
     assert case_number in await page.inner_text("main")
     await screenshot(page, "02-mine")
     await page.click(f"text={case_number} 查看进度")
@@ -186,6 +185,7 @@ async def test_family_applies_online_and_follows_the_case_to_payment(
     await other.goto(f"{portal.url}/apply")
     await browser_sign_in(other, portal, "李华", new_id_number())
     await fill(other, form, files)
+    await other.fill('[name="applicant.bank_account.account_name"]', "李华")
     await other.click('main button[type="submit"]')
     await other.wait_for_load_state()
     answer = await other.inner_text("main")
