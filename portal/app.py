@@ -288,8 +288,10 @@ def create_app(services: PortalServices) -> FastAPI:
             mine = duplicate.case_number is not None and duplicate.case_number in await run_in_threadpool(
                 _cases_of, person)
             log.info("portal_application_duplicate", own=mine)
-            text = ALREADY_YOURS if mine else to_the_window(policy)
-            return apply_page(request, typed, problems=[Problem(field="form", message=text)], staged=staged)
+            staging.discard([item.sha256 for item, _ in staged.values()])
+            if mine:
+                return message(request, ALREADY_YOURS, mine=True)
+            return message(request, to_the_window(policy))
         except (OperationRefused, InvalidInput) as refusal:
             return apply_page(request, typed, problems=[Problem(field="form", message=refusal.message)],
                               staged=staged)

@@ -23,7 +23,7 @@ from domain.policy import Policy
 from domain.query_code import query_code
 from notify.channels import FileChannel, delivered_lines
 from notify.dispatcher import Dispatcher, idempotency_key
-from portal.app import to_the_window
+from portal.app import ALREADY_YOURS, to_the_window
 from portal.consent import NOTICE_VERSION, consents_of, notice_sha256
 from portal.scans import open_scan
 from register.lookups import cases_of_applicant
@@ -193,6 +193,15 @@ async def test_family_applies_online_and_follows_the_case_to_payment(
     assert case_number not in answer and "已有申请" not in answer and "受理编号" not in answer
     await screenshot(other, "02-duplicate-to-window")
     await other_context.close()
+    # The applicant applying again is told it is theirs (a new application asks for consent again).
+    await page.goto(f"{portal.url}/apply")
+    await page.check('input[name="agree"]')
+    await page.click('main button[type="submit"]')
+    await page.wait_for_url(f"{portal.url}/apply")
+    await fill(page, form, files)
+    await page.click('main button[type="submit"]')
+    await page.wait_for_load_state()
+    assert ALREADY_YOURS in await page.inner_text("main")
 
     # Later, on another phone: the number and the code open the progress page; nothing in the URL.
     follower = await browser.new_context(**PHONE_CONTEXT)
