@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from portal.app import PortalServices, create_app
 from portal.scans import purge_old
 from portal.signin import SignInSettingsError
 from register.engine import make_engine
-from runtime.keys import load_keys
+from runtime.keys import Keys, load_keys
 from runtime.logging import configure_logging
 from runtime.policy_file import load_policy
 from runtime.settings import Settings, get_settings, invalid_setting_names
@@ -29,8 +30,15 @@ log = structlog.get_logger()
 RETENTION_EVERY_SECONDS = 3600.0
 
 
+def portal_keys(settings: Settings) -> Keys:
+    """The keys the portal's pages need (docs/deploy.md, "What the portal holds"): the case-number key, the
+    payload key ring and the query-code key. Statement signing seeds are dropped even when the embedded
+    default's keys file holds them: the portal never speaks for the paying system or the window."""
+    return dataclasses.replace(load_keys(settings), signing_keys={})
+
+
 async def serve(settings: Settings) -> None:
-    keys = load_keys(settings)
+    keys = portal_keys(settings)
     policy = load_policy(settings.policy_file)
     zone = ZoneInfo(policy.timezone)
 

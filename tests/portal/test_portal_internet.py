@@ -334,3 +334,18 @@ async def test_logout_of_a_signed_in_applicant_ends_the_session(portal_only: Por
     async with httpx.AsyncClient(base_url=portal_only.url, cookies={"shenhou_portal": cookie}) as replay:
         page = await replay.get("/apply")
         assert "网上申请需先登录" in page.text and "赵敏" not in page.text
+
+
+# --- 6. least privilege -------------------------------------------------------------------------------
+
+
+def test_the_portal_process_holds_no_signing_seed_even_from_the_embedded_keys_file(tmp_path: Path) -> None:
+    from portal.__main__ import portal_keys
+    from runtime.keys import load_keys
+    from runtime.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data")
+    assert load_keys(settings).signing_keys  # the embedded default's keys file has them (for the CLI)
+    keys = portal_keys(settings)
+    assert keys.signing_keys == {}
+    assert keys.case_id_key and keys.codec_keys and keys.query_code_key
