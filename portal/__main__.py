@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from activities.calendar import WorkingDayCalendar
 from portal.app import PortalServices, create_app
 from portal.scans import purge_old
-from portal.signin import SignInSettingsError
+from portal.signin import Provider, SignIn, SignInSettingsError
 from register.engine import make_engine
 from runtime.keys import Keys, load_keys
 from runtime.logging import configure_logging
@@ -40,6 +40,8 @@ def portal_keys(settings: Settings) -> Keys:
 async def serve(settings: Settings) -> None:
     keys = portal_keys(settings)
     policy = load_policy(settings.policy_file)
+    # The identity provider's settings are checked before anything is connected.
+    signin = SignIn(Provider.from_settings(settings))
     zone = ZoneInfo(policy.timezone)
 
     def today() -> date:
@@ -48,7 +50,8 @@ async def serve(settings: Settings) -> None:
     client = await connect(settings, keys)
     engine = make_engine(settings.register_url)
     services = PortalServices(settings=settings, policy=policy, keys=keys, client=client, engine=engine,
-                              calendar=WorkingDayCalendar.from_file(settings.holiday_path), today=today)
+                              calendar=WorkingDayCalendar.from_file(settings.holiday_path), today=today,
+                              signin=signin)
     config = uvicorn.Config(create_app(services), host=settings.portal_host, port=settings.portal_port,
                             log_config=None, access_log=False, server_header=False,
                             **uvicorn_proxy_options(settings))
