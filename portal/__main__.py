@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -13,20 +15,33 @@ from pydantic import ValidationError
 
 from activities.calendar import WorkingDayCalendar
 from portal.app import PortalServices, create_app
+from portal.scans import purge_old
+from portal.signin import Provider, SignIn, SignInSettingsError
 from register.engine import make_engine
-from runtime.keys import load_keys
+from runtime.keys import Keys, load_keys
 from runtime.logging import configure_logging
 from runtime.policy_file import load_policy
 from runtime.settings import Settings, get_settings, invalid_setting_names
 from runtime.temporal import connect
 from starter.errors import configuration_problem
+from starter.intake import materials_dir
 
 log = structlog.get_logger()
+RETENTION_EVERY_SECONDS = 3600.0
+
+
+def portal_keys(settings: Settings) -> Keys:
+    """The keys the portal's pages need (docs/deploy.md, "What the portal holds"): the case-number key, the
+    payload key ring and the query-code key. Statement signing seeds are dropped even when the embedded
+    default's keys file holds them: the portal never speaks for the paying system or the window."""
+    return dataclasses.replace(load_keys(settings), signing_keys={})
 
 
 async def serve(settings: Settings) -> None:
-    keys = load_keys(settings)
+    keys = portal_keys(settings)
     policy = load_policy(settings.policy_file)
+    # The identity provider's settings are checked before anything is connected.
+    signin = SignIn(Provider.from_settings(settings))
     zone = ZoneInfo(policy.timezone)
 
     def today() -> date:
@@ -35,17 +50,41 @@ async def serve(settings: Settings) -> None:
     client = await connect(settings, keys)
     engine = make_engine(settings.register_url)
     services = PortalServices(settings=settings, policy=policy, keys=keys, client=client, engine=engine,
-                              calendar=WorkingDayCalendar.from_file(settings.holiday_path), today=today)
-    config = uvicorn.Config(
-        create_app(services), host=settings.portal_host, port=settings.portal_port, log_config=None,
-        access_log=False, proxy_headers=True, forwarded_allow_ips=settings.portal_forwarded_allow_ips,
-        server_header=False,
-    )
+                              calendar=WorkingDayCalendar.from_file(settings.holiday_path), today=today,
+                              signin=signin)
+    config = uvicorn.Config(create_app(services), host=settings.portal_host, port=settings.portal_port,
+                            log_config=None, access_log=False, server_header=False,
+                            **uvicorn_proxy_options(settings))
     log.info("portal_started", url=f"http://{settings.portal_host}:{settings.portal_port}")
+    retention = asyncio.create_task(keep_retention(settings))
     try:
         await uvicorn.Server(config).serve()
     finally:
+        retention.cancel()
         engine.dispose()
+
+
+def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
+    """X-Forwarded-For and -Proto are read only from the configured trusted proxies; with none configured,
+    not at all (uvicorn's own default would trust 127.0.0.1)."""
+    if not settings.portal_forwarded_allow_ips.strip():
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.portal_forwarded_allow_ips}
+
+
+async def keep_retention(settings: Settings, every_seconds: float = RETENTION_EVERY_SECONDS) -> None:
+    """Delete scans past their retention and staged uploads past their time, now and then every hour."""
+    while True:
+        try:
+            scans_deleted = await asyncio.to_thread(
+                purge_old, materials_dir(settings), settings.scan_retention_days * 86400)
+            staged_deleted = await asyncio.to_thread(
+                purge_old, settings.data_dir / "portal-uploads", settings.portal_staging_minutes * 60)
+            if scans_deleted or staged_deleted:
+                log.info("portal_retention", scans_deleted=scans_deleted, staged_deleted=staged_deleted)
+        except OSError as err:
+            log.warning("portal_retention_failed", error=type(err).__name__)
+        await asyncio.sleep(every_seconds)
 
 
 def main() -> int:
@@ -62,6 +101,8 @@ def main() -> int:
         problem = configuration_problem(err)
         if problem is not None:
             return _not_started(3, problem)
+        if isinstance(err, SignInSettingsError):
+            return _not_started(3, f"统一身份认证配置有误：{err}")
         if isinstance(err, RuntimeError) and str(err).startswith("Failed client connect"):
             # Temporal not reachable yet: runtime/up (or compose) starts the portal again.
             return _not_started(2, f"无法连接Temporal服务（{settings.temporal_address}）")

@@ -21,6 +21,7 @@ from domain.catalogue import MATERIAL_LABELS, MatterDefinition
 from domain.enums import Channel, MaterialKind, MatterCode
 from domain.models import Problem
 from domain.policy import Policy
+from portal.signin import Person
 
 TEXT, DATE, TEL, NUMBER, SELECT, CHECK = "text", "date", "tel", "numeric", "select", "check"
 
@@ -151,6 +152,16 @@ class Typed:
     values: dict[str, str] = field(default_factory=dict)
     checked: set[str] = field(default_factory=set)
     matters: list[str] = field(default_factory=list)
+
+
+# The applicant's inputs the signed-in person's verified identity fills: shown, not editable, and what a
+# browser sends for them is not used.
+APPLICANT_FIXED = ("applicant.name", "applicant.id_number")
+
+
+def fill_applicant(typed: Typed, person: Person) -> None:
+    typed.values["applicant.name"] = person.name
+    typed.values["applicant.id_number"] = person.id_number
 
 
 def read_typed(fields: Mapping[str, str], checks: Iterable[str], matters: Sequence[str], policy: Policy) -> Typed:

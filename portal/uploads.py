@@ -1,9 +1,12 @@
 """Scanned materials uploaded through the portal: checked by content and size, kept until the form is clean.
 
-Each upload is stored once under its sha256 in a staging folder, and the page carries a signed token for
-it, so a form sent back with problems keeps the files already uploaded (the family does not upload eight
-scans again for one typo). On acceptance, intake reads them from there and stores them in the
-content-addressed materials store exactly as the window's CLI does (``starter/forms.py``).
+Each upload is read (at most the per-file limit), checked and cleaned (``portal/scans.py``: images encoded
+again, PDFs parsed and written again from their pages), sealed with the register's key ring, and stored once
+in a staging folder under the sha256 of what is stored; the page carries a signed token for it, so a form
+sent back with problems keeps the files already uploaded (the family does not upload eight scans again for
+one typo). On acceptance, intake stores them in the content-addressed materials store exactly as the window's
+CLI does (``starter/forms.py``), and the staged copies are deleted; uploads of forms never completed are
+deleted after ``portal_staging_minutes``.
 """
 
 from __future__ import annotations
@@ -12,24 +15,18 @@ import contextlib
 import hashlib
 import os
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.concurrency import run_in_threadpool
 
 from domain.enums import MaterialKind
+from portal import scans
+from register.sealing import Sealer
 
 _CHUNK = 1024 * 1024
-STAGING_HOURS = 24
-
-# The formats a scan may have, by their first bytes (a file's name or declared type proves nothing).
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "PDF"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-)
 
 
 class UploadProblem(Exception):
@@ -48,48 +45,42 @@ class Staged:
     format: str
 
 
-def sniff(head: bytes) -> str | None:
-    for signature, name in _SIGNATURES:
-        if head.startswith(signature):
-            return name
-    return None
-
-
 class Staging:
-    def __init__(self, folder: Path, secret: bytes, max_bytes: int) -> None:
+    def __init__(self, folder: Path, secret: bytes, max_bytes: int, sealer: Sealer, keep_seconds: float) -> None:
         self.folder = folder
         self.max_bytes = max_bytes
+        self.keep_seconds = keep_seconds
+        self._sealer = sealer
         self._tokens = URLSafeSerializer(secret, salt="shenhou-portal-staged")
 
     async def accept(self, kind: MaterialKind, upload: Readable) -> Staged:
-        """Stream one upload into the staging folder; refuse it when too large or not a PDF/JPEG/PNG."""
+        """Read one upload (never more than the limit), check and clean it, and stage it sealed."""
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._sweep()
+        self.sweep()
+        data = bytearray()
+        while chunk := await upload.read(_CHUNK):
+            data += chunk
+            if len(data) > self.max_bytes:
+                raise UploadProblem(f"文件超过{self.max_bytes // (1024 * 1024)}MB，请压缩后重新上传")
+        if not data:
+            raise UploadProblem("文件为空，请重新上传")
+        try:
+            cleaned = await run_in_threadpool(scans.clean, bytes(data))
+        except scans.ScanRefused as refused:
+            raise UploadProblem(str(refused)) from None
+        sealed = scans.seal(self._sealer, cleaned.data)
+        sha256 = hashlib.sha256(sealed).hexdigest()
         fd, tmp_name = tempfile.mkstemp(dir=self.folder, prefix=".upload-")
         tmp = Path(tmp_name)
         try:
-            digest, size, head = hashlib.sha256(), 0, b""
             with os.fdopen(fd, "wb") as out:
-                while chunk := await upload.read(_CHUNK):
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise UploadProblem(f"文件超过{self.max_bytes // (1024 * 1024)}MB，请压缩后重新上传")
-                    if len(head) < 16:
-                        head += chunk[: 16 - len(head)]
-                    digest.update(chunk)
-                    out.write(chunk)
-            if size == 0:
-                raise UploadProblem("文件为空，请重新上传")
-            kind_of_file = sniff(head)
-            if kind_of_file is None:
-                raise UploadProblem("文件不是PDF、JPEG或PNG格式，请上传扫描件或照片")
-            sha256 = digest.hexdigest()
+                out.write(sealed)
             os.chmod(tmp, 0o600)
             os.replace(tmp, self.folder / sha256)
-            return Staged(kind=kind, sha256=sha256, size=size, format=kind_of_file)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+        return Staged(kind=kind, sha256=sha256, size=len(sealed), format=cleaned.format)
 
     def token(self, staged: Staged) -> str:
         return self._tokens.dumps([staged.kind.value, staged.sha256, staged.size, staged.format])
@@ -107,10 +98,13 @@ class Staging:
             return None
         return Staged(kind=kind, sha256=str(sha256), size=int(size), format=str(fmt))
 
-    def _sweep(self) -> None:
-        """Forget uploads of forms never completed (accepted ones are in the materials store by then)."""
-        cutoff = time.time() - STAGING_HOURS * 3600
-        for entry in self.folder.iterdir():
-            with contextlib.suppress(OSError):
-                if entry.stat().st_mtime < cutoff:
-                    entry.unlink()
+    def discard(self, names: list[str]) -> None:
+        """Delete staged files (once intake has stored them, or when their session ends)."""
+        for name in names:
+            if len(name) == 64 and all(c in "0123456789abcdef" for c in name):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.folder / name).unlink()
+
+    def sweep(self) -> int:
+        """Forget uploads of forms never completed."""
+        return scans.purge_old(self.folder, self.keep_seconds)

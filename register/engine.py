@@ -17,6 +17,16 @@ from register import tables  # noqa: F401  (registers the tables on SQLModel.met
 
 # Any constant shared by every shenhou process: the advisory lock that serialises schema creation.
 _SCHEMA_LOCK = 0x5348454E484F55
+# The families' portal's own PostgreSQL login (deploy/postgres-init.sh creates it): it reads the cases and
+# matters (an applicant's own cases, the duplicate check, handling times for predictions) and records
+# consents; it can change nothing else. Granted at every schema creation, when the role exists.
+PORTAL_ROLE = "shenhou_portal"
+PORTAL_GRANTS = (
+    "GRANT USAGE ON SCHEMA public TO shenhou_portal",
+    "GRANT SELECT ON cases, matters TO shenhou_portal",
+    "GRANT SELECT, INSERT ON consents TO shenhou_portal",
+    "GRANT USAGE ON SEQUENCE consents_id_seq TO shenhou_portal",
+)
 
 
 def make_engine(url: str) -> Engine:
@@ -46,6 +56,10 @@ def create_schema(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
         SQLModel.metadata.create_all(connection)
         _add_missing_columns(connection)
+        if connection.dialect.name == "postgresql" and connection.execute(
+                text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": PORTAL_ROLE}).first():
+            for grant in PORTAL_GRANTS:
+                connection.execute(text(grant))
 
 
 def _add_missing_columns(connection: Connection) -> None:

@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from runtime.keys import KeyError_, Keys
 
 PREFIX = "sealed:v1:"
+BLOB_PREFIX = b"shenhou-sealed-file:v1:"
 NONCE_SIZE = 12
 _TAG_SIZE = 16
 _KEY_SIZE = 32
@@ -150,6 +151,27 @@ class Sealer:
                 f"the sealed value at {place} does not open with key id {key_id!r} (altered, or moved from elsewhere)"
             ) from None
         return clear.decode("utf-8")
+
+    def seal_bytes(self, data: bytes, place: str) -> bytes:
+        """``data`` (a scanned file) sealed under the active key for ``place``: ``BLOB_PREFIX``, the key id,
+        a newline, then nonce || ciphertext and tag. Files live outside the register, sealed with its keys."""
+        nonce = os.urandom(NONCE_SIZE)
+        ciphertext = self._ciphers[self._active_key_id].encrypt(nonce, data, place.encode("utf-8"))
+        return BLOB_PREFIX + self._active_key_id.encode("utf-8") + b"\n" + nonce + ciphertext
+
+    def unseal_bytes(self, stored: bytes, place: str) -> bytes:
+        if not stored.startswith(BLOB_PREFIX):
+            raise UnsealError(f"the file at {place} is not sealed")
+        key_id, newline, rest = stored[len(BLOB_PREFIX):].partition(b"\n")
+        cipher = self._ciphers.get(key_id.decode("utf-8", "replace"))
+        if not newline or cipher is None:
+            raise UnsealError(f"the file at {place} is sealed under a key id that is not configured")
+        if len(rest) < NONCE_SIZE + _TAG_SIZE:
+            raise UnsealError(f"the sealed file at {place} is truncated")
+        try:
+            return cipher.decrypt(rest[:NONCE_SIZE], rest[NONCE_SIZE:], place.encode("utf-8"))
+        except InvalidTag:
+            raise UnsealError(f"the sealed file at {place} does not open (altered, or moved from elsewhere)") from None
 
     def is_current(self, stored: str) -> bool:
         """Sealed under the active key (nothing for a rotation to do)."""

@@ -158,3 +158,22 @@ class PaymentRow(SQLModel, table=True):
     confirmed_at: datetime | None = None
     failed_at: datetime | None = None
     failure_reason: str | None = None
+
+
+class ConsentRow(SQLModel, table=True):
+    """The applicant's explicit consent to the processing of sensitive personal information (PIPL art. 29),
+    given on its own page before an online application: which notice (version and sha256 of its text), by
+    whom (keyed hash of the identity number, as ``cases.applicant_id_hash``) and when. Written by the portal
+    once the case is started (portal/consent.py)."""
+
+    __tablename__ = "consents"
+    __table_args__ = (UniqueConstraint("case_number", "applicant_id_hash", "notice_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_number: str = Field(index=True, max_length=32)
+    applicant_id_hash: str = Field(max_length=64)
+    notice_version: str = Field(max_length=32)
+    notice_sha256: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    consented_at: datetime
+    recorded_at: datetime

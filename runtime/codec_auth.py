@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -136,7 +137,11 @@ class TokenVerifier:
 
     async def verify(self, authorization: str | None) -> dict[str, Any]:
         """The token's claims, or ``AuthError`` (401) / ``KeysUnavailable`` (503)."""
-        token = _bearer_token(authorization)
+        return await self.verify_token(_bearer_token(authorization))
+
+    async def verify_token(self, token: str, *, required: Sequence[str] = ()) -> dict[str, Any]:
+        """The claims of a JWT given as it is (the portal's OIDC ID token), with ``required`` claims besides
+        ``exp``, ``iss`` and ``aud``; ``AuthError`` / ``KeysUnavailable`` as ``verify``."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -155,7 +160,7 @@ class TokenVerifier:
                 audience=self._audience,
                 issuer=self._issuer,
                 leeway=self._leeway_s,
-                options={"require": REQUIRED_CLAIMS},
+                options={"require": [*REQUIRED_CLAIMS, *required]},
             )
         except jwt.ExpiredSignatureError:
             raise AuthError("token expired") from None
@@ -181,6 +186,24 @@ def _bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
+def key_source(url: str, path: Path | None, what: str) -> KeySource:
+    """The provider's keys from a JWKS URL or a JWKS file (exactly one of them); ``ValueError`` naming
+    ``what`` (the setting) when it cannot be used."""
+    if url and path is not None:
+        raise ValueError(f"set {what}_JWKS_URL or {what}_JWKS_FILE, not both")
+    if url:
+        try:
+            return JwksUrl(url)
+        except jwt.PyJWKClientError as err:
+            raise ValueError(f"{what}_JWKS_URL: {err}") from None
+    if path is None:
+        raise ValueError(f"{what}_JWKS_URL is not set")
+    try:
+        return JwksFile(path)
+    except (OSError, ValueError, jwt.PyJWKError) as err:
+        raise ValueError(f"{what}_JWKS_FILE {path}: {err}") from None
+
+
 def verifier_from_settings(settings: Settings) -> TokenVerifier | None:
     """None when no JWKS is configured (the embedded default on localhost); an error for half a setup."""
     url = settings.codec_auth_jwks_url
@@ -192,22 +215,9 @@ def verifier_from_settings(settings: Settings) -> TokenVerifier | None:
                 "SHENHOU_CODEC_AUTH_JWKS_FILE is"
             )
         return None
-    if url and path is not None:
-        raise ValueError("set SHENHOU_CODEC_AUTH_JWKS_URL or SHENHOU_CODEC_AUTH_JWKS_FILE, not both")
     if not settings.codec_auth_issuer or not settings.codec_auth_audience:
         raise ValueError(
             "codec server authentication needs SHENHOU_CODEC_AUTH_ISSUER and SHENHOU_CODEC_AUTH_AUDIENCE"
         )
-    keys: KeySource
-    if url:
-        try:
-            keys = JwksUrl(url)
-        except jwt.PyJWKClientError as err:
-            raise ValueError(f"SHENHOU_CODEC_AUTH_JWKS_URL: {err}") from None
-    else:
-        assert path is not None
-        try:
-            keys = JwksFile(path)
-        except (OSError, ValueError, jwt.PyJWKError) as err:
-            raise ValueError(f"SHENHOU_CODEC_AUTH_JWKS_FILE {path}: {err}") from None
+    keys = key_source(url, path, "SHENHOU_CODEC_AUTH")
     return TokenVerifier(keys, issuer=settings.codec_auth_issuer, audience=settings.codec_auth_audience)

@@ -56,12 +56,42 @@ class Settings(BaseSettings):
     # The families' portal (portal/): where it listens, the upload limits, and its session cookie.
     portal_host: str = "127.0.0.1"
     portal_port: int = 8090
-    portal_max_upload_bytes: int = 10 * 1024 * 1024
+    # One scanned file, after which it is refused; and the whole request body, counted as it arrives
+    # (chunked or not), after which the request is cut off with 413.
+    portal_max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    portal_max_request_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     # Whether the session cookie is sent over HTTPS only (true behind the production proxy).
     portal_cookie_secure: bool = False
-    portal_session_minutes: int = 30
-    # Addresses whose X-Forwarded-For the portal believes (the reverse proxy), for per-client rate limits.
-    portal_forwarded_allow_ips: str = "127.0.0.1"
+    # Sessions live on the server: they end after this many idle minutes, and at the latest this many
+    # minutes after they began (sign-in starts a new one); logout ends them at once.
+    portal_session_minutes: int = Field(default=30, gt=0)
+    portal_session_absolute_minutes: int = Field(default=120, gt=0)
+    # Uploads of a form not yet accepted are deleted after this many minutes (accepted ones at once).
+    portal_staging_minutes: int = Field(default=120, gt=0)
+    # Requests per client address per hour: application forms sent, and case-number/query-code attempts.
+    portal_apply_per_hour: int = Field(default=30, gt=0)
+    portal_progress_per_hour: int = Field(default=60, gt=0)
+    # The reverse proxies whose X-Forwarded-For the portal believes (comma-separated addresses or
+    # networks, as uvicorn's forwarded_allow_ips). Empty: none; the client is the connecting address.
+    portal_forwarded_allow_ips: str = ""
+    # Sign-in for online applicants (portal/signin.py): the province's unified identity provider (OIDC,
+    # authorization code with PKCE). Empty issuer: the local stand-in provider (runtime/stand_in_idp.py),
+    # which `scripts/run` starts on stand_in_idp_port; never for production.
+    portal_oidc_issuer: str = ""
+    portal_oidc_authorization_url: str = ""
+    portal_oidc_token_url: str = ""
+    portal_oidc_jwks_url: str = ""
+    portal_oidc_client_id: str = "shenhou-portal"
+    portal_oidc_client_secret: str = ""
+    # Where the provider sends the browser back; empty: portal_public_url (or the local address) + /signin/callback.
+    portal_oidc_redirect_url: str = ""
+    portal_oidc_scopes: str = "openid profile"
+    # The ID token's claims that carry the verified name and 身份证号码.
+    portal_oidc_name_claim: str = "name"
+    portal_oidc_id_number_claim: str = "id_number"
+    stand_in_idp_port: int = 8092
+    # Scanned materials (portal uploads and the window's) are deleted this many days after they were stored.
+    scan_retention_days: int = Field(default=180, gt=0)
     # The portal's address as families reach it, told in the 受理 SMS; empty: the SMS names no address.
     portal_public_url: str = ""
     # The notification dispatcher (notify/): an HTTP SMS gateway, or (empty URL) the stand-in file.

@@ -1,6 +1,7 @@
 """`python -m runtime.up`: the whole system on one machine — the Temporal dev server with its Web UI
-(persisted to data/temporal.db), the codec server the UI decrypts through, the worker, the families' portal
-and the notification dispatcher.
+(persisted to data/temporal.db), the codec server the UI decrypts through, the worker, the families' portal,
+the notification dispatcher, and (unless a real identity provider is configured) the local stand-in for the
+province's identity sign-in that online applicants sign in with.
 
 Each part runs in its own process (the codec server in this one); a part that dies is started again, except
 one that exits with code 3 (its configuration is wrong: starting it again cannot help): then everything stops
@@ -31,6 +32,12 @@ RESTART_DELAY_SECONDS = 2.0
 CONFIG_EXIT_CODE = 3
 # Processes started by `up` besides the dev server: module name and what it is.
 SERVICES = (("worker", "worker"), ("portal", "portal"), ("notify.dispatcher", "dispatcher"))
+STAND_IN_IDP = ("runtime.stand_in_idp", "stand-in identity provider")
+
+
+def services(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """What `up` runs: the stand-in identity provider only while no real one is configured."""
+    return SERVICES if settings.portal_oidc_issuer else (*SERVICES, STAND_IN_IDP)
 
 
 async def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -97,13 +104,17 @@ async def up(settings: Settings) -> None:
     sms = (settings.sms_gateway_url and "SMS gateway") or f"stand-in SMS file {settings.sms_outbox_path.resolve()}"
     print(f"families' portal: http://{settings.portal_host}:{settings.portal_port}  "
           f"notifications: {sms}", flush=True)
+    if not settings.portal_oidc_issuer:
+        print(f"sign-in: LOCAL STAND-IN identity provider http://127.0.0.1:{settings.stand_in_idp_port} "
+              "(verifies nobody; set SHENHOU_PORTAL_OIDC_* for the real one)", flush=True)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
     misconfigured: list[str] = []
     try:
-        await asyncio.gather(*(_keep_running(module, name, stopping, misconfigured) for module, name in SERVICES))
+        await asyncio.gather(*(_keep_running(module, name, stopping, misconfigured)
+                               for module, name in services(settings)))
         if misconfigured:
             raise ServiceMisconfigured(f"{'、'.join(misconfigured)}因配置有误未能启动（原因见上），已停止全部服务；"
                                        "改正配置后重新运行 scripts/run")

@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 import yaml
+from psycopg import errors
 
+from register.engine import create_schema, make_engine
 from runtime.devserver import search_attribute_flags
 from tests.postgres import PostgresServer, find_bin_dir
 
@@ -177,3 +180,62 @@ def test_the_pilot_ca_issues_the_portal_its_certificates() -> None:
     script = (ROOT / "deploy" / "make-pilot-ca.sh").read_text()
     assert "issue portal shenhou-portal clientAuth" in script
     assert 'issue portal-web "$PORTAL_HOST" serverAuth' in script
+
+
+def test_the_portals_database_login_reads_cases_and_records_consents_only(postgres_server: PostgresServer) -> None:
+    env = {
+        **os.environ,
+        "PATH": f"{find_bin_dir()}:{os.environ['PATH']}",
+        "PGHOST": postgres_server.host,
+        "PGPORT": str(postgres_server.port),
+        "PGPASSWORD": postgres_server.password,
+        "POSTGRES_USER": postgres_server.user,
+        "REGISTER_DB_PASSWORD": "pilot-password-1",
+        "PORTAL_DB_PASSWORD": "portal-password-1",
+    }
+    subprocess.run(["sh", str(ROOT / "deploy" / "postgres-init.sh")], env=env, check=True, capture_output=True)
+    owner = make_engine(f"postgresql+psycopg://shenhou:pilot-password-1@{postgres_server.host}:"
+                        f"{postgres_server.port}/shenhou")
+    try:
+        create_schema(owner)  # as the worker does at start: the portal's grants come with the tables
+        with psycopg.connect(host=postgres_server.host, port=postgres_server.port, user="shenhou_portal",
+                             password="portal-password-1", dbname="shenhou", autocommit=True) as portal:
+            assert portal.execute("SELECT count(*) FROM cases").fetchone() == (0,)
+            assert portal.execute("SELECT count(*) FROM matters").fetchone() == (0,)
+            portal.execute(
+                "INSERT INTO consents (case_number, applicant_id_hash, notice_version, notice_sha256, channel, "
+                "consented_at, recorded_at) VALUES ('SH-X', 'h', 'v', 's', 'online', now(), now())")
+            for statement in (
+                "SELECT count(*) FROM notification_outbox", "SELECT count(*) FROM payment_ledger",
+                "UPDATE cases SET state = 'completed'", "DELETE FROM consents", "UPDATE consents SET channel = 'x'",
+                "INSERT INTO audit_events (case_number, key, event, actor, at) VALUES ('SH-X', 'k', 'e', 'a', now())",
+                "CREATE TABLE mine (x int)",
+            ):
+                with pytest.raises(errors.InsufficientPrivilege):
+                    portal.execute(statement)
+    finally:
+        owner.dispose()
+        with postgres_server.connect() as admin:
+            admin.execute("DROP DATABASE IF EXISTS shenhou WITH (FORCE)")
+            admin.execute("DROP ROLE IF EXISTS shenhou_portal")
+            admin.execute("DROP ROLE IF EXISTS shenhou")
+
+
+def test_the_portal_holds_only_what_its_pages_need_and_meets_no_staff_tool() -> None:
+    services = _compose()["services"]
+    portal, proxy = services["portal"], services["proxy"]
+    env = portal["environment"]
+    # Its own register login (not the owner's), its own Temporal certificate, no SMS gateway token.
+    assert env["SHENHOU_DATABASE_URL"].startswith("postgresql+psycopg://shenhou_portal:")
+    assert env["SHENHOU_TEMPORAL_TLS_CERT"] == "/pki/portal/client.pem"
+    assert not any("SMS" in name for name in env)
+    assert set(name for name in env if name.endswith("_KEY") or name.endswith("_KEYS")) == {
+        "SHENHOU_CASE_ID_KEY", "SHENHOU_CODEC_KEYS", "SHENHOU_QUERY_CODE_KEY", "SHENHOU_TEMPORAL_TLS_KEY"}
+    # Sign-in with the configured provider: never the stand-in (no issuer would mean the stand-in).
+    assert env["SHENHOU_PORTAL_OIDC_ISSUER"].startswith("${PORTAL_OIDC_ISSUER:?")
+    # The staff tools are on a network the portal is not on; X-Forwarded-For is believed from the proxy only.
+    assert services["codec-server"]["networks"] == ["staff"]
+    assert "staff" in services["temporal-ui"]["networks"] and "staff" not in portal["networks"]
+    assert env["SHENHOU_PORTAL_FORWARDED_ALLOW_IPS"] == proxy["networks"]["edge"]["ipv4_address"]
+    assert "default" not in proxy["networks"]
+    assert "./deploy/nginx/staff-networks.conf:/etc/nginx/staff-networks.conf:ro" in proxy["volumes"]

@@ -83,16 +83,28 @@ async def upstreams(tmp_path: Path) -> AsyncIterator[tuple[int, int, int]]:
 
 
 @pytest.fixture
-def proxy(upstreams: tuple[int, int, int], web_pki: Path, tmp_path: Path) -> Iterator[tuple[int, int]]:
+def staff_networks() -> str:
+    return "allow 127.0.0.1;\n"
+
+
+@pytest.fixture
+def proxy(upstreams: tuple[int, int, int], web_pki: Path, tmp_path: Path,
+          staff_networks: str) -> Iterator[tuple[int, int]]:
     """(https port, http port) of nginx running the template with the compose service names mapped to loopback."""
     nginx = _nginx()
     codec_port, ui_port, portal_port = upstreams
     https_port, http_port = _free_port(), _free_port()
     site = TEMPLATE.read_text().replace("${PUBLIC_HOST}", "localhost").replace("${PORTAL_HOST}", PORTAL_HOST)
     site = _replace_once(site, "listen 80;", f"listen 127.0.0.1:{http_port};")
+    site = _replace_once(site, "listen 80 default_server;", f"listen 127.0.0.1:{http_port} default_server;")
+    site = _replace_once(site, "listen 443 ssl default_server;", f"listen 127.0.0.1:{https_port} ssl default_server;")
     # The staff's server and the families' portal's: the same HTTPS port, told apart by name.
     assert site.count("listen 443 ssl http2;") == 2
     site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+    # The county's networks: here the loopback the test's browser comes from, or (staff_networks) others.
+    networks = tmp_path / "staff-networks.conf"
+    networks.write_text(staff_networks)
+    site = _replace_once(site, "include /etc/nginx/staff-networks.conf;", f"include {networks};")
     site = _replace_once(site, "proxy_pass http://codec-server:8081/;", f"proxy_pass http://127.0.0.1:{codec_port}/;")
     site = _replace_once(site, "proxy_pass http://temporal-ui:8080;", f"proxy_pass http://127.0.0.1:{ui_port};")
     site = _replace_once(site, "proxy_pass http://portal:8090;", f"proxy_pass http://127.0.0.1:{portal_port};")
@@ -182,3 +194,31 @@ async def test_families_reach_the_portal_on_its_own_name_and_nothing_of_the_staf
                             allow_redirects=False) as resp:
             assert resp.status == 301
             assert resp.headers["Location"] == f"https://{PORTAL_HOST}/progress"
+
+
+@pytest.mark.parametrize("staff_networks", [(ROOT / "deploy" / "nginx" / "staff-networks.conf").read_text()])
+async def test_staff_paths_are_closed_outside_the_county_networks_and_by_bare_address(
+    proxy: tuple[int, int], web_pki: Path
+) -> None:
+    # The shipped networks file does not list loopback: here the test's browser is outside the county's networks.
+    https_port, http_port = proxy
+    trust = ssl.create_default_context(cafile=str(web_pki / "ca.pem"))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as http:
+        async with http.get(f"https://localhost:{https_port}/namespaces/default/workflows") as resp:
+            assert resp.status == 403
+        async with http.post(f"https://localhost:{https_port}/codec/decode", json=plain_body("x")) as resp:
+            assert resp.status == 403
+        # The families' portal stays open to everyone.
+        async with http.get(f"https://127.0.0.1:{https_port}/apply", server_hostname=PORTAL_HOST,
+                            headers={"Host": PORTAL_HOST}) as resp:
+            assert resp.status == 200
+    # By bare address (no name, or a name the proxy does not serve): no certificate, no answer.
+    bare = ssl.create_default_context(cafile=str(web_pki / "ca.pem"))
+    bare.check_hostname = False
+    with socket.create_connection(("127.0.0.1", https_port), timeout=5) as raw, pytest.raises(ssl.SSLError):
+        bare.wrap_socket(raw)
+    with socket.create_connection(("127.0.0.1", https_port), timeout=5) as raw, pytest.raises(ssl.SSLError):
+        bare.wrap_socket(raw, server_hostname="other.example")
+    with socket.create_connection(("127.0.0.1", http_port), timeout=5) as raw:
+        raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert raw.recv(1024) == b""  # closed without a reply (444)

@@ -1,11 +1,14 @@
 """The portal served for real (uvicorn on a loopback port) against the session's Temporal dev server, this
-test's worker and register, with "today" pinned; and Debian's Chromium driven by Playwright."""
+test's worker and register, with "today" pinned; the local stand-in identity provider served beside it, as
+`scripts/run` does; and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
+import re
 import shutil
 import socket
 import struct
@@ -15,8 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
+from PIL import Image
+from pypdf import PdfWriter
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
@@ -25,6 +31,7 @@ from domain.policy import Policy
 from portal.app import PortalServices, create_app
 from runtime.keys import Keys
 from runtime.settings import Settings
+from runtime.stand_in_idp import SAMPLE_ID_BASE, id_check_digit, stand_in_from_settings
 from tests.workflows.helpers import TODAY
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -60,30 +67,92 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-@pytest.fixture
-async def portal(
-    client: Client, keys: Keys, task_queue: str, engine: Engine, calendar: WorkingDayCalendar, tmp_path: Path,
-) -> AsyncIterator[Portal]:
-    settings = Settings(task_queue=task_queue, data_dir=tmp_path / "data", portal_max_upload_bytes=2 * 1024 * 1024)
-    services = PortalServices(settings=settings, policy=Policy(), keys=keys, client=client, engine=engine,
-                              calendar=calendar, today=lambda: TODAY)
-    port = free_port()
-    # As `python -m portal` serves it: the client address comes from X-Forwarded-For when the proxy (here the
-    # test's browser on loopback) sends one.
-    server = _QuietServer(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_config=None,
-                                         access_log=False, lifespan="off", proxy_headers=True,
-                                         forwarded_allow_ips=settings.portal_forwarded_allow_ips))
+@contextlib.asynccontextmanager
+async def served(app: Any, port: int, **options: Any) -> AsyncIterator[None]:
+    server = _QuietServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
+                                         lifespan="off", **options))
     serving = asyncio.create_task(server.serve())
     for _ in range(500):
         if server.started or serving.done():
             break
         await asyncio.sleep(0.01)
-    assert server.started, "the portal did not start"
+    assert server.started, "the server did not start"
     try:
-        yield Portal(url=f"http://127.0.0.1:{port}", services=services)
+        yield
     finally:
         server.should_exit = True
         await serving
+
+
+def portal_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings for a portal on a free port, signing in with the stand-in provider on another."""
+    values: dict[str, Any] = {"data_dir": tmp_path / "data", "portal_max_upload_bytes": 2 * 1024 * 1024,
+                              "portal_port": free_port(), "stand_in_idp_port": free_port()}
+    return Settings(**{**values, **overrides})
+
+
+@contextlib.asynccontextmanager
+async def serve_portal(services: PortalServices) -> AsyncIterator[Portal]:
+    """The portal as `python -m portal` serves it (uvicorn; X-Forwarded-For believed only from the configured
+    trusted proxies: none by default), and the stand-in identity provider as `scripts/run` starts it."""
+    from portal.__main__ import uvicorn_proxy_options
+
+    settings = services.settings
+    async with served(stand_in_from_settings(settings), settings.stand_in_idp_port), \
+            served(create_app(services), settings.portal_port, **uvicorn_proxy_options(settings)):
+        yield Portal(url=f"http://127.0.0.1:{settings.portal_port}", services=services)
+
+
+@pytest.fixture
+async def portal(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, calendar: WorkingDayCalendar, tmp_path: Path,
+) -> AsyncIterator[Portal]:
+    settings = portal_settings(tmp_path, task_queue=task_queue)
+    services = PortalServices(settings=settings, policy=Policy(), keys=keys, client=client, engine=engine,
+                              calendar=calendar, today=lambda: TODAY)
+    async with serve_portal(services) as served_portal:
+        yield served_portal
+
+
+# --- people who sign in ---------------------------------------------------------------------------
+
+_person_seed = iter(range(1000, 9999))
+
+
+def new_id_number() -> str:
+    """A well-formed 身份证号码 of its own for each signed-in person in a test."""
+    base = SAMPLE_ID_BASE[:-4] + f"{next(_person_seed):04d}"
+    return base + id_check_digit(base)
+
+
+async def http_sign_in(http: httpx.AsyncClient, portal_url: str, name: str, id_number: str,
+                       then: str = "/apply") -> httpx.Response:
+    """Sign in through the stand-in provider as a browser would (following each redirect by hand); the
+    portal's answer after the callback."""
+    to_provider = await http.get(f"{portal_url}/signin", params={"then": then})
+    assert to_provider.status_code == 303
+    sign_in_page = await http.get(to_provider.headers["location"])
+    assert sign_in_page.status_code == 200
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', sign_in_page.text))
+    back = await http.post(to_provider.headers["location"].split("?")[0],
+                           data={**{k: v.replace("&amp;", "&") for k, v in fields.items()},
+                                 "name": name, "id_number": id_number})
+    assert back.status_code == 303
+    return await http.get(back.headers["location"])
+
+
+async def browser_sign_in(page: Any, portal: Portal, name: str, id_number: str, *, consent: bool = True) -> None:
+    """On the page asking for sign-in: the stand-in's sign-in page, then (for /apply) the consent page."""
+    await page.click('main a[href^="/signin"]')
+    await page.wait_for_url(re.compile(r".*/authorize\?.*"))
+    await page.fill('[name="name"]', name)
+    await page.fill('[name="id_number"]', id_number)
+    await page.click('form[action="/authorize"] button[type="submit"]')
+    await page.wait_for_url(f"{portal.url}/apply")
+    if consent:
+        await page.check('input[name="agree"]')
+        await page.click('main button[type="submit"]')
+        await page.wait_for_url(f"{portal.url}/apply")
 
 
 @pytest.fixture
@@ -123,13 +192,18 @@ def png_bytes(seed: int) -> bytes:
 
 
 def pdf_bytes(seed: int) -> bytes:
-    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-            + f"% scan {seed}\n".encode() + b"trailer<</Root 1 0 R>>\n%%EOF\n")
+    """A one-page PDF (its page size depends on ``seed``), as a scanner writes one."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595 + seed % 100, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def jpeg_bytes(seed: int) -> bytes:
-    header = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    return header + bytes([seed % 256]) * 64 + b"\xff\xd9"
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (seed % 256, (seed * 7) % 256, 90)).save(out, format="JPEG")
+    return out.getvalue()
 
 
 def scans(folder: Path, kinds: list[str]) -> dict[str, Path]:

@@ -1,7 +1,8 @@
 """A family on a phone, in a real browser (Debian's Chromium through Playwright), against the real portal,
-Temporal dev server, worker and register: applying online with scanned materials, correcting a form that
-has problems, being sent to the window for a matter the online channel does not reach, and following the
-case with its number and query code while the officers decide, until the money is paid.
+the stand-in identity provider, Temporal dev server, worker and register: signing in and consenting, applying
+online with scanned materials, correcting a form that has problems, being sent to the window for a matter the
+online channel does not reach, and following the case (their own after sign-in, or anyone's with its number
+and query code) while the officers decide, until the money is paid.
 
 Screenshots go to $SHENHOU_SCREENSHOTS (default /tmp/shenhou-portal-screenshots)."""
 
@@ -22,10 +23,14 @@ from domain.policy import Policy
 from domain.query_code import query_code
 from notify.channels import FileChannel, delivered_lines
 from notify.dispatcher import Dispatcher, idempotency_key
+from portal.app import ALREADY_YOURS, to_the_window
+from portal.consent import NOTICE_VERSION, consents_of, notice_sha256
+from portal.scans import open_scan
+from register.lookups import cases_of_applicant
 from register.sealing import Sealer
 from runtime.keys import Keys
 from tests.factories import APPLICANT_PHONE, MATERIAL_KINDS, unique_form
-from tests.portal.conftest import PHONE_CONTEXT, Portal, scans, screenshot
+from tests.portal.conftest import PHONE_CONTEXT, Portal, browser_sign_in, new_id_number, scans, screenshot
 from tests.workflows.helpers import (
     HUKOU,
     amount_for,
@@ -46,7 +51,7 @@ CASE_RE = re.compile(r"SH-[A-Z2-7]{12}(-[2-9])?")
 TEXT_FIELDS = (
     "deceased.name", "deceased.id_number", "deceased.household_county", "deceased.insured_area",
     "deceased.cremation_county", "deceased.bank_card", "deceased.death_date", "death_certificate.number",
-    "death_certificate.issuer_name", "applicant.name", "applicant.id_number", "applicant.phone",
+    "death_certificate.issuer_name", "applicant.phone",
     "applicant.bank_account.bank_name", "applicant.bank_account.account_name", "applicant.bank_account.card_number",
 )
 SELECTS = ("deceased.death_circumstance", "death_certificate.issuer_type", "applicant.relationship",
@@ -90,12 +95,18 @@ async def sign_in(page: Any, portal: Portal, case_number: str, code: str) -> Non
     await page.goto(f"{portal.url}/progress")
     await page.fill('[name="case_number"]', case_number)
     await page.fill('[name="code"]', code)
-    await page.click('button[type="submit"]')
+    await page.click('main form[action="/progress"] button[type="submit"]')
     await page.wait_for_load_state()
 
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def apply_signed_in(page: Any, portal: Portal, form: dict[str, Any], *, path: str = "/apply") -> None:
+    """Open the apply page, sign in as the form's applicant and consent: the form is on the screen."""
+    await page.goto(f"{portal.url}{path}")
+    await browser_sign_in(page, portal, form["applicant"]["name"], form["applicant"]["id_number"])
 
 
 async def test_family_applies_online_and_follows_the_case_to_payment(
@@ -106,27 +117,91 @@ async def test_family_applies_online_and_follows_the_case_to_payment(
     context = await browser.new_context(**PHONE_CONTEXT)
     page = await context.new_page()
     await page.goto(f"{portal.url}/apply")
+    # No form before sign-in: the page asks for the province's identity sign-in (here the marked stand-in).
+    assert await page.locator('input[name="deceased.id_number"]').count() == 0
+    assert "模拟的统一身份认证" in await page.inner_text("main")
+    await screenshot(page, "00-apply-sign-in-first")
+    await page.click('main a[href^="/signin"]')
+    await page.wait_for_url(re.compile(r".*/authorize\?.*"))
+    assert "不核验身份" in await page.inner_text(".banner")
+    await screenshot(page, "00-stand-in-provider")
+    await page.fill('[name="name"]', form["applicant"]["name"])
+    await page.fill('[name="id_number"]', form["applicant"]["id_number"])
+    await page.click('form[action="/authorize"] button[type="submit"]')
+    await page.wait_for_url(f"{portal.url}/apply")
+    # The separate consent comes first; without the tick nothing goes on.
+    assert "敏感个人信息" in await page.inner_text("main")
+    await screenshot(page, "00-consent")
+    await page.click('main button[type="submit"]')
+    assert "请勾选同意" in await page.inner_text("main")
+    await page.check('input[name="agree"]')
+    await page.click('main button[type="submit"]')
+    await page.wait_for_url(f"{portal.url}/apply")
+    # The applicant is the signed-in person, shown and not editable.
+    assert await page.locator('input[name="applicant.id_number"]').count() == 0
+    assert (await page.inner_text('[id="applicant.id_number"]')).strip() == form["applicant"]["id_number"]
     # Only the online channel's matters are offered; the others are named with the window's address.
     offered = await page.locator('input[name="matters"]').evaluate_all("els => els.map(e => e.value)")
     assert M.PROVIDENT_FUND_DEATH_WITHDRAWAL.value not in offered and PENSION.value in offered
     assert Policy().window.address in await page.inner_text("#matters")
     await fill(page, form, files)
     await screenshot(page, "01-apply-filled")
-    await page.click('button[type="submit"]')
+    await page.click('main button[type="submit"]')
     await page.wait_for_url(f"{portal.url}/accepted")
     case_number = (await page.inner_text("#case-number")).strip()
     code = (await page.inner_text("#query-code")).strip()
     assert CASE_RE.fullmatch(case_number) and re.fullmatch(r"[0-9]{8}", code)
     assert code == query_code(case_number, keys.query_code_key)
     await screenshot(page, "02-accepted")
-    # The scans are in the content-addressed store, as the window's CLI stores them.
+    # The scans are in the content-addressed store, sealed; the staged copies are gone.
+    sealer = Sealer.from_keys(keys)
     store = portal.settings.data_dir / "materials"
-    for path in files.values():
-        assert (store / sha256_of(path)).read_bytes() == path.read_bytes()
+    stored = sorted(store.iterdir())
+    assert len(stored) == len(files)
+    for item in stored:
+        assert item.name == sha256_of(item)
+        assert open_scan(sealer, item)[:4] in (b"%PDF", b"\xff\xd8\xff\xe0", b"\x89PNG")
+    assert list((portal.settings.data_dir / "portal-uploads").iterdir()) == []
+    # The consent is recorded with the case.
+    [given] = consents_of(engine, case_number)
+    assert (given.notice_version, given.notice_sha256, given.channel) == (NOTICE_VERSION, notice_sha256(), "online")
     handle = case_handle(client, case_number)
     first = await wait_for(handle, lambda s: s.case_state is not None)
     assert first.channel == "online"
     assert [view.code for view in first.matters] == [HUKOU, PENSION, DISABILITY]
+
+    # The applicant, signed in, finds the case under 我的申请 without any code.
+    await wait_for(handle, lambda s: bool(cases_of_applicant(engine, sealer, form["applicant"]["id_number"])))
+    await page.goto(f"{portal.url}/mine")
+    assert case_number in await page.inner_text("main")
+    await screenshot(page, "02-mine")
+    await page.click(f"text={case_number} 查看进度")
+    await page.wait_for_url(f"{portal.url}/progress")
+    assert "户口注销" in await page.inner_text("main")
+
+    # Another signed-in person applying for the same deceased is sent to the window; nothing names the case.
+    other_context = await browser.new_context(**PHONE_CONTEXT)
+    other = await other_context.new_page()
+    await other.goto(f"{portal.url}/apply")
+    await browser_sign_in(other, portal, "李华", new_id_number())
+    await fill(other, form, files)
+    await other.fill('[name="applicant.bank_account.account_name"]', "李华")
+    await other.click('main button[type="submit"]')
+    await other.wait_for_load_state()
+    answer = await other.inner_text("main")
+    assert to_the_window(Policy()) in answer
+    assert case_number not in answer and "已有申请" not in answer and "受理编号" not in answer
+    await screenshot(other, "02-duplicate-to-window")
+    await other_context.close()
+    # The applicant applying again is told it is theirs (a new application asks for consent again).
+    await page.goto(f"{portal.url}/apply")
+    await page.check('input[name="agree"]')
+    await page.click('main button[type="submit"]')
+    await page.wait_for_url(f"{portal.url}/apply")
+    await fill(page, form, files)
+    await page.click('main button[type="submit"]')
+    await page.wait_for_load_state()
+    assert ALREADY_YOURS in await page.inner_text("main")
 
     # Later, on another phone: the number and the code open the progress page; nothing in the URL.
     follower = await browser.new_context(**PHONE_CONTEXT)
@@ -197,10 +272,10 @@ async def test_invalid_online_form_lists_every_problem_and_keeps_what_was_typed(
     not_a_scan.write_text("这不是扫描件")
     context = await browser.new_context(**PHONE_CONTEXT)
     page = await context.new_page()
-    await page.goto(f"{portal.url}/apply")
+    await apply_signed_in(page, portal, bad)
     # Typed with mistakes; two scans only, one of them a text file named .pdf.
     await fill(page, bad, {"registration_form": not_a_scan, "death_certificate": files["death_certificate"]})
-    await page.click('button[type="submit"]')
+    await page.click('main button[type="submit"]')
     await page.wait_for_load_state()
     problems = [item.strip() for item in await page.locator("#problems li").all_inner_texts()]
     await screenshot(page, "06-apply-problems")
@@ -225,12 +300,12 @@ async def test_invalid_online_form_lists_every_problem_and_keeps_what_was_typed(
     for kind, path in files.items():
         if kind != "death_certificate":
             await page.set_input_files(f'[name="file.{kind}"]', str(path))
-    await page.click('button[type="submit"]')
+    await page.click('main button[type="submit"]')
     await page.wait_for_url(f"{portal.url}/accepted")
     case_number = (await page.inner_text("#case-number")).strip()
     snap = await wait_for(case_handle(client, case_number), lambda s: s.case_state is not None)
     assert snap.channel == "online"
-    assert (portal.settings.data_dir / "materials" / sha256_of(files["death_certificate"])).is_file()
+    assert len(list((portal.settings.data_dir / "materials").iterdir())) == len(files)
     await context.close()
 
 
@@ -241,6 +316,9 @@ async def test_a_window_matter_chosen_online_is_refused_with_the_reason(
     context = await browser.new_context(**PHONE_CONTEXT)
     page = await context.new_page()
     # From the 政务服务网's page of 公积金死亡提取: that matter is the window's.
+    form = online_form(situations__housing_provident_fund=True)
+    await page.goto(f"{portal.url}/apply")
+    await browser_sign_in(page, portal, form["applicant"]["name"], form["applicant"]["id_number"])
     await page.goto(f"{portal.url}/apply?matter={M.PROVIDENT_FUND_DEATH_WITHDRAWAL.value}")
     notice = await page.inner_text(".notice.refused")
     assert "公积金死亡提取" in notice and "暂不支持网上申请" in notice
@@ -248,14 +326,13 @@ async def test_a_window_matter_chosen_online_is_refused_with_the_reason(
     await screenshot(page, "07-window-matter-link")
 
     # A request that names the matter anyway (the situations allow it) is refused by intake with the reason.
-    form = online_form(situations__housing_provident_fund=True)
     await fill(page, form, scans(tmp_path / "scans", list(MATERIAL_KINDS)))
     await page.evaluate("""() => {
         const box = document.createElement('input');
         box.type = 'checkbox'; box.name = 'matters'; box.value = 'hpf.death_withdrawal'; box.checked = true;
         document.querySelector('#matters').appendChild(box);
     }""")
-    await page.click('button[type="submit"]')
+    await page.click('main button[type="submit"]')
     await page.wait_for_load_state()
     assert page.url == f"{portal.url}/apply"
     problems = await page.inner_text("#problems")
@@ -288,18 +365,26 @@ async def test_a_wrong_code_shows_nothing_about_the_case(
         assert secret not in for_existing
     assert case_number not in page.url
 
-    # Four more wrong codes for this number: then even the right one is refused for a while.
+    # Four more wrong codes from this phone: then even the right one waits a while.
     for _ in range(4):
         await sign_in(page, portal, case_number, wrong)
     await sign_in(page, portal, case_number, code)
     text = await page.inner_text("main")
-    assert "错误次数过多" in text and "部门审核中" not in text
-    # Another case is not affected, and its code opens its own page only.
+    assert "错误次数过多" in text and "分钟后再试" in text and "部门审核中" not in text
+    await screenshot(page, "09-wrong-code-wait")
+    # A family member signed in (here on the same network) is counted as themselves: not shut out by the
+    # anonymous guesses, and the code opens this case's page only.
+    family = await browser.new_context(**PHONE_CONTEXT)
+    member = await family.new_page()
+    await member.goto(f"{portal.url}/apply")
+    await browser_sign_in(member, portal, "王芳", new_id_number(), consent=False)
+    await sign_in(member, portal, case_number, code)
+    await member.wait_for_url(f"{portal.url}/progress")
+    text = await member.inner_text("main")
+    assert case_number in text and "户口注销" in text
     other = await start(client, keys, task_queue)
-    await sign_in(page, portal, other.id, query_code(other.id, keys.query_code_key))
-    text = await page.inner_text("main")
-    assert other.id in text and case_number not in text
-    assert page.url == f"{portal.url}/progress"
+    assert other.id not in text
+    await family.close()
     await context.close()
 
 
