@@ -230,8 +230,9 @@ def status_renderables(snapshot: StatusSnapshot, policy: Policy) -> list[object]
                           record.by, _decision_text(record))
         out += [_section("审核记录"), table]
 
+    # The CLI's status already lists the matters' refusals with the case's; a matter's own status does not.
     refused = sorted(
-        [*snapshot.refused_actions, *(r for view in snapshot.matters for r in view.refused_actions)],
+        dict.fromkeys([*snapshot.refused_actions, *(r for view in snapshot.matters for r in view.refused_actions)]),
         key=lambda item: item.at,
     )
     if refused:
