@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # department code counts as that department even when not listed.
     officer_department_map: str = ""
     officer_supervisor_roles: str = "supervisor"
+    # Where the CLI exchanges an officer's token for a statement (the codec server; default: the local one).
+    officer_statement_url: str = ""
     # Roles that may terminate, cancel, reset, start and batch-operate through the Web UI (the proxy's rule).
     operator_roles: str = "shenhou-operator"
     codec_enabled: bool = True
