@@ -8,27 +8,37 @@ them (runtime/officers.py); the codec server's own part is in tests/runtime/test
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import dataclasses
 import io
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from rich.console import Console
 from sqlalchemy.engine import Engine
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from domain.enums import DecisionKind, Department, Issuer, MatterCode, MatterState, PensionStatus
+from domain.ids import matter_workflow_id
 from domain.models import StatusSnapshot
 from domain.officers import UNVERIFIED
 from domain.policy import Policy
-from runtime.officers import Officer, decision_kind, statement_for
+from runtime.codec import EncryptionCodec
+from runtime.codec_auth import JwksFile, TokenVerifier
+from runtime.codec_server import OfficerSigning, serve
+from runtime.officers import ClaimMapping, Officer, decision_kind, statement_for
 from runtime.signing import StatementSigner
 from starter.operations import case_status
 from starter.render import status_renderables
+from tests.runtime.test_codec_auth import AUDIENCE, ISSUER, JWKS, ORIGINS, token
 from tests.signing import OFFICER
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (
@@ -37,6 +47,7 @@ from tests.workflows.helpers import (
     certify,
     matter_handle,
     matter_state,
+    signal_raw,
     start,
     wait_for,
 )
@@ -177,3 +188,43 @@ async def test_on_the_embedded_default_a_decision_without_a_statement_is_marked_
     text = _rendered(await case_status(client, handle.id))
     assert "王警官（未核验身份）" in text
     await ts.registered(lambda: "王警官（未核验身份）" in ts.audit_actors(engine, handle.id, HUKOU))
+
+
+async def test_the_web_uis_signal_through_the_codec_server_carries_the_officer(
+    client: Client, keys: Any, task_queue: str, tmp_path: Path, strict_worker: Worker
+) -> None:
+    """What the Web UI does when a signed-in officer signals: ``/encode`` with the officer's access token, then
+    the signal with the encoded payload, which the worker decrypts and checks."""
+    case = await _parallel(client, keys, task_queue)
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(JWKS))
+    verifier = TokenVerifier(JwksFile(jwks), issuer=ISSUER, audience=AUDIENCE)
+    mapping = ClaimMapping(departments={"ybj-staff": Department.NHSA, "gjj-staff": Department.HPF})
+    runner = await serve(EncryptionCodec(keys.codec_keys, keys.active_key_id), "127.0.0.1", 0, ORIGINS, verifier,
+                         OfficerSigning(OFFICER, mapping))
+    host, port = runner.addresses[0][:2]
+
+    async def ui_signal(matter: MatterCode, name: str, body: dict[str, Any], groups: list[str], who: str) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        request = {"payloads": [{"metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
+                                 "data": base64.b64encode(data).decode()}]}
+        async with aiohttp.ClientSession() as http, http.post(
+                f"http://{host}:{port}/encode", json=request,
+                headers={"Authorization": f"Bearer {token(name=who, groups=groups)}", "Origin": ORIGINS[0]}) as resp:
+            assert resp.status == 200
+            encoded = await resp.json()
+        payloads = [Payload(metadata={k: base64.b64decode(v) for k, v in p["metadata"].items()},
+                            data=base64.b64decode(p["data"])) for p in encoded["payloads"]]
+        await signal_raw(client, matter_workflow_id(case, matter), name, payloads)
+
+    try:
+        body = {"officer": "x", "amount": "3000.00", "case_number": case, "matter": HPF.value}
+        await ui_signal(HPF, "approve", body, ["ybj-staff"], "医保赵")
+        hpf = matter_handle(client, case, HPF)
+        snap = await _refusals(hpf, 1)
+        assert (snap.matters[0].refused_actions[0].by, snap.matters[0].state) == ("医保赵", MatterState.UNDER_REVIEW)
+        await ui_signal(HPF, "approve", body, ["gjj-staff"], "公积金钱")
+        snap = await wait_for(hpf, lambda s: s.matters[0].state != MatterState.UNDER_REVIEW)
+        assert snap.matters[0].decisions[0].by == "公积金钱"
+    finally:
+        await runner.cleanup()
