@@ -241,19 +241,22 @@ async def _officer_statement(request: web.Request) -> web.Response:
 
 
 async def _authorize(request: web.Request) -> web.Response:
-    """nginx ``auth_request`` in front of the Web UI: 401 without a verified token; 403 for a call only
-    operators may make (terminate, cancel, reset, start, batch, delete, ...) unless the token carries an
-    operator role. Officers may read, signal, query and update; nothing here can name who signalled."""
+    """nginx ``auth_request`` in front of the Web UI's API: a call only operators may make (terminate, cancel,
+    reset, start, batch, delete, ...) needs a verified token with an operator role (401 without a token, 403
+    without the role). Officers may read, signal, query and update; nothing here can name who signalled."""
     if request.app[_VERIFIER_KEY] is None:
         return _json_error(404, "本服务未配置登录核验")
+    method = request.headers.get("X-Original-Method", "GET").upper()
+    uri = request.headers.get("X-Original-URI", "/")
+    if not operator_only(method, uri):
+        # Reads (the UI's settings before sign-in among them), signals, queries and updates: the UI server and
+        # Temporal check their own credentials; this rule only keeps operators' calls for operators.
+        return web.Response(status=204)
     claims = await _authenticate(request)
     if isinstance(claims, web.Response):
         return claims
     assert claims is not None
-    method = request.headers.get("X-Original-Method", "GET").upper()
-    uri = request.headers.get("X-Original-URI", "/")
-    if operator_only(method, uri) and not request.app[_OPERATORS_KEY].intersection(
-            _roles(claims, request.app[_OFFICERS_KEY])):
+    if not request.app[_OPERATORS_KEY].intersection(_roles(claims, request.app[_OFFICERS_KEY])):
         log.info("ui_call_denied", subject=claims.get("sub"), method=method, path=uri.partition("?")[0][:200])
         return _json_error(403, "办理人员无权执行此操作（终止、取消、重置、启动或批量操作）")
     return web.Response(status=204)
