@@ -429,6 +429,10 @@ def main(argv: Iterable[str] | None = None) -> int:
         print("codec server未启动：要求核验办理人身份，但未配置身份提供方（SHENHOU_CODEC_AUTH_JWKS_URL、"
               "SHENHOU_CODEC_AUTH_ISSUER、SHENHOU_CODEC_AUTH_AUDIENCE）", file=sys.stderr)
         return EXIT_CONFIG
+    if settings.require_verified_officers and not settings.officer_signing_key.strip():
+        print("codec server未启动：要求核验办理人身份，但未配置办理人身份签名密钥（SHENHOU_OFFICER_SIGNING_KEY）",
+              file=sys.stderr)
+        return EXIT_CONFIG
     if verifier is None and not is_loopback(args.host) and not args.allow_unauthenticated:
         print(
             f"Cannot start the codec server on {args.host} without authentication: anyone who reaches it could "
