@@ -12,6 +12,12 @@ The server decrypts whatever it is sent, so off localhost it must authenticate: 
 from that identity provider (runtime/codec_auth.py) and answer 401 otherwise. Without them it refuses to
 bind anything but a loopback address unless told ``--allow-unauthenticated``. ``/health`` stays open.
 
+With an officer key (``SHENHOU_OFFICER_SIGNING_KEY``) and authentication, ``/encode`` adds to each officer
+decision it encodes the signed statement of who the token's officer is (runtime/officers.py), and
+``POST /officer-statement`` gives the CLI the same; ``GET /authorize`` answers nginx ``auth_request`` in front
+of the Web UI (officers may not terminate, cancel, reset, start or batch-operate). docs/architecture.md,
+"Who decided".
+
 Run with ``python -m runtime.codec_server``.
 """
 
