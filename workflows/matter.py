@@ -527,6 +527,9 @@ class MatterWorkflow:
         decisions without a statement) the typed one marked unverified. Else why not, and who tried."""
         statement = decision.officer_statement
         typed = typed_name(decision)
+        if decision.case_number not in (None, self._input.case_number) or decision.matter not in (
+                None, self._definition.code):
+            return "决定所注明的受理编号或事项与本事项不符", typed + UNVERIFIED
         check = OfficerCheck() if statement is None else OfficerCheck(
             digest=officer_statement_digest(statement), signature=statement.signature)
         verdict = await workflow.execute_local_activity_method(

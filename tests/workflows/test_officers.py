@@ -182,6 +182,11 @@ async def test_on_the_embedded_default_a_decision_without_a_statement_is_marked_
     handle = await start(client, keys, task_queue, application_with(PensionStatus.ENTERPRISE_RETIREE, NHSA))
     await certify(handle)
     await wait_for(handle, lambda s: matter_state(s, HUKOU) == MatterState.UNDER_REVIEW)
+    # A decision naming another matter is refused even here (a slip in the Web UI's dialog).
+    hukou = matter_handle(client, handle.id, HUKOU)
+    await hukou.signal("approve", {"officer": "王警官", "certificate_no": "ZX-1", "matter": NHSA.value})
+    snap = await _refusals(hukou, 1)
+    assert snap.matters[0].refused_actions[0].reason == "决定所注明的受理编号或事项与本事项不符"
     # As the Web UI sends it on the embedded default: a typed name, no statement (no sign-in).
     await matter_handle(client, handle.id, HUKOU).signal("approve", {"officer": "王警官", "certificate_no": "ZX-1"})
     await wait_for(handle, lambda s: matter_state(s, HUKOU) == MatterState.APPROVED)
