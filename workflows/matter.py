@@ -27,7 +27,14 @@ from workflows import descriptions as d
 from workflows import search_attributes as sa
 from workflows.legacy.matter_v1 import MatterV1
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
-from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B, SHAPE_2026_12C, SHAPE_2026_12D, SIGNED_REPORTS
+from workflows.versions import (
+    SHAPE_2026_12,
+    SHAPE_2026_12B,
+    SHAPE_2026_12C,
+    SHAPE_2026_12D,
+    SIGNED_REPORTS,
+    VERIFIED_OFFICERS,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineActivities
@@ -413,8 +420,9 @@ class MatterWorkflow:
             case MaterialsSupplementedInput() if decision.matter != self._definition.code:
                 return f"补正材料所指事项{decision.matter.value}与本事项不符"
             # Today's shape: a verified statement's supervisor role is the authority, never a typed name.
+            # (A statement exists only in payloads sent since 2026-12d: no earlier history holds one.)
             case ExtendDeadlineInput() if (decision.supervisor not in self._policy.supervisors
-                                           and not (self._officers and decision.officer_statement is not None)):
+                                           and decision.officer_statement is None):
                 return "延长时限须由本县配置的督办人办理，该督办人不在名单中"
             case PaymentConfirmedInput() | PaymentFailedInput() if decision.reference != m.payment_reference:
                 return "凭证号与本事项待确认的发放指令不符"
@@ -469,7 +477,7 @@ class MatterWorkflow:
             self._refuse(item.kind.value, unverified)
             return unverified
         decision = item.decision
-        if self._officers and item.kind in OFFICER_KINDS:
+        if item.kind in OFFICER_KINDS and (self._officers or workflow.patched(VERIFIED_OFFICERS)):
             assert isinstance(decision, (ApproveInput, RejectInput, RequestMaterialsInput, ExtendDeadlineInput))
             identified = await self._identified(decision, item.kind)
             if isinstance(identified, tuple):

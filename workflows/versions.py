@@ -21,6 +21,11 @@ embedded default) a decision without it is taken and marked unverified. Refusals
 ``SIGNED_REPORTS``: decided lazily, when a payment report, a payee correction or a withdrawal first reaches a
 run of an earlier shape, so runs already under way take such statements only when signed from then on, while
 their recorded histories replay as they were.
+
+``VERIFIED_OFFICERS``: decided lazily, when an officer's decision is first applied in a matter of shape 2026-12,
+2026-12b or 2026-12c, so matters already under way hold their remaining decisions to the rule of shape 2026-12d
+(a verified officer where the worker requires one; else marked unverified), while their recorded histories replay
+as they were.
 """
 
 from __future__ import annotations
@@ -30,3 +35,4 @@ SHAPE_2026_12B = "shape-2026-12b"
 SHAPE_2026_12C = "shape-2026-12c"
 SHAPE_2026_12D = "shape-2026-12d"
 SIGNED_REPORTS = "signed-reports"
+VERIFIED_OFFICERS = "verified-officers"
