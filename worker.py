@@ -75,6 +75,8 @@ class Dependencies:
     sealer: Sealer = field(default_factory=Sealer.ephemeral)
     # The public keys of the paying system and the window; empty: every signed statement is refused.
     trust: TrustAnchors = field(default_factory=TrustAnchors)
+    # Decisions count only with a verified officer's statement (production); else they are marked unverified.
+    require_verified_officers: bool = False
 
 
 def precompile_workflows() -> None:
@@ -102,7 +104,7 @@ def activities_for(deps: Dependencies, client: Client | None = None) -> list[Any
     deadlines = DeadlineActivities(deps.calendar)
     departments = DepartmentActivities(deps.departments or InboxGateway(deps.engine), deadlines)
     payments = PaymentActivities(deps.payments or LedgerPaymentGateway(deps.engine, deps.sealer), deadlines)
-    trust = TrustActivities(deps.trust)
+    trust = TrustActivities(deps.trust, require_verified_officers=deps.require_verified_officers)
     outcomes = MatterOutcomeActivities(client)
     return [
         register.resolve_policy,
@@ -115,6 +117,7 @@ def activities_for(deps: Dependencies, client: Client | None = None) -> list[Any
         deadlines.plan_deadline,
         deadlines.remaining_working_days,
         trust.verify_statement,
+        trust.verify_officer,
         outcomes.matter_standing,
         *deps.extra_activities,
     ]
@@ -147,7 +150,8 @@ def dependencies_from(settings: Settings, keys: Keys) -> Dependencies:
     trust = trust_anchors(settings, keys)
     engine = make_engine(settings.register_url)
     create_schema(engine)
-    return Dependencies(engine=engine, policy=policy, calendar=calendar, sealer=sealer, trust=trust)
+    return Dependencies(engine=engine, policy=policy, calendar=calendar, sealer=sealer, trust=trust,
+                        require_verified_officers=settings.require_verified_officers)
 
 
 async def run_worker(settings: Settings) -> None:
@@ -195,6 +199,8 @@ def main() -> None:
         settings = get_settings()
     except ValidationError as err:
         _leave(EXIT_CONFIG, f"环境变量配置有误：{'、'.join(invalid_setting_names(err)) or '无法读取'}")
+    if settings.require_verified_officers and not settings.officer_public_keys.strip():
+        _leave(EXIT_CONFIG, "要求核验办理人身份，但未配置身份核验公钥（SHENHOU_OFFICER_PUBLIC_KEYS）")
     try:
         asyncio.run(run_worker(settings))
     except Exception as err:

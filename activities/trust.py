@@ -13,12 +13,14 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.enums import MatterState
+from domain.enums import Issuer, MatterState
 from domain.ids import matter_workflow_id
 from domain.models import (
     MatterOutcomeRequest,
     MatterResult,
     MatterStanding,
+    OfficerCheck,
+    OfficerVerdict,
     StatementCheck,
     StatementVerdict,
 )
@@ -34,8 +36,9 @@ MATTER_STATE = SearchAttributeKey.for_keyword(MATTER_STATE_NAME)
 
 
 class TrustActivities:
-    def __init__(self, anchors: TrustAnchors) -> None:
+    def __init__(self, anchors: TrustAnchors, *, require_verified_officers: bool = False) -> None:
         self._anchors = anchors
+        self._require_officers = require_verified_officers
 
     @activity.defn
     def verify_statement(self, check: StatementCheck) -> StatementVerdict:
@@ -44,6 +47,21 @@ class TrustActivities:
             # The digest only: what the statement says stays in the (encrypted) history.
             log.warning("statement_refused", issuer=check.issuer.value, digest=check.digest[:16])
         return StatementVerdict(refused=refused)
+
+    @activity.defn
+    def verify_officer(self, check: OfficerCheck) -> OfficerVerdict:
+        """An officer's decision: the codec server's signature over its statement, and whether this installation
+        takes decisions without one (the embedded default, marked unverified)."""
+        required = self._require_officers
+        if check.digest is None:
+            if required:
+                log.warning("officer_statement_missing")
+                return OfficerVerdict(required=True, refused="未附经核验的办理人身份，请登录后在系统中办理")
+            return OfficerVerdict(required=False)
+        refused = self._anchors.verify(Issuer.OFFICER, check.digest, check.signature)
+        if refused:
+            log.warning("statement_refused", issuer=Issuer.OFFICER.value, digest=check.digest[:16])
+        return OfficerVerdict(required=required, refused=refused)
 
 
 class MatterOutcomeActivities:

@@ -184,6 +184,8 @@ class Issuer(StrEnum):
 
     PAYING_SYSTEM = "paying_system"
     WINDOW = "window"
+    # The codec server, for an officer whose identity provider's token it verified (domain/officers.py).
+    OFFICER = "officer"
 
 
 class CasePhase(StrEnum):

@@ -205,6 +205,26 @@ class _Input(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class OfficerStatement(_Input):
+    """Who decided, as the codec server saw them: it verified the officer's bearer token (runtime/codec_auth.py),
+    mapped the identity provider's claims to departments and the supervisor role, and signed this with its own
+    key (Issuer.OFFICER). ``decision`` is the digest of the decision it travels with (domain/officers.py), and
+    ``case_number``/``matter`` the ones that decision names; a matter takes each ``nonce`` once, and only while
+    ``issued_at`` is fresh."""
+
+    subject: Annotated[str, StringConstraints(max_length=200)]
+    name: ShortText
+    departments: tuple[Department, ...] = ()
+    supervisor: bool = False
+    kind: DecisionKind
+    case_number: ShortText | None = None
+    matter: MatterCode | None = None
+    decision: Annotated[str, StringConstraints(max_length=64)]
+    nonce: Annotated[str, StringConstraints(max_length=64)]
+    issued_at: datetime
+    signature: Signature | None = None
+
+
 class ApproveInput(_Input):
     officer: ShortText
     note: LongText = ""
@@ -213,6 +233,10 @@ class ApproveInput(_Input):
     overpaid: AmountInput | None = None
     overpaid_source: ShortText | None = None
     certificate_no: ShortText | None = None
+    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    case_number: ShortText | None = None
+    matter: MatterCode | None = None
+    officer_statement: OfficerStatement | None = None
 
 
 class PaymentConfirmedInput(_Input):
@@ -237,18 +261,30 @@ class PaymentFailedInput(_Input):
 class RejectInput(_Input):
     officer: ShortText
     reason: Reason
+    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    case_number: ShortText | None = None
+    matter: MatterCode | None = None
+    officer_statement: OfficerStatement | None = None
 
 
 class RequestMaterialsInput(_Input):
     officer: ShortText
     items: Annotated[list[ShortText], Field(min_length=1, max_length=20)]
     note: LongText = ""
+    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    case_number: ShortText | None = None
+    matter: MatterCode | None = None
+    officer_statement: OfficerStatement | None = None
 
 
 class ExtendDeadlineInput(_Input):
     supervisor: ShortText
     working_days: Annotated[int, Field(ge=1, le=60)]
     reason: Reason
+    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    case_number: ShortText | None = None
+    matter: MatterCode | None = None
+    officer_statement: OfficerStatement | None = None
 
 
 class MaterialsSupplementedInput(_Input):
@@ -313,6 +349,8 @@ class RefusedAction(_Model):
     action: str
     matter: MatterCode | None = None
     reason: str
+    # Who tried (today's shape, an officer's decision): the verified name, or the typed one marked unverified.
+    by: str | None = None
 
 
 class TimelineEntry(_Model):
@@ -402,6 +440,8 @@ class MatterProgress(BaseModel):
     manual_handling: str | None = None
     refused: list[RefusedAction] = Field(default_factory=list)
     refused_total: int = 0
+    # Nonces of the officer statements this matter took (each counts once).
+    officer_nonces: list[str] = Field(default_factory=list)
     final: bool = False
     # What the running deadline is counted from, so a ladder step can count it again on today's calendar.
     plan_start: datetime | None = None
@@ -484,6 +524,19 @@ class StatementCheck(_Model):
 
 class StatementVerdict(_Model):
     # None: the issuer's own signature over exactly that statement.
+    refused: str | None = None
+
+
+class OfficerCheck(_Model):
+    """An officer's decision to check: the digest of its statement (None: it carries none)."""
+
+    digest: str | None = None
+    signature: str | None = None
+
+
+class OfficerVerdict(_Model):
+    # Whether this worker takes decisions only from verified officers (SHENHOU_REQUIRE_VERIFIED_OFFICERS).
+    required: bool
     refused: str | None = None
 
 

@@ -12,6 +12,12 @@ The server decrypts whatever it is sent, so off localhost it must authenticate: 
 from that identity provider (runtime/codec_auth.py) and answer 401 otherwise. Without them it refuses to
 bind anything but a loopback address unless told ``--allow-unauthenticated``. ``/health`` stays open.
 
+With an officer key (``SHENHOU_OFFICER_SIGNING_KEY``) and authentication, ``/encode`` adds to each officer
+decision it encodes the signed statement of who the token's officer is (runtime/officers.py), and
+``POST /officer-statement`` gives the CLI the same; ``GET /authorize`` answers nginx ``auth_request`` in front
+of the Web UI (officers may not terminate, cancel, reset, start or batch-operate). docs/architecture.md,
+"Who decided".
+
 Run with ``python -m runtime.codec_server``.
 """
 
@@ -24,18 +30,23 @@ import json
 import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiohttp import hdrs, web
 from google.protobuf import json_format
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
+from domain.enums import Issuer
 from runtime.codec import codec_from_keys
 from runtime.codec_auth import AuthError, KeysUnavailable, TokenVerifier, verifier_from_settings
-from runtime.keys import KeyError_, load_keys
+from runtime.keys import KeyError_, Keys, load_keys, signer
 from runtime.logging import configure_logging
-from runtime.settings import get_settings
+from runtime.officers import ClaimMapping, sign_decision
+from runtime.settings import Settings, get_settings
+from runtime.signing import StatementSigner
 
 log = structlog.get_logger()
 
@@ -51,6 +62,19 @@ PREFLIGHT_MAX_AGE = "600"
 _CODEC_KEY: web.AppKey[PayloadCodec] = web.AppKey("codec")
 _ORIGINS_KEY: web.AppKey[frozenset[str]] = web.AppKey("allowed_origins")
 _VERIFIER_KEY: web.AppKey[TokenVerifier | None] = web.AppKey("token_verifier")
+_OPERATORS_KEY: web.AppKey[frozenset[str]] = web.AppKey("operator_roles")
+
+
+@dataclass(frozen=True)
+class OfficerSigning:
+    """The codec server's officer key and how it reads the identity provider's claims."""
+
+    signer: StatementSigner
+    mapping: ClaimMapping
+
+
+_OFFICERS_KEY: web.AppKey[OfficerSigning | None] = web.AppKey("officer_signing")
+JSON_PLAIN = b"json/plain"
 
 _BAD_BODY = 'body must be JSON of the form {"payloads": [{"metadata": {...}, "data": "<base64>"}]}'
 # Standard or URL-safe alphabet, padding optional (what protobuf's JSON mapping accepts).
@@ -136,7 +160,8 @@ def _looks_like_payloads(document: object) -> bool:
     return True
 
 
-async def _authenticate(request: web.Request) -> web.Response | None:
+async def _authenticate(request: web.Request) -> web.Response | dict[str, Any] | None:
+    """The verified token's claims; None without a verifier (the embedded default); else the refusal."""
     verifier = request.app[_VERIFIER_KEY]
     if verifier is None:
         return None
@@ -156,20 +181,25 @@ async def _authenticate(request: web.Request) -> web.Response | None:
         )
     # Who decrypted: the provider's subject id, not a name.
     log.info("codec_request", path=request.path, subject=claims.get("sub"))
-    return None
+    return claims
 
 
 async def _transform(request: web.Request, encode: bool) -> web.Response:
-    refused = await _authenticate(request)
-    if refused is not None:
-        return refused
+    claims = await _authenticate(request)
+    if isinstance(claims, web.Response):
+        return claims
     parsed = await _read_payloads(request)
     if isinstance(parsed, web.Response):
         return parsed
     codec = request.app[_CODEC_KEY]
+    officers = request.app[_OFFICERS_KEY]
     try:
         if encode:
-            result = await codec.encode(parsed.payloads)
+            payloads = list(parsed.payloads)
+            if claims is not None and officers is not None:
+                # A decision the signed-in officer is sending: say who they are, signed (runtime/officers.py).
+                payloads = [_with_statement(officers, claims, payload) for payload in payloads]
+            result = await codec.encode(payloads)
         else:
             result = await codec.decode(parsed.payloads)
     except ValueError as err:
@@ -178,6 +208,86 @@ async def _transform(request: web.Request, encode: bool) -> web.Response:
     body = json_format.MessageToDict(Payloads(payloads=result))
     body.setdefault("payloads", [])
     return web.json_response(body)
+
+
+def _with_statement(officers: OfficerSigning, claims: dict[str, Any], payload: Payload) -> Payload:
+    if payload.metadata.get("encoding") != JSON_PLAIN:
+        return payload
+    signed = sign_decision(officers.signer, officers.mapping.officer(claims), payload.data)
+    if signed is None:
+        return payload
+    log.info("officer_statement_signed", subject=claims.get("sub"))
+    result = Payload()
+    result.CopyFrom(payload)
+    result.data = signed
+    return result
+
+
+async def _officer_statement(request: web.Request) -> web.Response:
+    """For the CLI: ``{"decision": {...}}`` with the officer's bearer token; answers the decision with the
+    officer's statement added, as ``/encode`` would have added it."""
+    officers = request.app[_OFFICERS_KEY]
+    if request.app[_VERIFIER_KEY] is None or officers is None:
+        return _json_error(404, "本服务未配置办理人身份核验")
+    claims = await _authenticate(request)
+    if isinstance(claims, web.Response):
+        return claims
+    assert claims is not None
+    try:
+        document = await request.json()
+    except ValueError:
+        return _json_error(400, 'body must be JSON of the form {"decision": {...}}')
+    decision = document.get("decision") if isinstance(document, dict) else None
+    signed = sign_decision(officers.signer, officers.mapping.officer(claims),
+                           json.dumps(decision, ensure_ascii=False).encode())
+    if signed is None:
+        return _json_error(400, "不是一项可核验的办理决定（approve、reject、request_materials、extend_deadline）")
+    log.info("officer_statement_signed", subject=claims.get("sub"), path=request.path)
+    return web.json_response({"decision": json.loads(signed)})
+
+
+async def _authorize(request: web.Request) -> web.Response:
+    """nginx ``auth_request`` in front of the Web UI's API: a call only operators may make (terminate, cancel,
+    reset, start, batch, delete, ...) needs a verified token with an operator role (401 without a token, 403
+    without the role). Officers may read, signal, query and update; nothing here can name who signalled."""
+    if request.app[_VERIFIER_KEY] is None:
+        return _json_error(404, "本服务未配置登录核验")
+    method = request.headers.get("X-Original-Method", "GET").upper()
+    uri = request.headers.get("X-Original-URI", "/")
+    if not operator_only(method, uri):
+        # Reads (the UI's settings before sign-in among them), signals, queries and updates: the UI server and
+        # Temporal check their own credentials; this rule only keeps operators' calls for operators.
+        return web.Response(status=204)
+    claims = await _authenticate(request)
+    if isinstance(claims, web.Response):
+        return claims
+    assert claims is not None
+    if not request.app[_OPERATORS_KEY].intersection(_roles(claims, request.app[_OFFICERS_KEY])):
+        log.info("ui_call_denied", subject=claims.get("sub"), method=method, path=uri.partition("?")[0][:200])
+        return _json_error(403, "办理人员无权执行此操作（终止、取消、重置、启动或批量操作）")
+    return web.Response(status=204)
+
+
+def _roles(claims: dict[str, Any], officers: OfficerSigning | None) -> set[str]:
+    claim = officers.mapping.roles_claim if officers is not None else "groups"
+    raw = claims.get(claim) or []
+    return set(raw.split()) if isinstance(raw, str) else {str(v) for v in raw} if isinstance(raw, list) else set()
+
+
+# What an officer may send through the UI besides reads: signals, queries and updates of one workflow.
+_OFFICER_CALLS = re.compile(
+    r"^/api/v1/namespaces/[^/]+/workflows/[^/]+(?:/runs/[^/]+)?/(?:signal|query|update)/[^/]+/?$")
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def operator_only(method: str, uri: str) -> bool:
+    """Whether a Web UI API call is beyond an officer: anything but a read, a signal, a query or an update."""
+    path = uri.partition("?")[0]
+    if not path.startswith("/api/"):
+        return False
+    if method in _READS:
+        return False
+    return _OFFICER_CALLS.match(path) is None
 
 
 async def _encode(request: web.Request) -> web.Response:
@@ -193,16 +303,25 @@ async def _health(request: web.Request) -> web.Response:
 
 
 def build_app(
-    codec: PayloadCodec, allowed_origins: list[str], verifier: TokenVerifier | None = None
+    codec: PayloadCodec,
+    allowed_origins: list[str],
+    verifier: TokenVerifier | None = None,
+    officers: OfficerSigning | None = None,
+    operator_roles: frozenset[str] = frozenset(),
 ) -> web.Application:
-    """``verifier=None``: no authentication (the embedded default on localhost)."""
+    """``verifier=None``: no authentication (the embedded default on localhost). ``officers``: sign who decided
+    on the decisions encoded for a verified token (needs ``verifier``)."""
     app = web.Application(middlewares=[_cors_and_errors], client_max_size=MAX_BODY_BYTES)
     app[_CODEC_KEY] = codec
     app[_VERIFIER_KEY] = verifier
+    app[_OFFICERS_KEY] = officers if verifier is not None else None
+    app[_OPERATORS_KEY] = operator_roles
     app[_ORIGINS_KEY] = frozenset(origin.rstrip("/") for origin in allowed_origins)
     app.router.add_post("/encode", _encode)
     app.router.add_post("/decode", _decode)
     app.router.add_get("/health", _health)
+    app.router.add_post("/officer-statement", _officer_statement)
+    app.router.add_get("/authorize", _authorize)
     for path in ("/encode", "/decode", "/health"):
         app.router.add_route(hdrs.METH_OPTIONS, path, _preflight)
     return app
@@ -214,12 +333,14 @@ async def serve(
     port: int,
     allowed_origins: list[str],
     verifier: TokenVerifier | None = None,
+    officers: OfficerSigning | None = None,
+    operator_roles: frozenset[str] = frozenset(),
 ) -> web.AppRunner:
     """Start the codec server in this event loop; stop it with ``await runner.cleanup()``.
 
     With ``port=0`` the OS picks a free port; ``runner.addresses`` shows it.
     """
-    runner = web.AppRunner(build_app(codec, allowed_origins, verifier), access_log=None)
+    runner = web.AppRunner(build_app(codec, allowed_origins, verifier, officers, operator_roles), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
@@ -265,9 +386,10 @@ def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
 
 
 async def _run(
-    codec: PayloadCodec, host: str, port: int, origins: list[str], verifier: TokenVerifier | None
+    codec: PayloadCodec, host: str, port: int, origins: list[str], verifier: TokenVerifier | None,
+    officers: OfficerSigning | None = None, operator_roles: frozenset[str] = frozenset(),
 ) -> None:
-    runner = await serve(codec, host, port, origins, verifier)
+    runner = await serve(codec, host, port, origins, verifier, officers, operator_roles)
     try:
         bound_port = runner.addresses[0][1] if runner.addresses else port
         shown_host = f"[{host}]" if ":" in host else host
@@ -282,16 +404,41 @@ async def _run(
         await runner.cleanup()
 
 
+# As the worker's: a configuration that starting again cannot fix.
+EXIT_CONFIG = 3
+
+
+def officer_signing(settings: Settings, keys: Keys) -> OfficerSigning | None:
+    """The officer key and claim mapping; None when this server holds no officer key."""
+    if Issuer.OFFICER not in keys.signing_keys:
+        return None
+    return OfficerSigning(signer(keys, Issuer.OFFICER), ClaimMapping.from_settings(settings))
+
+
+def operator_roles(settings: Settings) -> frozenset[str]:
+    return frozenset(role.strip() for role in settings.operator_roles.split(",") if role.strip())
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     args = _parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     try:
-        codec = codec_from_keys(load_keys(settings))
+        keys = load_keys(settings)
+        codec = codec_from_keys(keys)
         verifier = verifier_from_settings(settings)
+        officers = officer_signing(settings, keys) if verifier is not None else None
     except (KeyError_, ValueError) as err:
         print(f"Cannot start the codec server: {err}", file=sys.stderr)
         return 2
+    if settings.require_verified_officers and verifier is None:
+        print("codec server未启动：要求核验办理人身份，但未配置身份提供方（SHENHOU_CODEC_AUTH_JWKS_URL、"
+              "SHENHOU_CODEC_AUTH_ISSUER、SHENHOU_CODEC_AUTH_AUDIENCE）", file=sys.stderr)
+        return EXIT_CONFIG
+    if settings.require_verified_officers and not settings.officer_signing_key.strip():
+        print("codec server未启动：要求核验办理人身份，但未配置办理人身份签名密钥（SHENHOU_OFFICER_SIGNING_KEY）",
+              file=sys.stderr)
+        return EXIT_CONFIG
     if verifier is None and not is_loopback(args.host) and not args.allow_unauthenticated:
         print(
             f"Cannot start the codec server on {args.host} without authentication: anyone who reaches it could "
@@ -303,7 +450,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     port = settings.codec_server_port if args.port is None else args.port
     origins = args.origin or default_origins(settings.ui_port)
     try:
-        asyncio.run(_run(codec, args.host, port, origins, verifier))
+        asyncio.run(_run(codec, args.host, port, origins, verifier, officers, operator_roles(settings)))
     except KeyboardInterrupt:
         pass
     except OSError as err:

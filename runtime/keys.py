@@ -5,6 +5,8 @@ The signing keys (``runtime/signing.py``) are Ed25519 seeds of the issuers whose
 the paying system and the window. In the embedded default the keys file holds them, so the CLI can stand in
 for both, and the worker trusts their public halves. In production the worker is given only public keys
 (``SHENHOU_PAYING_SYSTEM_PUBLIC_KEYS``, ``SHENHOU_WINDOW_PUBLIC_KEYS``) and each issuer keeps its own seed.
+The officer key (``Issuer.OFFICER``) is the codec server's: it signs who decided (domain/officers.py);
+workers trust ``SHENHOU_OFFICER_PUBLIC_KEYS``.
 
 The query-code key (``domain/query_code.py``) has its own value: ``SHENHOU_QUERY_CODE_KEY``, else
 ``query_code_key`` in the keys file, else (a keys file from before it existed, or a ``Keys`` built without
@@ -117,8 +119,10 @@ def _new_signing_keys() -> dict[str, str]:
 
 
 def _add_signing_keys(path: Path, data: dict[str, object]) -> dict[str, object]:
-    """A keys file from before statements were signed gains its signing keys once (owner-only, atomically)."""
-    data = {**data, "signing_keys": _new_signing_keys()}
+    """A keys file from before statements were signed (or before officers' were) gains the missing signing keys
+    once (owner-only, atomically); the keys it holds stay."""
+    stored = data.get("signing_keys")
+    data = {**data, "signing_keys": {**_new_signing_keys(), **(stored if isinstance(stored, dict) else {})}}
     temporary = path.with_suffix(".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -132,7 +136,8 @@ def load_keys(settings: Settings) -> Keys:
     if not settings.case_id_key or not settings.codec_keys:
         path = settings.data_dir / KEYS_FILE
         file_data = _load_or_create_file(path)
-        if "signing_keys" not in file_data:
+        stored = file_data.get("signing_keys")
+        if not isinstance(stored, dict) or any(issuer.value not in stored for issuer in Issuer):
             file_data = _add_signing_keys(path, file_data)
 
     case_key_text = settings.case_id_key or str(file_data.get("case_id_key", ""))
@@ -160,7 +165,7 @@ def load_keys(settings: Settings) -> Keys:
 
 def _signing_keys(settings: Settings, file_data: dict[str, object]) -> dict[Issuer, bytes]:
     configured = {Issuer.PAYING_SYSTEM: settings.paying_system_signing_key,
-                  Issuer.WINDOW: settings.window_signing_key}
+                  Issuer.WINDOW: settings.window_signing_key, Issuer.OFFICER: settings.officer_signing_key}
     stored = file_data.get("signing_keys", {})
     if not isinstance(stored, dict):
         raise KeyError_("signing_keys in the key file must be an object")
@@ -191,7 +196,7 @@ def signer(keys: Keys, issuer: Issuer) -> StatementSigner:
 def trust_anchors(settings: Settings, keys: Keys) -> TrustAnchors:
     """The public keys the worker believes: configured ones, else the halves of the keys file's seeds."""
     configured = {Issuer.PAYING_SYSTEM: settings.paying_system_public_keys,
-                  Issuer.WINDOW: settings.window_public_keys}
+                  Issuer.WINDOW: settings.window_public_keys, Issuer.OFFICER: settings.officer_public_keys}
     texts: dict[Issuer, list[str]] = {}
     try:
         for issuer in Issuer:
@@ -207,6 +212,9 @@ def trust_anchors(settings: Settings, keys: Keys) -> TrustAnchors:
     if missing:
         names = ", ".join(f"SHENHOU_{issuer.value.upper()}_PUBLIC_KEYS" for issuer in missing)
         raise KeyError_(f"no public key to check signed statements: set {names}")
+    if settings.require_verified_officers and Issuer.OFFICER not in texts:
+        # Production: the officer key lives with the codec server only; the worker must be told its public half.
+        raise KeyError_("decisions need verified officers but SHENHOU_OFFICER_PUBLIC_KEYS is not set")
     return merged
 
 

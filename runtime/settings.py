@@ -43,6 +43,23 @@ class Settings(BaseSettings):
     window_signing_key: str = ""
     paying_system_public_keys: str = ""
     window_public_keys: str = ""
+    # The codec server signs officer statements with this key; workers trust its public half.
+    officer_signing_key: str = ""
+    officer_public_keys: str = ""
+    # Decisions count only with a verified officer's statement (production). False: the embedded default,
+    # where decisions without one are taken and marked unverified.
+    require_verified_officers: bool = False
+    # How the identity provider's claims name an officer and their roles (runtime/officers.py).
+    officer_name_claim: str = "name"
+    officer_roles_claim: str = "groups"
+    # "claim value:department code,..." (e.g. "ybj-staff:nhsa,gjj-staff:hpf"); a value equal to a
+    # department code counts as that department even when not listed.
+    officer_department_map: str = ""
+    officer_supervisor_roles: str = "supervisor"
+    # Where the CLI exchanges an officer's token for a statement (the codec server; default: the local one).
+    officer_statement_url: str = ""
+    # Roles that may terminate, cancel, reset, start and batch-operate through the Web UI (the proxy's rule).
+    operator_roles: str = "shenhou-operator"
     codec_enabled: bool = True
     codec_server_port: int = 8081
     ui_port: int = 8233

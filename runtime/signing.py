@@ -68,8 +68,12 @@ class StatementSigner:
         return cls(issuer, _raw(text, f"the {issuer.value} signing key"))
 
     def sign(self, kind: str, case_number: str, matter: str | None, body: BaseModel) -> str:
+        return self.sign_digest(statement_digest(self.issuer, kind, case_number, matter, body))
+
+    def sign_digest(self, digest: str) -> str:
+        """The signature over the statement of ``digest`` (domain/statements.py)."""
         private = Ed25519PrivateKey.from_private_bytes(self.seed)
-        signature = private.sign(_message(statement_digest(self.issuer, kind, case_number, matter, body)))
+        signature = private.sign(_message(digest))
         kid = key_id(public_bytes(private.public_key()))
         return f"{PREFIX}:{kid}:{base64.b64encode(signature).decode()}"
 
@@ -94,11 +98,12 @@ class TrustAnchors:
         return cls.from_public_texts({issuer: [public_key_text(seed)] for issuer, seed in seeds.items()})
 
     def missing(self) -> list[Issuer]:
-        return [issuer for issuer in Issuer if not self.keys.get(issuer)]
+        """Issuers whose word the worker must be able to check (officers only where they must be verified)."""
+        return [issuer for issuer in Issuer if issuer != Issuer.OFFICER and not self.keys.get(issuer)]
 
     def verify(self, issuer: Issuer, digest: str, signature: str | None) -> str | None:
         """None when ``signature`` is ``issuer``'s over the statement of ``digest``; else the Chinese reason."""
-        who = "支付系统" if issuer == Issuer.PAYING_SYSTEM else "受理窗口"
+        who = {Issuer.PAYING_SYSTEM: "支付系统", Issuer.WINDOW: "受理窗口", Issuer.OFFICER: "身份核验"}[issuer]
         if not signature:
             return f"未附{who}签名，不予采信"
         prefix, _, rest = signature.partition(":")

@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from domain.enums import DecisionKind, Issuer
+from domain.decisions import command_payload
+from domain.enums import DecisionKind, Issuer, MatterCode
 from domain.models import (
     ApproveInput,
     DecisionCommand,
@@ -21,31 +22,55 @@ from domain.models import (
     RejectInput,
     RequestMaterialsInput,
 )
+from domain.officers import OFFICER_KINDS
 from runtime.keys import signer
+from runtime.settings import Settings
 from starter import operations
 from starter.errors import ExitCode
+from starter.identity import with_statement
 from starter.session import bounded, build, case_number, execute, local, matter_code, session
 from starter.usage import group
 from starter.window import CaseArg, MatterArg
 
 app = group("部门事项：审核通过、不予办理、要求补正、延长时限；支付系统确认到账或报告发放失败。")
 
-Officer = Annotated[str | None, typer.Option("--officer", help="部门经办人（必填）")]
+Officer = Annotated[str | None, typer.Option("--officer", help="部门经办人（未用 --token 时必填）")]
+Token = Annotated[str | None, typer.Option(
+    "--token", envvar="SHENHOU_OFFICER_TOKEN", show_envvar=False,
+    help="身份提供方签发的登录令牌（要求核验身份的集群必填；建议用环境变量 SHENHOU_OFFICER_TOKEN）")]
+# With a token the verified name replaces whatever was typed.
+SIGNED_IN = "已登录办理人"
 Note = Annotated[str | None, typer.Option("--note", help="备注")]
 
 
-def _decide(ctx: typer.Context, case: str, matter: str, command: Callable[[], DecisionCommand]) -> None:
+def _decide(ctx: typer.Context, case: str, matter: str, command: Callable[[], DecisionCommand],
+            token: str | None = None) -> None:
     async def work() -> int:
         number = case_number(case)
         decision = command()
-        _, policy = local()
+        config, policy = local()
         code = matter_code(matter, policy)
+        decision = await _identified(config, decision, number, code, token)
         current = await session()
         ack = await bounded(ctx, operations.decide(current.client, number, code, decision))
         typer.echo(ack.message)
         return ExitCode.OK
 
     execute(ctx, work)
+
+
+async def _identified(config: Settings, command: DecisionCommand, number: str, code: MatterCode,
+                      token: str | None) -> DecisionCommand:
+    """The decision naming its case and matter, with the codec server's statement of who decided when the
+    officer gave a token. Without one the cluster decides: refused where officers must be verified, else taken
+    and marked unverified."""
+    payload = command_payload(command)
+    if isinstance(payload, str) or command.kind not in OFFICER_KINDS:
+        return command
+    payload = payload.model_copy(update={"case_number": number, "matter": code})
+    if token and token.strip():
+        payload = await with_statement(config, token, payload)
+    return command.model_copy(update={command.kind.value: payload})
 
 
 @app.command("approve")
@@ -67,13 +92,14 @@ def approve(
         str | None, typer.Option("--certificate-no", help="证明编号（户口注销须填户口注销证明编号）")
     ] = None,
     note: Note = None,
+    token: Token = None,
 ) -> None:
     """审核通过；发放款项的事项填核定金额（无款项填0），有多领的一并抵扣，实发金额下达支付系统。"""
     _decide(ctx, case, matter, lambda: DecisionCommand(
         kind=DecisionKind.APPROVE,
-        approve=build(ApproveInput, officer=officer, amount=amount, overpaid=overpaid,
+        approve=build(ApproveInput, officer=_named(officer, token), amount=amount, overpaid=overpaid,
                       overpaid_source=overpaid_source, certificate_no=certificate_no, note=note),
-    ))
+    ), token)
 
 
 @app.command("reject")
@@ -83,11 +109,12 @@ def reject(
     matter: MatterArg,
     officer: Officer = None,
     reason: Annotated[str | None, typer.Option("--reason", help="不予办理的原因（必填）")] = None,
+    token: Token = None,
 ) -> None:
     """不予办理，并说明原因。"""
     _decide(ctx, case, matter, lambda: DecisionCommand(
-        kind=DecisionKind.REJECT, reject=build(RejectInput, officer=officer, reason=reason),
-    ))
+        kind=DecisionKind.REJECT, reject=build(RejectInput, officer=_named(officer, token), reason=reason),
+    ), token)
 
 
 @app.command("request-materials")
@@ -98,12 +125,13 @@ def request_materials(
     officer: Officer = None,
     item: Annotated[list[str] | None, typer.Option("--item", help="需补正的材料（可重复，必填）")] = None,
     note: Note = None,
+    token: Token = None,
 ) -> None:
     """要求补正材料：暂停计时，通知家属补交。"""
     _decide(ctx, case, matter, lambda: DecisionCommand(
         kind=DecisionKind.REQUEST_MATERIALS,
-        request_materials=build(RequestMaterialsInput, officer=officer, items=item or [], note=note),
-    ))
+        request_materials=build(RequestMaterialsInput, officer=_named(officer, token), items=item or [], note=note),
+    ), token)
 
 
 @app.command("extend")
@@ -114,12 +142,18 @@ def extend(
     supervisor: Annotated[str | None, typer.Option("--supervisor", help="督办人（必填）")] = None,
     working_days: Annotated[str | None, typer.Option("--working-days", help="延长的工作日数，1-60（必填）")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="延长原因（必填）")] = None,
+    token: Token = None,
 ) -> None:
     """延长承诺时限（督办）。"""
     _decide(ctx, case, matter, lambda: DecisionCommand(
         kind=DecisionKind.EXTEND_DEADLINE,
-        extend_deadline=build(ExtendDeadlineInput, supervisor=supervisor, working_days=working_days, reason=reason),
-    ))
+        extend_deadline=build(ExtendDeadlineInput, supervisor=_named(supervisor, token), working_days=working_days,
+                              reason=reason),
+    ), token)
+
+
+def _named(typed: str | None, token: str | None) -> str | None:
+    return typed or (SIGNED_IN if token and token.strip() else None)
 
 
 # Required on the command line (a confirmation without its reference cannot be matched to a payment).

@@ -236,10 +236,10 @@ def status_renderables(snapshot: StatusSnapshot, policy: Policy) -> list[object]
         key=lambda item: item.at,
     )
     if refused:
-        table = _table("时间", "事项", "操作", "原因")
+        table = _table("时间", "事项", "操作", "办理人", "原因")
         for action in refused:
             table.add_row(local_time(action.at, zone), names.get(action.matter, "") if action.matter else "",
-                          ACTION_LABELS.get(action.action, action.action), action.reason)
+                          ACTION_LABELS.get(action.action, action.action), action.by or "", action.reason)
         out += [_section("被拒绝的操作"), table]
 
     if snapshot.timeline:

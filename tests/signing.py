@@ -16,6 +16,8 @@ SEEDS: dict[Issuer, bytes] = {issuer: secrets.token_bytes(32) for issuer in Issu
 TRUST = TrustAnchors.from_seeds(SEEDS)
 PAYING_SYSTEM = StatementSigner(Issuer.PAYING_SYSTEM, SEEDS[Issuer.PAYING_SYSTEM])
 WINDOW = StatementSigner(Issuer.WINDOW, SEEDS[Issuer.WINDOW])
+# The codec server's officer key (runtime/officers.py).
+OFFICER = StatementSigner(Issuer.OFFICER, SEEDS[Issuer.OFFICER])
 
 
 def signed_payload(signer: StatementSigner, case_number: str, matter: MatterCode | None, body: BaseModel) -> Any:

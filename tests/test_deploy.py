@@ -77,6 +77,12 @@ def test_codec_server_requires_tokens_from_the_ui_users() -> None:
         codec["environment"]
     )
     assert "SHENHOU_CASE_ID_KEY" not in codec["environment"]
+    # Officers are verified: the codec server signs who decided, the workers check it and require it.
+    assert codec["environment"]["SHENHOU_REQUIRE_VERIFIED_OFFICERS"] == "true"
+    assert "SHENHOU_OFFICER_SIGNING_KEY" in codec["environment"]
+    worker = services["worker"]["environment"]
+    assert worker["SHENHOU_REQUIRE_VERIFIED_OFFICERS"] == "true" and "SHENHOU_OFFICER_PUBLIC_KEYS" in worker
+    assert "SHENHOU_OFFICER_SIGNING_KEY" not in worker
     assert codec["command"][codec["command"].index("--origin") + 1].startswith("https://${PUBLIC_HOST")
 
 

@@ -56,16 +56,18 @@ async def upstreams(tmp_path: Path) -> AsyncIterator[tuple[int, int, int]]:
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(JWKS))
     verifier = TokenVerifier(JwksFile(jwks), issuer=ISSUER, audience=AUDIENCE)
-    codec = await serve(EncryptionCodec({"k1": os.urandom(32)}, "k1"), "127.0.0.1", 0, ["https://localhost"], verifier)
+    codec = await serve(EncryptionCodec({"k1": os.urandom(32)}, "k1"), "127.0.0.1", 0, ["https://localhost"], verifier,
+                        operator_roles=frozenset({"shenhou-operator"}))
 
     async def ui_page(request: web.Request) -> web.Response:
-        return web.Response(text=f"ui {request.path}")
+        return web.Response(text=f"ui {request.method} {request.path}" if request.method != "GET"
+                            else f"ui {request.path}")
 
     async def portal_page(request: web.Request) -> web.Response:
         return web.Response(text=f"portal {request.path} from {request.headers.get('X-Forwarded-For')}")
 
     ui_app = web.Application()
-    ui_app.router.add_get("/{tail:.*}", ui_page)
+    ui_app.router.add_route("*", "/{tail:.*}", ui_page)
     ui = web.AppRunner(ui_app, access_log=None)
     await ui.setup()
     await web.TCPSite(ui, "127.0.0.1", 0).start()
@@ -106,7 +108,11 @@ def proxy(upstreams: tuple[int, int, int], web_pki: Path, tmp_path: Path,
     networks.write_text(staff_networks)
     site = _replace_once(site, "include /etc/nginx/staff-networks.conf;", f"include {networks};")
     site = _replace_once(site, "proxy_pass http://codec-server:8081/;", f"proxy_pass http://127.0.0.1:{codec_port}/;")
-    site = _replace_once(site, "proxy_pass http://temporal-ui:8080;", f"proxy_pass http://127.0.0.1:{ui_port};")
+    # The UI's API (behind the codec server's /authorize) and its pages.
+    assert site.count("proxy_pass http://temporal-ui:8080;") == 2
+    site = site.replace("proxy_pass http://temporal-ui:8080;", f"proxy_pass http://127.0.0.1:{ui_port};")
+    site = _replace_once(site, "proxy_pass http://codec-server:8081/authorize;",
+                         f"proxy_pass http://127.0.0.1:{codec_port}/authorize;")
     site = _replace_once(site, "proxy_pass http://portal:8090;", f"proxy_pass http://127.0.0.1:{portal_port};")
     site = site.replace("/etc/nginx/pki/web", str(web_pki / "web"))
     site = site.replace("/etc/nginx/pki/portal-web", str(web_pki / "portal-web"))
@@ -222,3 +228,31 @@ async def test_staff_paths_are_closed_outside_the_county_networks_and_by_bare_ad
     with socket.create_connection(("127.0.0.1", http_port), timeout=5) as raw:
         raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert raw.recv(1024) == b""  # closed without a reply (444)
+
+
+async def test_officers_cannot_terminate_or_reset_through_the_ui(proxy: tuple[int, int], web_pki: Path) -> None:
+    """The calls the Web UI makes for its buttons, as an officer's browser sends them (the access token in
+    Authorization): terminate and reset are denied at the proxy; a signal reaches the UI; an operator may."""
+    https_port, _ = proxy
+    trust = ssl.create_default_context(cafile=str(web_pki / "ca.pem"))
+    base = f"https://localhost:{https_port}/api/v1/namespaces/default/workflows"
+    officer = {"Authorization": f"Bearer {token(name='医保赵', groups=['ybj-staff'])}"}
+    operator = {"Authorization": f"Bearer {token(name='运维', groups=['shenhou-operator'])}"}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as http:
+        for path in ("/SH-AAAAAAAAAAAA/terminate", "/SH-AAAAAAAAAAAA.hpf.death_withdrawal/reset",
+                     "/SH-AAAAAAAAAAAA/cancel", "/SH-NEW"):
+            async with http.post(base + path, json={"reason": "x"}, headers=officer) as resp:
+                assert resp.status == 403, path
+            async with http.post(base + path, json={"reason": "x"}) as resp:
+                assert resp.status == 401, path
+        async with http.post(f"https://localhost:{https_port}/api/v1/namespaces/default/batch-operations/b1",
+                             json={}, headers=officer) as resp:
+            assert resp.status == 403
+        signal = "/SH-AAAAAAAAAAAA.hpf.death_withdrawal/signal/approve"
+        async with http.post(base + signal, json={}, headers=officer) as resp:
+            assert resp.status == 200
+            assert await resp.text() == f"ui POST /api/v1/namespaces/default/workflows{signal}"
+        async with http.get(base, headers=officer) as resp:
+            assert resp.status == 200
+        async with http.post(base + "/SH-AAAAAAAAAAAA/terminate", json={}, headers=operator) as resp:
+            assert resp.status == 200

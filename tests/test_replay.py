@@ -17,7 +17,7 @@ from runtime.codec import data_converter
 from worker import sandbox_runner
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
-from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B, SHAPE_2026_12C
+from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B, SHAPE_2026_12C, SHAPE_2026_12D
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 SCENARIOS = sorted(p.name for p in HISTORIES.iterdir() if p.is_dir() and any(p.glob("*.json")))
@@ -30,8 +30,11 @@ SHAPES = {
     "2026-12": (SHAPE_2026_12, SHAPE_2026_12),
     "2026-12b": (SHAPE_2026_12, SHAPE_2026_12B),
     "2026-12c": (SHAPE_2026_12C, SHAPE_2026_12C),
+    "2026-12d": (SHAPE_2026_12C, SHAPE_2026_12D),
 }
 LATER = {f"{name}-{shape}": shape for shape in SHAPES for name in SCENARIOS_2026_12}
+# Signed-in officers: statements checked, one refused, an extension by a supervisor.
+LATER["officers-2026-12d"] = "2026-12d"
 # A case that continued as new: its last run, started from the carried state.
 LATER["continued-2026-12c"] = "2026-12c"
 

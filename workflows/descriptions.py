@@ -1,19 +1,26 @@
 """The descriptions the Temporal UI shows beside each signal, query and update (Chinese, for staff)."""
 
+# Who decided is verified from the sign-in (docs/architecture.md, "Who decided"); the typed name is not authority.
+OFFICER_NOTE = "办理人身份以登录信息为准（须注明受理编号case_number和事项编码matter）；未登录的单机版记为“未核验身份”"
+
 MATTER_APPROVE = (
-    '审核通过。输入示例：{"officer": "经办人", "note": "备注", "amount": "1234.50", "overpaid": "300.00", "overpaid_source": "养老金多发1个月", "certificate_no": "户口注销证明编号"}；发放款项的事项须填核定金额（无款项填0），逝者身故后多领的款项填overpaid及来源，户口注销须填证明编号'
+    '审核通过。输入示例：{"officer": "经办人", "note": "备注", "amount": "1234.50", "overpaid": "300.00", "overpaid_source": "养老金多发1个月", "certificate_no": "户口注销证明编号", "case_number": "受理编号", "matter": "事项编码"}；发放款项的事项须填核定金额（无款项填0），逝者身故后多领的款项填overpaid及来源，户口注销须填证明编号；'
+    + OFFICER_NOTE
 )
 MATTER_REJECT = (
-    '不予办理。输入示例：{"officer": "经办人", "reason": "不予办理的原因"}'
+    '不予办理。输入示例：{"officer": "经办人", "reason": "不予办理的原因", "case_number": "受理编号", "matter": "事项编码"}；'
+    + OFFICER_NOTE
 )
 MATTER_REQUEST_MATERIALS = (
-    '要求补正材料（计时暂停）。输入示例：{"officer": "经办人", "items": ["需补交的材料"], "note": "备注"}'
+    '要求补正材料（计时暂停）。输入示例：{"officer": "经办人", "items": ["需补交的材料"], "note": "备注", "case_number": "受理编号", "matter": "事项编码"}；'
+    + OFFICER_NOTE
 )
 MATTER_MATERIALS_SUPPLEMENTED = (
     '家属已补正材料（计时恢复）。输入示例：{"matter": "事项编码", "items": ["已补交的材料"]}'
 )
 MATTER_EXTEND_DEADLINE = (
-    '督办人延长承诺时限。输入示例：{"supervisor": "督办人", "working_days": 3, "reason": "延期原因"}'
+    '督办人延长承诺时限。输入示例：{"supervisor": "督办人", "working_days": 3, "reason": "延期原因", "case_number": "受理编号", "matter": "事项编码"}；'
+    + OFFICER_NOTE
 )
 MATTER_WITHDRAW = (
     '（仅受理窗口签名的撤回有效，由案件转发；请在窗口办理 shenhou case withdraw）申请人撤回，未办结的事项终止。'

@@ -27,7 +27,14 @@ from workflows import descriptions as d
 from workflows import search_attributes as sa
 from workflows.legacy.matter_v1 import MatterV1
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
-from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B, SHAPE_2026_12C, SIGNED_REPORTS
+from workflows.versions import (
+    SHAPE_2026_12,
+    SHAPE_2026_12B,
+    SHAPE_2026_12C,
+    SHAPE_2026_12D,
+    SIGNED_REPORTS,
+    VERIFIED_OFFICERS,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineActivities
@@ -77,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
         MatterUpdate,
         MatterView,
         Notification,
+        OfficerCheck,
         PayeeCorrectedInput,
         PaymentConfirmedInput,
         PaymentFailedInput,
@@ -93,6 +101,15 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         WithdrawInput,
         WithdrawItemRequest,
+    )
+    from domain.officers import (
+        OFFICER_KINDS,
+        UNVERIFIED,
+        OfficerDecision,
+        officer_statement_digest,
+        statement_problem,
+        typed_name,
+        with_name,
     )
     from domain.policy import MatterPolicy
     from domain.statements import statement_digest
@@ -155,7 +172,8 @@ class MatterWorkflow:
     @workflow.init
     def __init__(self, input: MatterInput) -> None:
         # Newest shape first: a run recorded without a marker falls through to the shape it was recorded in.
-        self._signed = workflow.patched(SHAPE_2026_12C)
+        self._officers = workflow.patched(SHAPE_2026_12D)
+        self._signed = self._officers or workflow.patched(SHAPE_2026_12C)
         self._local_push = self._signed or workflow.patched(SHAPE_2026_12B)
         self._legacy = None if self._local_push or workflow.patched(SHAPE_2026_12) else MatterV1(input)
         self._input = input
@@ -401,7 +419,10 @@ class MatterWorkflow:
                 return check_approval(self._definition, decision)
             case MaterialsSupplementedInput() if decision.matter != self._definition.code:
                 return f"补正材料所指事项{decision.matter.value}与本事项不符"
-            case ExtendDeadlineInput() if decision.supervisor not in self._policy.supervisors:
+            # Today's shape: a verified statement's supervisor role is the authority, never a typed name.
+            # (A statement exists only in payloads sent since 2026-12d: no earlier history holds one.)
+            case ExtendDeadlineInput() if (decision.supervisor not in self._policy.supervisors
+                                           and decision.officer_statement is None):
                 return "延长时限须由本县配置的督办人办理，该督办人不在名单中"
             case PaymentConfirmedInput() | PaymentFailedInput() if decision.reference != m.payment_reference:
                 return "凭证号与本事项待确认的发放指令不符"
@@ -414,6 +435,10 @@ class MatterWorkflow:
         its turn comes, so a forged report cannot turn the paying system's own away, nor hold up an officer."""
         if not self._signed:
             return any(item.kind != DecisionKind.WITHDRAW for item in self._inbox)
+        if self._officers:
+            # Today's shape checks who decided when a decision's turn comes: a forged one must not turn the
+            # officer's own away. Each is checked against the state again then.
+            return False
         if type(decision) in SIGNED_BY:
             return False
         return any(item.kind != DecisionKind.WITHDRAW and type(item.decision) not in SIGNED_BY for item in self._inbox)
@@ -427,14 +452,16 @@ class MatterWorkflow:
         # Matters started before tokens existed have none to compare: their case is the only sender they know.
         return token is None or getattr(decision, "case_token", None) == token
 
-    def _refuse(self, action: str, reason: str) -> None:
+    def _refuse(self, action: str, reason: str, *, by: str | None = None) -> None:
         m = self._m
-        refused = RefusedAction(at=workflow.now(), action=action, matter=self._definition.code, reason=reason)
+        refused = RefusedAction(at=workflow.now(), action=action, matter=self._definition.code, reason=reason,
+                                by=by)
         workflow.logger.warning("refused action %s: %s", action, reason)
         workflow.set_current_details(f"最近一次被拒绝的操作：{action}——{reason}")
         m.refused = [*m.refused, refused][-KEEP_REFUSALS:]
         m.refused_total += 1
-        self._audit.append(self._audit_event(f"拒绝操作{action}：{reason}", refused.at, "system"))
+        event = f"拒绝{by}的操作{action}：{reason}" if by else f"拒绝操作{action}：{reason}"
+        self._audit.append(self._audit_event(event, refused.at, by or "system"))
 
     # --- applying a decision -----------------------------------------------------------------------
 
@@ -449,7 +476,16 @@ class MatterWorkflow:
         if unverified:
             self._refuse(item.kind.value, unverified)
             return unverified
-        match item.decision:
+        decision = item.decision
+        if item.kind in OFFICER_KINDS and (self._officers or workflow.patched(VERIFIED_OFFICERS)):
+            assert isinstance(decision, (ApproveInput, RejectInput, RequestMaterialsInput, ExtendDeadlineInput))
+            identified = await self._identified(decision, item.kind)
+            if isinstance(identified, tuple):
+                refused, by = identified
+                self._refuse(item.kind.value, refused, by=by)
+                return refused
+            decision = identified
+        match decision:
             case ApproveInput() as approval:
                 await self._approved(approval)
             case RejectInput() as rejection:
@@ -491,6 +527,34 @@ class MatterWorkflow:
                 return "更正所指的发放凭证号与本事项发放失败的款项不符"
             return check_correction(decision, self._input.payee.account_name)
         return None
+
+    async def _identified(
+        self, decision: OfficerDecision, kind: DecisionKind
+    ) -> OfficerDecision | tuple[str, str]:
+        """The decision under the name of who made it: the verified officer's, or (where the worker takes
+        decisions without a statement) the typed one marked unverified. Else why not, and who tried."""
+        statement = decision.officer_statement
+        typed = typed_name(decision)
+        if decision.case_number not in (None, self._input.case_number) or decision.matter not in (
+                None, self._definition.code):
+            return "决定所注明的受理编号或事项与本事项不符", typed + UNVERIFIED
+        check = OfficerCheck() if statement is None else OfficerCheck(
+            digest=officer_statement_digest(statement), signature=statement.signature)
+        verdict = await workflow.execute_local_activity_method(
+            TrustActivities.verify_officer, check, **LOCAL_OPTIONS)
+        if statement is None:
+            if verdict.refused:
+                return verdict.refused, typed + UNVERIFIED
+            return with_name(decision, typed + UNVERIFIED)
+        if verdict.refused:
+            return verdict.refused, typed + UNVERIFIED
+        problem = statement_problem(
+            decision, kind, case_number=self._input.case_number, matter=self._definition.code,
+            department=self._definition.department, now=workflow.now(), used_nonces=self._m.officer_nonces)
+        if problem:
+            return problem, statement.name
+        self._m.officer_nonces.append(statement.nonce)
+        return with_name(decision, statement.name)
 
     async def _push(self) -> None:
         definition = self._definition

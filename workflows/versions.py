@@ -13,9 +13,19 @@ corrections and withdrawals; no token in any payload stands for the case); a cas
 matters when its run closes, continues as new when its history grows long, and learns the outcome of a matter
 its new run did not start from the engine.
 
+``SHAPE_2026_12D`` (matters only): an officer's decision (approve, reject, request_materials, extend_deadline)
+counts only with the codec server's signed statement of a verified officer of the matter's department (the
+supervisor role for an extension), checked when its turn comes; where the worker does not require one (the
+embedded default) a decision without it is taken and marked unverified. Refusals record who tried.
+
 ``SIGNED_REPORTS``: decided lazily, when a payment report, a payee correction or a withdrawal first reaches a
 run of an earlier shape, so runs already under way take such statements only when signed from then on, while
 their recorded histories replay as they were.
+
+``VERIFIED_OFFICERS``: decided lazily, when an officer's decision is first applied in a matter of shape 2026-12,
+2026-12b or 2026-12c, so matters already under way hold their remaining decisions to the rule of shape 2026-12d
+(a verified officer where the worker requires one; else marked unverified), while their recorded histories replay
+as they were.
 """
 
 from __future__ import annotations
@@ -23,4 +33,6 @@ from __future__ import annotations
 SHAPE_2026_12 = "shape-2026-12"
 SHAPE_2026_12B = "shape-2026-12b"
 SHAPE_2026_12C = "shape-2026-12c"
+SHAPE_2026_12D = "shape-2026-12d"
 SIGNED_REPORTS = "signed-reports"
+VERIFIED_OFFICERS = "verified-officers"

@@ -157,7 +157,50 @@ async def continued(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
     await _approve_all(client, handle)
 
 
+def _signed(case_number: str, code: MatterCode, department: Any, body: dict[str, Any],
+            supervisor: bool = False) -> dict[str, Any]:
+    """``body`` naming its case and matter, with the statement the codec server signs for a signed-in officer."""
+    from runtime.officers import Officer, decision_kind, statement_for
+    from tests.signing import OFFICER
+
+    body = {**body, "case_number": case_number, "matter": code.value}
+    found = decision_kind(body)
+    assert found is not None
+    officer = Officer(subject=f"u-{department}", name=f"{department}官", departments=(department,),
+                      supervisor=supervisor)
+    statement = statement_for(OFFICER, officer, found[0], found[1])
+    return {**body, "officer_statement": statement.model_dump(mode="json", exclude_none=True)}
+
+
+async def officers(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    """Signed-in officers (shape 2026-12d): an officer of another department is refused; a supervisor extends the
+    医保 matter; every matter is approved by an officer of its own department."""
+    from domain.enums import Department
+    from tests.workflows.helpers import confirm_payment, matter_handle, status, wait_for
+
+    await _drive_to_parallel(client, handle)
+    nhsa = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
+    views = (await status(handle)).matters
+    for view in views:
+        if view.code == nhsa:
+            matter = matter_handle(client, handle.id, nhsa)
+            await matter.signal("approve", _signed(handle.id, nhsa, Department.HPF, {"officer": "x", "amount": "1.00"}))
+            await matter.signal("extend_deadline", _signed(handle.id, nhsa, Department.SUPERVISION, {
+                "supervisor": "x", "working_days": 3, "reason": "材料复杂"}, supervisor=True))
+            await wait_for(matter, lambda s: len(s.matters[0].decisions) == 1)
+    for view in views:
+        if view.state == MatterState.UNDER_REVIEW:
+            body: dict[str, Any] = {"officer": "x"}
+            if view.pays_family:
+                body["amount"] = "2000.00"
+            await matter_handle(client, handle.id, view.code).signal(
+                "approve", _signed(handle.id, view.code, view.department, body))
+            if view.pays_family:
+                await confirm_payment(client, handle.id, view.code)
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "officers": officers,
     "happy": happy,
     "rejection": rejection,
     "materials": materials,

@@ -114,5 +114,7 @@ async def test_officer_approves_hukou_cancellation_from_the_web_ui(
     hukou = next(m for m in snap.matters if m.code == MatterCode.HUKOU_CANCELLATION)
     assert hukou.state == MatterState.APPROVED
     assert hukou.certificate_no == "ZX-2026-0001"
-    assert hukou.decisions[-1].by == "王警官"
+    # The embedded default has no sign-in: the typed name is taken, and shown as unverified (issue 19).
+    assert hukou.decisions[-1].by == "王警官（未核验身份）"
+    assert any("审核通过（王警官（未核验身份））" in entry.event for entry in snap.timeline)
     assert snap.hukou_certificate_no == "ZX-2026-0001"

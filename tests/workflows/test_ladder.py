@@ -295,7 +295,8 @@ async def test_extension_moves_the_deadline_and_bad_input_is_refused(
     new_plan = ts.plan(calendar, handle.id, NHSA, old_deadline - timedelta(microseconds=1), 3)
     assert extended.deadline == new_plan.deadline
     (decision,) = extended.decisions
-    assert decision.kind == DecisionKind.EXTEND_DEADLINE and decision.by == "张主任"
+    # The embedded default: the typed name on the county's list, shown as unverified.
+    assert decision.kind == DecisionKind.EXTEND_DEADLINE and decision.by == "张主任（未核验身份）"
     assert decision.working_days == 3 and decision.reason == reason
     assert len(extended.refused_actions) == len(bad)
     case_view = view_of(await wait_for(handle, lambda s: view_of(s, NHSA).deadline == new_plan.deadline), NHSA)

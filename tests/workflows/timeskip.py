@@ -300,3 +300,12 @@ async def pushed_case(
         await started_at(skipper, handle, at)
     snap = await to_parallel_phase(skipper.client, handle)
     return handle, snap
+
+
+def audit_actors(engine: Engine, case_number: str, matter: MatterCode) -> list[str]:
+    with Session(engine) as session:
+        rows = session.exec(
+            select(AuditRow).where(AuditRow.case_number == case_number, AuditRow.matter == matter.value)
+            .order_by(AuditRow.id)  # type: ignore[arg-type]
+        ).all()
+    return [row.actor for row in rows]
