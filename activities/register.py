@@ -123,6 +123,7 @@ class RegisterActivities:
         row.deadline = view.deadline
         row.deadline_approximate = view.calendar_fallback
         row.overdue = view.overdue
+        row.manual_handling = view.manual_handling is not None
         row.working_days_overdue = view.working_days_overdue
         row.escalation_level = view.escalation_level
         row.pushed_at = view.pushed_at
