@@ -50,6 +50,7 @@ from starter import operations
 from tests.faults.test_server_restart import DevServer, connect
 from tests.faults.test_worker_kill import WorkerProcess
 from tests.postgres import Cluster, PostgresServer, new_cluster
+from tests.signing import PAYING_SYSTEM, signing_env
 from tests.workflows.helpers import HUKOU, amount_for, application_for, case_handle, failed_workflow_tasks
 
 WAVES = 5
@@ -140,10 +141,10 @@ def approval(view: MatterView) -> DecisionCommand:
     return DecisionCommand(kind=DecisionKind.APPROVE, approve=ApproveInput(officer="李科员", amount=amount))
 
 
-def confirmation(reference: str) -> DecisionCommand:
-    # The paying system's report. (Kept in one place: how a payment report is authenticated may change.)
-    return DecisionCommand(kind=DecisionKind.PAYMENT_CONFIRMED,
-                           payment_confirmed=PaymentConfirmedInput(reference=reference, by="工商银行代发系统"))
+async def confirm(client: Client, case_number: str, view: MatterView, reference: str) -> object:
+    """The paying system's report, signed with its key, as the CLI's `matter confirm-payment` sends it."""
+    report = PaymentConfirmedInput(reference=reference, by="工商银行代发系统")
+    return await operations.report_payment(client, case_number, view.code, report, PAYING_SYSTEM)
 
 
 async def see_through(client: Client, case_number: str, approved: dict[str, Decimal]) -> None:
@@ -168,8 +169,8 @@ async def see_through(client: Client, case_number: str, approved: dict[str, Deci
                     client, case_number, view.code, command), f"{case_number} approve")
             elif view.state == MatterState.PAYING and view.payment_reference is not None:
                 reference = view.payment_reference
-                await patiently(lambda view=view, reference=reference: operations.decide(  # type: ignore[misc]
-                    client, case_number, view.code, confirmation(reference)), f"{case_number} confirm")
+                await patiently(lambda view=view, reference=reference: confirm(  # type: ignore[misc]
+                    client, case_number, view, reference), f"{case_number} confirm")
         await asyncio.sleep(0.3)
     raise AssertionError(f"{case_number} did not complete within {CASE_TIMEOUT:.0f} s")
 
@@ -222,6 +223,7 @@ async def test_three_workers_under_faults_pay_and_tell_everything_once(
         "SHENHOU_SMS_OUTBOX_FILE": str(outbox_file),
         "SHENHOU_DISPATCHER_POLL_SECONDS": "0.5",
         "SHENHOU_LOG_JSON": "true",
+        **signing_env(),
     }
     base = {k: v for k, v in os.environ.items()
             if not k.startswith("SHENHOU_") and not k.lower().endswith("_proxy")}
