@@ -42,7 +42,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -486,7 +486,8 @@ def copy_matters(source: Engine, url: str) -> Engine:
 
 
 async def time_listings(
-    client: Client, register: Engine, config: Settings, label: str, *, engine_runs: int, register_runs: int,
+    client: Client | None, register: Engine, config: Settings, label: str, *, engine_runs: int,
+    register_runs: int,
 ) -> None:
     policy = Policy()
     timings = []
@@ -495,7 +496,7 @@ async def time_listings(
         items = list_overdue_in_register(register, policy)
         timings.append(time.perf_counter() - began)
     print(f"  from the register ({label}): {len(items)} items, {percentiles(timings)}", flush=True)
-    if engine_runs:
+    if client is not None and engine_runs:
         timings = []
         for _ in range(engine_runs):
             began = time.perf_counter()
@@ -599,6 +600,63 @@ async def parked(count: int, overdue: int, in_flight: int, register: str) -> Non
             await real.wait()
 
 
+def fill_register(engine: Engine, count: int, overdue: int) -> None:
+    """``count`` open cases of the 4-matter shape written through the worker's own register activity, as the
+    parked cases leave them: 户口注销 approved, the other three under review, the first ``overdue`` cases'
+    医保 matter 3 working days overdue (超时, 催办)."""
+    from temporalio.testing import ActivityEnvironment
+
+    from activities.calendar import WorkingDayCalendar
+    from activities.register import RegisterActivities
+    from domain.enums import CaseState, EscalationStep
+    from domain.models import CaseRecord, MatterView, RegisterBatch
+    from register.sealing import Sealer
+
+    policy = Policy()
+    activities = RegisterActivities(engine, policy, WorkingDayCalendar(log_approximate=False), Sealer.ephemeral())
+    environment = ActivityEnvironment()
+    situations, codes = SHAPES[4]
+    pushed = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    for seed in range(count):
+        app = fixtures.application(seed, **situations)
+        number = f"SH-PARK{seed:07d}"
+        environment.run(activities.record, RegisterBatch(case_number=number, case=CaseRecord(
+            case_number=number, application=app, state=CaseState.IN_PROGRESS, received_at=pushed)))
+        for code in codes:
+            definition = policy.matter(code)
+            late = code == M.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT and seed < overdue
+            view = MatterView(
+                case_number=number, code=code, name=definition.name, department=definition.department,
+                department_name=definition.department_name, pays_family=definition.pays_family,
+                time_limit_working_days=definition.time_limit_working_days, pushed_at=pushed,
+                state=MatterState.APPROVED if code == M.HUKOU_CANCELLATION else MatterState.UNDER_REVIEW,
+                final=code == M.HUKOU_CANCELLATION, deadline=pushed + timedelta(days=7), overdue=late,
+                working_days_overdue=3 if late else 0, escalation_level=3 if late else 0,
+                escalations=(EscalationStep.WARNING, EscalationStep.OVERDUE, EscalationStep.REMINDER) if late
+                else ())
+            environment.run(activities.record, RegisterBatch(case_number=number, matter=view))
+
+
+async def register_only(count: int, overdue: int, register: str) -> None:
+    """The register's listing alone, over a register filled as ``--parked`` leaves it (no engine involved)."""
+    async with contextlib.AsyncExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        if register == "postgres":
+            url = (await stack.enter_async_context(postgres())).new_database()
+        else:
+            url = f"sqlite:///{tmp / 'register.db'}"
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        create_schema(engine)
+        began = time.perf_counter()
+        await asyncio.to_thread(fill_register, engine, count, overdue)
+        print(f"register ({engine.dialect.name}) filled with {count} open cases ({count * 4} matters, {overdue} "
+              f"overdue) through the register activity in {time.perf_counter() - began:.0f} s", flush=True)
+        config = Settings(data_dir=tmp / "cli", database_url=url)
+        config.data_dir.mkdir()
+        await time_listings(None, engine, config, engine.dialect.name, engine_runs=0, register_runs=100)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 pairs of 30 cases of 4 matters (about 5 minutes)")
@@ -613,7 +671,13 @@ def main() -> None:
                         help="the register: a SQLite file per side, or a throwaway PostgreSQL cluster")
     parser.add_argument("--parked", type=int, default=0)
     parser.add_argument("--overdue", type=int, default=None)
+    parser.add_argument("--register-only", action="store_true",
+                        help="with --parked: fill only the register (through its activity) and time its listing")
     args = parser.parse_args()
+    if args.parked and args.register_only:
+        asyncio.run(register_only(args.parked, args.overdue if args.overdue is not None else args.parked // 10,
+                                  args.register))
+        return
     if args.parked:
         asyncio.run(parked(args.parked, args.overdue if args.overdue is not None else args.parked // 10,
                            args.in_flight, args.register))
