@@ -6,12 +6,16 @@ their own systems. A county that connects a department's system plugs in another
 
 from __future__ import annotations
 
-from typing import Protocol
+from functools import cache
+from typing import Any, Protocol, cast
 
 import structlog
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select as orm_select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -31,35 +35,38 @@ class DepartmentGateway(Protocol):
     def withdraw(self, request: WithdrawItemRequest) -> bool: ...
 
 
+_TABLE = cast(Table, InboxRow.__table__)  # type: ignore[attr-defined]
+_INBOX_ID = select(_TABLE.c.id).where(_TABLE.c.case_number == bindparam("case_key"),
+                                      _TABLE.c.matter == bindparam("matter_key"))
+
+
+@cache
+def _push_statement(dialect: str) -> Any:
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return insert(_TABLE).on_conflict_do_nothing(index_elements=["case_number", "matter"]).returning(_TABLE.c.id)
+
+
 class InboxGateway:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def push(self, request: PushRequest) -> PushReceipt:
-        with Session(self._engine) as session:
-            row = self._find(session, request.case_number, request.matter.value)
-            if row is not None and row.id is not None:
-                return PushReceipt(inbox_id=row.id, new=False)
-            row = InboxRow(
-                case_number=request.case_number,
-                matter=request.matter.value,
-                department=request.department.value,
-                pushed_at=request.pushed_at,
-                hukou_certificate_no=request.hukou_certificate_no,
-            )
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:
-                # An overlapping attempt of the same push (a retry while the first still ran) wrote it first.
-                session.rollback()
-                existing = self._find(session, request.case_number, request.matter.value)
-                if existing is None or existing.id is None:
-                    raise
-                return PushReceipt(inbox_id=existing.id, new=False)
-            session.refresh(row)
-            assert row.id is not None
-            return PushReceipt(inbox_id=row.id, new=True)
+        """One statement in one transaction: the item is added unless a push of the same matter (a retry, or
+        an overlapping attempt) added it already, whose id is then read back."""
+        values = {
+            "case_number": request.case_number, "matter": request.matter.value,
+            "department": request.department.value, "status": "open", "pushed_at": request.pushed_at,
+            "closed_at": None, "close_reason": None, "hukou_certificate_no": request.hukou_certificate_no,
+        }
+        with self._engine.begin() as connection:
+            added = connection.execute(_push_statement(connection.dialect.name), values).first()
+            if added is not None:
+                return PushReceipt(inbox_id=added.id, new=True)
+            existing = connection.execute(_INBOX_ID, {"case_key": request.case_number,
+                                                      "matter_key": request.matter.value}).first()
+        if existing is None:
+            raise RuntimeError("the department item was neither added nor found")
+        return PushReceipt(inbox_id=existing.id, new=False)
 
     def withdraw(self, request: WithdrawItemRequest) -> bool:
         with Session(self._engine) as session:
@@ -76,7 +83,7 @@ class InboxGateway:
     @staticmethod
     def _find(session: Session, case_number: str, matter: str) -> InboxRow | None:
         return session.exec(
-            select(InboxRow).where(InboxRow.case_number == case_number, InboxRow.matter == matter)
+            orm_select(InboxRow).where(InboxRow.case_number == case_number, InboxRow.matter == matter)
         ).first()
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel, create_engine
 
-from register import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from register import tables  # registers the tables on SQLModel.metadata
 
 # Any constant shared by every shenhou process: the advisory lock that serialises schema creation.
 _SCHEMA_LOCK = 0x5348454E484F55
@@ -55,21 +55,25 @@ def create_schema(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
         SQLModel.metadata.create_all(connection)
-        _add_missing_columns(connection)
+        added = _add_missing_columns(connection)
+        if ("matters", "manual_handling") in added:
+            _fill_manual_handling(connection)
         if connection.dialect.name == "postgresql" and connection.execute(
                 text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": PORTAL_ROLE}).first():
             for grant in PORTAL_GRANTS:
                 connection.execute(text(grant))
 
 
-def _add_missing_columns(connection: Connection) -> None:
+def _add_missing_columns(connection: Connection) -> set[tuple[str, str]]:
     inspector = inspect(connection)
     preparer = connection.dialect.identifier_preparer
+    added: set[tuple[str, str]] = set()
     for table in SQLModel.metadata.sorted_tables:
         present = {column["name"] for column in inspector.get_columns(table.name)}
         for column in table.columns:
             if column.name in present:
                 continue
+            added.add((table.name, column.name))
             kind = column.type.compile(dialect=connection.dialect)
             default = ""
             if column.default is not None and getattr(column.default, "is_scalar", False):
@@ -79,6 +83,18 @@ def _add_missing_columns(connection: Connection) -> None:
             ))
         for index in table.indexes:
             index.create(connection, checkfirst=True)
+    return added
+
+
+def _fill_manual_handling(connection: Connection) -> None:
+    """Open matters written before the column existed: the flag from the view each row already holds, so the
+    supervisor's listing from the register misses none of them."""
+    matters = tables.MatterRow.__table__  # type: ignore[attr-defined]
+    flagged = [row.id for row in connection.execute(
+        select(matters.c.id, matters.c.view).where(matters.c.closed_at.is_(None)))
+        if isinstance(row.view, dict) and row.view.get("manual_handling")]
+    if flagged:
+        connection.execute(update(matters).where(matters.c.id.in_(flagged)).values(manual_handling=True))
 
 
 def _literal(value: object) -> str:

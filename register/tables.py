@@ -42,8 +42,10 @@ class MatterRow(SQLModel, table=True):
     department: str = Field(index=True, max_length=16)
     state: str = Field(index=True)
     deadline: datetime | None = None
-    overdue: bool = False
+    # The supervisor's overdue listing reads these (starter/supervision.py: list_overdue_in_register).
+    overdue: bool = Field(default=False, index=True)
     escalation_level: int = 0
+    manual_handling: bool = Field(default=False, index=True)
     # Before 2026-12 the approved amount, as NUMERIC; later rows leave it empty and use the fen columns.
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
     view: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

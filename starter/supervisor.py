@@ -4,6 +4,7 @@ the figures of a supervision meeting from the case register."""
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -13,12 +14,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from domain.catalogue import DEFAULT_MATTERS
 from domain.enums import Department
+from domain.policy import Policy
 from register.report import Period, Report, build_report
+from runtime.settings import Settings
 from starter import render
 from starter.errors import CliError, ConfigError, ExitCode, InvalidInput
 from starter.report_text import print_report
 from starter.session import bounded, echo_json, execute, local, register_engine, session, today
-from starter.supervision import list_overdue
+from starter.supervision import OverdueItem, list_overdue, list_overdue_in_register
 from starter.window import Json
 
 # Departments that handle matters in the catalogue (the supervisor's own bureau handles none): the only ones
@@ -34,27 +37,64 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report)
 
 
+class Source(StrEnum):
+    AUTO = "auto"
+    REGISTER = "register"
+    ENGINE = "engine"
+
+
 def overdue(
     ctx: typer.Context,
     department: Annotated[
         str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
     ] = None,
     at_risk: Annotated[bool, typer.Option("--at-risk", help="列出已预警、即将到期的事项")] = False,
+    source: Annotated[
+        Source, typer.Option("--source", help="数据来源：auto（默认，能读取案件登记库时从登记库查询，否则查询"
+                             "Temporal）、register（案件登记库）、engine（Temporal，与Web界面的筛选条件相同）")
+    ] = Source.AUTO,
     json_output: Json = False,
 ) -> None:
     """列出超过承诺时限或转人工处理、仍在办理的事项，按超期天数排序（督办用）。"""
 
     async def work() -> int:
         chosen = _department(department)
-        current = await session()
-        items = await bounded(ctx, list_overdue(current.client, current.policy, chosen, at_risk=at_risk))
+        items = None
+        if source != Source.ENGINE:
+            config, policy = local()
+            items = _from_register(config, policy, chosen, at_risk=at_risk, required=source == Source.REGISTER)
+        if items is None:
+            current = await session()
+            policy = current.policy
+            items = await bounded(ctx, list_overdue(current.client, current.policy, chosen, at_risk=at_risk))
         if json_output:
             echo_json([item.model_dump(mode="json") for item in items])
         else:
-            render.print_overdue(items, current.policy, at_risk=at_risk)
+            render.print_overdue(items, policy, at_risk=at_risk)
         return ExitCode.OK
 
     execute(ctx, work, json_output=json_output)
+
+
+def _from_register(
+    config: Settings, policy: Policy, department: Department | None, *, at_risk: bool, required: bool
+) -> list[OverdueItem] | None:
+    """The listing from the case register; None when this machine cannot read it (then Temporal answers),
+    unless the register was asked for by name."""
+    engine = register_engine(config)
+    if engine is None:
+        if required:
+            raise CliError("未找到案件登记库：请在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库")
+        return None
+    try:
+        return list_overdue_in_register(engine, policy, department, at_risk=at_risk)
+    except SQLAlchemyError:
+        if required:
+            raise CliError("无法读取案件登记库，请确认数据库可用（SHENHOU_DATABASE_URL）",
+                           code=ExitCode.UNAVAILABLE) from None
+        return None
+    finally:
+        engine.dispose()
 
 
 def _department(value: str | None) -> Department | None:

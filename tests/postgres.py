@@ -6,6 +6,7 @@ root, so when the suite runs as root the server runs as the ``postgres`` system 
 creates (``runuser``), with the data folder owned by that user.
 
 Fixtures:
+    postgres_server  the session's cluster (``new_cluster()`` gives a test one of its own to stop and start)
     postgres_url   a SQLAlchemy URL (``postgresql+psycopg://...``) of a fresh database per test
     register_url   parametrized: the same test once on SQLite and once on PostgreSQL
 
@@ -73,7 +74,7 @@ def find_bin_dir() -> Path | None:
     return candidates[-1] if candidates else None
 
 
-def _unavailable(reason: str) -> NoReturn:
+def unavailable(reason: str) -> NoReturn:
     if os.environ.get("CI") == "true":
         pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
     pytest.skip(f"PostgreSQL not available: {reason} (scripts/test installs Debian's postgresql package)")
@@ -86,7 +87,10 @@ def _free_port() -> int:
         return port
 
 
-class _Cluster:
+class Cluster:
+    """One throwaway cluster: ``start`` it, ``pause`` and ``resume`` it (a database restart under its clients),
+    ``stop`` it for good."""
+
     def __init__(self, bin_dir: Path, run_as: str | None) -> None:
         self.bin_dir = bin_dir
         self.run_as = run_as
@@ -96,6 +100,7 @@ class _Cluster:
         self.data = self.base / "data"
         self.log = self.base / "server.log"
         self.password = secrets.token_urlsafe(24)
+        self._options = ""
         if run_as is not None:
             entry = pwd.getpwnam(run_as)
             os.chown(self.base, entry.pw_uid, entry.pw_gid)
@@ -132,14 +137,30 @@ class _Cluster:
         last_error = ""
         for _ in range(3):  # another process may take the free port between the probe and the bind
             port = _free_port()
-            started = self._run(
-                "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", str(START_TIMEOUT_S),
-                "-o", f"-p {port} {options}", "start",
-            )
+            self._options = f"-p {port} {options}"
+            started = self._pg_ctl_start()
             if started.returncode == 0:
                 return PostgresServer("127.0.0.1", port, SUPERUSER, self.password)
             last_error = started.stdout + started.stderr + self._log_tail()
         raise RuntimeError(f"pg_ctl start failed:\n{last_error}")
+
+    def _pg_ctl_start(self) -> subprocess.CompletedProcess[str]:
+        return self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", str(START_TIMEOUT_S),
+            "-o", self._options, "start",
+        )
+
+    def pause(self) -> None:
+        """Stop the server (its clients lose their connections), keeping its data and port."""
+        stopped = self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        if stopped.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed:\n{stopped.stdout}{stopped.stderr}")
+
+    def resume(self) -> None:
+        """Start the paused server again on the same data and port."""
+        started = self._pg_ctl_start()
+        if started.returncode != 0:
+            raise RuntimeError(f"pg_ctl start failed:\n{started.stdout}{started.stderr}{self._log_tail()}")
 
     def _log_tail(self) -> str:
         with contextlib.suppress(OSError):
@@ -152,21 +173,26 @@ class _Cluster:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+def new_cluster() -> Cluster:
+    """A cluster not yet started (skipped without PostgreSQL, failed in CI)."""
     bin_dir = find_bin_dir()
     if bin_dir is None:
-        _unavailable("no initdb under /usr/lib/postgresql/*/bin")
+        unavailable("no initdb under /usr/lib/postgresql/*/bin")
     run_as: str | None = None
     if os.geteuid() == 0:
         try:
             pwd.getpwnam(SERVICE_USER)
         except KeyError:
-            _unavailable(f"running as root and there is no {SERVICE_USER!r} system user to run the server as")
+            unavailable(f"running as root and there is no {SERVICE_USER!r} system user to run the server as")
         if shutil.which("runuser") is None:
-            _unavailable("running as root and runuser is missing")
+            unavailable("running as root and runuser is missing")
         run_as = SERVICE_USER
-    cluster = _Cluster(bin_dir, run_as)
+    return Cluster(bin_dir, run_as)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    cluster = new_cluster()
     try:
         server = cluster.start()
     except BaseException:

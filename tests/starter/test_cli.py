@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -553,7 +554,8 @@ async def test_matters_and_overdue(cli_env: dict[str, str]) -> None:
 
 
 async def test_overdue_lists_a_late_matter_for_the_supervisor(
-    cli_env: dict[str, str], client: Client, keys: Keys, task_queue: str, worker: Worker
+    cli_env: dict[str, str], client: Client, keys: Keys, task_queue: str, worker: Worker, engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
@@ -587,6 +589,16 @@ async def test_overdue_lists_a_late_matter_for_the_supervisor(
     assert handle.id in table.stdout and "督办" in table.stdout
     other = await shenhou("overdue", "--department", "hpf", "--json")
     assert handle.id not in other.stdout
+
+    # Where the register can be read (the worker's machine), it answers, and tells the same.
+    missing = await shenhou("overdue", "--source", "register")
+    assert missing.exit_code == 1 and "案件登记库" in missing.output
+    monkeypatch.setenv("SHENHOU_DATABASE_URL", str(engine.url))
+    from_register = await shenhou("overdue", "--json")
+    assert from_register.exit_code == 0, from_register.output
+    assert json.loads(from_register.stdout) == items  # this test's register holds only this case
+    engine_only = await shenhou("overdue", "--json", "--source", "engine")
+    assert [item for item in json.loads(engine_only.stdout) if item["case_number"] == handle.id] == items
 
 
 async def test_demo_advance_makes_a_matter_left_alone_overdue(
