@@ -26,6 +26,7 @@ from domain.models import (
     Application,
     CaseResult,
     MatterView,
+    PayeeCorrectedInput,
     PaymentConfirmedInput,
     PaymentFailedInput,
     RefusedAction,
@@ -36,7 +37,7 @@ from domain.policy import Policy
 from register.money import to_yuan
 from register.tables import InboxRow, OutboxRow, PaymentRow
 from runtime.keys import Keys
-from starter.operations import case_status, start_case
+from starter.operations import OperationRefused, case_status, correct_bank_account, start_case
 from tests.factories import unique_form
 from tests.signing import PAYING_SYSTEM, WINDOW, signed_payload
 
@@ -222,6 +223,24 @@ async def fail_payment(client: Client, case_number: str, code: MatterCode, refer
     assert reference is not None
     await matter_handle(client, case_number, code).signal("payment_failed", signed_payload(
         PAYING_SYSTEM, case_number, code, PaymentFailedInput(reference=reference, by=by, reason=reason)))
+
+
+async def correct_at_the_window(client: Client, case_number: str, correction: PayeeCorrectedInput) -> None:
+    """The window's signed correction, tried until the case has heard of the failed payment (the matter tells
+    its case in a task of its own, a moment after its state shows)."""
+
+    async def corrected() -> bool:
+        try:
+            return (await correct_bank_account(client, case_number, correction, WINDOW)).accepted
+        except OperationRefused as err:
+            if "没有发放失败待重新发放的款项" not in str(err):
+                raise
+            return False
+
+    deadline = asyncio.get_running_loop().time() + 20
+    while not await corrected():
+        assert asyncio.get_running_loop().time() < deadline, "the case never heard of the failed payment"
+        await asyncio.sleep(0.1)
 
 
 def window_withdrawal(case_number: str, clerk: str, reason: str) -> Any:

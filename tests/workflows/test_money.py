@@ -25,6 +25,7 @@ from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (
     application_with,
     confirm_payment,
+    correct_at_the_window,
     fail_payment,
     family_messages,
     matter_handle,
@@ -167,16 +168,7 @@ async def test_an_authorised_payee_is_accepted_with_the_clerks_reason(
         card_number=make_card_number("6228", 19, 5), authorised_reason="申请人年迈，经公证委托其子代收",
         authorisation_document="（2026）固证字第0101号")
 
-    async def corrected() -> bool:
-        # The matter tells its case of the failure in a task of its own: a moment after the state shows.
-        try:
-            return (await correct_bank_account(client, case, correction, WINDOW)).accepted
-        except OperationRefused as err:
-            if "没有发放失败待重新发放的款项" not in str(err):
-                raise
-            return False
-
-    assert await ts.poll(corrected, bool)
+    await correct_at_the_window(client, case, correction)
     await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)
     assert {row.attempt: row.payee_name for row in payment_rows(engine, case)}[2] == "王小明"
 

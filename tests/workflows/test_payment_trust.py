@@ -27,6 +27,7 @@ from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (
     application_with,
     confirm_payment,
+    correct_at_the_window,
     fail_payment,
     matter_handle,
     payment_rows,
@@ -124,15 +125,7 @@ async def test_a_signed_statement_counts_once_and_only_where_it_was_given(
     after = (await _refusals(other_pension, before.refused_total + 1)).matters[0]
     assert after.state == MatterState.PAYMENT_FAILED
 
-    async def corrected() -> bool:
-        try:
-            return (await correct_bank_account(client, case, correction, WINDOW)).accepted
-        except OperationRefused as err:
-            if "没有发放失败待重新发放的款项" not in str(err):
-                raise
-            return False
-
-    assert await ts.poll(corrected, bool)
+    await correct_at_the_window(client, case, correction)
     second = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
     assert second.payment_reference not in (None, first)
 
