@@ -54,6 +54,7 @@ PASSTHROUGH_MODULES = ("sqlmodel", "sqlalchemy", "structlog", "pydantic", "pydan
 # a run of that shape instantiates). Loaded once instead of for every workflow the sandbox starts.
 STATELESS_WORKFLOW_MODULES = (
     "workflows.descriptions",
+    "workflows.inbox",
     "workflows.options",
     "workflows.raw_input",
     "workflows.search_attributes",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,6 +24,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows import descriptions as d
 from workflows import search_attributes as sa
+from workflows.inbox import KIND_OF, Decision, InboxItem
 from workflows.legacy.matter_v1 import MatterV1
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
 from workflows.versions import (
@@ -129,43 +129,6 @@ FAILED_STEP = (ActivityError, ApplicationError)
 KEEP_REFUSALS = 20
 # Refusals alone do not cost a register write each: they go out with the next change, or in batches.
 REFUSAL_BATCH = 20
-
-Decision = (
-    ApproveInput
-    | RejectInput
-    | RequestMaterialsInput
-    | MaterialsSupplementedInput
-    | ExtendDeadlineInput
-    | WithdrawInput
-    | PayeeCorrectedInput
-    | PaymentConfirmedInput
-    | PaymentFailedInput
-)
-
-KIND_OF: dict[type[Any], DecisionKind] = {
-    ApproveInput: DecisionKind.APPROVE,
-    RejectInput: DecisionKind.REJECT,
-    RequestMaterialsInput: DecisionKind.REQUEST_MATERIALS,
-    MaterialsSupplementedInput: DecisionKind.MATERIALS_SUPPLEMENTED,
-    ExtendDeadlineInput: DecisionKind.EXTEND_DEADLINE,
-    WithdrawInput: DecisionKind.WITHDRAW,
-    PayeeCorrectedInput: DecisionKind.PAYEE_CORRECTED,
-    PaymentConfirmedInput: DecisionKind.PAYMENT_CONFIRMED,
-    PaymentFailedInput: DecisionKind.PAYMENT_FAILED,
-}
-
-
-@dataclass(frozen=True)
-class InboxItem:
-    """An accepted decision waiting for the main loop; ``ticket`` lets an update wait for its own."""
-
-    decision: Decision
-    ticket: int
-
-    @property
-    def kind(self) -> DecisionKind:
-        return KIND_OF[type(self.decision)]
-
 
 @workflow.defn(name="MatterWorkflow")
 class MatterWorkflow:

@@ -34,10 +34,19 @@ def one_input(handler: F) -> F:
     ``def approve(self, payload: RawValue = NO_INPUT, *extra: Any)``, the handler takes them; the
     signature shown to the SDK leaves out ``*extra``, so a single input still arrives as a RawValue.
     """
-    signature = inspect.signature(handler)
-    kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
-    setattr(handler, "__signature__", signature.replace(parameters=kept))  # noqa: B010
+    key = (handler.__module__, handler.__qualname__)
+    shown = _SIGNATURES.get(key)
+    if shown is None:
+        signature = inspect.signature(handler)
+        kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+        shown = _SIGNATURES[key] = signature.replace(parameters=kept)
+    setattr(handler, "__signature__", shown)  # noqa: B010
     return handler
+
+
+# This module is passed through the sandbox, so the signatures outlive the workflow modules it re-imports for
+# every run: each handler's is worked out once per worker, not once per workflow.
+_SIGNATURES: dict[tuple[str, str], inspect.Signature] = {}
 
 
 def decode_raw(raw: RawValue | None, converter: PayloadConverter) -> tuple[bool, Any]:

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
 from domain.enums import CaseState, DecisionKind, MatterState, PensionStatus
@@ -127,7 +127,7 @@ async def patiently(call: Callable[[], Awaitable[T]], what: str) -> T | None:
             return await asyncio.wait_for(call(), CALL_TIMEOUT)
         except operations.OperationRefused:
             return None
-        except (RPCError, TimeoutError, ConnectionError) as err:
+        except (RPCError, TimeoutError, ConnectionError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{what}: still failing after {CASE_TIMEOUT:.0f} s: {err!r}") from err
             await asyncio.sleep(0.5)
