@@ -411,20 +411,15 @@ async def compare(shapes: list[int], cases: int, in_flight: int, pairs: int, reg
                 results.setdefault(shape, []).append((done["full"], done["floor"]))
     print(f"\n{pairs} pairs per shape, each side on a fresh server, alternated; median [min–max]. A shared or "
           "busy machine widens the ranges: quote the medians with their ranges.")
-    for shape, runs in results.items():
-        full, floor = [f for f, _ in runs], [f for _, f in runs]
-        ratios = [f.cps / b.cps for f, b in runs]
-        worker_ratios = [f.worker_cpu / b.worker_cpu for f, b in runs]
+    compared = {shape: _compared(runs) for shape, runs in results.items()}
+    for shape, (full, floor, ratios, worker_ratios) in compared.items():
         print(f"shape={shape}: CPU-s per case: worker {spread([f.worker_cpu for f in full], 3)} against the "
               f"floor's {spread([b.worker_cpu for b in floor], 3)} (×{spread(worker_ratios)}), server "
               f"{spread([f.server_cpu for f in full], 3)} against {spread([b.server_cpu for b in floor], 3)}; "
               f"cases/s {spread([f.cps for f in full])} against {spread([b.cps for b in floor])} "
               f"(ratio {spread(ratios)})")
-    for shape, runs in results.items():
-        full, floor = [f for f, _ in runs], [f for _, f in runs]
-        ratios = [f.cps / b.cps for f, b in runs]
-        worker_ratios = [f.worker_cpu / b.worker_cpu for f, b in runs]
-        print(f"RESULT shape={shape} pairs={len(runs)} register={register} "
+    for shape, (full, floor, ratios, worker_ratios) in compared.items():
+        print(f"RESULT shape={shape} pairs={len(full)} register={register} "
               f"full_worker_cpu={statistics.median(f.worker_cpu for f in full):.3f} "
               f"floor_worker_cpu={statistics.median(b.worker_cpu for b in floor):.3f} "
               f"worker_cpu_ratio={statistics.median(worker_ratios):.2f} "
@@ -437,6 +432,12 @@ async def compare(shapes: list[int], cases: int, in_flight: int, pairs: int, reg
               f"p99_stage_s={statistics.median(f.p99 for f in full):.3f} "
               f"events_per_case={statistics.median(f.events for f in full):.0f} "
               f"bytes_per_case={statistics.median(f.size for f in full):.0f}")
+
+
+def _compared(runs: list[tuple[Figures, Figures]]) -> tuple[list[Figures], list[Figures], list[float], list[float]]:
+    """The full and floor sides of alternated pairs, and the ratios of their cases/s and worker CPU pair by pair."""
+    full, floor = [f for f, _ in runs], [b for _, b in runs]
+    return full, floor, [f.cps / b.cps for f, b in runs], [f.worker_cpu / b.worker_cpu for f, b in runs]
 
 
 async def scale(max_workers: int, shape: int, cases: int, in_flight: int, runs: int, register: str) -> None:

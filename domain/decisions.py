@@ -17,6 +17,7 @@ from domain.models import (
     PaymentFailedInput,
     WithdrawInput,
 )
+from domain.statements import statement_digest
 
 
 def check_approval(matter: MatterDefinition, approval: ApproveInput) -> str | None:
@@ -112,9 +113,12 @@ STATEMENT_KIND: dict[type[BaseModel], DecisionKind] = {
 }
 
 
-def statement_scope(issuer: Issuer, matter: MatterCode) -> str | None:
-    """The matter a statement names: a payment report is one matter's; the window's word is the case's."""
-    return matter.value if issuer == Issuer.PAYING_SYSTEM else None
+def signed_digest(body: BaseModel, case_number: str, matter: MatterCode | None) -> str:
+    """What the issuer of ``body`` signs (domain/statements.py): its kind and issuer follow from what it is, and
+    it names the matter only as a payment report (one matter's); the window's word is the case's."""
+    issuer = SIGNED_BY[type(body)]
+    scope = matter.value if issuer == Issuer.PAYING_SYSTEM and matter is not None else None
+    return statement_digest(issuer, STATEMENT_KIND[type(body)].value, case_number, scope, body)
 
 
 def payment_key(matter: MatterCode, reference: str | None, attempt: int) -> str:

@@ -20,9 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import BaseModel
 
-from domain.decisions import STATEMENT_KIND, statement_scope
+from domain.decisions import signed_digest
 from domain.enums import Issuer, MatterCode
-from domain.statements import statement_digest
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -66,9 +65,6 @@ class StatementSigner:
     @classmethod
     def from_text(cls, issuer: Issuer, text: str) -> StatementSigner:
         return cls(issuer, _raw(text, f"the {issuer.value} signing key"))
-
-    def sign(self, kind: str, case_number: str, matter: str | None, body: BaseModel) -> str:
-        return self.sign_digest(statement_digest(self.issuer, kind, case_number, matter, body))
 
     def sign_digest(self, digest: str) -> str:
         """The signature over the statement of ``digest`` (domain/statements.py)."""
@@ -124,9 +120,7 @@ def _message(digest: str) -> bytes:
 
 def sign_statement(signer: StatementSigner, case_number: str, matter: MatterCode | None, body: M) -> M:
     """``body`` with the signer's signature over it, for this case (and, for a payment report, this matter)."""
-    scope = statement_scope(signer.issuer, matter) if matter is not None else None
-    signature = signer.sign(STATEMENT_KIND[type(body)].value, case_number, scope, body)
-    return body.model_copy(update={"signature": signature})
+    return body.model_copy(update={"signature": signer.sign_digest(signed_digest(body, case_number, matter))})
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import dataclasses
 import os
 import secrets
 import shutil
@@ -117,6 +118,16 @@ async def worker(
     client: Client, task_queue: str, deps: Dependencies, executor: concurrent.futures.ThreadPoolExecutor
 ) -> AsyncIterator[Worker]:
     running = build_worker(client, task_queue, deps, executor)
+    async with running:
+        yield running
+
+
+@pytest.fixture
+async def strict_worker(
+    client: Client, task_queue: str, deps: Dependencies, executor: concurrent.futures.ThreadPoolExecutor
+) -> AsyncIterator[Worker]:
+    """A worker that takes officers' decisions only with a verified statement (production's rule)."""
+    running = build_worker(client, task_queue, dataclasses.replace(deps, require_verified_officers=True), executor)
     async with running:
         yield running
 

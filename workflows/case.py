@@ -33,11 +33,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.trust import MatterOutcomeActivities, TrustActivities
     from domain import messages
     from domain.clock import local_date
-    from domain.decisions import SIGNED_BY, check_correction
+    from domain.decisions import SIGNED_BY, check_correction, signed_digest
     from domain.enums import (
         CasePhase,
         CaseState,
-        DecisionKind,
         ErrorType,
         MatterCode,
         MatterState,
@@ -75,7 +74,6 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
     )
     from domain.policy import Policy
-    from domain.statements import statement_digest
     from workflows.options import LOCAL_OPTIONS, STANDING_OPTIONS
 
 # The status keeps the latest refusals; refusals alone are written to the register in batches.
@@ -531,7 +529,7 @@ class CaseWorkflow:
         parsed = parse_raw(WithdrawInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("withdraw", parsed)
-        problem = self._withdraw_problem() or await self._unverified(DecisionKind.WITHDRAW, parsed)
+        problem = self._withdraw_problem() or await self._unverified(parsed)
         if problem:
             return await self._refuse("withdraw", problem)
         await self._accept_withdrawal(parsed)
@@ -542,7 +540,7 @@ class CaseWorkflow:
         withdrawal = parse_update(WithdrawInput, raw)
         if self._legacy is not None:
             return await self._legacy_command(self._legacy.withdraw, withdrawal, "撤回申请已登记")
-        await self._verified_or_refused("withdraw_application", DecisionKind.WITHDRAW, withdrawal)
+        await self._verified_or_refused("withdraw_application", withdrawal)
         await self._accept_withdrawal(withdrawal)
         return CommandAck(accepted=True, state=self._state, message="撤回申请已登记，未办结的事项将全部撤回")
 
@@ -563,7 +561,7 @@ class CaseWorkflow:
         parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("bank_account_corrected", parsed)
-        problem = self._correction_problem(parsed) or await self._unverified(DecisionKind.PAYEE_CORRECTED, parsed)
+        problem = self._correction_problem(parsed) or await self._unverified(parsed)
         if problem:
             return await self._refuse("bank_account_corrected", problem)
         await self._accept_correction(parsed)
@@ -574,7 +572,7 @@ class CaseWorkflow:
         correction = parse_update(PayeeCorrectedInput, raw)
         if self._legacy is not None:
             return await self._legacy_command(self._legacy.bank_account_corrected, correction, "收款账户已更正")
-        await self._verified_or_refused("correct_bank_account", DecisionKind.PAYEE_CORRECTED, correction)
+        await self._verified_or_refused("correct_bank_account", correction)
         await self._accept_correction(correction)
         return CommandAck(accepted=True, state=self._state, message="收款账户已更正，款项将重新发放")
 
@@ -827,24 +825,20 @@ class CaseWorkflow:
             return command
         return command.model_copy(update={"case_token": self._report_tokens.get(code)})
 
-    async def _unverified(self, kind: DecisionKind, statement: WithdrawInput | PayeeCorrectedInput) -> str | None:
+    async def _unverified(self, statement: WithdrawInput | PayeeCorrectedInput) -> str | None:
         """Why the window's word is not taken: its signature is missing or covers another statement."""
         if not (self._signed or workflow.patched(SIGNED_REPORTS)):
             return None
-        issuer = SIGNED_BY[type(statement)]
         verdict = await workflow.execute_local_activity_method(
             TrustActivities.verify_statement,
-            StatementCheck(issuer=issuer, digest=statement_digest(issuer, kind.value, self._case_number, None,
-                                                                  statement),
+            StatementCheck(issuer=SIGNED_BY[type(statement)], digest=signed_digest(statement, self._case_number, None),
                            signature=statement.signature),
             **LOCAL_OPTIONS,
         )
         return verdict.refused
 
-    async def _verified_or_refused(
-        self, action: str, kind: DecisionKind, statement: WithdrawInput | PayeeCorrectedInput
-    ) -> None:
-        problem = await self._unverified(kind, statement)
+    async def _verified_or_refused(self, action: str, statement: WithdrawInput | PayeeCorrectedInput) -> None:
+        problem = await self._unverified(statement)
         if problem:
             await self._refuse(action, problem)
             raise ApplicationError(problem, type=ErrorType.INVALID_DECISION.value, non_retryable=True)

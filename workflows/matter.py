@@ -52,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
         check_state_for,
         command_payload,
         payment_key,
-        statement_scope,
+        signed_digest,
     )
     from domain.enums import (
         DecisionKind,
@@ -112,7 +112,6 @@ with workflow.unsafe.imports_passed_through():
         with_name,
     )
     from domain.policy import MatterPolicy
-    from domain.statements import statement_digest
     from workflows.options import LOCAL_OPTIONS, PUSH_LOCAL_OPTIONS, PUSH_OPTIONS, REGISTER_OPTIONS
 
 STEP_LEVEL = {
@@ -475,9 +474,7 @@ class MatterWorkflow:
         issuer = SIGNED_BY.get(type(decision))
         if issuer is None or not (self._signed or workflow.patched(SIGNED_REPORTS)):
             return None
-        kind = KIND_OF[type(decision)].value
-        digest = statement_digest(issuer, kind, self._input.case_number,
-                                  statement_scope(issuer, self._definition.code), decision)
+        digest = signed_digest(decision, self._input.case_number, self._definition.code)
         verdict = await workflow.execute_local_activity_method(
             TrustActivities.verify_statement,
             StatementCheck(issuer=issuer, digest=digest, signature=getattr(decision, "signature", None)),

@@ -4,8 +4,6 @@ without one it is refused."""
 
 from __future__ import annotations
 
-import concurrent.futures
-import dataclasses
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,20 +20,10 @@ from runtime.officers import ClaimMapping
 from tests.runtime.test_codec_auth import AUDIENCE, ISSUER, JWKS, K1, ORIGINS, token
 from tests.signing import OFFICER
 from tests.starter.test_cli import HUKOU, certify, cli_env, shenhou, start, state_of, wait_for
-from worker import Dependencies, build_worker
 
 __all__ = ["cli_env"]
 
 MAPPING = ClaimMapping(departments={"police-staff": Department.POLICE})
-
-
-@pytest.fixture
-async def strict_worker(
-    client: Client, task_queue: str, deps: Dependencies, executor: concurrent.futures.ThreadPoolExecutor
-) -> AsyncIterator[Worker]:
-    running = build_worker(client, task_queue, dataclasses.replace(deps, require_verified_officers=True), executor)
-    async with running:
-        yield running
 
 
 @pytest_asyncio.fixture

@@ -13,7 +13,6 @@ import concurrent.futures
 import dataclasses
 import io
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,7 @@ from tests.workflows.helpers import (
     start,
     wait_for,
 )
-from worker import Dependencies, activities_for, build_worker
+from worker import Dependencies, activities_for
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
 from workflows.versions import SHAPE_2026_12C, SHAPE_2026_12D, VERIFIED_OFFICERS
@@ -63,15 +62,6 @@ POLICE = Officer(subject="u-police", name="王警官", departments=(Department.P
 NHSA_OFFICER = Officer(subject="u-nhsa", name="医保赵", departments=(Department.NHSA,), supervisor=False)
 HPF_OFFICER = Officer(subject="u-hpf", name="公积金钱", departments=(Department.HPF,), supervisor=False)
 SUPERVISOR = Officer(subject="u-sup", name="督办孙", departments=(Department.SUPERVISION,), supervisor=True)
-
-
-@pytest.fixture
-async def strict_worker(
-    client: Client, task_queue: str, deps: Dependencies, executor: concurrent.futures.ThreadPoolExecutor
-) -> AsyncIterator[Worker]:
-    running = build_worker(client, task_queue, dataclasses.replace(deps, require_verified_officers=True), executor)
-    async with running:
-        yield running
 
 
 def signed(officer: Officer, body: dict[str, Any], *, at: datetime | None = None) -> dict[str, Any]:
