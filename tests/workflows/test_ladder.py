@@ -215,8 +215,10 @@ async def test_materials_request_stops_the_clock_and_resumes_with_remaining_days
     case_view = view_of(await wait_for(handle, lambda s: view_of(s, NHSA).state == MatterState.UNDER_REVIEW), NHSA)
     assert case_view.pauses == resumed.pauses and case_view.deadline == resumed.deadline
 
-    # The ladder runs on the new deadline.
-    await ts.advance_to(skipper, matter, ts.rung(new_plan, WARN).at + ts.MARGIN)
+    # The ladder runs on the new deadline. Resumed on a weekend or holiday with a day or less left, the
+    # matter is already inside its warning window and warns at once: moving its clock then would race it.
+    if ts.rung(new_plan, WARN).at > pause.ended_at:
+        await ts.advance_to(skipper, matter, ts.rung(new_plan, WARN).at + ts.MARGIN)
     # The timer has fired; on a loaded machine the matter records it a moment later.
     warned = await wait_for(matter, lambda s: s.matters[0].escalations != ())
     assert warned.matters[0].escalations == (WARN,)
