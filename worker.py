@@ -117,6 +117,7 @@ def activities_for(deps: Dependencies, client: Client | None = None) -> list[Any
         payments.instruct_payment,
         deadlines.plan_deadline,
         deadlines.remaining_working_days,
+        deadlines.plan_reminder,
         trust.verify_statement,
         trust.verify_officer,
         outcomes.matter_standing,

@@ -30,6 +30,8 @@ from domain.models import (
     LadderRung,
     RemainingDays,
     RemainingRequest,
+    ReminderPlan,
+    ReminderRequest,
 )
 from domain.policy import LadderPolicy
 
@@ -114,6 +116,19 @@ class DeadlineActivities:
         last_day = (deadline - timedelta(microseconds=1)).date()
         count, approximate = self._calendar.working_days_between(paused, last_day)
         return RemainingDays(working_days=max(1, count), calendar_fallback=approximate)
+
+    @activity.defn(name="plan_reminder")
+    def plan_reminder(self, req: ReminderRequest) -> ReminderPlan:
+        """The next reminder of a wait: at ``hour`` o'clock local on the working day after the W-th working day
+        since the wait began (W = first_after + sent × every), saying W. Never on a weekend or a holiday, and
+        each reminder of a wait counts more days than the one before."""
+        tz = _zone(req.timezone)
+        since = _aware(req.since, "since").astimezone(tz).date()
+        days = req.first_after + req.sent * req.every
+        last, used = self._calendar.add_working_days(since, days)
+        day, also = self._calendar.add_working_days(last, 1)
+        at = datetime.combine(day, time(req.hour), tzinfo=tz).astimezone(UTC)
+        return ReminderPlan(at=at, working_days=days, calendar_fallback=used or also)
 
 
 def overdue_steps(ladder: LadderPolicy) -> list[tuple[int, EscalationStep]]:

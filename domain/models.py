@@ -433,8 +433,13 @@ class MatterProgress(BaseModel):
     payment_reference: str | None = None
     payment_instructed_at: datetime | None = None
     payment_confirmed_at: datetime | None = None
-    # When an unconfirmed payment next goes to the supervisor.
+    # When an unconfirmed payment next goes to the supervisor (runs before working-day reminders).
     payment_due: datetime | None = None
+    # Working-day reminders: the wait they belong to, when it began, and the next one planned.
+    reminder_wait: str | None = None
+    reminder_since: datetime | None = None
+    reminder_at: datetime | None = None
+    reminder_days: int = 0
     certificate_no: str | None = None
     reason: str | None = None
     manual_handling: str | None = None
@@ -788,6 +793,27 @@ class RemainingDays(_Model):
     calendar_fallback: bool = False
     # The deadline had passed when the clock stopped: nothing is left (``working_days`` is 0).
     overdue: bool = False
+
+
+class ReminderRequest(_Model):
+    """The next reminder of a wait that began at ``since``: the first once ``first_after`` working days have
+    passed, then one every ``every`` working days; ``sent`` are already out."""
+
+    since: datetime
+    first_after: int = Field(ge=0)
+    every: int = Field(ge=1)
+    sent: int = Field(ge=0)
+    timezone: str
+    hour: int = Field(default=9, ge=0, le=23)
+
+
+class ReminderPlan(_Model):
+    """When the reminder goes out (``hour`` o'clock local on a working day) and how many whole working days
+    have passed since the wait began by then (what its text says)."""
+
+    at: datetime
+    working_days: int
+    calendar_fallback: bool = False
 
 
 # Models that name a model defined further down resolve it now, not at first use inside a workflow.

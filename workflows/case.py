@@ -26,9 +26,10 @@ from workflows import matter as matter_workflow
 from workflows import search_attributes as sa
 from workflows.legacy.case_v1 import CaseV1
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
-from workflows.versions import SHAPE_2026_12, SHAPE_2026_12C, SIGNED_REPORTS
+from workflows.versions import SHAPE_2026_12, SHAPE_2026_12C, SIGNED_REPORTS, WORKING_DAY_REMINDERS
 
 with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import DeadlineActivities
     from activities.register import RegisterActivities
     from activities.trust import MatterOutcomeActivities, TrustActivities
     from domain import messages
@@ -68,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
         PolicyRequest,
         RefusedAction,
         RegisterBatch,
+        ReminderRequest,
         StatementCheck,
         StatusSnapshot,
         TimelineEntry,
@@ -263,8 +265,16 @@ class CaseWorkflow:
         waits = policy.waits
         while self._cremation is None and self._withdrawal is None:
             await self._flush()
-            if self._cremation_wake is None:
-                count = self._cremation_reminders
+            count = self._cremation_reminders
+            if self._cremation_wake is None and count and workflow.patched(WORKING_DAY_REMINDERS):
+                # Today's shape: the next working day at the policy's hour, and after the supervisor's, none.
+                if count <= waits.cremation_reminders_max:
+                    self._cremation_wake = (await workflow.execute_local_activity_method(
+                        DeadlineActivities.plan_reminder,
+                        ReminderRequest(since=workflow.now(), first_after=0, every=1, sent=0,
+                                        timezone=policy.timezone, hour=waits.reminder_hour),
+                        **LOCAL_OPTIONS)).at
+            elif self._cremation_wake is None:
                 wait = (waits.cremation_certificate_timeout if count == 0 else
                         waits.cremation_reminder_every if count <= waits.cremation_reminders_max else
                         waits.long_overdue_reminder_every)

@@ -34,6 +34,7 @@ from workflows.versions import (
     SHAPE_2026_12D,
     SIGNED_REPORTS,
     VERIFIED_OFFICERS,
+    WORKING_DAY_REMINDERS,
 )
 
 with workflow.unsafe.imports_passed_through():
@@ -95,6 +96,7 @@ with workflow.unsafe.imports_passed_through():
         RegisterBatch,
         RejectInput,
         RemainingRequest,
+        ReminderRequest,
         RequestMaterialsInput,
         StatementCheck,
         StatusSnapshot,
@@ -172,6 +174,8 @@ class MatterWorkflow:
         self._timer: asyncio.Task[None] | None = None
         self._timer_at: datetime | None = None
         self._timer_fired = False
+        # Reminders by working day (decided at the first wait that needs one; see workflows/versions.py).
+        self._working_day_reminders: bool | None = None
 
     # --- the run ---------------------------------------------------------------------------------
 
@@ -229,6 +233,7 @@ class MatterWorkflow:
 
     async def _next(self) -> None:
         """Wait for a decision, a batch of refusals to record, or the next timer; then act on it."""
+        await self._plan_reminder()
         self._arm_timer(self._wake_at())
         await workflow.wait_condition(
             lambda: bool(self._inbox) or self._timer_fired or len(self._audit) >= REFUSAL_BATCH
@@ -816,11 +821,67 @@ class MatterWorkflow:
                 return rung
         return None
 
-    def _wake_at(self) -> datetime:
-        """When the matter next acts by itself if nobody decides."""
+    def _reminder_wait(self) -> str | None:
+        """What the matter waits for that its ladder does not cover (each wait has its own reminders)."""
+        m = self._m
+        if m.state in (MatterState.PAYING, MatterState.PAYMENT_FAILED, MatterState.AWAITING_MATERIALS):
+            return m.state.value
+        if m.state == MatterState.UNDER_REVIEW and m.deadline is not None and self._next_rung() is None:
+            return "long_overdue"
+        return None
+
+    def _reminder_schedule(self, wait: str) -> tuple[int, int, int]:
+        """(first after, every, at most) in working days for the reminders of ``wait``."""
+        w = self._policy.waits
+        if wait == MatterState.PAYING.value:
+            return (w.payment_confirmation_working_days, w.payment_reminder_every_working_days,
+                    w.payment_reminders_max)
+        if wait == MatterState.PAYMENT_FAILED.value:
+            return (w.payment_reminder_every_working_days, w.payment_reminder_every_working_days,
+                    w.payment_reminders_max)
+        if wait == MatterState.AWAITING_MATERIALS.value:
+            return (w.materials_reminder_every_working_days, w.materials_reminder_every_working_days,
+                    w.materials_reminders_max)
+        return (w.long_overdue_reminder_every_working_days, w.long_overdue_reminder_every_working_days,
+                w.long_overdue_reminders_max)
+
+    async def _plan_reminder(self) -> None:
+        """Plan the next reminder of the current wait on the working-day calendar (today's shape)."""
+        m = self._m
+        wait = self._reminder_wait()
+        if wait is None:
+            m.reminder_wait, m.reminder_at = None, None
+            return
+        if self._working_day_reminders is None:
+            self._working_day_reminders = workflow.patched(WORKING_DAY_REMINDERS)
+        if not self._working_day_reminders:
+            return
+        if wait != m.reminder_wait:
+            m.reminder_wait, m.reminder_at, m.reminder_days = wait, None, 0
+            # A ladder run out counts on from its last rung; any other wait from now.
+            last = self._rungs[-1].at - timedelta(microseconds=1) if wait == "long_overdue" and self._rungs else None
+            m.reminder_since = last or (m.payment_instructed_at if wait == MatterState.PAYING.value else None) \
+                or workflow.now()
+            self._reminders = 0
+        first, every, most = self._reminder_schedule(wait)
+        if m.reminder_at is not None or self._reminders >= most:
+            return
+        assert m.reminder_since is not None
+        plan = await workflow.execute_local_activity_method(
+            DeadlineActivities.plan_reminder,
+            ReminderRequest(since=m.reminder_since, first_after=first, every=every, sent=self._reminders,
+                            timezone=self._policy.timezone, hour=self._policy.waits.reminder_hour),
+            **LOCAL_OPTIONS,
+        )
+        m.reminder_at, m.reminder_days = plan.at, plan.working_days
+
+    def _wake_at(self) -> datetime | None:
+        """When the matter next acts by itself if nobody decides (None: only when someone does)."""
         m = self._m
         now = workflow.now()
         waits = self._policy.waits
+        if self._working_day_reminders and m.reminder_wait is not None:
+            return None if m.reminder_at is None else max(m.reminder_at, now)
         if m.state == MatterState.PAYING and m.payment_due is not None:
             return max(m.payment_due, now)
         if m.state == MatterState.PAYMENT_FAILED:
@@ -834,6 +895,8 @@ class MatterWorkflow:
 
     async def _on_timer(self) -> None:
         m = self._m
+        if self._working_day_reminders and m.reminder_wait is not None:
+            return self._remind()
         definition = self._definition
         case_number = self._input.case_number
         if m.state == MatterState.PAYING:
@@ -859,6 +922,32 @@ class MatterWorkflow:
         else:
             text = messages.supervision(case_number, definition, m.working_days_overdue)
             self._commit(text, notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)])
+
+    def _remind(self) -> None:
+        """A reminder of the current wait, saying how many working days it has lasted (never the same twice)."""
+        m = self._m
+        definition = self._definition
+        case_number = self._input.case_number
+        days, wait = m.reminder_days, m.reminder_wait
+        self._reminders += 1
+        m.reminder_at = None
+        notes: list[_Note]
+        if wait == MatterState.PAYING.value:
+            assert m.payment_reference is not None
+            text = messages.payment_unconfirmed(case_number, definition, days, m.payment_reference)
+            m.manual_handling = f"款项下达指令{days}个工作日未确认到账"
+            notes = [(NotificationKind.PAYMENT_UNCONFIRMED, Recipient.SUPERVISOR, text, None)]
+        elif wait == MatterState.PAYMENT_FAILED.value:
+            text = messages.payment_failed_waiting(case_number, definition, days)
+            notes = [(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)]
+        elif wait == MatterState.AWAITING_MATERIALS.value:
+            text = messages.materials_waiting(case_number, definition, days)
+            notes = [(NotificationKind.MATERIALS_REMINDER, Recipient.FAMILY, text, None)]
+        else:
+            days += m.working_days_overdue
+            text = messages.supervision(case_number, definition, days)
+            notes = [(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)]
+        self._commit(text, notes=notes)
 
     async def _replanned(self) -> bool:
         """Before a ladder step fires, count the deadline again on today's calendar (the county may have
@@ -911,10 +1000,12 @@ class MatterWorkflow:
         m.escalations.append(rung.step)
         self._commit(event, notes=notes)
 
-    def _arm_timer(self, at: datetime) -> None:
+    def _arm_timer(self, at: datetime | None) -> None:
         if self._timer_at == at and self._timer is not None and not self._timer.done():
             return
         self._cancel_timer()
+        if at is None:
+            return
         self._timer_at = at
         self._timer_fired = False
         self._timer = asyncio.create_task(self._sleep_until(at))
