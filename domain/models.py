@@ -327,6 +327,8 @@ class CommandAck(_Model):
     accepted: bool
     state: MatterState | CaseState
     message: str
+    # The payment instruction the decision gave (发放中), for the paying system's report.
+    payment_reference: str | None = None
 
 
 # --- what staff see --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from domain.clock import deadline_text
 from domain.enums import Channel, DecisionKind, EscalationStep, MatterCode
 from domain.models import CommandAck, DecisionRecord, MatterView, StatusSnapshot
 from domain.policy import Policy
+from starter.payments import PaymentItem, PaymentStanding
 from starter.supervision import OverdueItem
 
 PIPE_WIDTH = 200
@@ -285,6 +286,23 @@ def print_overdue(items: Sequence[OverdueItem], policy: Policy, *, at_risk: bool
                       "转人工处理" if item.manual_handling else "")
     out.print(table)
     out.print(f"共{len(items)}项{'即将到期' if at_risk else '超时或转人工'}")
+
+
+def print_payments(items: Sequence[PaymentItem], policy: Policy) -> None:
+    out = console()
+    if not items:
+        out.print("暂无待确认或发放失败的款项")
+        return
+    zone = _zone(policy)
+    table = _table("发放凭证号", "受理编号", "事项", "状态", "实发金额", "收款银行", "下达指令时间（北京时间）", "说明")
+    for item in items:
+        note = (f"第{item.attempt}次发放" if item.standing is PaymentStanding.AWAITING_CONFIRMATION
+                else f"{local_time(item.failed_at, zone)}失败：{item.failure_reason or ''}")
+        table.add_row(item.reference, item.case_number, item.matter_name, item.standing.value, money(item.amount),
+                      item.payee_bank, local_time(item.instructed_at, zone), note)
+    out.print(table)
+    waiting = sum(item.standing is PaymentStanding.AWAITING_CONFIRMATION for item in items)
+    out.print(f"共{len(items)}笔：待确认到账{waiting}笔，发放失败{len(items) - waiting}笔")
 
 
 LEVEL_LABELS = {0: "—", 1: "预警", 2: "超时", 3: "催办", 4: "督办"}

@@ -19,6 +19,7 @@ from register.report import Period, Report, build_report
 from runtime.settings import Settings
 from starter import render
 from starter.errors import CliError, ConfigError, ExitCode, InvalidInput
+from starter.payments import list_payments
 from starter.report_text import print_report
 from starter.session import bounded, echo_json, execute, local, register_engine, session, today
 from starter.supervision import OverdueItem, list_overdue, list_overdue_in_register
@@ -35,6 +36,7 @@ _DEFAULT_MONTHS = 12
 def register(app: typer.Typer) -> None:
     app.command("overdue")(overdue)
     app.command("report")(report)
+    app.command("payments")(payments)
 
 
 class Source(StrEnum):
@@ -71,6 +73,37 @@ def overdue(
             echo_json([item.model_dump(mode="json") for item in items])
         else:
             render.print_overdue(items, policy, at_risk=at_risk)
+        return ExitCode.OK
+
+    execute(ctx, work, json_output=json_output)
+
+
+def payments(
+    ctx: typer.Context,
+    department: Annotated[
+        str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
+    ] = None,
+    json_output: Json = False,
+) -> None:
+    """列出待支付系统确认到账、或发放失败待更正账户的款项（发放凭证号PAY-…，读自案件登记库）。"""
+
+    async def work() -> int:
+        config, policy = local()
+        chosen = _department(department)
+        engine = register_engine(config)
+        if engine is None:
+            raise CliError("未找到案件登记库：请在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库")
+        try:
+            items = list_payments(engine, policy, chosen)
+        except SQLAlchemyError:
+            raise CliError("无法读取案件登记库，请确认数据库可用（SHENHOU_DATABASE_URL）",
+                           code=ExitCode.UNAVAILABLE) from None
+        finally:
+            engine.dispose()
+        if json_output:
+            echo_json([item.model_dump(mode="json") for item in items])
+        else:
+            render.print_payments(items, policy)
         return ExitCode.OK
 
     execute(ctx, work, json_output=json_output)

@@ -323,8 +323,11 @@ class MatterWorkflow:
         refused = self._ticket_refusals.pop(ticket, None)
         if refused is not None:
             raise ApplicationError(refused, type=ErrorType.INVALID_DECISION.value, non_retryable=True)
-        state = self._m.state
-        return CommandAck(accepted=True, state=state, message=f"决定已受理，事项状态：{state.value}")
+        state, reference = self._m.state, self._m.payment_reference
+        if state != MatterState.PAYING or reference is None:
+            return CommandAck(accepted=True, state=state, message=f"决定已受理，事项状态：{state.value}")
+        return CommandAck(accepted=True, state=state, payment_reference=reference,
+                          message=f"决定已受理，事项状态：{state.value}，发放凭证号{reference}（待支付系统确认到账）")
 
     @decide.validator
     def _validate_decide(self, command: RawValue) -> None:
