@@ -91,7 +91,8 @@ async def up(settings: Settings) -> None:
     runner = None
     if codec_url:
         runner = await serve(codec_from_keys(keys), "127.0.0.1", settings.codec_server_port,
-                             default_origins(settings.ui_port))
+                             default_origins(settings.ui_port),
+                             show_personal_data=settings.codec_show_personal_data)
     host, port = host_port(settings.temporal_address)
     server = None
     if port_open(host, port):

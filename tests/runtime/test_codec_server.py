@@ -66,7 +66,17 @@ async def test_encode_decode_round_trip(base_url: str, http: aiohttp.ClientSessi
 
     async with http.post(f"{base_url}/decode", json=encoded) as resp:
         assert resp.status == 200
-        assert await resp.json() == body
+        decoded = await resp.json()
+    # Nobody signed in (the embedded default): the identity number comes back masked (runtime/read_scope.py).
+    [shown] = decoded["payloads"]
+    assert base64.b64decode(shown["data"]).decode() == '"张三 1101**********002X"'
+    trusted = await serve(EncryptionCodec({"k1": K1}, "k1"), "127.0.0.1", 0, ORIGINS, show_personal_data=True)
+    try:
+        host, port = trusted.addresses[0][:2]
+        async with http.post(f"http://{host}:{port}/decode", json=encoded) as resp:
+            assert await resp.json() == body
+    finally:
+        await trusted.cleanup()
 
 
 @pytest.mark.asyncio
