@@ -98,8 +98,13 @@ class DeadlineActivities:
             rungs.append(_rung(step, _end_of(day, tz), k, step_approximate))
 
         indexed = tuple(rung.model_copy(update={"index": i}) for i, rung in enumerate(rungs))
-        return DeadlinePlan(deadline=deadline, rungs=indexed, calendar_fallback=approximate,
-                            calendar_version=cal.version)
+        counted: list[date] = []
+        day = start_day
+        while len(counted) < n:
+            day, _ = cal.add_working_days(day, 1)
+            counted.append(day)
+        return DeadlinePlan(deadline=deadline, rungs=indexed, working_days=tuple(counted),
+                            calendar_fallback=approximate, calendar_version=cal.version)
 
     @activity.defn(name="remaining_working_days")
     def remaining_working_days(self, req: RemainingRequest) -> RemainingDays:

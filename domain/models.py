@@ -170,6 +170,22 @@ class CaseResult(_Model):
     matters: tuple[MatterResult, ...]
 
 
+class MatterBrief(_Model):
+    """What a matter's officer is told of the case on the matter's own page (domain/brief.py): the people
+    masked, as any reader of the Web UI may see them; the codec server shows the case's officers the rest."""
+
+    deceased_name: str
+    deceased_id: str
+    death_date: date
+    applicant_name: str
+    relationship: str
+    channel: str
+    situations: tuple[str, ...]
+    claims: tuple[str, ...]
+    materials: tuple[str, ...]
+    payee: str
+
+
 class MatterInput(_Model):
     case_number: str
     matter: MatterCode
@@ -184,6 +200,8 @@ class MatterInput(_Model):
     # Proves a progress report comes from this child: the case's matter_updated signal is open to anyone
     # who can send signals, and a forged report must not change what staff see.
     report_token: str | None = None
+    # The case as the matter's officer needs to see it (matters started since the officer's desk, 2026-12).
+    brief: MatterBrief | None = None
 
 
 class MatterResult(_Model):
@@ -442,6 +460,8 @@ class MatterProgress(BaseModel):
     reminder_since: datetime | None = None
     reminder_at: datetime | None = None
     reminder_days: int = 0
+    # The working days the running deadline counts (for "working days left"), from its plan.
+    deadline_days: tuple[date, ...] = ()
     certificate_no: str | None = None
     reason: str | None = None
     manual_handling: str | None = None
@@ -776,6 +796,8 @@ class LadderRung(_Model):
 class DeadlinePlan(_Model):
     deadline: datetime
     rungs: tuple[LadderRung, ...]
+    # The working days counted, in order (the start's own day never; empty in plans recorded before 2026-12e).
+    working_days: tuple[date, ...] = ()
     # The deadline was counted through a year with no official holiday schedule: approximate.
     calendar_fallback: bool = False
     # The calendar data the plan was made with; a ladder step re-plans when it has changed.

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.register import RegisterActivities
     from activities.trust import MatterOutcomeActivities, TrustActivities
     from domain import messages
+    from domain.brief import brief_of, static_details, static_summary
     from domain.clock import local_date
     from domain.decisions import SIGNED_BY, check_correction, signed_digest
     from domain.enums import (
@@ -310,14 +311,18 @@ class CaseWorkflow:
             # A case that continues as new closes its run: its matters must go on, so they are abandoned, not
             # ended, with it (an operator who terminates a case does not stop a department's work or a payment).
             close = workflow.ParentClosePolicy.ABANDON if self._signed else workflow.ParentClosePolicy.TERMINATE
+            # What the matter's page in the Web UI tells its officer (domain/brief.py).
+            brief = brief_of(application, [policy.matter(c) for c in application.matters])
             handle = await workflow.start_child_workflow(
                 matter_workflow.MatterWorkflow.run,
                 MatterInput(
                     case_number=self._case_number, matter=code, matter_policy=policy.for_matter(code),
                     payee=application.applicant.bank_account, death_date=application.deceased.death_date,
-                    hukou_certificate_no=hukou_certificate_no, report_token=token,
+                    hukou_certificate_no=hukou_certificate_no, report_token=token, brief=brief,
                 ),
                 id=matter_workflow_id(self._case_number, code),
+                static_summary=static_summary(brief, definition),
+                static_details=static_details(brief, definition, self._case_number),
                 search_attributes=TypedSearchAttributes([
                     SearchAttributePair(sa.CASE_NUMBER, self._case_number),
                     SearchAttributePair(sa.DEPARTMENT, definition.department.value),

@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.register import RegisterActivities
     from activities.trust import TrustActivities
     from domain import messages
+    from domain.brief import current_details, timer_summary
     from domain.catalogue import MatterDefinition
     from domain.clock import deadline_text
     from domain.decisions import (
@@ -176,6 +177,8 @@ class MatterWorkflow:
         self._timer_fired = False
         # Reminders by working day (decided at the first wait that needs one; see workflows/versions.py).
         self._working_day_reminders: bool | None = None
+        # The current details the Web UI shows are due again (something changed).
+        self._details_due = True
 
     # --- the run ---------------------------------------------------------------------------------
 
@@ -234,6 +237,10 @@ class MatterWorkflow:
     async def _next(self) -> None:
         """Wait for a decision, a batch of refusals to record, or the next timer; then act on it."""
         await self._plan_reminder()
+        if self._details_due:
+            self._details_due = False
+            workflow.set_current_details(current_details(
+                self._view(), self._m.deadline_days, workflow.now(), self._policy.timezone))
         self._arm_timer(self._wake_at())
         await workflow.wait_condition(
             lambda: bool(self._inbox) or self._timer_fired or len(self._audit) >= REFUSAL_BATCH
@@ -344,9 +351,12 @@ class MatterWorkflow:
         if self._legacy is not None:
             return self._legacy.status()
         view = self._view()
+        brief = self._input.brief
         return StatusSnapshot(
             case_number=view.case_number, scope="matter", matters=(view,),
             refused_actions=view.refused_actions, timeline=tuple(self._timeline),
+            deceased=brief.deceased_name if brief else None,
+            applicant=f"{brief.applicant_name}（{brief.relationship}）" if brief else None,
         )
 
     def _receive(self, model: type[Decision], payload: RawValue, extra: tuple[Any, ...]) -> None:
@@ -536,7 +546,8 @@ class MatterWorkflow:
         try:
             if self._local_push:
                 receipt = await workflow.execute_local_activity_method(
-                    DepartmentActivities.push_to_department, request, **PUSH_LOCAL_OPTIONS)
+                    DepartmentActivities.push_to_department, request, **PUSH_LOCAL_OPTIONS,
+                    summary=f"推送{definition.department_name}，计算承诺期限")
             else:
                 receipt = await workflow.execute_activity_method(
                     DepartmentActivities.push_to_department, request, **PUSH_OPTIONS)
@@ -815,6 +826,7 @@ class MatterWorkflow:
     def _adopt(self, plan: DeadlinePlan, start: datetime, working_days: int, late: int = 0) -> DeadlinePlan:
         m = self._m
         m.plan_start, m.plan_days, m.plan_late = start, working_days, late
+        m.deadline_days = plan.working_days
         self._rungs = plan.rungs
         return plan
 
@@ -1011,11 +1023,29 @@ class MatterWorkflow:
             return
         self._timer_at = at
         self._timer_fired = False
-        self._timer = asyncio.create_task(self._sleep_until(at))
+        self._timer = asyncio.create_task(
+            self._sleep_until(at, timer_summary(self._wake_reason(), at, self._policy.timezone)))
 
-    async def _sleep_until(self, at: datetime) -> None:
-        await workflow.sleep(max(at - workflow.now(), timedelta(0)))
+    async def _sleep_until(self, at: datetime, summary: str) -> None:
+        await workflow.sleep(max(at - workflow.now(), timedelta(0)), summary=summary)
         self._timer_fired = True
+
+    def _wake_reason(self) -> str:
+        """What the next timer is for, as its summary in the Web UI says."""
+        m = self._m
+        if self._working_day_reminders and m.reminder_wait is not None:
+            return f"{_WAIT_NAMES.get(m.reminder_wait, '提醒')}（已{m.reminder_days}个工作日）"
+        if m.state == MatterState.PAYING:
+            return "款项未确认到账提醒"
+        rung = self._next_rung() if m.state == MatterState.UNDER_REVIEW else None
+        if rung is None:
+            return "到期检查"
+        if rung.step == EscalationStep.WARNING:
+            return "预警：承诺期限将至"
+        if rung.step == EscalationStep.OVERDUE:
+            return "超时：承诺期限届满"
+        name = "督办" if rung.step == EscalationStep.SUPERVISION else "催办"
+        return f"{name}：超期{rung.working_days_overdue}个工作日"
 
     def _cancel_timer(self) -> None:
         if self._timer is not None and not self._timer.done():
@@ -1033,6 +1063,7 @@ class MatterWorkflow:
         for kind, recipient, text, rung in notes:
             self._notes.append(self._notification(kind, recipient, text, rung))
         self._dirty = True
+        self._details_due = True
         if self._report_every_change:
             self._report_event = event
 
@@ -1143,6 +1174,12 @@ class MatterWorkflow:
 
 
 _Note = tuple[NotificationKind, Recipient, str, LadderRung | None]
+_WAIT_NAMES = {
+    MatterState.PAYING.value: "提醒支付系统未确认到账",
+    MatterState.PAYMENT_FAILED.value: "提醒发放失败待更正账户",
+    MatterState.AWAITING_MATERIALS.value: "提醒家属补正材料",
+    "long_overdue": "长期超期提醒督办",
+}
 
 
 def _policy_of(input: MatterInput) -> MatterPolicy:

@@ -1,0 +1,82 @@
+"""The officer's desk in the real Web UI (bundled UI 2.54, headless Chromium): a matter's own page briefs its
+officer — the case (deceased, applicant, relationship, situation, claims, materials), the deadline in 北京时间
+with the working days left, and the signals with examples — without opening the parent case.
+
+Screenshots go to ``SHENHOU_SCREENSHOTS`` (default /tmp/shenhou-officer-screenshots) for people to look at.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+from pathlib import Path
+from typing import Any
+
+from temporalio.testing import WorkflowEnvironment
+
+from domain.application import RELATIONSHIP_LABELS
+from domain.enums import MatterCode, MatterState
+from domain.identity import mask_name
+from domain.ids import matter_workflow_id
+from domain.models import StatusSnapshot
+from runtime.keys import Keys
+from starter.operations import start_case
+from tests.ui.test_web_ui_signal import CHROMIUM, CHROMIUM_ARGS, playwright, pytestmark, ui_env
+from tests.workflows import timeskip as ts
+from tests.workflows.helpers import application, certify, matter_state, wait_for
+from worker import Dependencies, build_worker
+
+__all__ = ["pytestmark", "ui_env"]
+
+SCREENSHOTS = Path(os.environ.get("SHENHOU_SCREENSHOTS", "/tmp/shenhou-officer-screenshots"))
+
+
+async def test_a_matters_page_briefs_its_officer_without_opening_the_case(
+    ui_env: tuple[WorkflowEnvironment, int], keys: Keys, task_queue: str, deps: Dependencies,
+    executor: concurrent.futures.ThreadPoolExecutor,
+) -> None:
+    assert CHROMIUM is not None, "chromium is required for the Web UI test in CI"
+    env, ui_port = ui_env
+    client = env.client
+    app = application()
+    async with build_worker(client, task_queue, deps, executor):
+        started = await start_case(client, app, keys.case_id_key, task_queue)
+        handle: Any = client.get_workflow_handle(started.case_number)
+        await certify(handle)
+        await wait_for(handle, lambda s: matter_state(s, MatterCode.HUKOU_CANCELLATION) == MatterState.UNDER_REVIEW,
+                       timeout=60)
+        workflow_id = matter_workflow_id(started.case_number, MatterCode.HUKOU_CANCELLATION)
+        # The matter's own status names the people (masked), as the case's does.
+        snap = await client.get_workflow_handle(workflow_id).query("status", result_type=StatusSnapshot)
+        assert (snap.deceased, snap.applicant) == (mask_name(app.deceased.name), mask_name(app.applicant.name)
+                                                   + "（" + RELATIONSHIP_LABELS[app.applicant.relationship] + "）")
+
+        async with playwright.async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 1400, "height": 1400})
+                await page.goto(f"http://127.0.0.1:{ui_port}/namespaces/default/workflows/{workflow_id}")
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                # The timeline names each timer: the next ladder step, in 北京时间.
+                await playwright.expect(page.get_by_text("（北京时间）").first).to_be_visible(timeout=30_000)
+                await page.screenshot(path=str(SCREENSHOTS / "1-matter-timeline.png"), full_page=True)
+                # User Metadata: the case's summary and details, and where the matter stands now.
+                await page.get_by_text("User Metadata", exact=True).first.click()
+                deceased = mask_name(app.deceased.name)
+
+                async def shown() -> str:
+                    # The UI renders each Markdown text in its own sandboxed frame.
+                    texts = [await frame.locator("body").inner_text() for frame in page.frames]
+                    return "\n".join(texts)
+
+                try:
+                    body = await ts.poll(shown, lambda text: f"逝者{deceased}" in text and "承诺期限" in text,
+                                         timeout=30)
+                finally:
+                    await page.screenshot(path=str(SCREENSHOTS / "2-matter-user-metadata.png"), full_page=True)
+                assert "北京时间" in body and "剩余" in body and "个工作日" in body, body[:3000]
+                assert mask_name(app.applicant.name) in body and "approve" in body and "certificate_no" in body
+                for secret in (app.deceased.id_number, app.applicant.id_number, app.deceased.name):
+                    assert secret not in body
+            finally:
+                await browser.close()
