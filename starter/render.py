@@ -23,6 +23,7 @@ from domain.models import CommandAck, DecisionRecord, MatterView, StatusSnapshot
 from domain.policy import Policy
 from starter.payments import PaymentItem, PaymentStanding
 from starter.supervision import OverdueItem
+from starter.worklist import WorkView
 
 PIPE_WIDTH = 200
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -303,6 +304,19 @@ def print_payments(items: Sequence[PaymentItem], policy: Policy) -> None:
     out.print(table)
     waiting = sum(item.standing is PaymentStanding.AWAITING_CONFIRMATION for item in items)
     out.print(f"共{len(items)}笔：待确认到账{waiting}笔，发放失败{len(items) - waiting}笔")
+
+
+def print_worklist(views: Sequence[WorkView], setup: str) -> None:
+    out = console()
+    department = None
+    for view in views:
+        if view.department != department:
+            department = view.department
+            out.print(f"\n{view.department_name}（{view.department.value}）")
+        out.print(f"  {view.name}：{view.url}", soft_wrap=True)
+    out.print("\n列表中显示状态、期限（ShenhouDeadline）与超期，时间按北京时间显示：在Web界面页面按F12打开控制台，"
+              "粘贴下面一行后回车（每个浏览器只需一次；同时保存上述视图）：")
+    out.print(setup, soft_wrap=True)
 
 
 LEVEL_LABELS = {0: "—", 1: "预警", 2: "超时", 3: "催办", 4: "督办"}

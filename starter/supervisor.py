@@ -18,6 +18,7 @@ from domain.policy import Policy
 from register.report import Period, Report, build_report
 from runtime.settings import Settings
 from starter import render
+from starter import worklist as work_views
 from starter.errors import CliError, ConfigError, ExitCode, InvalidInput
 from starter.payments import list_payments
 from starter.report_text import print_report
@@ -37,6 +38,7 @@ def register(app: typer.Typer) -> None:
     app.command("overdue")(overdue)
     app.command("report")(report)
     app.command("payments")(payments)
+    app.command("worklist")(worklist)
 
 
 class Source(StrEnum):
@@ -104,6 +106,33 @@ def payments(
             echo_json([item.model_dump(mode="json") for item in items])
         else:
             render.print_payments(items, policy)
+        return ExitCode.OK
+
+    execute(ctx, work, json_output=json_output)
+
+
+def worklist(
+    ctx: typer.Context,
+    department: Annotated[
+        str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
+    ] = None,
+    ui_url: Annotated[
+        str | None, typer.Option("--ui-url", help="Web界面地址，默认本机 http://localhost:<SHENHOU_UI_PORT>")
+    ] = None,
+    json_output: Json = False,
+) -> None:
+    """各部门在Web界面中的待办链接（已填好筛选条件），及一次性设置列（状态、期限、超期）与保存视图的浏览器脚本。"""
+
+    async def work() -> int:
+        config, _ = local()
+        chosen = _department(department)
+        departments = (chosen,) if chosen else _REPORTED
+        found = work_views.views(ui_url or f"http://localhost:{config.ui_port}", config.namespace, departments)
+        setup = work_views.browser_setup(config.namespace, found)
+        if json_output:
+            echo_json({"views": [v.model_dump(mode="json") for v in found], "browser_setup": setup})
+        else:
+            render.print_worklist(found, setup)
         return ExitCode.OK
 
     execute(ctx, work, json_output=json_output)

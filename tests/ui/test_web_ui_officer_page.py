@@ -14,12 +14,14 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
+from domain import search_attributes as names
 from domain.application import RELATIONSHIP_LABELS
-from domain.enums import MatterCode, MatterState
+from domain.enums import Department, MatterCode, MatterState
 from domain.identity import mask_name
 from domain.ids import matter_workflow_id
 from domain.models import StatusSnapshot
 from runtime.keys import Keys
+from starter import worklist
 from starter.operations import start_case
 from tests.ui.test_web_ui_signal import CHROMIUM, CHROMIUM_ARGS, playwright, pytestmark, ui_env
 from tests.workflows import timeskip as ts
@@ -78,5 +80,44 @@ async def test_a_matters_page_briefs_its_officer_without_opening_the_case(
                 assert mask_name(app.applicant.name) in body and "approve" in body and "certificate_no" in body
                 for secret in (app.deceased.id_number, app.applicant.id_number, app.deceased.name):
                     assert secret not in body
+            finally:
+                await browser.close()
+
+
+async def test_a_departments_worklist_link_lists_its_items_with_state_and_deadline(
+    ui_env: tuple[WorkflowEnvironment, int], keys: Keys, task_queue: str, deps: Dependencies,
+    executor: concurrent.futures.ThreadPoolExecutor,
+) -> None:
+    assert CHROMIUM is not None, "chromium is required for the Web UI test in CI"
+    env, ui_port = ui_env
+    client = env.client
+    async with build_worker(client, task_queue, deps, executor):
+        started = await start_case(client, application(), keys.case_id_key, task_queue)
+        handle: Any = client.get_workflow_handle(started.case_number)
+        await certify(handle)
+        await wait_for(handle, lambda s: matter_state(s, MatterCode.HUKOU_CANCELLATION) == MatterState.UNDER_REVIEW,
+                       timeout=60)
+        workflow_id = matter_workflow_id(started.case_number, MatterCode.HUKOU_CANCELLATION)
+        found = worklist.views(f"http://127.0.0.1:{ui_port}", "default", (Department.POLICE,))
+        todo = next(view for view in found if view.name == "待办")
+
+        async with playwright.async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 1600, "height": 900})
+                await page.goto(f"http://127.0.0.1:{ui_port}/namespaces/default/workflows")
+                # What the officer pastes once into the console (without its reload), then the link.
+                setup = worklist.browser_setup("default", found).removesuffix(";location.reload()")
+                await page.evaluate(setup)
+                await page.goto(todo.url)
+                await playwright.expect(page.get_by_role("link", name=workflow_id).first).to_be_visible(
+                    timeout=30_000)
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                await page.screenshot(path=str(SCREENSHOTS / "3-police-worklist.png"), full_page=True)
+                table = await page.locator("table").first.inner_text()
+                assert names.MATTER_STATE in table and names.DEADLINE in table, table
+                assert MatterState.UNDER_REVIEW.value in table
+                # Times in 北京时间: the deadline is the end of the second working day after the push.
+                assert "12:00:00.00 AM GMT+8" in table, table
             finally:
                 await browser.close()
