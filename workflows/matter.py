@@ -386,7 +386,8 @@ class MatterWorkflow:
         # Today's shape takes these on the window's signature (checked when their turn comes), not a token.
         if (kind in (DecisionKind.WITHDRAW, DecisionKind.PAYEE_CORRECTED) and not self._signed
                 and not self._from_case(decision)):
-            return "撤回和更正收款账户须在案件上办理（withdraw_application、correct_bank_account），不能直接发给事项"
+            return ("撤回和更正收款账户须在窗口办理（shenhou case withdraw、shenhou case correct-account），"
+                    "不能直接发给事项")
         if kind == DecisionKind.WITHDRAW:
             return "事项已办结，无需撤回" if m.final else None
         if arriving and self._busy(decision):

@@ -80,6 +80,20 @@ async def test_a_matters_page_briefs_its_officer_without_opening_the_case(
                 assert mask_name(app.applicant.name) in body and "approve" in body and "certificate_no" in body
                 for secret in (app.deceased.id_number, app.applicant.id_number, app.deceased.name):
                     assert secret not in body
+
+                # Send a Signal: nothing unnamed is chosen for the officer; each signal says its example.
+                await page.get_by_role("button", name="More Actions").click()
+                await page.get_by_role("menuitem", name="Send a Signal").click()
+                dialog = page.locator("dialog[open]")
+                await playwright.expect(dialog).to_have_count(1)
+                await page.screenshot(path=str(SCREENSHOTS / "4-signal-dialog.png"))
+                # The UI lists the dynamic handler first, unnamed, as chosen: it reads as the prompt to choose.
+                first = dialog.locator("#signal-select-select [role=option]").nth(1)
+                await playwright.expect(first).to_contain_text("请在下方选择要发送的信号", timeout=30_000)
+                await dialog.get_by_test_id("signal-select-button").click()
+                await playwright.expect(first).to_be_visible()
+                await page.screenshot(path=str(SCREENSHOTS / "5-signal-list.png"))
+                await playwright.expect(dialog.get_by_role("button", name="Submit")).to_be_disabled()
             finally:
                 await browser.close()
 
