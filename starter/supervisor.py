@@ -54,8 +54,8 @@ def overdue(
     ] = None,
     at_risk: Annotated[bool, typer.Option("--at-risk", help="列出已预警、即将到期的事项")] = False,
     source: Annotated[
-        Source, typer.Option("--source", help="数据来源：auto（默认，能读取案件登记库时从登记库查询，否则查询"
-                             "Temporal）、register（案件登记库）、engine（Temporal，与Web界面的筛选条件相同）")
+        Source, typer.Option("--source", help="数据来源：register（案件登记库）、engine（Temporal，同Web界面筛选）；"
+                             "auto 能读登记库时读登记库")
     ] = Source.AUTO,
     json_output: Json = False,
 ) -> None:
@@ -87,7 +87,9 @@ def payments(
     ] = None,
     json_output: Json = False,
 ) -> None:
-    """列出待支付系统确认到账、或发放失败待更正账户的款项（发放凭证号PAY-…，读自案件登记库）。"""
+    """列出待支付系统确认到账或发放失败待更正账户的款项（发放凭证号PAY-…）。
+
+    读自案件登记库：在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库。"""
 
     async def work() -> int:
         config, policy = local()
@@ -211,7 +213,9 @@ def report(
         Path | None, typer.Option("--html", help="另存为HTML报表（含图表，单一文件，可按A4打印）", dir_okay=False)
     ] = None,
 ) -> None:
-    """承诺时限履行情况报表：各部门、各事项的推送、办结、按时办结率、办理用时、超期、督办、补正、延期与发放金额，及月度趋势。"""
+    """承诺时限履行情况报表：按部门、事项统计办结、按时率、超期、督办与发放金额，及月度趋势。
+
+    含推送、办结、按时办结率、办理用时、超期、督办、补正、延期与发放金额；--html 另存为含图表的报表。"""
 
     async def work() -> int:
         config, policy = local()
