@@ -13,6 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -111,7 +112,7 @@ def _table(*columns: str) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for column in columns:
         if column in _WRAPPING:
-            table.add_column(column, overflow="fold")
+            table.add_column(column, overflow="fold", min_width=max(cell_len(column), 8))
         else:
             table.add_column(column, no_wrap=True)
     return table
@@ -213,10 +214,11 @@ def status_renderables(snapshot: StatusSnapshot, policy: Policy) -> list[object]
     out: list[object] = [summary]
 
     if snapshot.matters:
-        matters = _table("事项代码", "事项", "部门", "状态", "办理期限", "超时", "金额（元）", "发放流水号", "说明")
+        # The code (what commands take) on the first line of each matter, its name and department below.
+        matters = _table("事项代码", "状态", "办理期限", "超时", "金额（元）", "发放流水号", "说明")
         for view in snapshot.matters:
             matters.add_row(
-                view.code.value, names[view.code], view.department_name, view.state.value,
+                f"{view.code.value}\n{names[view.code]}·{view.department_name}", view.state.value,
                 _deadline_text(view, zone), _overdue_text(view), _money_text(view),
                 view.payment_reference or "", _matter_notes(view),
             )

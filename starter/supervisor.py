@@ -239,7 +239,7 @@ def report(
             _write_html(found, policy.county, html)
         if json_output:
             echo_json(found.model_dump(mode="json"))
-        else:
+        elif html is None:
             print_report(found)
         if html is not None:
             typer.echo(f"报表已写入：{html}", err=json_output)

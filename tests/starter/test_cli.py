@@ -283,7 +283,7 @@ async def test_missing_material_file_is_one_of_the_problems(cli_env: dict[str, s
 
 
 async def test_status_table_and_json(
-    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker
+    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     form = new_form()
     case_number = await start(tmp_path, form)
@@ -296,6 +296,12 @@ async def test_status_table_and_json(
         assert label in table.stdout, label
     assert re.search(r"20\d\d-\d\d-\d\d \d\d:\d\d", table.stdout)
     assert_no_personal_data(table.output, form)
+    # In a terminal of 120 columns the tables fit, nothing cut short.
+    from starter import render
+
+    monkeypatch.setattr(render, "PIPE_WIDTH", 120)
+    narrow = (await shenhou("case", "status", case_number)).stdout
+    assert max(len(line.rstrip()) for line in narrow.splitlines()) <= 120 and "…" not in narrow
 
     as_json = await shenhou("case", "status", case_number, "--json")
     assert as_json.exit_code == 0
@@ -318,7 +324,7 @@ async def test_unknown_case(cli_env: dict[str, str], client: Client, worker: Wor
     assert withdrawn.exit_code == 1
     bad = await shenhou("case", "status", "12345")
     assert bad.exit_code == 1
-    assert "受理编号格式不正确" in bad.stderr
+    assert "受理编号格式不正确" in bad.stderr and "2–7" in bad.stderr
     # A mistyped number never opens a case.
     assert not [w async for w in client.list_workflows(f'WorkflowId = "{unknown}"')]
 
