@@ -121,7 +121,8 @@ def build(
              for view in snapshot.matters]
     history = [
         HistoryLine(time_text(entry.at, zone), names.get(entry.matter, "") if entry.matter else "", entry.event)
-        for entry in sorted(snapshot.timeline, key=lambda entry: entry.at, reverse=True)
+        # Newest first; entries of the same moment keep their order of happening, reversed with the rest.
+        for entry in reversed(sorted(snapshot.timeline, key=lambda entry: entry.at))
     ]
     state = CASE_STATE_TEXT.get(snapshot.case_state, "") if snapshot.case_state else "尚未收到申请"
     return ProgressPage(snapshot.case_number, state, summary, cards, history, policy.window)

@@ -201,7 +201,7 @@ class CaseWorkflow:
                 return await self._finish([], "")
             self._phase = CasePhase.AWAITING_CREMATION
             if self._cremation is None and self._withdrawal is None:
-                self._change(CaseState.AWAITING_CREMATION, "户口注销完成，等待殡仪馆上传火化证明后推送其余事项")
+                self._change(CaseState.AWAITING_CREMATION, "等待殡仪馆上传火化证明后推送其余事项")
         if self._phase == CasePhase.AWAITING_CREMATION:
             if self._cremation is None and self._withdrawal is None:
                 await self._await_cremation(self._require_policy())

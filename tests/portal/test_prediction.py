@@ -96,3 +96,20 @@ def test_no_date_while_waiting_for_materials_or_when_overdue_or_done(calendar: W
                    today=date(2026, 11, 24)) is None
     assert predict(view(state=MatterState.PENDING_PUSH, pushed_at=None, deadline=None), timezone=ZONE,
                    calendar=calendar, samples=[], today=date(2026, 11, 24)) is None
+
+
+def test_the_history_lists_events_of_the_same_moment_newest_first() -> None:
+    from datetime import UTC, date, datetime
+
+    from activities.calendar import WorkingDayCalendar
+    from domain.models import StatusSnapshot, TimelineEntry
+    from domain.policy import Policy
+    from portal import progress
+
+    at = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
+    waiting = "等待殡仪馆上传火化证明后推送其余事项"
+    timeline = (TimelineEntry(at=at, event="户口注销完成"), TimelineEntry(at=at, event=waiting),
+                TimelineEntry(at=at.replace(hour=1), event="受理申请"))
+    page = progress.build(StatusSnapshot(case_number="SH-AAAAAAAAAAAA", scope="case", timeline=timeline), Policy(),
+                          calendar=WorkingDayCalendar(), samples=lambda code: [], today=date(2026, 12, 6))
+    assert [line.event for line in page.history] == [waiting, "户口注销完成", "受理申请"]
