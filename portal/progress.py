@@ -135,13 +135,18 @@ def _short_name(policy: Policy, view: MatterView) -> str:
         return view.name
 
 
+def _late(view: MatterView) -> str:
+    return "（已超期）" if view.overdue and not view.final else ""
+
+
 def _card(
     view: MatterView, name: str, payee_card: str | None, policy: Policy, calendar: Calendar,
     samples: Callable[[str], list[int]], today: date,
 ) -> MatterCard:
     zone = policy.timezone
     card = MatterCard(name=name, full_name=view.name, department=view.department_name,
-                      state=MATTER_STATE_TEXT.get(view.state, view.state.value), tone=_TONE.get(view.state, "open"))
+                      state=MATTER_STATE_TEXT.get(view.state, view.state.value) + _late(view),
+                      tone=_TONE.get(view.state, "open"))
     if view.pushed_at:
         card.rows.append(Row("推送部门时间", time_text(view.pushed_at, zone)))
     if view.deadline:
