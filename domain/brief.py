@@ -30,8 +30,10 @@ _SITUATIONS = {
 }
 
 
-def brief_of(application: Application, definitions: Sequence[MatterDefinition]) -> MatterBrief:
-    """The case as every matter's officer is told it; ``definitions``: the matters the family applied for."""
+def brief_of(application: Application, definitions: Sequence[MatterDefinition],
+             scan_url: str | None = None) -> MatterBrief:
+    """The case as every matter's officer is told it; ``definitions``: the matters the family applied for;
+    ``scan_url``: where a scan opens by its SHA-256 (a Markdown link on each material)."""
     deceased, applicant = application.deceased, application.applicant
     situations = [] if application.situations.pension_status is PensionStatus.NONE else [
         PENSION_STATUS_LABELS[application.situations.pension_status]]
@@ -42,9 +44,17 @@ def brief_of(application: Application, definitions: Sequence[MatterDefinition]) 
         death_date=deceased.death_date, applicant_name=mask_name(applicant.name),
         relationship=RELATIONSHIP_LABELS[applicant.relationship], channel=CHANNEL_LABELS[application.channel],
         situations=tuple(situations) or ("无",), claims=tuple(d.short_name for d in definitions),
-        materials=tuple(_material(ref.kind) + f"（{ref.sha256[:8]}）" for ref in application.materials),
+        materials=tuple(_material_link(ref.kind, ref.sha256, scan_url) for ref in application.materials),
         payee=f"{account.bank_name} {mask_name(account.account_name)} {mask_number(account.card_number)}",
     )
+
+
+def _material_link(kind: str, sha256: str, scan_url: str | None) -> str:
+    """A material as the details show it (already Markdown): its name, linked to its scan where one is served."""
+    name = _md(_material(kind))
+    if scan_url is None:
+        return f"{name}（{sha256[:8]}）"
+    return f"[{name}]({scan_url.rstrip('/')}/{sha256})"
 
 
 def _material(kind: str) -> str:
@@ -75,7 +85,7 @@ def static_details(brief: MatterBrief, definition: MatterDefinition, case_number
         f"- **申请人**：{_md(brief.applicant_name)}，与逝者关系：{brief.relationship}；{brief.channel}",
         f"- **逝者情形**：{'、'.join(brief.situations)}",
         f"- **家属申请的事项**：{_md('、'.join(brief.claims))}",
-        f"- **材料**：{_md('、'.join(brief.materials)) or '无'}",
+        f"- **材料**（点击打开扫描件，仅限有权查看的工作人员，访问留痕）：{'、'.join(brief.materials) or '无'}",
     ]
     if definition.pays_family:
         lines.append(f"- **收款账户**：{_md(brief.payee)}")

@@ -158,6 +158,9 @@ class Policy(BaseModel):
     base_materials: tuple[MaterialKind, ...] = BASE_MATERIALS
     # Only these may extend a deadline (督办); an example name: set the county's own in the policy file.
     supervisors: frozenset[str] = frozenset({"张主任"})
+    # Where staff open a scan by its SHA-256 (a matter's page links each material there); None: no links.
+    # The worker of the embedded default sets its own codec server's address (runtime/materials.py).
+    scan_url: str | None = None
     window: WindowPlace = WindowPlace()
     # Excluded from serialisation: the policy travels into workflow histories, staff numbers must not.
     contacts: StaffContacts = Field(default_factory=StaffContacts, exclude=True)

@@ -45,6 +45,7 @@ from runtime.codec import codec_from_keys
 from runtime.codec_auth import AuthError, KeysUnavailable, TokenVerifier, verifier_from_settings
 from runtime.keys import KeyError_, Keys, load_keys, signer
 from runtime.logging import configure_logging
+from runtime.materials import MaterialStore
 from runtime.officers import ClaimMapping, sign_decision
 from runtime.read_scope import Reader, scoped_payload
 from runtime.settings import Settings, get_settings
@@ -66,6 +67,7 @@ _ORIGINS_KEY: web.AppKey[frozenset[str]] = web.AppKey("allowed_origins")
 _VERIFIER_KEY: web.AppKey[TokenVerifier | None] = web.AppKey("token_verifier")
 _OPERATORS_KEY: web.AppKey[frozenset[str]] = web.AppKey("operator_roles")
 _SHOW_ALL_KEY: web.AppKey[bool] = web.AppKey("show_personal_data")
+_MATERIALS_KEY: web.AppKey[MaterialStore | None] = web.AppKey("materials")
 
 
 @dataclass(frozen=True)
@@ -331,6 +333,25 @@ async def _decode(request: web.Request) -> web.Response:
     return await _transform(request, encode=False)
 
 
+async def _material(request: web.Request) -> web.StreamResponse:
+    """A scan, to the machine itself on the embedded default (runtime/materials.py); logged."""
+    store = request.app[_MATERIALS_KEY]
+    if store is None or request.app[_VERIFIER_KEY] is not None:
+        return _json_error(404, "本服务不提供扫描件，请在窗口或部门业务系统中查看")
+    if not is_loopback(request.remote or ""):
+        log.info("material_refused", client=request.remote)
+        return _json_error(403, "扫描件只向本机提供")
+    sha256 = request.match_info["sha256"]
+    found = store.read(sha256)
+    if found is None:
+        return _json_error(404, "未找到该扫描件（可能已超过保存期限）")
+    data, media = found
+    log.info("material_served", sha256=sha256[:12], client=request.remote, bytes=len(data))
+    return web.Response(body=data, content_type=media,
+                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                                 "Content-Disposition": "inline"})
+
+
 async def _health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -342,6 +363,7 @@ def build_app(
     officers: OfficerSigning | None = None,
     operator_roles: frozenset[str] = frozenset(),
     show_personal_data: bool = False,
+    materials: MaterialStore | None = None,
 ) -> web.Application:
     """``verifier=None``: no authentication (the embedded default on localhost). ``officers``: sign who decided
     on the decisions encoded for a verified token (needs ``verifier``). ``show_personal_data``: the embedded
@@ -352,12 +374,14 @@ def build_app(
     app[_OFFICERS_KEY] = officers if verifier is not None else None
     app[_OPERATORS_KEY] = operator_roles
     app[_SHOW_ALL_KEY] = show_personal_data and verifier is None
+    app[_MATERIALS_KEY] = materials
     app[_ORIGINS_KEY] = frozenset(origin.rstrip("/") for origin in allowed_origins)
     app.router.add_post("/encode", _encode)
     app.router.add_post("/decode", _decode)
     app.router.add_get("/health", _health)
     app.router.add_post("/officer-statement", _officer_statement)
     app.router.add_get("/authorize", _authorize)
+    app.router.add_get("/materials/{sha256}", _material)
     for path in ("/encode", "/decode", "/health"):
         app.router.add_route(hdrs.METH_OPTIONS, path, _preflight)
     return app
@@ -372,13 +396,14 @@ async def serve(
     officers: OfficerSigning | None = None,
     operator_roles: frozenset[str] = frozenset(),
     show_personal_data: bool = False,
+    materials: MaterialStore | None = None,
 ) -> web.AppRunner:
     """Start the codec server in this event loop; stop it with ``await runner.cleanup()``.
 
     With ``port=0`` the OS picks a free port; ``runner.addresses`` shows it.
     """
-    runner = web.AppRunner(build_app(codec, allowed_origins, verifier, officers, operator_roles, show_personal_data),
-                           access_log=None)
+    runner = web.AppRunner(build_app(codec, allowed_origins, verifier, officers, operator_roles, show_personal_data,
+                                     materials), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

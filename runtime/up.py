@@ -22,11 +22,13 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.service import RPCError
 
+from register.sealing import Sealer
 from runtime.codec import check_key_canary, codec_from_keys
 from runtime.codec_server import default_origins, serve
 from runtime.devserver import DevServerError, command, env_without_proxy, host_port, port_open
 from runtime.keys import KeyError_, Keys, load_keys
 from runtime.logging import configure_logging
+from runtime.materials import MaterialStore, materials_dir
 from runtime.settings import Settings, get_settings
 from runtime.temporal import connect
 
@@ -97,7 +99,8 @@ async def up(settings: Settings) -> None:
     if codec_url:
         runner = await serve(codec_from_keys(keys), "127.0.0.1", settings.codec_server_port,
                              default_origins(settings.ui_port),
-                             show_personal_data=settings.codec_show_personal_data)
+                             show_personal_data=settings.codec_show_personal_data,
+                             materials=MaterialStore(materials_dir(settings), Sealer.from_keys(keys)))
     host, port = host_port(settings.temporal_address)
     server = None
     if port_open(host, port):

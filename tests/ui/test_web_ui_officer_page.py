@@ -9,38 +9,90 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from activities.calendar import WorkingDayCalendar
 from domain import search_attributes as names
 from domain.application import RELATIONSHIP_LABELS
-from domain.enums import Department, MatterCode, MatterState
+from domain.enums import Department, MaterialKind, MatterCode, MatterState
 from domain.identity import mask_name
 from domain.ids import matter_workflow_id
 from domain.models import StatusSnapshot
+from domain.policy import Policy
+from register.sealing import Sealer
+from runtime.codec import EncryptionCodec, data_converter
+from runtime.codec_server import serve
+from runtime.devserver import temporal_binary
 from runtime.keys import Keys
+from runtime.materials import MaterialStore, scan_url
 from starter import worklist
 from starter.operations import start_case
-from tests.ui.test_web_ui_signal import CHROMIUM, CHROMIUM_ARGS, playwright, pytestmark, ui_env
+from tests.devserver import DEV_SERVER_STARTUP
+from tests.signing import TRUST
+from tests.ui.test_web_ui_signal import CHROMIUM, CHROMIUM_ARGS, _free_port, playwright, pytestmark
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import application, certify, matter_state, wait_for
 from worker import Dependencies, build_worker
+from workflows import search_attributes as sa
 
-__all__ = ["pytestmark", "ui_env"]
+__all__ = ["pytestmark"]
 
 SCREENSHOTS = Path(os.environ.get("SHENHOU_SCREENSHOTS", "/tmp/shenhou-officer-screenshots"))
+SCAN = b"%PDF-1.4 a scanned death certificate"
+
+
+@pytest.fixture
+def codec_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def deps(engine: Engine, calendar: WorkingDayCalendar, sealer: Sealer, codec_port: int) -> Dependencies:
+    # As the embedded default's worker: scans open at its own codec server.
+    return Dependencies(engine=engine, policy=Policy(scan_url=scan_url(codec_port)), calendar=calendar,
+                        sealer=sealer, trust=TRUST)
+
+
+@pytest.fixture
+async def ui_env(
+    codec: EncryptionCodec, codec_port: int, sealer: Sealer, tmp_path: Path
+) -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
+    """The Web UI decrypting through a codec server that also serves the materials store in ``tmp_path``."""
+    ui_port = _free_port()
+    origins = [f"http://localhost:{ui_port}", f"http://127.0.0.1:{ui_port}"]
+    runner = await serve(codec, "127.0.0.1", codec_port, origins,
+                         materials=MaterialStore(tmp_path / "materials", sealer))
+    env = await WorkflowEnvironment.start_local(
+        ui=True, ui_port=ui_port, dev_server_existing_path=temporal_binary(), search_attributes=sa.ALL,
+        data_converter=data_converter(codec),
+        dev_server_extra_args=["--ui-codec-endpoint", f"http://127.0.0.1:{codec_port}"],
+        dev_server_startup_timeout=DEV_SERVER_STARTUP,
+    )
+    try:
+        yield env, ui_port
+    finally:
+        await env.shutdown()
+        await runner.cleanup()
 
 
 async def test_a_matters_page_briefs_its_officer_without_opening_the_case(
     ui_env: tuple[WorkflowEnvironment, int], keys: Keys, task_queue: str, deps: Dependencies,
-    executor: concurrent.futures.ThreadPoolExecutor,
+    executor: concurrent.futures.ThreadPoolExecutor, tmp_path: Path,
 ) -> None:
     assert CHROMIUM is not None, "chromium is required for the Web UI test in CI"
     env, ui_port = ui_env
     client = env.client
     app = application()
+    # The window stored the death certificate's scan under its hash.
+    certificate = next(ref for ref in app.materials if ref.kind == MaterialKind.DEATH_CERTIFICATE.value)
+    (tmp_path / "materials").mkdir()
+    (tmp_path / "materials" / certificate.sha256).write_bytes(SCAN)
     async with build_worker(client, task_queue, deps, executor):
         started = await start_case(client, app, keys.case_id_key, task_queue)
         handle: Any = client.get_workflow_handle(started.case_number)
@@ -80,6 +132,13 @@ async def test_a_matters_page_briefs_its_officer_without_opening_the_case(
                 assert mask_name(app.applicant.name) in body and "approve" in body and "certificate_no" in body
                 for secret in (app.deceased.id_number, app.applicant.id_number, app.deceased.name):
                     assert secret not in body
+                # Each material links to its scan, which this machine may open.
+                links = [await frame.locator("a").evaluate_all("(anchors) => anchors.map(a => a.href)")
+                         for frame in page.frames]
+                href = next(link for found in links for link in found if certificate.sha256 in link)
+                scan = await page.request.get(href)
+                assert scan.status == 200 and await scan.body() == SCAN
+                assert scan.headers["content-type"] == "application/pdf"
 
                 # Send a Signal: nothing unnamed is chosen for the officer; each signal says its example.
                 await page.get_by_role("button", name="More Actions").click()
