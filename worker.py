@@ -36,6 +36,7 @@ from register.sealing import Sealer
 from runtime.codec import check_key_canary, codec_from_keys
 from runtime.keys import Keys, load_keys, trust_anchors
 from runtime.logging import configure_logging
+from runtime.materials import scan_url
 from runtime.policy_file import load_policy
 from runtime.settings import Settings, get_settings, invalid_setting_names
 from runtime.signing import TrustAnchors
@@ -117,6 +118,7 @@ def activities_for(deps: Dependencies, client: Client | None = None) -> list[Any
         payments.instruct_payment,
         deadlines.plan_deadline,
         deadlines.remaining_working_days,
+        deadlines.plan_reminder,
         trust.verify_statement,
         trust.verify_officer,
         outcomes.matter_standing,
@@ -146,6 +148,9 @@ def build_worker(
 def dependencies_from(settings: Settings, keys: Keys) -> Dependencies:
     # The county's files first: a mistake in them is told before anything is created.
     policy = load_policy(settings.policy_file)
+    if policy.scan_url is None and settings.codec_enabled and not settings.codec_auth_issuer:
+        # The embedded default: its own codec server serves scans to this machine (runtime/materials.py).
+        policy = policy.model_copy(update={"scan_url": scan_url(settings.codec_server_port)})
     calendar = WorkingDayCalendar.from_file(settings.holiday_path)
     sealer = Sealer.from_keys(keys)
     trust = trust_anchors(settings, keys)

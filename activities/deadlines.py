@@ -30,6 +30,8 @@ from domain.models import (
     LadderRung,
     RemainingDays,
     RemainingRequest,
+    ReminderPlan,
+    ReminderRequest,
 )
 from domain.policy import LadderPolicy
 
@@ -96,8 +98,13 @@ class DeadlineActivities:
             rungs.append(_rung(step, _end_of(day, tz), k, step_approximate))
 
         indexed = tuple(rung.model_copy(update={"index": i}) for i, rung in enumerate(rungs))
-        return DeadlinePlan(deadline=deadline, rungs=indexed, calendar_fallback=approximate,
-                            calendar_version=cal.version)
+        counted: list[date] = []
+        day = start_day
+        while len(counted) < n:
+            day, _ = cal.add_working_days(day, 1)
+            counted.append(day)
+        return DeadlinePlan(deadline=deadline, rungs=indexed, working_days=tuple(counted),
+                            calendar_fallback=approximate, calendar_version=cal.version)
 
     @activity.defn(name="remaining_working_days")
     def remaining_working_days(self, req: RemainingRequest) -> RemainingDays:
@@ -114,6 +121,19 @@ class DeadlineActivities:
         last_day = (deadline - timedelta(microseconds=1)).date()
         count, approximate = self._calendar.working_days_between(paused, last_day)
         return RemainingDays(working_days=max(1, count), calendar_fallback=approximate)
+
+    @activity.defn(name="plan_reminder")
+    def plan_reminder(self, req: ReminderRequest) -> ReminderPlan:
+        """The next reminder of a wait: at ``hour`` o'clock local on the working day after the W-th working day
+        since the wait began (W = first_after + sent × every), saying W. Never on a weekend or a holiday, and
+        each reminder of a wait counts more days than the one before."""
+        tz = _zone(req.timezone)
+        since = _aware(req.since, "since").astimezone(tz).date()
+        days = req.first_after + req.sent * req.every
+        last, used = self._calendar.add_working_days(since, days)
+        day, also = self._calendar.add_working_days(last, 1)
+        at = datetime.combine(day, time(req.hour), tzinfo=tz).astimezone(UTC)
+        return ReminderPlan(at=at, working_days=days, calendar_fallback=used or also)
 
 
 def overdue_steps(ladder: LadderPolicy) -> list[tuple[int, EscalationStep]]:

@@ -118,5 +118,13 @@ def materials_reminder(case_number: str, matter: MatterDefinition, count: int) -
     return f"受理编号{case_number}：“{matter.short_name}”仍在等待补正材料（第{count}次提醒）。"
 
 
+def materials_waiting(case_number: str, matter: MatterDefinition, days: int) -> str:
+    return f"受理编号{case_number}：“{matter.short_name}”已等待补正材料{days}个工作日，请尽快到窗口补交。"
+
+
+def payment_failed_waiting(case_number: str, matter: MatterDefinition, days: int) -> str:
+    return f"受理编号{case_number}：“{matter.short_name}”款项发放失败已{days}个工作日，仍待更正收款账户后重新发放。"
+
+
 def manual_handling(matter: MatterDefinition) -> str:
     return f"“{matter.short_name}”推送{matter.department_name}失败，已转人工处理。"

@@ -170,6 +170,22 @@ class CaseResult(_Model):
     matters: tuple[MatterResult, ...]
 
 
+class MatterBrief(_Model):
+    """What a matter's officer is told of the case on the matter's own page (domain/brief.py): the people
+    masked, as any reader of the Web UI may see them; the codec server shows the case's officers the rest."""
+
+    deceased_name: str
+    deceased_id: str
+    death_date: date
+    applicant_name: str
+    relationship: str
+    channel: str
+    situations: tuple[str, ...]
+    claims: tuple[str, ...]
+    materials: tuple[str, ...]
+    payee: str
+
+
 class MatterInput(_Model):
     case_number: str
     matter: MatterCode
@@ -184,6 +200,8 @@ class MatterInput(_Model):
     # Proves a progress report comes from this child: the case's matter_updated signal is open to anyone
     # who can send signals, and a forged report must not change what staff see.
     report_token: str | None = None
+    # The case as the matter's officer needs to see it (matters started since the officer's desk, 2026-12).
+    brief: MatterBrief | None = None
 
 
 class MatterResult(_Model):
@@ -327,6 +345,8 @@ class CommandAck(_Model):
     accepted: bool
     state: MatterState | CaseState
     message: str
+    # The payment instruction the decision gave (发放中), for the paying system's report.
+    payment_reference: str | None = None
 
 
 # --- what staff see --------------------------------------------------------------------------------
@@ -433,8 +453,15 @@ class MatterProgress(BaseModel):
     payment_reference: str | None = None
     payment_instructed_at: datetime | None = None
     payment_confirmed_at: datetime | None = None
-    # When an unconfirmed payment next goes to the supervisor.
+    # When an unconfirmed payment next goes to the supervisor (runs before working-day reminders).
     payment_due: datetime | None = None
+    # Working-day reminders: the wait they belong to, when it began, and the next one planned.
+    reminder_wait: str | None = None
+    reminder_since: datetime | None = None
+    reminder_at: datetime | None = None
+    reminder_days: int = 0
+    # The working days the running deadline counts (for "working days left"), from its plan.
+    deadline_days: tuple[date, ...] = ()
     certificate_no: str | None = None
     reason: str | None = None
     manual_handling: str | None = None
@@ -769,6 +796,8 @@ class LadderRung(_Model):
 class DeadlinePlan(_Model):
     deadline: datetime
     rungs: tuple[LadderRung, ...]
+    # The working days counted, in order (the start's own day never; empty in plans recorded before 2026-12e).
+    working_days: tuple[date, ...] = ()
     # The deadline was counted through a year with no official holiday schedule: approximate.
     calendar_fallback: bool = False
     # The calendar data the plan was made with; a ladder step re-plans when it has changed.
@@ -788,6 +817,27 @@ class RemainingDays(_Model):
     calendar_fallback: bool = False
     # The deadline had passed when the clock stopped: nothing is left (``working_days`` is 0).
     overdue: bool = False
+
+
+class ReminderRequest(_Model):
+    """The next reminder of a wait that began at ``since``: the first once ``first_after`` working days have
+    passed, then one every ``every`` working days; ``sent`` are already out."""
+
+    since: datetime
+    first_after: int = Field(ge=0)
+    every: int = Field(ge=1)
+    sent: int = Field(ge=0)
+    timezone: str
+    hour: int = Field(default=9, ge=0, le=23)
+
+
+class ReminderPlan(_Model):
+    """When the reminder goes out (``hour`` o'clock local on a working day) and how many whole working days
+    have passed since the wait began by then (what its text says)."""
+
+    at: datetime
+    working_days: int
+    calendar_fallback: bool = False
 
 
 # Models that name a model defined further down resolve it now, not at first use inside a workflow.

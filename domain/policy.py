@@ -45,6 +45,15 @@ class WaitPolicy(BaseModel):
     cremation_reminders_max: int = Field(default=5, ge=1)
     # A payment the paying system has not confirmed after this many working days goes to the supervisor.
     payment_confirmation_working_days: int = Field(default=3, ge=1)
+    # Reminders counted in working days (matters started since 2026-12e): at this hour local on a working
+    # day, each saying how many working days the wait has lasted, at most so many per wait.
+    reminder_hour: int = Field(default=9, ge=0, le=23)
+    payment_reminder_every_working_days: int = Field(default=1, ge=1)
+    payment_reminders_max: int = Field(default=5, ge=1)
+    materials_reminder_every_working_days: int = Field(default=5, ge=1)
+    materials_reminders_max: int = Field(default=4, ge=1)
+    long_overdue_reminder_every_working_days: int = Field(default=20, ge=1)
+    long_overdue_reminders_max: int = Field(default=6, ge=1)
 
 
 class DeathCertificateRules(BaseModel):
@@ -149,6 +158,9 @@ class Policy(BaseModel):
     base_materials: tuple[MaterialKind, ...] = BASE_MATERIALS
     # Only these may extend a deadline (督办); an example name: set the county's own in the policy file.
     supervisors: frozenset[str] = frozenset({"张主任"})
+    # Where staff open a scan by its SHA-256 (a matter's page links each material there); None: no links.
+    # The worker of the embedded default sets its own codec server's address (runtime/materials.py).
+    scan_url: str | None = None
     window: WindowPlace = WindowPlace()
     # Excluded from serialisation: the policy travels into workflow histories, staff numbers must not.
     contacts: StaffContacts = Field(default_factory=StaffContacts, exclude=True)

@@ -28,8 +28,9 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import or_, update
+from sqlalchemy import inspect, or_, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from domain.enums import Department, NotificationKind, Recipient
@@ -119,7 +120,16 @@ class Dispatcher:
     async def run_forever(self, stopping: asyncio.Event, poll_seconds: float) -> None:
         log.info("dispatcher_started", owner=self.owner)
         failures = 0
+        waited = False
         while not stopping.is_set():
+            if not self._register_ready():
+                # A first start: the worker creates the register. Nothing has failed; wait for it quietly.
+                if not waited:
+                    log.info("dispatcher_waiting_for_register")
+                    waited = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=poll_seconds)
+                continue
             try:
                 tried = await self.run_once()
                 failures = 0
@@ -133,6 +143,12 @@ class Dispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), timeout=poll_seconds)
         log.info("dispatcher_stopped", owner=self.owner)
+
+    def _register_ready(self) -> bool:
+        try:
+            return inspect(self._engine).has_table(OutboxRow.__tablename__)
+        except SQLAlchemyError:
+            return False
 
     # --- claiming ---------------------------------------------------------------------------------
 

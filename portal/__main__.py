@@ -20,11 +20,11 @@ from portal.signin import Provider, SignIn, SignInSettingsError
 from register.engine import make_engine
 from runtime.keys import Keys, load_keys
 from runtime.logging import configure_logging
+from runtime.materials import materials_dir
 from runtime.policy_file import load_policy
 from runtime.settings import Settings, get_settings, invalid_setting_names
 from runtime.temporal import connect
 from starter.errors import configuration_problem
-from starter.intake import materials_dir
 
 log = structlog.get_logger()
 RETENTION_EVERY_SECONDS = 3600.0

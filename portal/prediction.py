@@ -58,6 +58,9 @@ def predict(
         return None
     if view.state not in _WAITING:
         return None
+    if view.overdue:
+        # The matter's own clock says so (it may run ahead of today's date: a demo advance), whatever the date.
+        return _overdue(view)
     limit = deadline_day(view.deadline, timezone)
     if len(samples) >= MIN_SAMPLES:
         median = math.ceil(statistics.median(samples))
@@ -77,5 +80,9 @@ def predict(
         shortfall = "" if not samples else f"（本县同类事项办结记录{len(samples)}件，不足{MIN_SAMPLES}件）"
         return Prediction(day=limit, approximate=view.calendar_fallback,
                           basis=f"按承诺时限{view.time_limit_working_days}个工作日预计{shortfall}")
+    return _overdue(view)
+
+
+def _overdue(view: MatterView) -> Prediction:
     overdue = f"{view.working_days_overdue}个工作日" if view.working_days_overdue else ""
     return Prediction(day=None, basis=f"已超过承诺期限{overdue}，已按规定催办、督办")

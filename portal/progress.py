@@ -121,7 +121,8 @@ def build(
              for view in snapshot.matters]
     history = [
         HistoryLine(time_text(entry.at, zone), names.get(entry.matter, "") if entry.matter else "", entry.event)
-        for entry in sorted(snapshot.timeline, key=lambda entry: entry.at, reverse=True)
+        # Newest first; entries of the same moment keep their order of happening, reversed with the rest.
+        for entry in reversed(sorted(snapshot.timeline, key=lambda entry: entry.at))
     ]
     state = CASE_STATE_TEXT.get(snapshot.case_state, "") if snapshot.case_state else "尚未收到申请"
     return ProgressPage(snapshot.case_number, state, summary, cards, history, policy.window)
@@ -134,13 +135,18 @@ def _short_name(policy: Policy, view: MatterView) -> str:
         return view.name
 
 
+def _late(view: MatterView) -> str:
+    return "（已超期）" if view.overdue and not view.final else ""
+
+
 def _card(
     view: MatterView, name: str, payee_card: str | None, policy: Policy, calendar: Calendar,
     samples: Callable[[str], list[int]], today: date,
 ) -> MatterCard:
     zone = policy.timezone
     card = MatterCard(name=name, full_name=view.name, department=view.department_name,
-                      state=MATTER_STATE_TEXT.get(view.state, view.state.value), tone=_TONE.get(view.state, "open"))
+                      state=MATTER_STATE_TEXT.get(view.state, view.state.value) + _late(view),
+                      tone=_TONE.get(view.state, "open"))
     if view.pushed_at:
         card.rows.append(Row("推送部门时间", time_text(view.pushed_at, zone)))
     if view.deadline:

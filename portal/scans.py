@@ -27,9 +27,8 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
 
-from register.sealing import Sealer
+from register.sealing import SCAN_PLACE, Sealer
 
-SCAN_PLACE = "portal scan"
 MAX_PIXELS = 40_000_000
 MAX_PDF_PAGES = 100
 MAX_PDF_OBJECTS = 200_000

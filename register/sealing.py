@@ -43,6 +43,8 @@ from runtime.keys import KeyError_, Keys
 
 PREFIX = "sealed:v1:"
 BLOB_PREFIX = b"shenhou-sealed-file:v1:"
+# Where scans are sealed (the portal's uploads and the materials store they go to).
+SCAN_PLACE = "portal scan"
 NONCE_SIZE = 12
 _TAG_SIZE = 16
 _KEY_SIZE = 32

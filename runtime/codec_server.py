@@ -14,7 +14,8 @@ bind anything but a loopback address unless told ``--allow-unauthenticated``. ``
 
 With an officer key (``SHENHOU_OFFICER_SIGNING_KEY``) and authentication, ``/encode`` adds to each officer
 decision it encodes the signed statement of who the token's officer is (runtime/officers.py), and
-``POST /officer-statement`` gives the CLI the same; ``GET /authorize`` answers nginx ``auth_request`` in front
+``POST /officer-statement`` gives the CLI the same; ``/decode`` masks personal data the reader's department does
+not need (runtime/read_scope.py); ``GET /authorize`` answers nginx ``auth_request`` in front
 of the Web UI (officers may not terminate, cancel, reset, start or batch-operate). docs/architecture.md,
 "Who decided".
 
@@ -44,7 +45,9 @@ from runtime.codec import codec_from_keys
 from runtime.codec_auth import AuthError, KeysUnavailable, TokenVerifier, verifier_from_settings
 from runtime.keys import KeyError_, Keys, load_keys, signer
 from runtime.logging import configure_logging
+from runtime.materials import MaterialStore
 from runtime.officers import ClaimMapping, sign_decision
+from runtime.read_scope import Reader, scoped_payload
 from runtime.settings import Settings, get_settings
 from runtime.signing import StatementSigner
 
@@ -63,6 +66,8 @@ _CODEC_KEY: web.AppKey[PayloadCodec] = web.AppKey("codec")
 _ORIGINS_KEY: web.AppKey[frozenset[str]] = web.AppKey("allowed_origins")
 _VERIFIER_KEY: web.AppKey[TokenVerifier | None] = web.AppKey("token_verifier")
 _OPERATORS_KEY: web.AppKey[frozenset[str]] = web.AppKey("operator_roles")
+_SHOW_ALL_KEY: web.AppKey[bool] = web.AppKey("show_personal_data")
+_MATERIALS_KEY: web.AppKey[MaterialStore | None] = web.AppKey("materials")
 
 
 @dataclass(frozen=True)
@@ -201,13 +206,43 @@ async def _transform(request: web.Request, encode: bool) -> web.Response:
                 payloads = [_with_statement(officers, claims, payload) for payload in payloads]
             result = await codec.encode(payloads)
         else:
-            result = await codec.decode(parsed.payloads)
+            result = _scoped(await codec.decode(parsed.payloads), _reader(request, claims))
     except ValueError as err:
         # The codec's messages name a key id at most, never payload content.
         return _json_error(400, str(err))
     body = json_format.MessageToDict(Payloads(payloads=result))
     body.setdefault("payloads", [])
     return web.json_response(body)
+
+
+def _reader(request: web.Request, claims: dict[str, Any] | None) -> Reader:
+    """Who reads, for the masking of what they decode (runtime/read_scope.py)."""
+    if claims is None:
+        return Reader(signed_in=False, trusted=request.app[_SHOW_ALL_KEY])
+    officers = request.app[_OFFICERS_KEY]
+    officer = (officers.mapping if officers is not None else ClaimMapping()).officer(claims)
+    operator = bool(request.app[_OPERATORS_KEY].intersection(_roles(claims, officers)))
+    return Reader(signed_in=True, departments=officer.departments, supervisor=officer.supervisor,
+                  operator=operator)
+
+
+def _scoped(payloads: list[Payload], reader: Reader) -> list[Payload]:
+    result: list[Payload] = []
+    masked = 0
+    for payload in payloads:
+        data = scoped_payload(payload.data, reader) if payload.metadata.get("encoding") == JSON_PLAIN else None
+        if data is None:
+            result.append(payload)
+            continue
+        masked += 1
+        shown = Payload()
+        shown.CopyFrom(payload)
+        shown.data = data
+        result.append(shown)
+    if masked:
+        log.info("codec_decoded_masked", payloads=len(payloads), masked=masked,
+                 departments=[d.value for d in reader.departments], signed_in=reader.signed_in)
+    return result
 
 
 def _with_statement(officers: OfficerSigning, claims: dict[str, Any], payload: Payload) -> Payload:
@@ -298,6 +333,25 @@ async def _decode(request: web.Request) -> web.Response:
     return await _transform(request, encode=False)
 
 
+async def _material(request: web.Request) -> web.StreamResponse:
+    """A scan, to the machine itself on the embedded default (runtime/materials.py); logged."""
+    store = request.app[_MATERIALS_KEY]
+    if store is None or request.app[_VERIFIER_KEY] is not None:
+        return _json_error(404, "本服务不提供扫描件，请在窗口或部门业务系统中查看")
+    if not is_loopback(request.remote or ""):
+        log.info("material_refused", client=request.remote)
+        return _json_error(403, "扫描件只向本机提供")
+    sha256 = request.match_info["sha256"]
+    found = store.read(sha256)
+    if found is None:
+        return _json_error(404, "未找到该扫描件（可能已超过保存期限）")
+    data, media = found
+    log.info("material_served", sha256=sha256[:12], client=request.remote, bytes=len(data))
+    return web.Response(body=data, content_type=media,
+                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                                 "Content-Disposition": "inline"})
+
+
 async def _health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -308,20 +362,26 @@ def build_app(
     verifier: TokenVerifier | None = None,
     officers: OfficerSigning | None = None,
     operator_roles: frozenset[str] = frozenset(),
+    show_personal_data: bool = False,
+    materials: MaterialStore | None = None,
 ) -> web.Application:
     """``verifier=None``: no authentication (the embedded default on localhost). ``officers``: sign who decided
-    on the decisions encoded for a verified token (needs ``verifier``)."""
+    on the decisions encoded for a verified token (needs ``verifier``). ``show_personal_data``: the embedded
+    default decodes without masking (ignored with a verifier: then the reader's rights decide)."""
     app = web.Application(middlewares=[_cors_and_errors], client_max_size=MAX_BODY_BYTES)
     app[_CODEC_KEY] = codec
     app[_VERIFIER_KEY] = verifier
     app[_OFFICERS_KEY] = officers if verifier is not None else None
     app[_OPERATORS_KEY] = operator_roles
+    app[_SHOW_ALL_KEY] = show_personal_data and verifier is None
+    app[_MATERIALS_KEY] = materials
     app[_ORIGINS_KEY] = frozenset(origin.rstrip("/") for origin in allowed_origins)
     app.router.add_post("/encode", _encode)
     app.router.add_post("/decode", _decode)
     app.router.add_get("/health", _health)
     app.router.add_post("/officer-statement", _officer_statement)
     app.router.add_get("/authorize", _authorize)
+    app.router.add_get("/materials/{sha256}", _material)
     for path in ("/encode", "/decode", "/health"):
         app.router.add_route(hdrs.METH_OPTIONS, path, _preflight)
     return app
@@ -335,12 +395,15 @@ async def serve(
     verifier: TokenVerifier | None = None,
     officers: OfficerSigning | None = None,
     operator_roles: frozenset[str] = frozenset(),
+    show_personal_data: bool = False,
+    materials: MaterialStore | None = None,
 ) -> web.AppRunner:
     """Start the codec server in this event loop; stop it with ``await runner.cleanup()``.
 
     With ``port=0`` the OS picks a free port; ``runner.addresses`` shows it.
     """
-    runner = web.AppRunner(build_app(codec, allowed_origins, verifier, officers, operator_roles), access_log=None)
+    runner = web.AppRunner(build_app(codec, allowed_origins, verifier, officers, operator_roles, show_personal_data,
+                                     materials), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
@@ -388,8 +451,9 @@ def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
 async def _run(
     codec: PayloadCodec, host: str, port: int, origins: list[str], verifier: TokenVerifier | None,
     officers: OfficerSigning | None = None, operator_roles: frozenset[str] = frozenset(),
+    show_personal_data: bool = False,
 ) -> None:
-    runner = await serve(codec, host, port, origins, verifier, officers, operator_roles)
+    runner = await serve(codec, host, port, origins, verifier, officers, operator_roles, show_personal_data)
     try:
         bound_port = runner.addresses[0][1] if runner.addresses else port
         shown_host = f"[{host}]" if ":" in host else host
@@ -450,7 +514,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     port = settings.codec_server_port if args.port is None else args.port
     origins = args.origin or default_origins(settings.ui_port)
     try:
-        asyncio.run(_run(codec, args.host, port, origins, verifier, officers, operator_roles(settings)))
+        asyncio.run(_run(codec, args.host, port, origins, verifier, officers, operator_roles(settings),
+                         settings.codec_show_personal_data))
     except KeyboardInterrupt:
         pass
     except OSError as err:

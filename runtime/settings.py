@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # Roles that may terminate, cancel, reset, start and batch-operate through the Web UI (the proxy's rule).
     operator_roles: str = "shenhou-operator"
     codec_enabled: bool = True
+    # The embedded default (no sign-in) masks personal data in what the Web UI decodes; true shows it all
+    # (a single-user machine only; ignored when the codec server authenticates). runtime/read_scope.py.
+    codec_show_personal_data: bool = False
     codec_server_port: int = 8081
     ui_port: int = 8233
     # Codec server authentication (runtime/codec_auth.py): with a JWKS (URL or file), /encode and /decode

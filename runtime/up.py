@@ -17,13 +17,20 @@ import subprocess
 import sys
 
 import structlog
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.service import RPCError
 
+from register.sealing import Sealer
 from runtime.codec import check_key_canary, codec_from_keys
 from runtime.codec_server import default_origins, serve
 from runtime.devserver import DevServerError, command, env_without_proxy, host_port, port_open
-from runtime.keys import KeyError_, load_keys
+from runtime.keys import KeyError_, Keys, load_keys
 from runtime.logging import configure_logging
+from runtime.materials import MaterialStore, materials_dir
 from runtime.settings import Settings, get_settings
+from runtime.temporal import connect
 
 log = structlog.get_logger()
 
@@ -91,7 +98,9 @@ async def up(settings: Settings) -> None:
     runner = None
     if codec_url:
         runner = await serve(codec_from_keys(keys), "127.0.0.1", settings.codec_server_port,
-                             default_origins(settings.ui_port))
+                             default_origins(settings.ui_port),
+                             show_personal_data=settings.codec_show_personal_data,
+                             materials=MaterialStore(materials_dir(settings), Sealer.from_keys(keys)))
     host, port = host_port(settings.temporal_address)
     server = None
     if port_open(host, port):
@@ -99,21 +108,16 @@ async def up(settings: Settings) -> None:
     else:
         server = subprocess.Popen(command(settings, codec_endpoint=codec_url), env=env_without_proxy())
         await _wait_for_port(host, port, server)
-    print(f"Temporal: {settings.temporal_address}  Web UI: http://localhost:{settings.ui_port}  "
-          f"codec: {codec_url or 'off'}  data: {settings.data_dir.resolve()}", flush=True)
-    sms = (settings.sms_gateway_url and "SMS gateway") or f"stand-in SMS file {settings.sms_outbox_path.resolve()}"
-    print(f"families' portal: http://{settings.portal_host}:{settings.portal_port}  "
-          f"notifications: {sms}", flush=True)
-    if not settings.portal_oidc_issuer:
-        print(f"sign-in: LOCAL STAND-IN identity provider http://127.0.0.1:{settings.stand_in_idp_port} "
-              "(verifies nobody; set SHENHOU_PORTAL_OIDC_* for the real one)", flush=True)
+    print(f"starting: Temporal {settings.temporal_address}, codec server, worker, portal, dispatcher "
+          f"(data: {settings.data_dir.resolve()}) ...", flush=True)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
     misconfigured: list[str] = []
     try:
-        await asyncio.gather(*(_keep_running(module, name, stopping, misconfigured)
+        await asyncio.gather(_announce_when_ready(settings, keys, codec_url, stopping, ui=server is not None),
+                             *(_keep_running(module, name, stopping, misconfigured)
                                for module, name in services(settings)))
         if misconfigured:
             raise ServiceMisconfigured(f"{'、'.join(misconfigured)}因配置有误未能启动（原因见上），已停止全部服务；"
@@ -127,6 +131,46 @@ async def up(settings: Settings) -> None:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+async def _worker_polling(settings: Settings, keys: Keys) -> bool:
+    """Whether a worker polls the task queue (the worker is up and connected)."""
+    try:
+        client = await connect(settings, keys)
+        answer = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace=settings.namespace, task_queue=TaskQueue(name=settings.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))
+    except (RPCError, RuntimeError, OSError):
+        return False
+    return bool(answer.pollers)
+
+
+async def _announce_when_ready(settings: Settings, keys: Keys, codec_url: str | None, stopping: asyncio.Event,
+                               *, ui: bool, seconds: float = 180) -> None:
+    """Say where everything is once it answers: the Web UI (``ui``: of the dev server started here), the portal
+    and a worker polling for work."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not stopping.is_set():
+        up = ((not ui or port_open("127.0.0.1", settings.ui_port)) and port_open("127.0.0.1", settings.portal_port)
+              and await _worker_polling(settings, keys))
+        if up:
+            break
+        if loop.time() > deadline:
+            log.warning("not_ready_yet", waited_seconds=seconds)
+            return
+        await asyncio.sleep(0.5)
+    if stopping.is_set():
+        return
+    sms = (settings.sms_gateway_url and "SMS gateway") or f"stand-in SMS file {settings.sms_outbox_path.resolve()}"
+    lines = [f"Temporal: {settings.temporal_address}  Web UI: http://localhost:{settings.ui_port}  "
+             f"codec: {codec_url or 'off'}",
+             f"families' portal: http://{settings.portal_host}:{settings.portal_port}  notifications: {sms}"]
+    if not settings.portal_oidc_issuer:
+        lines.append(f"sign-in: LOCAL STAND-IN identity provider http://127.0.0.1:{settings.stand_in_idp_port} "
+                     "(verifies nobody; set SHENHOU_PORTAL_OIDC_* for the real one)")
+    lines.append("ready: all services are up (Ctrl-C stops them)")
+    print("\n".join(lines), flush=True)
 
 
 def main() -> int:

@@ -27,6 +27,11 @@ rich_utils.OPTIONS_PANEL_TITLE = "选项"
 rich_utils.COMMANDS_PANEL_TITLE = "命令"
 rich_utils.ERRORS_PANEL_TITLE = "错误"
 rich_utils.RICH_HELP = "运行 '{command_path} {help_option}' 查看帮助。"
+rich_utils.DEFAULT_STRING = "[默认：{}]"
+rich_utils.REQUIRED_LONG_STRING = "[必填]"
+rich_utils.ENVVAR_STRING = "[环境变量：{}]"
+rich_utils.DEPRECATED_STRING = "（已停用）"
+rich_utils.ABORTED_TEXT = "已中止。"
 
 app = group("身后“一件事一次办”：一次申请，并联办理逝者身后各项事务。")
 app.add_typer(window.app, name="case")

@@ -19,6 +19,7 @@ from domain.application import validate_application
 from domain.models import Application, Problem
 from domain.policy import Policy
 from runtime.keys import Keys
+from runtime.materials import materials_dir
 from runtime.settings import Settings
 from starter.forms import MaterialFile, attach_materials, store_materials
 from starter.operations import Started, start_case
@@ -41,10 +42,6 @@ def check(form: Any, base_dir: Path, policy: Policy, today: date) -> Accepted | 
     if attached.problems:
         return attached.problems
     return Accepted(application=result, files=tuple(attached.files))
-
-
-def materials_dir(settings: Settings) -> Path:
-    return settings.data_dir / "materials"
 
 
 async def submit(

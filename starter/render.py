@@ -13,6 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -21,7 +22,9 @@ from domain.clock import deadline_text
 from domain.enums import Channel, DecisionKind, EscalationStep, MatterCode
 from domain.models import CommandAck, DecisionRecord, MatterView, StatusSnapshot
 from domain.policy import Policy
+from starter.payments import PaymentItem, PaymentStanding
 from starter.supervision import OverdueItem
+from starter.worklist import WorkView
 
 PIPE_WIDTH = 200
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -109,7 +112,7 @@ def _table(*columns: str) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for column in columns:
         if column in _WRAPPING:
-            table.add_column(column, overflow="fold")
+            table.add_column(column, overflow="fold", min_width=max(cell_len(column), 8))
         else:
             table.add_column(column, no_wrap=True)
     return table
@@ -211,10 +214,11 @@ def status_renderables(snapshot: StatusSnapshot, policy: Policy) -> list[object]
     out: list[object] = [summary]
 
     if snapshot.matters:
-        matters = _table("事项代码", "事项", "部门", "状态", "办理期限", "超时", "金额（元）", "发放流水号", "说明")
+        # The code (what commands take) on the first line of each matter, its name and department below.
+        matters = _table("事项代码", "状态", "办理期限", "超时", "金额（元）", "发放流水号", "说明")
         for view in snapshot.matters:
             matters.add_row(
-                view.code.value, names[view.code], view.department_name, view.state.value,
+                f"{view.code.value}\n{names[view.code]}·{view.department_name}", view.state.value,
                 _deadline_text(view, zone), _overdue_text(view), _money_text(view),
                 view.payment_reference or "", _matter_notes(view),
             )
@@ -285,6 +289,36 @@ def print_overdue(items: Sequence[OverdueItem], policy: Policy, *, at_risk: bool
                       "转人工处理" if item.manual_handling else "")
     out.print(table)
     out.print(f"共{len(items)}项{'即将到期' if at_risk else '超时或转人工'}")
+
+
+def print_payments(items: Sequence[PaymentItem], policy: Policy) -> None:
+    out = console()
+    if not items:
+        out.print("暂无待确认或发放失败的款项")
+        return
+    zone = _zone(policy)
+    table = _table("发放凭证号", "受理编号", "事项", "状态", "实发金额", "收款银行", "下达指令时间（北京时间）", "说明")
+    for item in items:
+        note = (f"第{item.attempt}次发放" if item.standing is PaymentStanding.AWAITING_CONFIRMATION
+                else f"{local_time(item.failed_at, zone)}失败：{item.failure_reason or ''}")
+        table.add_row(item.reference, item.case_number, item.matter_name, item.standing.value, money(item.amount),
+                      item.payee_bank, local_time(item.instructed_at, zone), note)
+    out.print(table)
+    waiting = sum(item.standing is PaymentStanding.AWAITING_CONFIRMATION for item in items)
+    out.print(f"共{len(items)}笔：待确认到账{waiting}笔，发放失败{len(items) - waiting}笔")
+
+
+def print_worklist(views: Sequence[WorkView], setup: str) -> None:
+    out = console()
+    department = None
+    for view in views:
+        if view.department != department:
+            department = view.department
+            out.print(f"\n{view.department_name}（{view.department.value}）")
+        out.print(f"  {view.name}：{view.url}", soft_wrap=True)
+    out.print("\n列表中显示状态、期限（ShenhouDeadline）与超期，时间按北京时间显示：在Web界面页面按F12打开控制台，"
+              "粘贴下面一行后回车（每个浏览器只需一次；同时保存上述视图）：")
+    out.print(setup, soft_wrap=True)
 
 
 LEVEL_LABELS = {0: "—", 1: "预警", 2: "超时", 3: "催办", 4: "督办"}

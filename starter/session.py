@@ -135,7 +135,7 @@ def build(model: type[M], **values: Any) -> M:
 def case_number(value: str) -> str:
     number = value.strip().upper()
     if not is_case_number(number):
-        raise InvalidInput("受理编号格式不正确，应为“SH-”加12位字母或数字")
+        raise InvalidInput("受理编号格式不正确，应为“SH-”加12位大写字母A–Z或数字2–7（不含0、1、8、9）")
     return number
 
 

@@ -18,7 +18,9 @@ from domain.policy import Policy
 from register.report import Period, Report, build_report
 from runtime.settings import Settings
 from starter import render
+from starter import worklist as work_views
 from starter.errors import CliError, ConfigError, ExitCode, InvalidInput
+from starter.payments import list_payments
 from starter.report_text import print_report
 from starter.session import bounded, echo_json, execute, local, register_engine, session, today
 from starter.supervision import OverdueItem, list_overdue, list_overdue_in_register
@@ -35,6 +37,8 @@ _DEFAULT_MONTHS = 12
 def register(app: typer.Typer) -> None:
     app.command("overdue")(overdue)
     app.command("report")(report)
+    app.command("payments")(payments)
+    app.command("worklist")(worklist)
 
 
 class Source(StrEnum):
@@ -50,8 +54,8 @@ def overdue(
     ] = None,
     at_risk: Annotated[bool, typer.Option("--at-risk", help="列出已预警、即将到期的事项")] = False,
     source: Annotated[
-        Source, typer.Option("--source", help="数据来源：auto（默认，能读取案件登记库时从登记库查询，否则查询"
-                             "Temporal）、register（案件登记库）、engine（Temporal，与Web界面的筛选条件相同）")
+        Source, typer.Option("--source", help="数据来源：register（案件登记库）、engine（Temporal，同Web界面筛选）；"
+                             "auto 能读登记库时读登记库")
     ] = Source.AUTO,
     json_output: Json = False,
 ) -> None:
@@ -71,6 +75,66 @@ def overdue(
             echo_json([item.model_dump(mode="json") for item in items])
         else:
             render.print_overdue(items, policy, at_risk=at_risk)
+        return ExitCode.OK
+
+    execute(ctx, work, json_output=json_output)
+
+
+def payments(
+    ctx: typer.Context,
+    department: Annotated[
+        str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
+    ] = None,
+    json_output: Json = False,
+) -> None:
+    """列出待支付系统确认到账或发放失败待更正账户的款项（发放凭证号PAY-…）。
+
+    读自案件登记库：在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库。"""
+
+    async def work() -> int:
+        config, policy = local()
+        chosen = _department(department)
+        engine = register_engine(config)
+        if engine is None:
+            raise CliError("未找到案件登记库：请在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库")
+        try:
+            items = list_payments(engine, policy, chosen)
+        except SQLAlchemyError:
+            raise CliError("无法读取案件登记库，请确认数据库可用（SHENHOU_DATABASE_URL）",
+                           code=ExitCode.UNAVAILABLE) from None
+        finally:
+            engine.dispose()
+        if json_output:
+            echo_json([item.model_dump(mode="json") for item in items])
+        else:
+            render.print_payments(items, policy)
+        return ExitCode.OK
+
+    execute(ctx, work, json_output=json_output)
+
+
+def worklist(
+    ctx: typer.Context,
+    department: Annotated[
+        str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
+    ] = None,
+    ui_url: Annotated[
+        str | None, typer.Option("--ui-url", help="Web界面地址，默认本机 http://localhost:<SHENHOU_UI_PORT>")
+    ] = None,
+    json_output: Json = False,
+) -> None:
+    """各部门在Web界面中的待办链接（已填好筛选条件），及一次性设置列（状态、期限、超期）与保存视图的浏览器脚本。"""
+
+    async def work() -> int:
+        config, _ = local()
+        chosen = _department(department)
+        departments = (chosen,) if chosen else _REPORTED
+        found = work_views.views(ui_url or f"http://localhost:{config.ui_port}", config.namespace, departments)
+        setup = work_views.browser_setup(config.namespace, found)
+        if json_output:
+            echo_json({"views": [v.model_dump(mode="json") for v in found], "browser_setup": setup})
+        else:
+            render.print_worklist(found, setup)
         return ExitCode.OK
 
     execute(ctx, work, json_output=json_output)
@@ -149,7 +213,9 @@ def report(
         Path | None, typer.Option("--html", help="另存为HTML报表（含图表，单一文件，可按A4打印）", dir_okay=False)
     ] = None,
 ) -> None:
-    """承诺时限履行情况报表：各部门、各事项的推送、办结、按时办结率、办理用时、超期、督办、补正、延期与发放金额，及月度趋势。"""
+    """承诺时限履行情况报表：按部门、事项统计办结、按时率、超期、督办与发放金额，及月度趋势。
+
+    含推送、办结、按时办结率、办理用时、超期、督办、补正、延期与发放金额；--html 另存为含图表的报表。"""
 
     async def work() -> int:
         config, policy = local()
@@ -173,7 +239,7 @@ def report(
             _write_html(found, policy.county, html)
         if json_output:
             echo_json(found.model_dump(mode="json"))
-        else:
+        elif html is None:
             print_report(found)
         if html is not None:
             typer.echo(f"报表已写入：{html}", err=json_output)

@@ -103,8 +103,9 @@ def rotate_keys(
     ] = DEFAULT_BATCH_SIZE,
     json_output: Json = False,
 ) -> None:
-    """用当前密钥（SHENHOU_CODEC_ACTIVE_KEY_ID）重新加密登记库中的身份证号、手机号和银行卡号；尚未加密的旧记录一并加密。
-    可重复运行，中断后再次运行即从未完成处继续。"""
+    """用当前密钥重新加密登记库中的身份证号、手机号和银行卡号（含尚未加密的旧记录）。
+
+    当前密钥即 SHENHOU_CODEC_ACTIVE_KEY_ID 所指的密钥。可重复运行，中断后再次运行即从未完成处继续。"""
 
     async def work() -> int:
         config = settings()

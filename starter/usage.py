@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from starter.errors import ExitCode
 
@@ -70,8 +70,45 @@ def chinese_usage_errors() -> Iterator[None]:
         raise ChineseUsageError(usage_message(err), getattr(err, "ctx", None)) from None
 
 
-class ChineseGroup(TyperGroup):
-    """A command group whose usage errors are told in Chinese and exit with code 1 (not click's 2)."""
+HELP_OPTION_TEXT = "显示本帮助并退出"
+# Typer shows each option's value type; in Chinese, or nothing for a flag.
+_TYPE_NAMES = {"<bool>": "", "<str>": "文本", "<text>": "文本", "<integer>": "整数", "<float>": "数值",
+               "<float range>": "数值", "<integer range>": "整数", "<path>": "路径", "<file>": "文件"}
+
+
+class _ChineseHelp:
+    """Help in Chinese: the help option's text, the usage line and the value types."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = HELP_OPTION_TEXT
+        return option
+
+    def get_usage(self, ctx: Any) -> str:
+        usage: str = super().get_usage(ctx)  # type: ignore[misc]
+        return usage.replace("Usage: ", "用法：", 1)
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            # The help panel wraps lines only at spaces: a long Chinese help would be cut with "…".
+            if param.help and "；" in param.help and "； " not in param.help:
+                param.help = param.help.replace("；", "； ").replace("，", "， ")
+            if isinstance(param, TyperOption) and param.metavar is None:
+                shown = param.display_type_rich(ctx)
+                if shown in _TYPE_NAMES:
+                    param.metavar = _TYPE_NAMES[shown]
+        return params
+
+
+class ChineseCommand(_ChineseHelp, TyperCommand):
+    """A command whose help is in Chinese."""
+
+
+class ChineseGroup(_ChineseHelp, TyperGroup):
+    """A command group whose usage errors and help are told in Chinese; errors exit with code 1 (not click's 2)."""
+
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         with chinese_usage_errors():
@@ -82,8 +119,16 @@ class ChineseGroup(TyperGroup):
             return super().invoke(ctx)
 
 
+class _Typer(typer.Typer):
+    """Typer whose commands have Chinese help unless told otherwise."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", ChineseCommand)
+        return super().command(*args, **kwargs)
+
+
 def group(help: str) -> typer.Typer:
-    return typer.Typer(
+    return _Typer(
         cls=ChineseGroup, help=help, no_args_is_help=True, add_completion=False,
         pretty_exceptions_enable=False, pretty_exceptions_show_locals=False,
     )

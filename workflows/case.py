@@ -26,12 +26,14 @@ from workflows import matter as matter_workflow
 from workflows import search_attributes as sa
 from workflows.legacy.case_v1 import CaseV1
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
-from workflows.versions import SHAPE_2026_12, SHAPE_2026_12C, SIGNED_REPORTS
+from workflows.versions import SHAPE_2026_12, SHAPE_2026_12C, SIGNED_REPORTS, WORKING_DAY_REMINDERS
 
 with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import DeadlineActivities
     from activities.register import RegisterActivities
     from activities.trust import MatterOutcomeActivities, TrustActivities
     from domain import messages
+    from domain.brief import brief_of, static_details, static_summary
     from domain.clock import local_date
     from domain.decisions import SIGNED_BY, check_correction, signed_digest
     from domain.enums import (
@@ -68,6 +70,7 @@ with workflow.unsafe.imports_passed_through():
         PolicyRequest,
         RefusedAction,
         RegisterBatch,
+        ReminderRequest,
         StatementCheck,
         StatusSnapshot,
         TimelineEntry,
@@ -198,7 +201,7 @@ class CaseWorkflow:
                 return await self._finish([], "")
             self._phase = CasePhase.AWAITING_CREMATION
             if self._cremation is None and self._withdrawal is None:
-                self._change(CaseState.AWAITING_CREMATION, "户口注销完成，等待殡仪馆上传火化证明后推送其余事项")
+                self._change(CaseState.AWAITING_CREMATION, "等待殡仪馆上传火化证明后推送其余事项")
         if self._phase == CasePhase.AWAITING_CREMATION:
             if self._cremation is None and self._withdrawal is None:
                 await self._await_cremation(self._require_policy())
@@ -263,8 +266,16 @@ class CaseWorkflow:
         waits = policy.waits
         while self._cremation is None and self._withdrawal is None:
             await self._flush()
-            if self._cremation_wake is None:
-                count = self._cremation_reminders
+            count = self._cremation_reminders
+            if self._cremation_wake is None and count and workflow.patched(WORKING_DAY_REMINDERS):
+                # Today's shape: the next working day at the policy's hour, and after the supervisor's, none.
+                if count <= waits.cremation_reminders_max:
+                    self._cremation_wake = (await workflow.execute_local_activity_method(
+                        DeadlineActivities.plan_reminder,
+                        ReminderRequest(since=workflow.now(), first_after=0, every=1, sent=0,
+                                        timezone=policy.timezone, hour=waits.reminder_hour),
+                        **LOCAL_OPTIONS)).at
+            elif self._cremation_wake is None:
                 wait = (waits.cremation_certificate_timeout if count == 0 else
                         waits.cremation_reminder_every if count <= waits.cremation_reminders_max else
                         waits.long_overdue_reminder_every)
@@ -300,14 +311,18 @@ class CaseWorkflow:
             # A case that continues as new closes its run: its matters must go on, so they are abandoned, not
             # ended, with it (an operator who terminates a case does not stop a department's work or a payment).
             close = workflow.ParentClosePolicy.ABANDON if self._signed else workflow.ParentClosePolicy.TERMINATE
+            # What the matter's page in the Web UI tells its officer (domain/brief.py).
+            brief = brief_of(application, [policy.matter(c) for c in application.matters], policy.scan_url)
             handle = await workflow.start_child_workflow(
                 matter_workflow.MatterWorkflow.run,
                 MatterInput(
                     case_number=self._case_number, matter=code, matter_policy=policy.for_matter(code),
                     payee=application.applicant.bank_account, death_date=application.deceased.death_date,
-                    hukou_certificate_no=hukou_certificate_no, report_token=token,
+                    hukou_certificate_no=hukou_certificate_no, report_token=token, brief=brief,
                 ),
                 id=matter_workflow_id(self._case_number, code),
+                static_summary=static_summary(brief, definition),
+                static_details=static_details(brief, definition, self._case_number),
                 search_attributes=TypedSearchAttributes([
                     SearchAttributePair(sa.CASE_NUMBER, self._case_number),
                     SearchAttributePair(sa.DEPARTMENT, definition.department.value),

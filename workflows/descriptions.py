@@ -34,8 +34,10 @@ MATTER_PAYMENT_CONFIRMED = (
 MATTER_PAYMENT_FAILED = (
     '（仅支付系统）报告款项发放失败，转人工并等待更正收款账户。须附支付系统对本报告的签名（signature），无签名或签名不符的一律拒绝并记录。'
 )
+# The dynamic handler (it records misspelt names) is listed first and unnamed in the Web UI's Send a Signal
+# dialog, which shows it as chosen until one is: its description reads as the prompt.
 MATTER_UNKNOWN_SIGNAL = (
-    "（不认识的信号名称：记录为被拒绝的操作，请检查拼写）"
+    "↓ 请在下方选择要发送的信号（如 approve 审核通过），此项本身不能发送；用 Custom 手工输入的名称拼错时记录为被拒绝的操作"
 )
 MATTER_DECIDE = (
     "经办人通过命令行作出决定（审核通过、不予办理、要求补正、登记补正材料、延长时限、确认到账、发放失败），立即返回是否受理"
@@ -64,8 +66,10 @@ CASE_WITHDRAW_APPLICATION = (
 CASE_CORRECT_BANK_ACCOUNT = (
     "窗口通过命令行更正收款账户，立即返回是否受理；发放失败的款项重新发放"
 )
+# The dynamic handler (it records misspelt names) is listed first and unnamed in the Web UI's Send a Signal
+# dialog, which shows it as chosen until one is: its description reads as the prompt.
 CASE_UNKNOWN_SIGNAL = (
-    "（不认识的信号名称：记录为被拒绝的操作，请检查拼写）"
+    "↓ 请在下方选择要发送的信号（如 approve 审核通过），此项本身不能发送；用 Custom 手工输入的名称拼错时记录为被拒绝的操作"
 )
 CASE_MATTER_UPDATED = (
     "（系统内部）事项工作流回报需要案件处理的进展（如款项发放失败、事项办结）；案件向引擎核实后才采用"

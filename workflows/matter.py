@@ -34,6 +34,7 @@ from workflows.versions import (
     SHAPE_2026_12D,
     SIGNED_REPORTS,
     VERIFIED_OFFICERS,
+    WORKING_DAY_REMINDERS,
 )
 
 with workflow.unsafe.imports_passed_through():
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.register import RegisterActivities
     from activities.trust import TrustActivities
     from domain import messages
+    from domain.brief import current_details, timer_summary
     from domain.catalogue import MatterDefinition
     from domain.clock import deadline_text
     from domain.decisions import (
@@ -95,6 +97,7 @@ with workflow.unsafe.imports_passed_through():
         RegisterBatch,
         RejectInput,
         RemainingRequest,
+        ReminderRequest,
         RequestMaterialsInput,
         StatementCheck,
         StatusSnapshot,
@@ -172,6 +175,10 @@ class MatterWorkflow:
         self._timer: asyncio.Task[None] | None = None
         self._timer_at: datetime | None = None
         self._timer_fired = False
+        # Reminders by working day (decided at the first wait that needs one; see workflows/versions.py).
+        self._working_day_reminders: bool | None = None
+        # The current details the Web UI shows are due again (something changed).
+        self._details_due = True
 
     # --- the run ---------------------------------------------------------------------------------
 
@@ -229,6 +236,11 @@ class MatterWorkflow:
 
     async def _next(self) -> None:
         """Wait for a decision, a batch of refusals to record, or the next timer; then act on it."""
+        await self._plan_reminder()
+        if self._details_due:
+            self._details_due = False
+            workflow.set_current_details(current_details(
+                self._view(), self._m.deadline_days, workflow.now(), self._policy.timezone))
         self._arm_timer(self._wake_at())
         await workflow.wait_condition(
             lambda: bool(self._inbox) or self._timer_fired or len(self._audit) >= REFUSAL_BATCH
@@ -318,8 +330,11 @@ class MatterWorkflow:
         refused = self._ticket_refusals.pop(ticket, None)
         if refused is not None:
             raise ApplicationError(refused, type=ErrorType.INVALID_DECISION.value, non_retryable=True)
-        state = self._m.state
-        return CommandAck(accepted=True, state=state, message=f"决定已受理，事项状态：{state.value}")
+        state, reference = self._m.state, self._m.payment_reference
+        if state != MatterState.PAYING or reference is None:
+            return CommandAck(accepted=True, state=state, message=f"决定已受理，事项状态：{state.value}")
+        return CommandAck(accepted=True, state=state, payment_reference=reference,
+                          message=f"决定已受理，事项状态：{state.value}，发放凭证号{reference}（待支付系统确认到账）")
 
     @decide.validator
     def _validate_decide(self, command: RawValue) -> None:
@@ -336,9 +351,12 @@ class MatterWorkflow:
         if self._legacy is not None:
             return self._legacy.status()
         view = self._view()
+        brief = self._input.brief
         return StatusSnapshot(
             case_number=view.case_number, scope="matter", matters=(view,),
             refused_actions=view.refused_actions, timeline=tuple(self._timeline),
+            deceased=brief.deceased_name if brief else None,
+            applicant=f"{brief.applicant_name}（{brief.relationship}）" if brief else None,
         )
 
     def _receive(self, model: type[Decision], payload: RawValue, extra: tuple[Any, ...]) -> None:
@@ -368,7 +386,8 @@ class MatterWorkflow:
         # Today's shape takes these on the window's signature (checked when their turn comes), not a token.
         if (kind in (DecisionKind.WITHDRAW, DecisionKind.PAYEE_CORRECTED) and not self._signed
                 and not self._from_case(decision)):
-            return "撤回和更正收款账户须在案件上办理（withdraw_application、correct_bank_account），不能直接发给事项"
+            return ("撤回和更正收款账户须在窗口办理（shenhou case withdraw、shenhou case correct-account），"
+                    "不能直接发给事项")
         if kind == DecisionKind.WITHDRAW:
             return "事项已办结，无需撤回" if m.final else None
         if arriving and self._busy(decision):
@@ -528,7 +547,8 @@ class MatterWorkflow:
         try:
             if self._local_push:
                 receipt = await workflow.execute_local_activity_method(
-                    DepartmentActivities.push_to_department, request, **PUSH_LOCAL_OPTIONS)
+                    DepartmentActivities.push_to_department, request, **PUSH_LOCAL_OPTIONS,
+                    summary=f"推送{definition.department_name}，计算承诺期限")
             else:
                 receipt = await workflow.execute_activity_method(
                     DepartmentActivities.push_to_department, request, **PUSH_OPTIONS)
@@ -807,6 +827,7 @@ class MatterWorkflow:
     def _adopt(self, plan: DeadlinePlan, start: datetime, working_days: int, late: int = 0) -> DeadlinePlan:
         m = self._m
         m.plan_start, m.plan_days, m.plan_late = start, working_days, late
+        m.deadline_days = plan.working_days
         self._rungs = plan.rungs
         return plan
 
@@ -816,11 +837,67 @@ class MatterWorkflow:
                 return rung
         return None
 
-    def _wake_at(self) -> datetime:
-        """When the matter next acts by itself if nobody decides."""
+    def _reminder_wait(self) -> str | None:
+        """What the matter waits for that its ladder does not cover (each wait has its own reminders)."""
+        m = self._m
+        if m.state in (MatterState.PAYING, MatterState.PAYMENT_FAILED, MatterState.AWAITING_MATERIALS):
+            return m.state.value
+        if m.state == MatterState.UNDER_REVIEW and m.deadline is not None and self._next_rung() is None:
+            return "long_overdue"
+        return None
+
+    def _reminder_schedule(self, wait: str) -> tuple[int, int, int]:
+        """(first after, every, at most) in working days for the reminders of ``wait``."""
+        w = self._policy.waits
+        if wait == MatterState.PAYING.value:
+            return (w.payment_confirmation_working_days, w.payment_reminder_every_working_days,
+                    w.payment_reminders_max)
+        if wait == MatterState.PAYMENT_FAILED.value:
+            return (w.payment_reminder_every_working_days, w.payment_reminder_every_working_days,
+                    w.payment_reminders_max)
+        if wait == MatterState.AWAITING_MATERIALS.value:
+            return (w.materials_reminder_every_working_days, w.materials_reminder_every_working_days,
+                    w.materials_reminders_max)
+        return (w.long_overdue_reminder_every_working_days, w.long_overdue_reminder_every_working_days,
+                w.long_overdue_reminders_max)
+
+    async def _plan_reminder(self) -> None:
+        """Plan the next reminder of the current wait on the working-day calendar (today's shape)."""
+        m = self._m
+        wait = self._reminder_wait()
+        if wait is None:
+            m.reminder_wait, m.reminder_at = None, None
+            return
+        if self._working_day_reminders is None:
+            self._working_day_reminders = workflow.patched(WORKING_DAY_REMINDERS)
+        if not self._working_day_reminders:
+            return
+        if wait != m.reminder_wait:
+            m.reminder_wait, m.reminder_at, m.reminder_days = wait, None, 0
+            # A ladder run out counts on from its last rung; any other wait from now.
+            last = self._rungs[-1].at - timedelta(microseconds=1) if wait == "long_overdue" and self._rungs else None
+            m.reminder_since = last or (m.payment_instructed_at if wait == MatterState.PAYING.value else None) \
+                or workflow.now()
+            self._reminders = 0
+        first, every, most = self._reminder_schedule(wait)
+        if m.reminder_at is not None or self._reminders >= most:
+            return
+        assert m.reminder_since is not None
+        plan = await workflow.execute_local_activity_method(
+            DeadlineActivities.plan_reminder,
+            ReminderRequest(since=m.reminder_since, first_after=first, every=every, sent=self._reminders,
+                            timezone=self._policy.timezone, hour=self._policy.waits.reminder_hour),
+            **LOCAL_OPTIONS,
+        )
+        m.reminder_at, m.reminder_days = plan.at, plan.working_days
+
+    def _wake_at(self) -> datetime | None:
+        """When the matter next acts by itself if nobody decides (None: only when someone does)."""
         m = self._m
         now = workflow.now()
         waits = self._policy.waits
+        if self._working_day_reminders and m.reminder_wait is not None:
+            return None if m.reminder_at is None else max(m.reminder_at, now)
         if m.state == MatterState.PAYING and m.payment_due is not None:
             return max(m.payment_due, now)
         if m.state == MatterState.PAYMENT_FAILED:
@@ -834,6 +911,8 @@ class MatterWorkflow:
 
     async def _on_timer(self) -> None:
         m = self._m
+        if self._working_day_reminders and m.reminder_wait is not None:
+            return self._remind()
         definition = self._definition
         case_number = self._input.case_number
         if m.state == MatterState.PAYING:
@@ -859,6 +938,32 @@ class MatterWorkflow:
         else:
             text = messages.supervision(case_number, definition, m.working_days_overdue)
             self._commit(text, notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)])
+
+    def _remind(self) -> None:
+        """A reminder of the current wait, saying how many working days it has lasted (never the same twice)."""
+        m = self._m
+        definition = self._definition
+        case_number = self._input.case_number
+        days, wait = m.reminder_days, m.reminder_wait
+        self._reminders += 1
+        m.reminder_at = None
+        notes: list[_Note]
+        if wait == MatterState.PAYING.value:
+            assert m.payment_reference is not None
+            text = messages.payment_unconfirmed(case_number, definition, days, m.payment_reference)
+            m.manual_handling = f"款项下达指令{days}个工作日未确认到账"
+            notes = [(NotificationKind.PAYMENT_UNCONFIRMED, Recipient.SUPERVISOR, text, None)]
+        elif wait == MatterState.PAYMENT_FAILED.value:
+            text = messages.payment_failed_waiting(case_number, definition, days)
+            notes = [(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)]
+        elif wait == MatterState.AWAITING_MATERIALS.value:
+            text = messages.materials_waiting(case_number, definition, days)
+            notes = [(NotificationKind.MATERIALS_REMINDER, Recipient.FAMILY, text, None)]
+        else:
+            days += m.working_days_overdue
+            text = messages.supervision(case_number, definition, days)
+            notes = [(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)]
+        self._commit(text, notes=notes)
 
     async def _replanned(self) -> bool:
         """Before a ladder step fires, count the deadline again on today's calendar (the county may have
@@ -911,17 +1016,37 @@ class MatterWorkflow:
         m.escalations.append(rung.step)
         self._commit(event, notes=notes)
 
-    def _arm_timer(self, at: datetime) -> None:
+    def _arm_timer(self, at: datetime | None) -> None:
         if self._timer_at == at and self._timer is not None and not self._timer.done():
             return
         self._cancel_timer()
+        if at is None:
+            return
         self._timer_at = at
         self._timer_fired = False
-        self._timer = asyncio.create_task(self._sleep_until(at))
+        self._timer = asyncio.create_task(
+            self._sleep_until(at, timer_summary(self._wake_reason(), at, self._policy.timezone)))
 
-    async def _sleep_until(self, at: datetime) -> None:
-        await workflow.sleep(max(at - workflow.now(), timedelta(0)))
+    async def _sleep_until(self, at: datetime, summary: str) -> None:
+        await workflow.sleep(max(at - workflow.now(), timedelta(0)), summary=summary)
         self._timer_fired = True
+
+    def _wake_reason(self) -> str:
+        """What the next timer is for, as its summary in the Web UI says."""
+        m = self._m
+        if self._working_day_reminders and m.reminder_wait is not None:
+            return f"{_WAIT_NAMES.get(m.reminder_wait, '提醒')}（已{m.reminder_days}个工作日）"
+        if m.state == MatterState.PAYING:
+            return "款项未确认到账提醒"
+        rung = self._next_rung() if m.state == MatterState.UNDER_REVIEW else None
+        if rung is None:
+            return "到期检查"
+        if rung.step == EscalationStep.WARNING:
+            return "预警：承诺期限将至"
+        if rung.step == EscalationStep.OVERDUE:
+            return "超时：承诺期限届满"
+        name = "督办" if rung.step == EscalationStep.SUPERVISION else "催办"
+        return f"{name}：超期{rung.working_days_overdue}个工作日"
 
     def _cancel_timer(self) -> None:
         if self._timer is not None and not self._timer.done():
@@ -939,6 +1064,7 @@ class MatterWorkflow:
         for kind, recipient, text, rung in notes:
             self._notes.append(self._notification(kind, recipient, text, rung))
         self._dirty = True
+        self._details_due = True
         if self._report_every_change:
             self._report_event = event
 
@@ -1049,6 +1175,12 @@ class MatterWorkflow:
 
 
 _Note = tuple[NotificationKind, Recipient, str, LadderRung | None]
+_WAIT_NAMES = {
+    MatterState.PAYING.value: "提醒支付系统未确认到账",
+    MatterState.PAYMENT_FAILED.value: "提醒发放失败待更正账户",
+    MatterState.AWAITING_MATERIALS.value: "提醒家属补正材料",
+    "long_overdue": "长期超期提醒督办",
+}
 
 
 def _policy_of(input: MatterInput) -> MatterPolicy:

@@ -26,6 +26,10 @@ their recorded histories replay as they were.
 2026-12b or 2026-12c, so matters already under way hold their remaining decisions to the rule of shape 2026-12d
 (a verified officer where the worker requires one; else marked unverified), while their recorded histories replay
 as they were.
+``WORKING_DAY_REMINDERS``: decided lazily, when a matter first waits on something other than its ladder (an
+unconfirmed or failed payment, 补正 materials, a ladder that has run out): from then on its reminders go out at
+the policy's hour on working days only, each saying the true count of working days the wait has lasted, at most
+the policy's number per wait. Runs recorded before it remind by calendar day as they did.
 """
 
 from __future__ import annotations
@@ -36,3 +40,4 @@ SHAPE_2026_12C = "shape-2026-12c"
 SHAPE_2026_12D = "shape-2026-12d"
 SIGNED_REPORTS = "signed-reports"
 VERIFIED_OFFICERS = "verified-officers"
+WORKING_DAY_REMINDERS = "working-day-reminders"

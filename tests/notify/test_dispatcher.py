@@ -327,3 +327,31 @@ async def test_exactly_once_when_the_dispatcher_is_killed_mid_batch(
     assert APPLICANT_PHONE not in logs and "139****1234" in logs
     events = [json.loads(line)["event"] for line in logs.splitlines() if line.startswith("{")]
     assert events.count("notification_sent") == len(keys)
+
+
+async def test_a_first_start_waits_for_the_register_without_a_failure(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+    from structlog.testing import capture_logs
+
+    from register.engine import create_schema
+
+    # The worker has not created the register yet: an empty database file.
+    engine = create_engine(f"sqlite:///{tmp_path / 'register.db'}")
+    dispatcher = Dispatcher(engine, FileChannel(tmp_path / "sms.jsonl"), Policy(), QUERY_KEY)
+    stopping = asyncio.Event()
+    with capture_logs() as logs:
+        running = asyncio.create_task(dispatcher.run_forever(stopping, poll_seconds=0.05))
+        await asyncio.sleep(0.3)
+        # Then the worker creates it, and a message is due: it goes out.
+        create_schema(engine)
+        seed_case(engine)
+        for _ in range(100):
+            if (tmp_path / "sms.jsonl").exists():
+                break
+            await asyncio.sleep(0.05)
+        stopping.set()
+        await running
+    events = [entry["event"] for entry in logs]
+    assert "dispatch_round_failed" not in events and events.count("dispatcher_waiting_for_register") == 1
+    assert (tmp_path / "sms.jsonl").exists()
+    engine.dispose()

@@ -96,3 +96,42 @@ def test_no_date_while_waiting_for_materials_or_when_overdue_or_done(calendar: W
                    today=date(2026, 11, 24)) is None
     assert predict(view(state=MatterState.PENDING_PUSH, pushed_at=None, deadline=None), timezone=ZONE,
                    calendar=calendar, samples=[], today=date(2026, 11, 24)) is None
+
+
+def test_the_history_lists_events_of_the_same_moment_newest_first() -> None:
+    from datetime import UTC, date, datetime
+
+    from activities.calendar import WorkingDayCalendar
+    from domain.models import StatusSnapshot, TimelineEntry
+    from domain.policy import Policy
+    from portal import progress
+
+    at = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
+    waiting = "等待殡仪馆上传火化证明后推送其余事项"
+    timeline = (TimelineEntry(at=at, event="户口注销完成"), TimelineEntry(at=at, event=waiting),
+                TimelineEntry(at=at.replace(hour=1), event="受理申请"))
+    page = progress.build(StatusSnapshot(case_number="SH-AAAAAAAAAAAA", scope="case", timeline=timeline), Policy(),
+                          calendar=WorkingDayCalendar(), samples=lambda code: [], today=date(2026, 12, 6))
+    assert [line.event for line in page.history] == [waiting, "户口注销完成", "受理申请"]
+
+
+def test_an_overdue_matter_says_so_even_before_its_deadline_date_by_the_calendar() -> None:
+    """After a demo advance the matter's clock runs ahead of today: its own overdue flag decides."""
+    from datetime import UTC, date, datetime
+
+    from activities.calendar import WorkingDayCalendar
+    from domain.enums import Department, MatterCode, MatterState
+    from domain.models import MatterView, StatusSnapshot
+    from domain.policy import Policy
+    from portal import progress
+
+    view = MatterView(case_number="SH-AAAAAAAAAAAA", code=MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT,
+                      name="医保", department=Department.NHSA, department_name="医保局",
+                      state=MatterState.UNDER_REVIEW, pays_family=True, time_limit_working_days=5,
+                      pushed_at=datetime(2026, 12, 1, tzinfo=UTC), deadline=datetime(2026, 12, 8, tzinfo=UTC),
+                      overdue=True, working_days_overdue=4, escalation_level=4)
+    page = progress.build(StatusSnapshot(case_number="SH-AAAAAAAAAAAA", scope="case", matters=(view,)), Policy(),
+                          calendar=WorkingDayCalendar(), samples=lambda code: [], today=date(2026, 12, 2))
+    [card] = page.matters
+    assert card.state.endswith("（已超期）") and card.prediction_text == ""
+    assert card.prediction is not None and "已超过承诺期限4个工作日" in card.prediction.basis

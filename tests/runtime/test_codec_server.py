@@ -66,7 +66,17 @@ async def test_encode_decode_round_trip(base_url: str, http: aiohttp.ClientSessi
 
     async with http.post(f"{base_url}/decode", json=encoded) as resp:
         assert resp.status == 200
-        assert await resp.json() == body
+        decoded = await resp.json()
+    # Nobody signed in (the embedded default): the identity number comes back masked (runtime/read_scope.py).
+    [shown] = decoded["payloads"]
+    assert base64.b64decode(shown["data"]).decode() == '"张三 1101**********002X"'
+    trusted = await serve(EncryptionCodec({"k1": K1}, "k1"), "127.0.0.1", 0, ORIGINS, show_personal_data=True)
+    try:
+        host, port = trusted.addresses[0][:2]
+        async with http.post(f"http://{host}:{port}/decode", json=encoded) as resp:
+            assert await resp.json() == body
+    finally:
+        await trusted.cleanup()
 
 
 @pytest.mark.asyncio
@@ -257,3 +267,49 @@ async def test_module_entry_point_serves(tmp_path: Path, http: aiohttp.ClientSes
         if proc.returncode is None:
             proc.terminate()
         await asyncio.wait_for(proc.wait(), timeout=20)
+
+
+@pytest.mark.asyncio
+async def test_scans_go_to_this_machine_and_only_by_their_hash(tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    import hashlib
+
+    from register.sealing import SCAN_PLACE, Sealer
+    from runtime.materials import MaterialStore
+
+    sealer = Sealer({"k1": K1}, "k1", os.urandom(32))
+    clear, sealed = b"%PDF-1.4 window scan", b"\x89PNG portal scan"
+    store = tmp_path / "materials"
+    store.mkdir()
+    (store / hashlib.sha256(clear).hexdigest()).write_bytes(clear)
+    (store / hashlib.sha256(sealed).hexdigest()).write_bytes(sealer.seal_bytes(sealed, SCAN_PLACE))
+    runner = await serve(EncryptionCodec({"k1": K1}, "k1"), "127.0.0.1", 0, ORIGINS,
+                         materials=MaterialStore(store, sealer))
+    try:
+        host, port = runner.addresses[0][:2]
+        base = f"http://{host}:{port}/materials"
+        for data, media in ((clear, "application/pdf"), (sealed, "image/png")):
+            async with http.get(f"{base}/{hashlib.sha256(data).hexdigest()}") as resp:
+                assert resp.status == 200 and await resp.read() == data and resp.content_type == media
+        for name in ("0" * 64, "..%2Fkeys.json", "ABC"):
+            async with http.get(f"{base}/{name}") as resp:
+                assert resp.status == 404
+    finally:
+        await runner.cleanup()
+
+    # A codec server that signs staff in serves none: a link carries no token to check.
+    import json
+
+    from runtime.codec_auth import JwksFile, TokenVerifier
+    from tests.runtime.test_codec_auth import AUDIENCE, ISSUER, JWKS
+
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(JWKS))
+    verifier = TokenVerifier(JwksFile(jwks), issuer=ISSUER, audience=AUDIENCE)
+    signed_in = await serve(EncryptionCodec({"k1": K1}, "k1"), "127.0.0.1", 0, ORIGINS, verifier,
+                            materials=MaterialStore(store, sealer))
+    try:
+        host, port = signed_in.addresses[0][:2]
+        async with http.get(f"http://{host}:{port}/materials/{hashlib.sha256(clear).hexdigest()}") as resp:
+            assert resp.status == 404
+    finally:
+        await signed_in.cleanup()

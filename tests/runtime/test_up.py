@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -50,3 +51,31 @@ async def test_a_misconfigured_worker_stops_the_stack_instead_of_restarting(
     # Nothing was started again.
     assert "service_exited" not in up.stderr and "Traceback" not in up.stderr
     assert sum(line.startswith("worker未启动，节假日覆盖文件有误") for line in told) <= 1
+
+
+async def test_up_says_ready_once_everything_answers(env: WorkflowEnvironment, tmp_path: Path, task_queue: str) -> None:
+    settings = {
+        "SHENHOU_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "SHENHOU_TASK_QUEUE": task_queue,
+        "SHENHOU_DATA_DIR": str(tmp_path / "data"),
+        "SHENHOU_CODEC_SERVER_PORT": str(_free_port()),
+        "SHENHOU_PORTAL_PORT": str(_free_port()),
+        "SHENHOU_STAND_IN_IDP_PORT": str(_free_port()),
+    }
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("SHENHOU_")}
+    up = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "runtime.up", cwd=ROOT, env=environ | settings,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    assert up.stdout is not None
+    lines: list[str] = []
+    try:
+        while not lines or not lines[-1].startswith("ready:"):
+            line = (await asyncio.wait_for(up.stdout.readline(), timeout=120)).decode()
+            assert line, f"runtime.up ended before it was ready: {lines}"
+            lines.append(line.rstrip())
+    finally:
+        up.send_signal(signal.SIGINT)
+        await asyncio.wait_for(up.wait(), timeout=60)
+    # The first line says it is starting; the addresses come with the ready line, after everything answers.
+    assert lines[0].startswith("starting:")
+    assert any(f"families' portal: http://127.0.0.1:{settings['SHENHOU_PORTAL_PORT']}" in line for line in lines)

@@ -283,7 +283,7 @@ async def test_missing_material_file_is_one_of_the_problems(cli_env: dict[str, s
 
 
 async def test_status_table_and_json(
-    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker
+    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     form = new_form()
     case_number = await start(tmp_path, form)
@@ -296,6 +296,12 @@ async def test_status_table_and_json(
         assert label in table.stdout, label
     assert re.search(r"20\d\d-\d\d-\d\d \d\d:\d\d", table.stdout)
     assert_no_personal_data(table.output, form)
+    # In a terminal of 120 columns the tables fit, nothing cut short.
+    from starter import render
+
+    monkeypatch.setattr(render, "PIPE_WIDTH", 120)
+    narrow = (await shenhou("case", "status", case_number)).stdout
+    assert max(len(line.rstrip()) for line in narrow.splitlines()) <= 120 and "…" not in narrow
 
     as_json = await shenhou("case", "status", case_number, "--json")
     assert as_json.exit_code == 0
@@ -318,7 +324,7 @@ async def test_unknown_case(cli_env: dict[str, str], client: Client, worker: Wor
     assert withdrawn.exit_code == 1
     bad = await shenhou("case", "status", "12345")
     assert bad.exit_code == 1
-    assert "受理编号格式不正确" in bad.stderr
+    assert "受理编号格式不正确" in bad.stderr and "2–7" in bad.stderr
     # A mistyped number never opens a case.
     assert not [w async for w in client.list_workflows(f'WorkflowId = "{unknown}"')]
 
@@ -348,8 +354,10 @@ async def test_keys_other_than_the_workers_are_a_configuration_error(
 
 
 async def test_approve_accepted_and_refused(
-    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker
+    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker, engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("SHENHOU_DATABASE_URL", str(engine.url))
     case_number = await start(tmp_path)
     assert (await certify(case_number)).exit_code == 0
     await wait_for(client, case_number, lambda s: state_of(s, HUKOU) == MatterState.UNDER_REVIEW)
@@ -372,7 +380,17 @@ async def test_approve_accepted_and_refused(
     assert "发放中" in approved.stdout
     snap = await wait_for(client, case_number, lambda s: state_of(s, RETIREE) == MatterState.PAYING)
     reference = next(v.payment_reference for v in snap.matters if v.code.value == RETIREE)
-    assert reference
+    assert reference and f"发放凭证号{reference}" in approved.stdout
+    # The paying system's list: the payment waits for its confirmation, under its reference.
+    waiting = await shenhou("payments", "--json")
+    assert waiting.exit_code == 0, waiting.output
+    listed = [item for item in json.loads(waiting.stdout) if item["case_number"] == case_number]
+    assert [(i["reference"], i["matter"], i["standing"], i["amount"]) for i in listed] == [
+        (reference, RETIREE, "待确认到账", "1234.50")]
+    table = await shenhou("payments", "--department", "hrss")
+    assert reference in table.stdout and "待确认到账" in table.stdout
+    assert reference not in (await shenhou("payments", "--department", "nhsa")).stdout
+    assert_no_personal_data(waiting.stdout + table.stdout)
     wrong = await shenhou("matter", "confirm-payment", case_number, RETIREE, "--reference", "PAY-0000",
                           "--by", "工商银行代发系统")
     assert wrong.exit_code == 1 and "凭证号" in wrong.stderr
@@ -380,6 +398,7 @@ async def test_approve_accepted_and_refused(
                               "--by", "工商银行代发系统")
     assert confirmed.exit_code == 0, confirmed.output
     assert "已发放" in confirmed.stdout
+    assert reference not in (await shenhou("payments", "--json")).stdout
 
     table = await shenhou("case", "status", case_number)
     assert "1234.50" in table.stdout and "审核记录" in table.stdout and "被拒绝的操作" not in table.stdout

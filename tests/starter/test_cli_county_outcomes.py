@@ -4,10 +4,12 @@ and deadlines counted by rule (推算) in `case status` and `overdue`."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client
@@ -115,8 +117,10 @@ async def test_after_nine_attempts_the_window_handles_the_family_by_hand(
 
 
 async def test_a_payment_the_bank_reports_failed_shows_for_manual_handling(
-    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker
+    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker, engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("SHENHOU_DATABASE_URL", str(engine.url))
     case_number = await in_progress(client, tmp_path)
     approved = await shenhou("matter", "approve", case_number, RETIREE, "--officer", "李科员", "--amount", "5000")
     assert approved.exit_code == 0, approved.output
@@ -137,6 +141,10 @@ async def test_a_payment_the_bank_reports_failed_shows_for_manual_handling(
     assert "发放失败" in row and reference in row and "5000.00" in row
     assert "需人工处理：支付系统报告发放失败" in row  # the 说明 column folds the rest of the reason
     line_with(shown.stdout, "企业退休职工死亡待遇", "发放失败", "工商银行代发系统", "原因：账户已销户")  # 审核记录
+    # The paying system's list keeps it, as failed, until the window's corrected account replaces it.
+    listed = await shenhou("payments", "--json")
+    assert [(i["reference"], i["standing"], i["failure_reason"]) for i in json.loads(listed.stdout)
+            if i["case_number"] == case_number] == [(reference, "发放失败", "账户已销户")]
 
 
 async def test_status_shows_what_was_offset_what_is_paid_and_what_is_to_be_returned(

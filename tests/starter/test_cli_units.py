@@ -290,7 +290,7 @@ def test_overdue_offers_only_departments_with_matters(monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize(("command", "others"), [("confirm-payment", ()), ("payment-failed", ("--reason", "户名不符"))])
 def test_the_payment_reference_is_a_required_option(command: str, others: tuple[str, ...]) -> None:
-    assert re.search(r"\*\s+--reference\b.*\[required\]", _help("matter", command))
+    assert re.search(r"\*\s+--reference\b.*\[必填\]", _help("matter", command))
     missing = invoke("matter", command, "SH-AAAAAAAAAAAA", "户口注销", "--by", "支付系统", *others)
     assert missing.exit_code == ExitCode.REFUSED
     assert "缺少选项 '--reference'" in missing.output
@@ -313,3 +313,33 @@ def test_a_deadline_in_a_year_without_official_holidays_says_so_without_a_log_li
     assert result.stderr == ""
     as_json = invoke("calendar", "deadline", "--from", "2090-01-28", "--working-days", "5", "--json")
     assert json.loads(as_json.stdout)["approximate_years"] == [2090] and as_json.stderr == ""
+
+
+def _command_paths() -> list[list[str]]:
+    """Every command and group of the CLI, as the words that name it."""
+    import typer.main
+
+    root = typer.main.get_command(app)
+    paths: list[list[str]] = [[]]
+
+    def walk(command: object, path: list[str]) -> None:
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            paths.append([*path, name])
+            walk(sub, [*path, name])
+
+    walk(root, [])
+    return paths
+
+
+def test_help_is_chinese_and_whole_at_120_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    for path in _command_paths():
+        result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "120"})
+        text = result.output
+        assert result.exit_code == 0, (path, text)
+        assert "显示本帮助并退出" in text and "用法：" in text, (path, text)
+        for english in ("Show this message", "Usage:", "[default", "[required]", "<bool>", "<text>"):
+            assert english not in text, (path, english)
+        # Descriptions are not cut short (the only "…" allowed is in the reference PAY-…).
+        assert "…" not in text.replace("PAY-…", ""), (path, text)
+        assert max(len(line) for line in text.splitlines()) <= 120

@@ -92,3 +92,24 @@ def test_html_without_a_chinese_font_fails_clearly(
     assert result.exit_code == 3
     assert "未找到可显示中文的字体" in result.stderr and "fonts-noto-cjk" in result.stderr
     assert not (data_dir / "report.html").exists()
+
+
+def test_the_terminal_report_fits_120_columns_with_every_heading_whole(
+    filled: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starter import render
+    from starter.report_format import COLUMNS
+
+    monkeypatch.setattr(render, "PIPE_WIDTH", 120)
+    out = report(*PERIOD).stdout
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= 120
+    assert "…" not in out
+    headings = [line for line in out.splitlines() if line.lstrip().startswith("事项（承诺时限）")]
+    assert headings and all(any(column.heading in line for line in headings) for column in COLUMNS), headings
+
+
+def test_the_html_report_is_not_printed_again_in_the_terminal(filled: Engine, data_dir: Path) -> None:
+    target = data_dir / "report.html"
+    result = report(*PERIOD, "--html", str(target))
+    assert result.exit_code == 0 and target.exists()
+    assert "统计口径" not in result.stdout and str(target) in result.stdout

@@ -156,8 +156,11 @@ def deps(engine: Engine, calendar: WorkingDayCalendar, request: pytest.FixtureRe
 async def test_waiting_for_the_cremation_certificate_has_its_state_and_bounded_reminders(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker, deps: Dependencies
 ) -> None:
-    skipper = ts.time_skipper(client)
+    # Pinned: started, and 户口注销 approved, on Friday 7 March 2036 (the case's clock stays there).
+    at = datetime(2036, 3, 7, 10, 0, tzinfo=TZ)
+    skipper = ts.pinned_skipper(client, at)
     handle = await start(skipper.client, keys, task_queue, application_with(PensionStatus.NONE, MCA))
+    await ts.started_at(skipper, handle, at)
     hukou = matter_handle(skipper.client, handle.id, HUKOU)
     await wait_for(handle, lambda s: view_of(s, HUKOU).state == MatterState.UNDER_REVIEW)
     # No reminder while 户口注销 is still with the police, however long.
@@ -166,11 +169,14 @@ async def test_waiting_for_the_cremation_certificate_has_its_state_and_bounded_r
     await hukou.signal("approve", {"officer": "王警官", "certificate_no": "ZX-1"})
     await wait_for(handle, lambda s: s.case_state == CaseState.AWAITING_CREMATION)
 
-    # Two reminders to the funeral home, then the supervisor takes it by hand: nothing more each day.
+    # Two reminders to the funeral home (4 hours after, then 09:00 on Monday, not over the weekend), then
+    # the supervisor takes it by hand (Tuesday 09:00): nothing more each day.
     await ts.advance(skipper, handle, timedelta(days=5))
     await ts.registered(lambda: any(r.kind == "supervision" for r in outbox_rows(engine, handle.id, "supervisor")))
     funeral = [r for r in outbox_rows(engine, handle.id, "funeral_home") if r.kind == "cremation_overdue"]
-    assert len(funeral) == 2
+    assert len(funeral) == 2 and len({r.message for r in funeral}) == 2
+    second = funeral[1].created_at.replace(tzinfo=funeral[1].created_at.tzinfo or UTC).astimezone(TZ)
+    assert (second.date(), second.hour) == (date(2036, 3, 10), 9)
     await ts.advance(skipper, handle, timedelta(days=3))
     assert len([r for r in outbox_rows(engine, handle.id, "funeral_home")]) == 2
 

@@ -3,7 +3,7 @@ and a corrected account; a payment nobody confirms goes to the supervisor."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -176,17 +176,19 @@ async def test_an_authorised_payee_is_accepted_with_the_clerks_reason(
 async def test_a_payment_nobody_confirms_goes_to_the_supervisor(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
 ) -> None:
-    # Pinned: instructed on Tuesday 4 March, so three working days end with Friday 7 March.
-    at = datetime(2036, 3, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    # Pinned: instructed on Tuesday 4 March, so three working days end with Friday 7 March, and the
+    # supervisor hears of it on the next working day, Monday 10 March, at 09:00 (not over the weekend).
+    tz = ZoneInfo("Asia/Shanghai")
+    at = datetime(2036, 3, 4, 10, 0, tzinfo=tz)
     skipper = ts.pinned_skipper(client, at)
     handle, _ = await ts.pushed_case(skipper, keys, task_queue, NHSA, at=at)
     matter = matter_handle(skipper.client, handle.id, NHSA)
     await matter.signal("approve", {"officer": "医保赵", "amount": "640.00"})
     paying = (await wait_for(matter, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
     assert paying.payment_instructed_at is not None
-    await ts.advance(skipper, matter, timedelta(days=2))
+    await ts.advance_to(skipper, matter, datetime(2036, 3, 9, 23, 0, tzinfo=tz))
     assert not (await status(matter)).matters[0].manual_handling
-    await ts.advance(skipper, matter, timedelta(days=2, hours=12))
+    await ts.advance_to(skipper, matter, datetime(2036, 3, 10, 9, 0, tzinfo=tz) + ts.MARGIN)
     late = (await status(matter)).matters[0]
     assert late.state == MatterState.PAYING and late.manual_handling and "未确认到账" in late.manual_handling
     await ts.registered(
