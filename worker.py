@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import importlib.abc
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
+from types import CodeType, ModuleType
 from typing import Any, NoReturn, cast
 from zoneinfo import ZoneInfo
 
@@ -85,15 +88,40 @@ class Dependencies:
 
 
 def precompile_workflows() -> None:
-    """The sandbox imports each workflow module afresh for every workflow it starts. Without a .pyc
-    (PYTHONDONTWRITEBYTECODE is common in containers and CI) that means compiling the source every
-    time, which cost about 15% of the worker's CPU; compiling once up front avoids it."""
-    import compileall
+    """The sandbox imports each workflow module afresh for every workflow it starts: without a .pyc
+    (PYTHONDONTWRITEBYTECODE is common in containers and CI) that meant compiling the source every time (about
+    15% of the worker's CPU), and with one, reading and unmarshalling it every time (about 5%). Each module of
+    the workflow package is compiled once per process instead, and its code kept; the module itself is still
+    executed afresh in every sandbox."""
+    if not any(isinstance(finder, _WorkflowCode) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _WorkflowCode())
 
-    import workflows
 
-    for folder in workflows.__path__:
-        compileall.compile_dir(folder, quiet=2)
+class _WorkflowCode(importlib.abc.MetaPathFinder):
+    """Finds the workflow package's modules as Python does, with a loader that keeps their compiled code."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname != "workflows" and not fullname.startswith("workflows."):
+            return None
+        spec = PathFinder.find_spec(fullname, path, target)
+        if spec is not None and type(spec.loader) is SourceFileLoader:
+            spec.loader = _KeptCode(spec.loader.name, spec.loader.path)
+        return spec
+
+
+class _KeptCode(SourceFileLoader):
+    def get_code(self, fullname: str) -> CodeType | None:
+        code = _WORKFLOW_CODE.get(self.path)
+        if code is None:
+            code = super().get_code(fullname)
+            if code is not None:
+                _WORKFLOW_CODE[self.path] = code
+        return code
+
+
+_WORKFLOW_CODE: dict[str, CodeType] = {}
 
 
 class _SandboxedInstance(_Instance):
