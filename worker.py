@@ -87,23 +87,27 @@ class Dependencies:
     require_verified_officers: bool = False
 
 
-def precompile_workflows() -> None:
+def precompile_workflows(*packages: str) -> None:
     """The sandbox imports each workflow module afresh for every workflow it starts: without a .pyc
     (PYTHONDONTWRITEBYTECODE is common in containers and CI) that meant compiling the source every time (about
     15% of the worker's CPU), and with one, reading and unmarshalling it every time (about 5%). Each module of
-    the workflow package is compiled once per process instead, and its code kept; the module itself is still
-    executed afresh in every sandbox."""
-    if not any(isinstance(finder, _WorkflowCode) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _WorkflowCode())
+    the workflow package (or of ``packages``) is compiled once per process instead, and its code kept; the
+    module itself is still executed afresh in every sandbox."""
+    for package in packages or ("workflows",):
+        if not any(isinstance(finder, _WorkflowCode) and finder.package == package for finder in sys.meta_path):
+            sys.meta_path.insert(0, _WorkflowCode(package))
 
 
 class _WorkflowCode(importlib.abc.MetaPathFinder):
-    """Finds the workflow package's modules as Python does, with a loader that keeps their compiled code."""
+    """Finds a package's modules as Python does, with a loader that keeps their compiled code."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if fullname != "workflows" and not fullname.startswith("workflows."):
+        if fullname != self.package and not fullname.startswith(self.package + "."):
             return None
         spec = PathFinder.find_spec(fullname, path, target)
         if spec is not None and type(spec.loader) is SourceFileLoader:
