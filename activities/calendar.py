@@ -57,7 +57,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -283,6 +283,8 @@ class _Data:
 
     override: Mapping[int, YearOverride]
     version: str
+    # Each day's answer once worked out (a deadline and its ladder walk the same weeks again and again).
+    days: dict[date, DayAnswer] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, override: Mapping[int, YearOverride]) -> _Data:
@@ -421,6 +423,12 @@ class WorkingDayCalendar:
     def _is_working_day(self, data: _Data, d: date) -> DayAnswer:
         if isinstance(d, datetime):
             d = d.date()
+        answer = data.days.get(d)
+        if answer is None:
+            answer = data.days[d] = self._work_out(data, d)
+        return answer
+
+    def _work_out(self, data: _Data, d: date) -> DayAnswer:
         entry = data.override.get(d.year)
         if entry is not None:
             if d in entry.workdays:

@@ -56,7 +56,8 @@ from temporalio.service import RPCError
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from bench import fixtures
-from bench.floor import FloorCase, FloorCaseInput
+from bench.floor import FloorCase
+from bench.floor_models import FloorCaseInput
 from domain.enums import Issuer, MatterCode, MatterState
 from domain.ids import matter_workflow_id
 from domain.models import PaymentConfirmedInput, StatusSnapshot

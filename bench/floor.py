@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
 from temporalio import activity, workflow
 from temporalio.common import RawValue, SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
@@ -28,23 +27,11 @@ from workflows.options import LOCAL_OPTIONS, PUSH_LOCAL_OPTIONS
 from workflows.raw_input import NO_INPUT, one_input
 from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B
 
+# The floor's inputs live beside it and pass through the sandbox, as the real workflows' models (domain) do.
+with workflow.unsafe.imports_passed_through():
+    from bench.floor_models import Ack, FloorCaseInput, FloorMatterInput
+
 REVIEW, APPROVED, PAYING, PAID = "待审核", "已通过", "发放中", "已发放"
-
-
-class FloorMatterInput(BaseModel):
-    case_number: str
-    matter: str
-    pays: bool
-
-
-class FloorCaseInput(BaseModel):
-    case_number: str
-    matters: list[str]
-    pays: list[bool]
-
-
-class Ack(BaseModel):
-    at: datetime
 
 
 class FloorActivities:
@@ -72,6 +59,7 @@ class FloorMatter:
         await self._flush(REVIEW)
         self._arm(timedelta(days=5))
         await workflow.wait_condition(lambda: self._approved)
+        await _local()  # who decided: the officer's statement checked when the decision's turn comes
         if not input.pays:
             await self._flush(APPROVED)
             return APPROVED
@@ -79,6 +67,7 @@ class FloorMatter:
         await self._flush(PAYING)  # the approval and the instruction written together
         self._arm(timedelta(days=3))  # the ladder's timer gives way to the confirmation's
         await workflow.wait_condition(lambda: self._confirmed)
+        await _local()  # the paying system's signature on its report
         await self._flush(PAID)
         return PAID
 
@@ -148,16 +137,18 @@ class FloorCase:
 
 
 async def _serve(address: str, task_queue: str, data_dir: Path) -> None:
+    from bench import floor  # by its own name: run as __main__, the sandbox compiled this file for every workflow
     from runtime.keys import load_keys
     from runtime.settings import Settings
     from runtime.temporal import connect
-    from worker import sandbox_runner
+    from worker import precompile_workflows, sandbox_runner
 
+    precompile_workflows("bench")  # the floor's workflow module compiled once, as the real worker's package
     settings = Settings(temporal_address=address, data_dir=data_dir, task_queue=task_queue)
     client = await connect(settings, load_keys(settings), worker=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=16) as executor:
-        worker = Worker(client, task_queue=task_queue, workflows=[FloorCase, FloorMatter],
-                        activities=[FloorActivities().noop], activity_executor=executor,
+        worker = Worker(client, task_queue=task_queue, workflows=[floor.FloorCase, floor.FloorMatter],
+                        activities=[floor.FloorActivities().noop], activity_executor=executor,
                         workflow_runner=sandbox_runner())
         await worker.run()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,18 +36,27 @@ def one_input(handler: F) -> F:
     signature shown to the SDK leaves out ``*extra``, so a single input still arrives as a RawValue.
     """
     key = (handler.__module__, handler.__qualname__)
-    shown = _SIGNATURES.get(key)
-    if shown is None:
+    known = _SIGNATURES.get(key)
+    if known is None:
         signature = inspect.signature(handler)
         kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
-        shown = _SIGNATURES[key] = signature.replace(parameters=kept)
+        evaluated = typing.get_type_hints(handler)
+        # Types shared by every run only (a class of a re-imported module must not outlive its sandbox).
+        shared = all(hint in _SHARED_TYPES for hint in evaluated.values())
+        known = _SIGNATURES[key] = (signature.replace(parameters=kept), evaluated if shared else None)
+    shown, hints = known
     setattr(handler, "__signature__", shown)  # noqa: B010
+    if hints is not None:
+        # The annotations already evaluated: the SDK reads them for every handler of every workflow it
+        # defines, and evaluating them from text (``from __future__ import annotations``) compiled each one.
+        handler.__annotations__ = dict(hints)
     return handler
 
 
 # This module is passed through the sandbox, so the signatures outlive the workflow modules it re-imports for
 # every run: each handler's is worked out once per worker, not once per workflow.
-_SIGNATURES: dict[tuple[str, str], inspect.Signature] = {}
+_SIGNATURES: dict[tuple[str, str], tuple[inspect.Signature, dict[str, Any] | None]] = {}
+_SHARED_TYPES: tuple[object, ...] = (RawValue, Any, type(None))
 
 
 def decode_raw(raw: RawValue | None, converter: PayloadConverter) -> tuple[bool, Any]:
