@@ -215,7 +215,11 @@ def build_worker(
 def dependencies_from(settings: Settings, keys: Keys) -> Dependencies:
     # The county's files first: a mistake in them is told before anything is created.
     policy = load_policy(settings.policy_file)
-    if policy.scan_url is None and settings.codec_enabled and not settings.codec_auth_issuer:
+    if policy.scan_url is None and settings.scan_url:
+        # Staff sign in: the codec server under the staff host serves scans to entitled officers (compose).
+        policy = policy.model_copy(update={"scan_url": settings.scan_url})
+    elif (policy.scan_url is None and settings.codec_enabled and not settings.codec_auth_issuer
+          and not settings.require_verified_officers):
         # The embedded default: its own codec server serves scans to this machine (runtime/materials.py).
         policy = policy.model_copy(update={"scan_url": scan_url(settings.codec_server_port)})
     calendar = WorkingDayCalendar.from_file(settings.holiday_path)

@@ -17,7 +17,7 @@ decision it encodes the signed statement of who the token's officer is (runtime/
 ``POST /officer-statement`` gives the CLI the same; ``/decode`` masks personal data the reader's department does
 not need (runtime/read_scope.py); ``GET /authorize`` answers nginx ``auth_request`` in front
 of the Web UI (officers may not terminate, cancel, reset, start or batch-operate). docs/architecture.md,
-"Who decided".
+"Who decided". ``GET /materials/<sha256>`` serves scans (runtime/materials.py).
 
 Run with ``python -m runtime.codec_server``.
 """
@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import ipaddress
 import json
 import re
@@ -41,11 +43,12 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
 from domain.enums import Issuer
+from register.sealing import Sealer
 from runtime.codec import codec_from_keys
 from runtime.codec_auth import AuthError, KeysUnavailable, TokenVerifier, verifier_from_settings
 from runtime.keys import KeyError_, Keys, load_keys, signer
 from runtime.logging import configure_logging
-from runtime.materials import MaterialStore
+from runtime.materials import MaterialStore, materials_dir
 from runtime.officers import ClaimMapping, sign_decision
 from runtime.read_scope import Reader, scoped_payload
 from runtime.settings import Settings, get_settings
@@ -165,18 +168,19 @@ def _looks_like_payloads(document: object) -> bool:
     return True
 
 
-async def _authenticate(request: web.Request) -> web.Response | dict[str, Any] | None:
-    """The verified token's claims; None without a verifier (the embedded default); else the refusal."""
+async def _authenticate(
+    request: web.Request, refused: str = "未登录或登录已失效，请重新登录后再查看加密内容"
+) -> web.Response | dict[str, Any] | None:
+    """The verified token's claims; None without a verifier (the embedded default); else the refusal
+    (``refused``: its Chinese line)."""
     verifier = request.app[_VERIFIER_KEY]
     if verifier is None:
         return None
     try:
         claims = await verifier.verify(request.headers.get(hdrs.AUTHORIZATION))
     except AuthError as err:
-        log.info("codec_request_refused", path=request.path, reason=err.description)
-        response = web.json_response(
-            {"error": "未登录或登录已失效，请重新登录后再查看加密内容", "reason": err.description}, status=401
-        )
+        log.info("codec_request_refused", path=_logged_path(request), reason=err.description)
+        response = web.json_response({"error": refused, "reason": err.description}, status=401)
         response.headers[hdrs.WWW_AUTHENTICATE] = err.www_authenticate()
         return response
     except KeysUnavailable as err:
@@ -185,8 +189,16 @@ async def _authenticate(request: web.Request) -> web.Response | dict[str, Any] |
             {"error": "暂时无法核验登录凭据，请稍后再试", "reason": "identity provider keys unavailable"}, status=503
         )
     # Who decrypted: the provider's subject id, not a name.
-    log.info("codec_request", path=request.path, subject=claims.get("sub"))
+    log.info("codec_request", path=_logged_path(request), subject=claims.get("sub"))
     return claims
+
+
+_HASH_TAIL = re.compile(r"(?<=/[0-9a-f]{12})[0-9a-f]{52}(?=/|$)")
+
+
+def _logged_path(request: web.Request) -> str:
+    """The path, a scan's SHA-256 cut to its first 12 characters as every log line names it."""
+    return _HASH_TAIL.sub("…", request.path)
 
 
 async def _transform(request: web.Request, encode: bool) -> web.Response:
@@ -333,23 +345,110 @@ async def _decode(request: web.Request) -> web.Response:
     return await _transform(request, encode=False)
 
 
+_NO_SCANS = "本服务不提供扫描件，请在窗口或部门业务系统中查看"
+_UNKNOWN_SCAN = "未找到该扫描件（可能已超过保存期限）"
+_SCAN_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Disposition": "inline"}
+
+
+def _scan_response(data: bytes, media: str) -> web.Response:
+    return web.Response(body=data, content_type=media, headers=_SCAN_HEADERS)
+
+
 async def _material(request: web.Request) -> web.StreamResponse:
-    """A scan, to the machine itself on the embedded default (runtime/materials.py); logged."""
+    """A material link (domain/brief.py). The embedded default: the scan, to the machine itself. With sign-in:
+    the viewer page (``MATERIAL_PAGE``), which asks ``/materials/<sha256>/scan`` with the user's token."""
     store = request.app[_MATERIALS_KEY]
-    if store is None or request.app[_VERIFIER_KEY] is not None:
-        return _json_error(404, "本服务不提供扫描件，请在窗口或部门业务系统中查看")
+    if store is None:
+        return _json_error(404, _NO_SCANS)
+    sha256 = request.match_info["sha256"]
+    if request.app[_VERIFIER_KEY] is not None:
+        if not is_sha256(sha256):
+            return _json_error(404, _UNKNOWN_SCAN)
+        # The same page for every scan and every reader: it holds nothing and gives no authority.
+        return web.Response(text=MATERIAL_PAGE, content_type="text/html", headers=_PAGE_HEADERS)
     if not is_loopback(request.remote or ""):
         log.info("material_refused", client=request.remote)
         return _json_error(403, "扫描件只向本机提供")
-    sha256 = request.match_info["sha256"]
     found = store.read(sha256)
     if found is None:
-        return _json_error(404, "未找到该扫描件（可能已超过保存期限）")
+        return _json_error(404, _UNKNOWN_SCAN)
     data, media = found
     log.info("material_served", sha256=sha256[:12], client=request.remote, bytes=len(data))
-    return web.Response(body=data, content_type=media,
-                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-                                 "Content-Disposition": "inline"})
+    return _scan_response(data, media)
+
+
+async def _material_scan(request: web.Request) -> web.StreamResponse:
+    """A scan for a verified token (``Authorization: Bearer``; cookies and query strings are not read): to an
+    officer of a department the scan's cases involve (runtime/materials.py keeps which), or an operator.
+    Supervisors are not entitled: they see names only (runtime/read_scope.py), and scans show ID numbers."""
+    store = request.app[_MATERIALS_KEY]
+    if store is None or request.app[_VERIFIER_KEY] is None:
+        return _json_error(404, _NO_SCANS)
+    sha256 = request.match_info["sha256"][:64]
+    claims = await _authenticate(request, "未登录或登录已失效：请在 Web UI 重新登录后再打开扫描件")
+    if isinstance(claims, web.Response):
+        log.info("material_refused", sha256=sha256[:12], status=claims.status,
+                 reason="not signed in" if claims.status == 401 else "identity provider keys unavailable")
+        return claims
+    assert claims is not None
+    subject = claims.get("sub")
+    found = store.read(sha256)
+    if found is None:
+        log.info("material_refused", subject=subject, sha256=sha256[:12], reason="unknown")
+        return _json_error(404, _UNKNOWN_SCAN)
+    reader = _reader(request, claims)
+    involved = store.departments(sha256)
+    if not reader.operator and not involved.intersection(reader.departments):
+        log.info("material_refused", subject=subject, sha256=sha256[:12], reason="not entitled",
+                 departments=[d.value for d in reader.departments])
+        return _json_error(403, "无权查看此扫描件：只有该案所涉部门的经办人可以查看")
+    data, media = found
+    log.info("material_served", subject=subject, sha256=sha256[:12], bytes=len(data), operator=reader.operator)
+    return _scan_response(data, media)
+
+
+# The page a material link opens when staff sign in. A link click sends no Authorization header, and the UI
+# keeps no token in a cookie the codec server could read (docs/deploy.md, "Scans for signed-in staff"):
+# the UI (same origin, behind nginx) keeps the access token in localStorage "AuthUser" (temporalio/ui
+# v2.49.1 src/lib/stores/auth-user.ts), so this page reads it there and asks for the scan with it as a
+# bearer token, as the UI asks /decode. The token never goes into a URL.
+_PAGE_SCRIPT = """\
+(async () => {
+  const say = (text) => { document.getElementById("m").textContent = text; };
+  let token = "";
+  try { token = JSON.parse(localStorage.getItem("AuthUser") || "{}").accessToken || ""; } catch (e) {}
+  if (!token) { say("未登录：请先登录 Web UI，再从事项页面打开材料链接"); return; }
+  let response;
+  try {
+    response = await fetch(location.pathname.replace(/\\/$/, "") + "/scan",
+                           {headers: {Authorization: "Bearer " + token}, credentials: "omit", cache: "no-store"});
+  } catch (e) { say("暂时无法连接服务，请稍后再试"); return; }
+  if (!response.ok) {
+    let text = "无法打开扫描件（" + response.status + "）";
+    try { text = (await response.json()).error || text; } catch (e) {}
+    say(text);
+    return;
+  }
+  location.replace(URL.createObjectURL(await response.blob()));
+})();
+"""
+MATERIAL_PAGE = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>材料扫描件</title>'
+                 '<meta name="referrer" content="no-referrer"></head><body><p id="m">正在打开扫描件…</p>'
+                 f'<script>{_PAGE_SCRIPT}</script></body></html>')
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'sha256-"
+        + base64.b64encode(hashlib.sha256(_PAGE_SCRIPT.encode()).digest()).decode()
+        + "'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+}
+
+
+def is_sha256(name: str) -> bool:
+    return re.fullmatch(r"[0-9a-f]{64}", name) is not None
 
 
 async def _health(request: web.Request) -> web.Response:
@@ -382,6 +481,7 @@ def build_app(
     app.router.add_post("/officer-statement", _officer_statement)
     app.router.add_get("/authorize", _authorize)
     app.router.add_get("/materials/{sha256}", _material)
+    app.router.add_get("/materials/{sha256}/scan", _material_scan)
     for path in ("/encode", "/decode", "/health"):
         app.router.add_route(hdrs.METH_OPTIONS, path, _preflight)
     return app
@@ -451,9 +551,10 @@ def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
 async def _run(
     codec: PayloadCodec, host: str, port: int, origins: list[str], verifier: TokenVerifier | None,
     officers: OfficerSigning | None = None, operator_roles: frozenset[str] = frozenset(),
-    show_personal_data: bool = False,
+    show_personal_data: bool = False, materials: MaterialStore | None = None,
 ) -> None:
-    runner = await serve(codec, host, port, origins, verifier, officers, operator_roles, show_personal_data)
+    runner = await serve(codec, host, port, origins, verifier, officers, operator_roles, show_personal_data,
+                         materials)
     try:
         bound_port = runner.addresses[0][1] if runner.addresses else port
         shown_host = f"[{host}]" if ":" in host else host
@@ -477,6 +578,14 @@ def officer_signing(settings: Settings, keys: Keys) -> OfficerSigning | None:
     if Issuer.OFFICER not in keys.signing_keys:
         return None
     return OfficerSigning(signer(keys, Issuer.OFFICER), ClaimMapping.from_settings(settings))
+
+
+def material_store(settings: Settings, keys: Keys, verifier: TokenVerifier | None) -> MaterialStore | None:
+    """The scans this server serves to entitled staff: only with sign-in (``scripts/run`` gives the embedded
+    default's its own); compose mounts the portal's store read-only."""
+    if verifier is None:
+        return None
+    return MaterialStore(materials_dir(settings), Sealer.from_keys(keys))
 
 
 def operator_roles(settings: Settings) -> frozenset[str]:
@@ -515,7 +624,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     origins = args.origin or default_origins(settings.ui_port)
     try:
         asyncio.run(_run(codec, args.host, port, origins, verifier, officers, operator_roles(settings),
-                         settings.codec_show_personal_data))
+                         settings.codec_show_personal_data, material_store(settings, keys, verifier)))
     except KeyboardInterrupt:
         pass
     except OSError as err:

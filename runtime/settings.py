@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     namespace: str = "default"
     task_queue: str = "shenhou"
     data_dir: Path = Path("data")
+    # The materials store (scans by SHA-256); empty means data_dir/materials. The codec server of the compose
+    # setup reads the portal's, mounted read-only.
+    materials_dir: Path | None = None
     # Empty means the SQLite register inside data_dir.
     database_url: str = ""
     # A county's policy override (YAML or JSON); empty means the built-in defaults.
@@ -58,6 +61,9 @@ class Settings(BaseSettings):
     officer_supervisor_roles: str = "supervisor"
     # Where the CLI exchanges an officer's token for a statement (the codec server; default: the local one).
     officer_statement_url: str = ""
+    # Where a matter's page links each material's scan when the policy names no scan_url (compose:
+    # https://<PUBLIC_HOST>/codec/materials/); empty: the embedded default's own codec server, or no links.
+    scan_url: str = ""
     # Roles that may terminate, cancel, reset, start and batch-operate through the Web UI (the proxy's rule).
     operator_roles: str = "shenhou-operator"
     codec_enabled: bool = True

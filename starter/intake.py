@@ -19,7 +19,8 @@ from domain.application import validate_application
 from domain.models import Application, Problem
 from domain.policy import Policy
 from runtime.keys import Keys
-from runtime.materials import materials_dir
+from runtime.materials import materials_dir, record_departments
+from runtime.read_scope import departments_in
 from runtime.settings import Settings
 from starter.forms import MaterialFile, attach_materials, store_materials
 from starter.operations import Started, start_case
@@ -49,5 +50,10 @@ async def submit(
 ) -> Started:
     """Store the materials, then start the case (a duplicate is refused with the existing case number;
     ``register`` lets that check see cases the engine has forgotten)."""
-    store_materials(list(accepted.files), materials_dir(settings))
+    store = materials_dir(settings)
+    store_materials(list(accepted.files), store)
+    # Which departments may open these scans (runtime/materials.py): those of the application's matters.
+    if accepted.files:
+        record_departments(store, [item.sha256 for item in accepted.files],
+                           departments_in({"matters": [code.value for code in accepted.application.matters]}))
     return await start_case(client, accepted.application, keys.case_id_key, settings.task_queue, register=register)

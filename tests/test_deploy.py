@@ -245,3 +245,17 @@ def test_the_portal_holds_only_what_its_pages_need_and_meets_no_staff_tool() -> 
     assert env["SHENHOU_PORTAL_FORWARDED_ALLOW_IPS"] == proxy["networks"]["edge"]["ipv4_address"]
     assert "default" not in proxy["networks"]
     assert "./deploy/nginx/staff-networks.conf:/etc/nginx/staff-networks.conf:ro" in proxy["volumes"]
+
+
+def test_material_links_reach_the_codec_server_which_reads_the_portals_scans_read_only() -> None:
+    compose = _compose()
+    services = compose["services"]
+    codec, worker = services["codec-server"], services["worker"]
+    # The links go to the staff host's /codec/, never to a loopback address on the officer's machine.
+    link = worker["environment"]["SHENHOU_SCAN_URL"]
+    assert link == "https://${PUBLIC_HOST:?set PUBLIC_HOST in .env}/codec/materials/"
+    mounts = {volume.split(":")[1]: volume.split(":") for volume in codec["volumes"]}
+    materials = codec["environment"]["SHENHOU_MATERIALS_DIR"]
+    [mount] = [target for target in mounts if materials.startswith(target + "/")]
+    assert mounts[mount][0] == "portal-data" and mounts[mount][2] == "ro"
+    assert materials == f"{mount}/materials"  # <portal data>/materials, as runtime.materials.materials_dir

@@ -3,6 +3,7 @@ the pilot's certificates in front of a real codec server that requires tokens: w
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -17,15 +18,19 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from register.sealing import Sealer
 from runtime.codec import EncryptionCodec
 from runtime.codec_auth import JwksFile, TokenVerifier
 from runtime.codec_server import serve
+from runtime.materials import MaterialStore
 from tests.runtime.test_codec_auth import AUDIENCE, ISSUER, JWKS, plain_body, token
 from tests.runtime.test_temporal_tls import _nginx
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "deploy" / "nginx" / "shenhou.conf.template"
 PORTAL_HOST = "portal.localhost"
+SCAN = b"%PDF-1.4 a scan"
+SCAN_SHA = hashlib.sha256(SCAN).hexdigest()
 
 
 def _free_port() -> int:
@@ -56,8 +61,13 @@ async def upstreams(tmp_path: Path) -> AsyncIterator[tuple[int, int, int]]:
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(JWKS))
     verifier = TokenVerifier(JwksFile(jwks), issuer=ISSUER, audience=AUDIENCE)
-    codec = await serve(EncryptionCodec({"k1": os.urandom(32)}, "k1"), "127.0.0.1", 0, ["https://localhost"], verifier,
-                        operator_roles=frozenset({"shenhou-operator"}))
+    key = os.urandom(32)
+    store = tmp_path / "materials"
+    store.mkdir()
+    (store / SCAN_SHA).write_bytes(SCAN)
+    codec = await serve(EncryptionCodec({"k1": key}, "k1"), "127.0.0.1", 0, ["https://localhost"], verifier,
+                        operator_roles=frozenset({"shenhou-operator"}),
+                        materials=MaterialStore(store, Sealer({"k1": key}, "k1", os.urandom(32))))
 
     async def ui_page(request: web.Request) -> web.Response:
         return web.Response(text=f"ui {request.method} {request.path}" if request.method != "GET"
@@ -176,6 +186,17 @@ async def test_staff_browser_reaches_ui_and_codec_under_one_https_origin(
         async with http.post(f"{base}/codec/decode", json=body, headers=headers) as resp:
             assert resp.status == 200
             assert await resp.json() == body
+
+        # A material link (policy scan_url https://<PUBLIC_HOST>/codec/materials/) reaches the codec server: the
+        # page, then the scan for the token the page sends (an operator's here; tests/runtime/test_codec_materials.py
+        # has who else may open one).
+        async with http.get(f"{base}/codec/materials/{SCAN_SHA}") as resp:
+            assert resp.status == 200 and resp.content_type == "text/html"
+        async with http.get(f"{base}/codec/materials/{SCAN_SHA}/scan") as resp:
+            assert resp.status == 401
+        operator = {"Authorization": f"Bearer {token(groups=['shenhou-operator'])}"}
+        async with http.get(f"{base}/codec/materials/{SCAN_SHA}/scan", headers=operator) as resp:
+            assert resp.status == 200 and await resp.read() == SCAN
 
         async with http.get(f"http://localhost:{http_port}/", allow_redirects=False) as resp:
             assert resp.status == 301

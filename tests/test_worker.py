@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from runtime.keys import Keys
+
 ROOT = Path(__file__).resolve().parents[1]
 # Nothing listens at port 1: every configuration error below is found before connecting.
 NOWHERE = "127.0.0.1:1"
@@ -79,3 +81,23 @@ def test_the_portal_and_the_dispatcher_tell_a_bad_configuration_as_the_worker_do
     assert "13912345678" not in line
     setting = run_worker(tmp_path, module, SHENHOU_PORTAL_PORT="eighty", SHENHOU_DISPATCHER_BATCH_SIZE="many")
     assert setting.returncode == 3 and _one_line(setting).startswith(f"{name}未启动，环境变量配置有误：SHENHOU_")
+
+
+def test_material_links_go_where_the_settings_say_and_never_to_loopback_when_officers_sign_in(
+    tmp_path: Path, keys: Keys
+) -> None:
+    from domain.enums import Issuer
+    from runtime.settings import Settings
+    from runtime.signing import public_key_text
+    from worker import dependencies_from
+
+    def link(**settings: object) -> str | None:
+        deps = dependencies_from(Settings(data_dir=tmp_path, **settings), keys)  # type: ignore[arg-type]
+        deps.engine.dispose()
+        return deps.policy.scan_url
+
+    assert link() == "http://127.0.0.1:8081/materials/"  # the embedded default's own codec server
+    assert link(scan_url="https://staff.example/codec/materials/") == "https://staff.example/codec/materials/"
+    production = {"require_verified_officers": True,
+                  "officer_public_keys": public_key_text(keys.signing_keys[Issuer.OFFICER])}
+    assert link(**production) is None  # no link to the officer's own machine

@@ -29,6 +29,7 @@ from portal.scans import open_scan
 from register.lookups import cases_of_applicant
 from register.sealing import Sealer
 from runtime.keys import Keys
+from runtime.materials import DEPARTMENTS_SUFFIX, MaterialStore
 from tests.factories import APPLICANT_PHONE, MATERIAL_KINDS, unique_form
 from tests.portal.conftest import PHONE_CONTEXT, Portal, browser_sign_in, new_id_number, scans, screenshot
 from tests.workflows.helpers import (
@@ -153,11 +154,13 @@ async def test_family_applies_online_and_follows_the_case_to_payment(
     assert CASE_RE.fullmatch(case_number) and re.fullmatch(r"[0-9]{8}", code)
     assert code == query_code(case_number, keys.query_code_key)
     await screenshot(page, "02-accepted")
-    # The scans are in the content-addressed store, sealed; the staged copies are gone.
+    # The scans are in the content-addressed store, sealed, each with the departments whose officers may open
+    # it; the staged copies are gone.
     sealer = Sealer.from_keys(keys)
     store = portal.settings.data_dir / "materials"
-    stored = sorted(store.iterdir())
+    stored = sorted(path for path in store.iterdir() if path.suffix != DEPARTMENTS_SUFFIX)
     assert len(stored) == len(files)
+    assert all(MaterialStore(store, sealer).departments(item.name) for item in stored)
     for item in stored:
         assert item.name == sha256_of(item)
         assert open_scan(sealer, item)[:4] in (b"%PDF", b"\xff\xd8\xff\xe0", b"\x89PNG")
@@ -305,7 +308,8 @@ async def test_invalid_online_form_lists_every_problem_and_keeps_what_was_typed(
     case_number = (await page.inner_text("#case-number")).strip()
     snap = await wait_for(case_handle(client, case_number), lambda s: s.case_state is not None)
     assert snap.channel == "online"
-    assert len(list((portal.settings.data_dir / "materials").iterdir())) == len(files)
+    kept = [path for path in (portal.settings.data_dir / "materials").iterdir() if path.suffix != DEPARTMENTS_SUFFIX]
+    assert len(kept) == len(files)
     await context.close()
 
 

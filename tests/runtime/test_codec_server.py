@@ -296,20 +296,3 @@ async def test_scans_go_to_this_machine_and_only_by_their_hash(tmp_path: Path, h
     finally:
         await runner.cleanup()
 
-    # A codec server that signs staff in serves none: a link carries no token to check.
-    import json
-
-    from runtime.codec_auth import JwksFile, TokenVerifier
-    from tests.runtime.test_codec_auth import AUDIENCE, ISSUER, JWKS
-
-    jwks = tmp_path / "jwks.json"
-    jwks.write_text(json.dumps(JWKS))
-    verifier = TokenVerifier(JwksFile(jwks), issuer=ISSUER, audience=AUDIENCE)
-    signed_in = await serve(EncryptionCodec({"k1": K1}, "k1"), "127.0.0.1", 0, ORIGINS, verifier,
-                            materials=MaterialStore(store, sealer))
-    try:
-        host, port = signed_in.addresses[0][:2]
-        async with http.get(f"http://{host}:{port}/materials/{hashlib.sha256(clear).hexdigest()}") as resp:
-            assert resp.status == 404
-    finally:
-        await signed_in.cleanup()

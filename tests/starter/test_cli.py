@@ -260,6 +260,7 @@ async def test_start_stores_material_files_by_content(cli_env: dict[str, str], t
     scan.parent.mkdir()
     scan.write_bytes(b"%PDF-1.4 fake scan")
     form = new_form()
+    as_checked = dict(form)
     form["materials"] = [m for m in form["materials"] if m["kind"] != "death_certificate"] + [
         {"kind": "death_certificate", "file": "scans/死亡证明.pdf"}]
     result = await shenhou("case", "start", "--form", str(write_form(tmp_path, form)))
@@ -268,6 +269,19 @@ async def test_start_stores_material_files_by_content(cli_env: dict[str, str], t
 
     stored = Path(cli_env["SHENHOU_DATA_DIR"]) / "materials" / hashlib.sha256(b"%PDF-1.4 fake scan").hexdigest()
     assert stored.read_bytes() == b"%PDF-1.4 fake scan"
+    # Which departments' officers may open it (the codec server's scans for signed-in staff): the case's.
+    from datetime import date
+
+    from domain.application import validate_application
+    from domain.policy import Policy
+    from register.sealing import Sealer
+    from runtime.materials import MaterialStore
+    from runtime.read_scope import departments_in
+
+    application = validate_application(as_checked, Policy(), date.today())
+    assert not isinstance(application, list)
+    involved = departments_in({"matters": [code.value for code in application.matters]})
+    assert MaterialStore(stored.parent, Sealer.ephemeral()).departments(stored.name) == involved != set()
 
 
 async def test_missing_material_file_is_one_of_the_problems(cli_env: dict[str, str], tmp_path: Path) -> None:
