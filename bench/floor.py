@@ -16,11 +16,11 @@ import asyncio
 import concurrent.futures
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.common import RawValue, SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
+from temporalio.workflow import LocalActivityConfig
 
 from workflows import search_attributes as sa
 from workflows.options import LOCAL_OPTIONS, PUSH_LOCAL_OPTIONS
@@ -40,7 +40,7 @@ class FloorActivities:
         return payload
 
 
-async def _local(options: dict[str, Any] = LOCAL_OPTIONS) -> None:
+async def _local(options: LocalActivityConfig = LOCAL_OPTIONS) -> None:
     await workflow.execute_local_activity_method(FloorActivities.noop, Ack(at=workflow.now()), **options)
 
 

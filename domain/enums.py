@@ -169,11 +169,8 @@ class Recipient(StrEnum):
 
 
 class ErrorType(StrEnum):
-    """Types of non-retryable business failures raised by activities."""
+    """Types of business failures: raised non-retryable by activities, and by an update that refuses a decision."""
 
-    INVALID_APPLICATION = "InvalidApplication"
-    DUPLICATE_CASE = "DuplicateCase"
-    UNKNOWN_MATTER = "UnknownMatter"
     PAYMENT_REFUSED = "PaymentRefused"
     DEPARTMENT_UNAVAILABLE = "DepartmentUnavailable"
     INVALID_DECISION = "InvalidDecision"

@@ -21,6 +21,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RawValue, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import LocalActivityConfig
 
 from workflows import descriptions as d
 from workflows import search_attributes as sa
@@ -546,9 +547,10 @@ class MatterWorkflow:
                               clock=self._clock(now, days, horizon=True))
         try:
             if self._local_push:
+                options: LocalActivityConfig = {**PUSH_LOCAL_OPTIONS,
+                                                 "summary": f"推送{definition.department_name}，计算承诺期限"}
                 receipt = await workflow.execute_local_activity_method(
-                    DepartmentActivities.push_to_department, request, **PUSH_LOCAL_OPTIONS,
-                    summary=f"推送{definition.department_name}，计算承诺期限")
+                    DepartmentActivities.push_to_department, request, **options)
             else:
                 receipt = await workflow.execute_activity_method(
                     DepartmentActivities.push_to_department, request, **PUSH_OPTIONS)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityConfig, LocalActivityConfig
 
 # Register writes and payments are idempotent: retry until the database answers.
 UNTIL_DONE = RetryPolicy(
@@ -14,7 +14,7 @@ UNTIL_DONE = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
 )
 
-REGISTER_OPTIONS: dict[str, Any] = {
+REGISTER_OPTIONS: ActivityConfig = {
     # Short database writes: a worker that dies mid-write is noticed after 10 s, not 30.
     "start_to_close_timeout": timedelta(seconds=10),
     "retry_policy": UNTIL_DONE,
@@ -23,7 +23,7 @@ REGISTER_OPTIONS: dict[str, Any] = {
 # A department system that keeps failing is handed to a person, not retried forever: after 10 attempts. The
 # 9 waits between them (2 s doubling: 2 + 4 + … + 512; the 10-minute cap is never reached) add up to 1022 s,
 # about 17 minutes; with every attempt running into its 30 s timeout, about 22 minutes.
-PUSH_OPTIONS: dict[str, Any] = {
+PUSH_OPTIONS: ActivityConfig = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(
         initial_interval=timedelta(seconds=2),
@@ -36,7 +36,7 @@ PUSH_OPTIONS: dict[str, Any] = {
 # Register writes and deadline arithmetic run as local activities: they are quick and idempotent, and a
 # local activity costs one marker event instead of a round trip through the server's task queue. This
 # roughly halves the events and server work per state change.
-LOCAL_OPTIONS: dict[str, Any] = {
+LOCAL_OPTIONS: LocalActivityConfig = {
     "start_to_close_timeout": timedelta(seconds=10),
     "retry_policy": UNTIL_DONE,
 }
@@ -44,14 +44,14 @@ LOCAL_OPTIONS: dict[str, Any] = {
 # The push as a local activity (matters of shape 2026-12b): the same attempts and backoff as PUSH_OPTIONS.
 # A department that answers within seconds costs one marker instead of a round trip through the server; one
 # that is down is retried on the worker (longer waits become timers) before it is handed to a person.
-PUSH_LOCAL_OPTIONS: dict[str, Any] = {
-    "start_to_close_timeout": PUSH_OPTIONS["start_to_close_timeout"],
-    "retry_policy": PUSH_OPTIONS["retry_policy"],
+PUSH_LOCAL_OPTIONS: LocalActivityConfig = {
+    "start_to_close_timeout": PUSH_OPTIONS.get("start_to_close_timeout"),
+    "retry_policy": PUSH_OPTIONS.get("retry_policy"),
 }
 
 # The case's check of a matter with the engine: short, and given up after a few attempts (the case checks again
 # later) so that a workflow task never waits long on it.
-STANDING_OPTIONS: dict[str, Any] = {
+STANDING_OPTIONS: LocalActivityConfig = {
     "start_to_close_timeout": timedelta(seconds=10),
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
 }
