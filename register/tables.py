@@ -3,12 +3,17 @@ writes nothing twice; amounts are integer fen (``register.money``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+
+def stored_utc(at: datetime) -> datetime:
+    """A time read back from the register, which keeps UTC times without their zone (SQLite drops it)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 class CaseRow(SQLModel, table=True):

@@ -4,7 +4,7 @@ payment ledger."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -17,7 +17,7 @@ from domain.enums import Department, MatterCode
 from domain.ids import matter_workflow_id
 from domain.policy import Policy
 from register.money import to_yuan
-from register.tables import PaymentRow
+from register.tables import PaymentRow, stored_utc
 
 
 class PaymentStanding(StrEnum):
@@ -68,11 +68,8 @@ def list_payments(engine: Engine, policy: Policy, department: Department | None 
                 matter_name=definition.short_name, department=definition.department,
                 standing=PaymentStanding.FAILED if row.status == "failed" else PaymentStanding.AWAITING_CONFIRMATION,
                 attempt=row.attempt, amount=to_yuan(row.amount_fen), payee_bank=row.payee_bank,
-                instructed_at=_aware(row.instructed_at), failed_at=_aware(row.failed_at) if row.failed_at else None,
+                instructed_at=stored_utc(row.instructed_at),
+                failed_at=stored_utc(row.failed_at) if row.failed_at else None,
                 failure_reason=row.failure_reason, workflow_id=matter_workflow_id(row.case_number, definition.code),
             ))
     return items
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

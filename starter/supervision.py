@@ -10,7 +10,7 @@ handling). Between a change and the write that follows it the two can differ for
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, or_, select
@@ -20,7 +20,7 @@ from temporalio.client import Client, WorkflowExecution
 from domain.enums import Department, MatterCode, MatterState
 from domain.ids import matter_workflow_id, split_matter_workflow_id
 from domain.policy import Policy
-from register.tables import MatterRow
+from register.tables import MatterRow, stored_utc
 from workflows import search_attributes as sa
 
 
@@ -124,7 +124,7 @@ def list_overdue_in_register(
                 department_name=definition.department_name,
                 state=state,
                 # As the engine shows it: a deadline only while the clock runs (not during 补正).
-                deadline=_aware(row.deadline) if state == MatterState.UNDER_REVIEW else None,
+                deadline=stored_utc(row.deadline) if state == MatterState.UNDER_REVIEW and row.deadline else None,
                 working_days_overdue=row.working_days_overdue or 0,
                 escalation_level=row.escalation_level or 0,
                 manual_handling=bool(row.manual_handling),
@@ -132,13 +132,6 @@ def list_overdue_in_register(
                 workflow_id=matter_workflow_id(row.case_number, definition.code),
             ))
     return _sorted(items)
-
-
-def _aware(at: datetime | None) -> datetime | None:
-    """The register keeps UTC times without their zone (SQLite drops it)."""
-    if at is None or at.tzinfo is not None:
-        return at
-    return at.replace(tzinfo=UTC)
 
 
 def _sorted(items: list[OverdueItem]) -> list[OverdueItem]:

@@ -3,13 +3,15 @@ the figures of a supervision meeting from the case register."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.catalogue import DEFAULT_MATTERS
@@ -30,8 +32,15 @@ from starter.window import Json
 # `overdue` and `report` can show.
 _REPORTED = tuple(d for d in Department if any(m.department is d for m in DEFAULT_MATTERS))
 _UNKNOWN_DEPARTMENT = "不认识的部门代码，可选：" + "、".join(d.value for d in _REPORTED)
+DepartmentOption = Annotated[
+    str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
+]
+_NO_REGISTER = "未找到案件登记库：请在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库"
+_REGISTER_DOWN = "无法读取案件登记库，请确认数据库可用（SHENHOU_DATABASE_URL）"
 # The default period: this month and the eleven before it.
 _DEFAULT_MONTHS = 12
+
+T = TypeVar("T")
 
 
 def register(app: typer.Typer) -> None:
@@ -49,9 +58,7 @@ class Source(StrEnum):
 
 def overdue(
     ctx: typer.Context,
-    department: Annotated[
-        str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
-    ] = None,
+    department: DepartmentOption = None,
     at_risk: Annotated[bool, typer.Option("--at-risk", help="列出已预警、即将到期的事项")] = False,
     source: Annotated[
         Source, typer.Option("--source", help="数据来源：register（案件登记库）、engine（Temporal，同Web界面筛选）；"
@@ -82,9 +89,7 @@ def overdue(
 
 def payments(
     ctx: typer.Context,
-    department: Annotated[
-        str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
-    ] = None,
+    department: DepartmentOption = None,
     json_output: Json = False,
 ) -> None:
     """列出待支付系统确认到账或发放失败待更正账户的款项（发放凭证号PAY-…）。
@@ -94,16 +99,7 @@ def payments(
     async def work() -> int:
         config, policy = local()
         chosen = _department(department)
-        engine = register_engine(config)
-        if engine is None:
-            raise CliError("未找到案件登记库：请在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库")
-        try:
-            items = list_payments(engine, policy, chosen)
-        except SQLAlchemyError:
-            raise CliError("无法读取案件登记库，请确认数据库可用（SHENHOU_DATABASE_URL）",
-                           code=ExitCode.UNAVAILABLE) from None
-        finally:
-            engine.dispose()
+        items = _read_register(config, lambda engine: list_payments(engine, policy, chosen))
         if json_output:
             echo_json([item.model_dump(mode="json") for item in items])
         else:
@@ -115,9 +111,7 @@ def payments(
 
 def worklist(
     ctx: typer.Context,
-    department: Annotated[
-        str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
-    ] = None,
+    department: DepartmentOption = None,
     ui_url: Annotated[
         str | None, typer.Option("--ui-url", help="Web界面地址，默认本机 http://localhost:<SHENHOU_UI_PORT>")
     ] = None,
@@ -145,18 +139,24 @@ def _from_register(
 ) -> list[OverdueItem] | None:
     """The listing from the case register; None when this machine cannot read it (then Temporal answers),
     unless the register was asked for by name."""
+    try:
+        return _read_register(
+            config, lambda engine: list_overdue_in_register(engine, policy, department, at_risk=at_risk))
+    except CliError:
+        if required:
+            raise
+        return None
+
+
+def _read_register(config: Settings, read: Callable[[Engine], T]) -> T:
+    """What ``read`` finds in the case register; a one-line answer when this machine cannot read it."""
     engine = register_engine(config)
     if engine is None:
-        if required:
-            raise CliError("未找到案件登记库：请在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库")
-        return None
+        raise CliError(_NO_REGISTER)
     try:
-        return list_overdue_in_register(engine, policy, department, at_risk=at_risk)
+        return read(engine)
     except SQLAlchemyError:
-        if required:
-            raise CliError("无法读取案件登记库，请确认数据库可用（SHENHOU_DATABASE_URL）",
-                           code=ExitCode.UNAVAILABLE) from None
-        return None
+        raise CliError(_REGISTER_DOWN, code=ExitCode.UNAVAILABLE) from None
     finally:
         engine.dispose()
 
@@ -205,9 +205,7 @@ def report(
     period_to: Annotated[
         str | None, typer.Option("--to", help="统计期截止日（YYYY-MM-DD，含当日），默认为今天")
     ] = None,
-    department: Annotated[
-        str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
-    ] = None,
+    department: DepartmentOption = None,
     json_output: Json = False,
     html: Annotated[
         Path | None, typer.Option("--html", help="另存为HTML报表（含图表，单一文件，可按A4打印）", dir_okay=False)
@@ -224,17 +222,9 @@ def report(
         if first > last:
             raise InvalidInput("统计期起始日不能晚于截止日")
         chosen = _department(department)
-        engine = register_engine(config)
-        if engine is None:
-            raise CliError("未找到案件登记库：请在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库")
-        try:
-            found = build_report(engine, Period(first, last, ZoneInfo(policy.timezone)), department=chosen,
-                                 matters=policy.matters)
-        except SQLAlchemyError:
-            raise CliError("无法读取案件登记库，请确认数据库可用（SHENHOU_DATABASE_URL）",
-                           code=ExitCode.UNAVAILABLE) from None
-        finally:
-            engine.dispose()
+        period = Period(first, last, ZoneInfo(policy.timezone))
+        found = _read_register(
+            config, lambda engine: build_report(engine, period, department=chosen, matters=policy.matters))
         if html is not None:
             _write_html(found, policy.county, html)
         if json_output:

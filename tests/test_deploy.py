@@ -102,7 +102,8 @@ def test_files_the_compose_file_mounts_are_in_the_repository() -> None:
                 assert (ROOT / source).exists(), source
 
 
-def test_register_database_init_script_creates_the_login(postgres_server: PostgresServer) -> None:
+def _init_database(postgres_server: PostgresServer, **passwords: str) -> None:
+    """Run deploy/postgres-init.sh as the postgres image runs it, with the register's password and ``passwords``."""
     env = {
         **os.environ,
         "PATH": f"{find_bin_dir()}:{os.environ['PATH']}",
@@ -111,8 +112,13 @@ def test_register_database_init_script_creates_the_login(postgres_server: Postgr
         "PGPASSWORD": postgres_server.password,
         "POSTGRES_USER": postgres_server.user,
         "REGISTER_DB_PASSWORD": "pilot-password-1",
+        **passwords,
     }
     subprocess.run(["sh", str(ROOT / "deploy" / "postgres-init.sh")], env=env, check=True, capture_output=True)
+
+
+def test_register_database_init_script_creates_the_login(postgres_server: PostgresServer) -> None:
+    _init_database(postgres_server)
     try:
         with psycopg.connect(
             host=postgres_server.host, port=postgres_server.port, user="shenhou", password="pilot-password-1",
@@ -189,17 +195,7 @@ def test_the_pilot_ca_issues_the_portal_its_certificates() -> None:
 
 
 def test_the_portals_database_login_reads_cases_and_records_consents_only(postgres_server: PostgresServer) -> None:
-    env = {
-        **os.environ,
-        "PATH": f"{find_bin_dir()}:{os.environ['PATH']}",
-        "PGHOST": postgres_server.host,
-        "PGPORT": str(postgres_server.port),
-        "PGPASSWORD": postgres_server.password,
-        "POSTGRES_USER": postgres_server.user,
-        "REGISTER_DB_PASSWORD": "pilot-password-1",
-        "PORTAL_DB_PASSWORD": "portal-password-1",
-    }
-    subprocess.run(["sh", str(ROOT / "deploy" / "postgres-init.sh")], env=env, check=True, capture_output=True)
+    _init_database(postgres_server, PORTAL_DB_PASSWORD="portal-password-1")
     owner = make_engine(f"postgresql+psycopg://shenhou:pilot-password-1@{postgres_server.host}:"
                         f"{postgres_server.port}/shenhou")
     try:

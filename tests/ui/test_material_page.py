@@ -14,7 +14,7 @@ from PIL import Image
 
 from tests.runtime.test_codec_auth import token
 from tests.runtime.test_codec_materials import serving_scans
-from tests.ui.test_web_ui_signal import CHROMIUM, CHROMIUM_ARGS, playwright, pytestmark
+from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, playwright, pytestmark
 
 __all__ = ["pytestmark"]
 

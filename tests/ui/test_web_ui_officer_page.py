@@ -11,7 +11,6 @@ import concurrent.futures
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -20,26 +19,20 @@ from temporalio.testing import WorkflowEnvironment
 from activities.calendar import WorkingDayCalendar
 from domain import search_attributes as names
 from domain.application import RELATIONSHIP_LABELS
-from domain.enums import Department, MaterialKind, MatterCode, MatterState
+from domain.enums import Department, MaterialKind, MatterState
 from domain.identity import mask_name
-from domain.ids import matter_workflow_id
 from domain.models import StatusSnapshot
 from domain.policy import Policy
 from register.sealing import Sealer
-from runtime.codec import EncryptionCodec, data_converter
-from runtime.codec_server import serve
-from runtime.devserver import temporal_binary
+from runtime.codec import EncryptionCodec
 from runtime.keys import Keys
 from runtime.materials import MaterialStore, scan_url
 from starter import worklist
-from starter.operations import start_case
-from tests.devserver import DEV_SERVER_STARTUP
 from tests.signing import TRUST
-from tests.ui.test_web_ui_signal import CHROMIUM, CHROMIUM_ARGS, _free_port, playwright, pytestmark
+from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, free_port, hukou_under_review, playwright, pytestmark, web_ui
 from tests.workflows import timeskip as ts
-from tests.workflows.helpers import application, certify, matter_state, wait_for
+from tests.workflows.helpers import application
 from worker import Dependencies, build_worker
-from workflows import search_attributes as sa
 
 __all__ = ["pytestmark"]
 
@@ -49,7 +42,7 @@ SCAN = b"%PDF-1.4 a scanned death certificate"
 
 @pytest.fixture
 def codec_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
@@ -64,21 +57,8 @@ async def ui_env(
     codec: EncryptionCodec, codec_port: int, sealer: Sealer, tmp_path: Path
 ) -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
     """The Web UI decrypting through a codec server that also serves the materials store in ``tmp_path``."""
-    ui_port = _free_port()
-    origins = [f"http://localhost:{ui_port}", f"http://127.0.0.1:{ui_port}"]
-    runner = await serve(codec, "127.0.0.1", codec_port, origins,
-                         materials=MaterialStore(tmp_path / "materials", sealer))
-    env = await WorkflowEnvironment.start_local(
-        ui=True, ui_port=ui_port, dev_server_existing_path=temporal_binary(), search_attributes=sa.ALL,
-        data_converter=data_converter(codec),
-        dev_server_extra_args=["--ui-codec-endpoint", f"http://127.0.0.1:{codec_port}"],
-        dev_server_startup_timeout=DEV_SERVER_STARTUP,
-    )
-    try:
-        yield env, ui_port
-    finally:
-        await env.shutdown()
-        await runner.cleanup()
+    async with web_ui(codec, codec_port, MaterialStore(tmp_path / "materials", sealer)) as found:
+        yield found
 
 
 async def test_a_matters_page_briefs_its_officer_without_opening_the_case(
@@ -94,12 +74,7 @@ async def test_a_matters_page_briefs_its_officer_without_opening_the_case(
     (tmp_path / "materials").mkdir()
     (tmp_path / "materials" / certificate.sha256).write_bytes(SCAN)
     async with build_worker(client, task_queue, deps, executor):
-        started = await start_case(client, app, keys.case_id_key, task_queue)
-        handle: Any = client.get_workflow_handle(started.case_number)
-        await certify(handle)
-        await wait_for(handle, lambda s: matter_state(s, MatterCode.HUKOU_CANCELLATION) == MatterState.UNDER_REVIEW,
-                       timeout=60)
-        workflow_id = matter_workflow_id(started.case_number, MatterCode.HUKOU_CANCELLATION)
+        _, _, workflow_id = await hukou_under_review(client, app, keys, task_queue)
         # The matter's own status names the people (masked), as the case's does.
         snap = await client.get_workflow_handle(workflow_id).query("status", result_type=StatusSnapshot)
         assert (snap.deceased, snap.applicant) == (mask_name(app.deceased.name), mask_name(app.applicant.name)
@@ -165,12 +140,7 @@ async def test_a_departments_worklist_link_lists_its_items_with_state_and_deadli
     env, ui_port = ui_env
     client = env.client
     async with build_worker(client, task_queue, deps, executor):
-        started = await start_case(client, application(), keys.case_id_key, task_queue)
-        handle: Any = client.get_workflow_handle(started.case_number)
-        await certify(handle)
-        await wait_for(handle, lambda s: matter_state(s, MatterCode.HUKOU_CANCELLATION) == MatterState.UNDER_REVIEW,
-                       timeout=60)
-        workflow_id = matter_workflow_id(started.case_number, MatterCode.HUKOU_CANCELLATION)
+        _, _, workflow_id = await hukou_under_review(client, application(), keys, task_queue)
         found = worklist.views(f"http://127.0.0.1:{ui_port}", "default", (Department.POLICE,))
         todo = next(view for view in found if view.name == "待办")
 

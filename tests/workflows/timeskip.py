@@ -266,17 +266,19 @@ def outbox_kinds(engine: Engine, case_number: str, matter: MatterCode) -> list[t
     return [(row.kind, row.recipient) for row in rows]
 
 
-def audit_events(engine: Engine, case_number: str, matter: MatterCode) -> list[str]:
+def audit_rows(engine: Engine, case_number: str, matter: MatterCode) -> list[AuditRow]:
     with Session(engine) as session:
-        rows = session.exec(
+        return list(session.exec(
             select(AuditRow).where(AuditRow.case_number == case_number, AuditRow.matter == matter.value)
             .order_by(AuditRow.id)  # type: ignore[arg-type]
-        ).all()
-    return [row.event for row in rows]
+        ).all())
+
+
+def audit_events(engine: Engine, case_number: str, matter: MatterCode) -> list[str]:
+    return [row.event for row in audit_rows(engine, case_number, matter)]
 
 
 # --- cases with chosen matters ------------------------------------------------------------------
-
 
 
 def application_with(*codes: MatterCode) -> Application:
@@ -303,9 +305,4 @@ async def pushed_case(
 
 
 def audit_actors(engine: Engine, case_number: str, matter: MatterCode) -> list[str]:
-    with Session(engine) as session:
-        rows = session.exec(
-            select(AuditRow).where(AuditRow.case_number == case_number, AuditRow.matter == matter.value)
-            .order_by(AuditRow.id)  # type: ignore[arg-type]
-        ).all()
-    return [row.actor for row in rows]
+    return [row.actor for row in audit_rows(engine, case_number, matter)]
