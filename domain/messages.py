@@ -7,6 +7,9 @@ from decimal import Decimal
 from domain.catalogue import DEPARTMENT_NAMES, MatterDefinition
 from domain.enums import Department
 
+# The case's answer to a payee correction when none of its payments waits for one.
+NO_FAILED_PAYMENT = "没有发放失败待重新发放的款项"
+
 
 def case_received(case_number: str, matter_count: int) -> str:
     return f"您的身后“一件事一次办”申请已受理，受理编号{case_number}，共{matter_count}项事项，办理进度将及时告知。"

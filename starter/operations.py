@@ -34,6 +34,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain import messages
 from domain.decisions import payment_key
 from domain.enums import CaseState, DecisionKind, MatterCode, MatterState
 from domain.ids import MAX_ATTEMPT, case_number_for, case_workflow_id, matter_workflow_id, numbered
@@ -59,6 +60,9 @@ from runtime.signing import StatementSigner, sign_statement
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
+
+# How long a payee correction waits for the case to hear of a failure its matters already show.
+CASE_CATCH_UP_S = 10.0
 
 
 class OperationRefused(Exception):
@@ -297,10 +301,20 @@ async def correct_bank_account(
             raise OperationRefused("更正收款账户未被接受：没有发放失败待重新发放的款项", case_number=case_number)
         correction = correction.model_copy(update={"references": references})
     signed = sign_statement(window, case_number, None, correction)
-    return await _case_update(
-        client, case_number, "更正收款账户",
-        _case(client, case_number).execute_update(CaseWorkflow.correct_bank_account, _raw(client, signed)),
-    )
+    # A matter tells its case of a failed payment by a signal that may still be on its way when the window
+    # (reading the matters) sends the correction: the case is given a few seconds to hear of it.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CASE_CATCH_UP_S
+    while True:
+        try:
+            return await _case_update(
+                client, case_number, "更正收款账户",
+                _case(client, case_number).execute_update(CaseWorkflow.correct_bank_account, _raw(client, signed)),
+            )
+        except OperationRefused as err:
+            if not err.message.endswith(messages.NO_FAILED_PAYMENT) or loop.time() > deadline:
+                raise
+        await asyncio.sleep(0.2)
 
 
 async def failed_payments(client: Client, case_number: str) -> tuple[str, ...]:

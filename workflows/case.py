@@ -418,7 +418,9 @@ class CaseWorkflow:
         running = sorted(code for code in self._started if not self._matters[code].final)
         await asyncio.gather(*(self._signal_child(code, "case_continued", None) for code in running))
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._flush()
+        # What arrives while a write is under way goes in the next write; none may be left to the closing run.
+        while self._case_record or self._case_state or self._audit or self._notes:
+            await self._flush()
         workflow.logger.info("continuing as new after %d events (run %d)",
                              workflow.info().get_current_history_length(), self._runs)
         carry = CaseCarry(
@@ -741,14 +743,14 @@ class CaseWorkflow:
             problem = check_correction(correction, application.applicant.name)
             if problem:
                 return problem
-            return None if self._awaiting_account() else "没有发放失败待重新发放的款项"
+            return None if self._awaiting_account() else messages.NO_FAILED_PAYMENT
         if not luhn_valid(correction.card_number.replace(" ", "")):
             return "银行卡号校验不通过"
         application = self._application
         if application and correction.account_name != application.applicant.name and not correction.authorised_reason:
             return "收款账户户名须为申请人本人；确需由他人收款的，请填写委托收款原因（authorised_reason）"
         if not self._awaiting_account():
-            return "没有发放失败待重新发放的款项"
+            return messages.NO_FAILED_PAYMENT
         return None
 
     async def _accept_correction(self, correction: PayeeCorrectedInput) -> None:

@@ -194,7 +194,8 @@ class MatterWorkflow:
             if workflow.info().is_continue_as_new_suggested() and not self._inbox:
                 await self._continue_as_new()
             await self._next()
-        await self._flush()
+        while self._dirty or self._audit:
+            await self._flush(everything=True)
         # A pending timer ends with the run: cancelling it would only add an event.
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._report_end:
@@ -209,7 +210,10 @@ class MatterWorkflow:
     async def _continue_as_new(self) -> None:
         """A long or flooded history goes on in a fresh run with the same id, carrying the whole matter."""
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._flush()
+        # Refusals that arrive while a write is under way wait for the next one: write until none is left, so
+        # nothing recorded in this run is lost with it.
+        while self._dirty or self._audit:
+            await self._flush(everything=True)
         if self._inbox:
             return
         m = self._m
@@ -1070,9 +1074,10 @@ class MatterWorkflow:
         if self._report_every_change:
             self._report_event = event
 
-    async def _flush(self) -> None:
-        """One register write for everything this workflow task changed."""
-        if not self._dirty and len(self._audit) < REFUSAL_BATCH and not (self._m.final and self._audit):
+    async def _flush(self, *, everything: bool = False) -> None:
+        """One register write for everything this workflow task changed; refusals alone wait for a batch
+        unless ``everything`` is asked for (or the matter has ended)."""
+        if not self._dirty and len(self._audit) < REFUSAL_BATCH and not ((everything or self._m.final) and self._audit):
             return
         if self._dirty:
             self._upsert_attributes()

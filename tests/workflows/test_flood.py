@@ -108,6 +108,8 @@ async def test_a_flooded_matter_stays_healthy_and_bounded(
 
     await approve(client, handle.id, current)
     assert (await handle.result()).state == CaseState.COMPLETED
+    # Every refusal is in the register once the matter has ended: none left behind by a run that continued.
+    assert await _count(engine, handle.id)() == FLOOD
     case_events = [e async for e in handle.fetch_history_events()]
     assert len(case_events) < 150
 
