@@ -35,9 +35,8 @@ class WaitPolicy(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     cremation_certificate_timeout: timedelta = timedelta(hours=4)
-    cremation_reminder_every: timedelta = timedelta(days=1)
-    materials_reminder_every: timedelta = timedelta(days=7)
-    payment_retry_reminder_every: timedelta = timedelta(days=1)
+    # A matter under review with neither a deadline nor a ladder step ahead (no normal path leaves one so)
+    # looks at itself again after this long.
     long_overdue_reminder_every: timedelta = timedelta(days=30)
     # A funeral home's certificate that no application follows closes after this long.
     application_timeout: timedelta = timedelta(days=90)
