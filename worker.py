@@ -177,7 +177,6 @@ def activities_for(deps: Dependencies, client: Client | None = None) -> list[Any
     return [
         register.resolve_policy,
         register.open_case,
-        register.record_case,
         register.record,
         departments.push_to_department,
         departments.withdraw_from_department,

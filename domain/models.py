@@ -777,7 +777,7 @@ class LadderRung(_Model):
 class DeadlinePlan(_Model):
     deadline: datetime
     rungs: tuple[LadderRung, ...]
-    # The working days counted, in order (the start's own day never; empty in plans recorded before 2026-12e).
+    # The working days counted, in order (the start's own day never).
     working_days: tuple[date, ...] = ()
     # The deadline was counted through a year with no official holiday schedule: approximate.
     calendar_fallback: bool = False

@@ -355,8 +355,7 @@ class MatterWorkflow:
                 return check_approval(self._definition, decision)
             case MaterialsSupplementedInput() if decision.matter != self._definition.code:
                 return f"补正材料所指事项{decision.matter.value}与本事项不符"
-            # Today's shape: a verified statement's supervisor role is the authority, never a typed name.
-            # (A statement exists only in payloads sent since 2026-12d: no earlier history holds one.)
+            # With a verified statement its supervisor role is the authority, never a typed name.
             case ExtendDeadlineInput() if (decision.supervisor not in self._policy.supervisors
                                            and decision.officer_statement is None):
                 return "延长时限须由本县配置的督办人办理，该督办人不在名单中"

@@ -4,26 +4,35 @@
 commands a running case or matter issues (a different activity, timer, child, signal or search-attribute
 update, or the same ones in another order) ships in three releases:
 
-1. **Patch.** Add its id here (``PATCHES``) and branch on it where the commands differ, the old branch kept as
-   it was::
+1. **Patch.** Add its id here (a constant, listed in ``PATCHES``) and decide it once, at the run's first workflow
+   task, keeping the old branch exactly as it was::
 
-       if workflow.patched(MATTER_NOTIFY_ON_PUSH):
+       @workflow.init
+       def __init__(self, input: MatterInput) -> None:
+           ...
+           self._notifies_on_push = workflow.patched(MATTER_NOTIFY_ON_PUSH)
+
+       if self._notifies_on_push:
            ...  # the new commands
        else:
            ...  # exactly what 1.0 did
 
-   A run that reaches the branch for the first time on the new code records the marker and takes the new way;
-   a run whose history already passed that point without a marker replays the old way, on any worker. Record
-   the new shape beside the old recordings (``python -m tests.histories.record <scenario>:<scenario>-<id>``).
-   ``tests/workflows/test_versioning.py`` rehearses this with a running case.
+   A run started on the new code records the marker and takes the new way to its end; a run that started
+   before replays its first task without the marker and keeps the old way to its end, on any worker, as its
+   case was promised at its start. (Call ``workflow.patched`` at the branch itself only when runs under way
+   should take the change at their next step; a run that continues as new decides again unless it carries the
+   answer.) Record the new shape beside the old recordings
+   (``python -m tests.histories.record <scenario>:<scenario>-<patch id>``).
+   ``tests/workflows/test_versioning.py`` rehearses this with a case under way.
 2. **Deprecate**, once no run that started before the patch is open (the longest case's life, plus the
    namespace's retention for replays of closed ones): ``workflow.deprecate_patch(id)`` in place of the branch,
    keeping only the new commands. Runs recorded with the marker still replay; the old recordings go.
 3. **Remove** the call and its id when no open run carries the marker either.
 
-A change that only alters what a step does inside an activity, a message's text inside one, or a query's
-answer needs none of this. Pass the patch id as a constant from here, never a literal: the ids a history
-carries are found here and in the recordings.
+A change that alters only data (a message's or timeline entry's text, a value passed to an activity), what
+an activity does, or a query's answer needs none of this. ``tests/test_replay.py`` replays the recordings on
+today's code, so a change that alters commands without a patch fails there; it also refuses a recording whose
+markers are not listed in ``PATCHES``.
 
 Why not Temporal's Worker Deployment versioning (``PINNED`` workflows, each run kept on the worker build it
 started on): self-hosted, it needs Temporal Server 1.29.1 or later (Temporal's "Worker Versioning" docs,
