@@ -41,7 +41,7 @@ runs ``temporalio/auto-setup:1.28.1``, which does not. And every rollout would h
 workers running, as a deployment version of their own, until the last case pinned to it closes (weeks for a
 case of ours), with ``docker-compose.yml`` and the upgrade steps made deployment-aware. Patching works on
 every server the project supports with one worker image at a time. Revisit when production moves to a
-server that has it.
+server that has it (docs/deploy.md, "Temporal server and UI").
 """
 
 from __future__ import annotations
