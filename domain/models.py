@@ -246,7 +246,7 @@ class ApproveInput(_Input):
     overpaid: AmountInput | None = None
     overpaid_source: ShortText | None = None
     certificate_no: ShortText | None = None
-    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    # The case and matter the officer names, and the codec server's statement of who they are.
     case_number: ShortText | None = None
     matter: MatterCode | None = None
     officer_statement: OfficerStatement | None = None
@@ -274,7 +274,7 @@ class PaymentFailedInput(_Input):
 class RejectInput(_Input):
     officer: ShortText
     reason: Reason
-    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    # The case and matter the officer names, and the codec server's statement of who they are.
     case_number: ShortText | None = None
     matter: MatterCode | None = None
     officer_statement: OfficerStatement | None = None
@@ -284,7 +284,7 @@ class RequestMaterialsInput(_Input):
     officer: ShortText
     items: Annotated[list[ShortText], Field(min_length=1, max_length=20)]
     note: LongText = ""
-    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    # The case and matter the officer names, and the codec server's statement of who they are.
     case_number: ShortText | None = None
     matter: MatterCode | None = None
     officer_statement: OfficerStatement | None = None
@@ -294,7 +294,7 @@ class ExtendDeadlineInput(_Input):
     supervisor: ShortText
     working_days: Annotated[int, Field(ge=1, le=60)]
     reason: Reason
-    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    # The case and matter the officer names, and the codec server's statement of who they are.
     case_number: ShortText | None = None
     matter: MatterCode | None = None
     officer_statement: OfficerStatement | None = None
@@ -362,7 +362,7 @@ class RefusedAction(_Model):
     action: str
     matter: MatterCode | None = None
     reason: str
-    # Who tried (today's shape, an officer's decision): the verified name, or the typed one marked unverified.
+    # Who tried (an officer's decision): the verified name, or the typed one marked unverified.
     by: str | None = None
 
 

@@ -1023,7 +1023,7 @@ class MatterWorkflow:
         await self._flush()
         report = MatterReport(matter=self._definition.code, state=self._m.state, event=event, at=workflow.now(),
                               final=final)
-        # Imported only when a report is due (a failed payment, in today's shape): most matters then never
+        # Imported only when a report is due (a failed payment): most matters then never
         # load the case's module into their sandbox, which cost about 3 % of the worker's CPU per case.
         from workflows import case as case_workflow
 
