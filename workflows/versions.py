@@ -4,19 +4,9 @@
 commands a running case or matter issues (a different activity, timer, child, signal or search-attribute
 update, or the same ones in another order) ships in three releases:
 
-1. **Patch.** Add its id here (a constant, listed in ``PATCHES``) and decide it once, at the run's first workflow
-   task, keeping the old branch exactly as it was::
-
-       @workflow.init
-       def __init__(self, input: MatterInput) -> None:
-           ...
-           self._notifies_on_push = workflow.patched(MATTER_NOTIFY_ON_PUSH)
-
-       if self._notifies_on_push:
-           ...  # the new commands
-       else:
-           ...  # exactly what 1.0 did
-
+1. **Patch.** Add its id here (a constant, listed in ``PATCHES``), ask ``workflow.patched`` for it once, in
+   ``@workflow.init`` (the run's first workflow task), keep the answer in an attribute, and branch on that:
+   the new commands, or exactly what 1.0 did (``tests/workflows/rehearsal.py`` is a worked example).
    A run started on the new code records the marker and takes the new way to its end; a run that started
    before replays its first task without the marker and keeps the old way to its end, on any worker, as its
    case was promised at its start. (Call ``workflow.patched`` at the branch itself only when runs under way
