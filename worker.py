@@ -58,8 +58,8 @@ log = structlog.get_logger()
 # keeps the sandbox from re-importing them for every workflow run (docs/architecture.md, "Activities, the
 # worker and the sandbox").
 PASSTHROUGH_MODULES = ("sqlmodel", "sqlalchemy", "structlog", "pydantic", "pydantic_core", "yaml")
-# Workflow-side modules that hold no state: constants, pure helpers, and the frozen first shape (plain classes
-# a run of that shape instantiates). Loaded once instead of for every workflow the sandbox starts.
+# Workflow-side modules that hold no state: constants and pure helpers. Loaded once instead of for every
+# workflow the sandbox starts.
 STATELESS_WORKFLOW_MODULES = (
     "workflows.descriptions",
     "workflows.inbox",
@@ -67,7 +67,6 @@ STATELESS_WORKFLOW_MODULES = (
     "workflows.raw_input",
     "workflows.search_attributes",
     "workflows.versions",
-    "workflows.legacy",
 )
 
 
@@ -178,7 +177,6 @@ def activities_for(deps: Dependencies, client: Client | None = None) -> list[Any
     return [
         register.resolve_policy,
         register.open_case,
-        register.record_case,
         register.record,
         departments.push_to_department,
         departments.withdraw_from_department,

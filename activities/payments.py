@@ -115,8 +115,7 @@ class PaymentActivities:
         self._gateway = gateway
         self._deadlines = deadlines
 
-    # Named "pay_family" since the first shape, whose recorded histories call it by that name.
-    @activity.defn(name="pay_family")
+    @activity.defn(name="instruct_payment")
     def instruct_payment(self, instruction: PaymentInstruction) -> PaymentReceipt:
         if instruction.amount <= 0:
             raise _refused("发放金额须大于零")

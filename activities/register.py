@@ -17,8 +17,6 @@ from sqlalchemy import Table, bindparam, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 from temporalio import activity
 
 from activities.calendar import WorkingDayCalendar
@@ -85,17 +83,6 @@ class RegisterActivities:
         """Write the case as received, and give the case the county policy for its matters, in one step."""
         self.record(opening.batch)
         return self._policy.for_case(opening.matters)
-
-    @activity.defn(name="record_case")
-    def record_case(self, record: CaseRecord) -> Recorded:
-        """The case as received (cases of the first shape; later ones send it with their first ``record``)."""
-        with Session(self._engine) as session:
-            new = _insert_case(session, record, self._sealer)
-            try:
-                session.commit()
-            except IntegrityError:
-                return Recorded(new=False)
-        return Recorded(new=new)
 
     @activity.defn(name="record")
     def record(self, batch: RegisterBatch) -> Recorded:
@@ -183,13 +170,6 @@ class RegisterActivities:
 
     def _day(self, at: datetime) -> date:
         return at.astimezone(self._zone).date()
-
-
-def _insert_case(session: Session, record: CaseRecord, sealer: Sealer) -> bool:
-    if session.get(CaseRow, record.case_number) is not None:
-        return False
-    session.add(CaseRow(**_case_values(record, sealer)))
-    return True
 
 
 def _insert_case_row(connection: Connection, record: CaseRecord, sealer: Sealer) -> bool:

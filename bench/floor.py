@@ -1,8 +1,8 @@
 """The floor: a no-op workflow set of exactly the shape real cases have, to measure what the engine allows.
 
 ``FloorCase`` and ``FloorMatter`` issue the same commands, in the same workflow tasks, as ``CaseWorkflow`` and
-``MatterWorkflow`` do for a case whose officers decide at once (patch marker, activities, local activities,
-search-attribute updates, children, timers, signals), and nothing else: their activities return at once and
+``MatterWorkflow`` do for a case whose officers decide at once (activities, local activities, search-attribute
+updates, children, timers, signals), and nothing else: their activities return at once and
 their state is a few fields. When the real shape changes, this file changes with it.
 
 Run as a worker: ``python -m bench.floor --address HOST:PORT --task-queue QUEUE --data-dir DIR`` (the data
@@ -25,7 +25,6 @@ from temporalio.workflow import LocalActivityConfig
 from workflows import search_attributes as sa
 from workflows.options import LOCAL_OPTIONS, PUSH_LOCAL_OPTIONS
 from workflows.raw_input import NO_INPUT, one_input
-from workflows.versions import SHAPE_2026_12, SHAPE_2026_12B
 
 # The floor's inputs live beside it and pass through the sandbox, as the real workflows' models (domain) do.
 with workflow.unsafe.imports_passed_through():
@@ -48,7 +47,6 @@ async def _local(options: LocalActivityConfig = LOCAL_OPTIONS) -> None:
 class FloorMatter:
     @workflow.init
     def __init__(self, input: FloorMatterInput) -> None:
-        workflow.patched(SHAPE_2026_12B)
         self._approved = False
         self._confirmed = False
         self._timer: asyncio.Task[None] | None = None
@@ -99,7 +97,6 @@ class FloorMatter:
 class FloorCase:
     @workflow.init
     def __init__(self, input: FloorCaseInput) -> None:
-        workflow.patched(SHAPE_2026_12)
         self._certified = False
 
     @workflow.run

@@ -117,10 +117,6 @@ def supervision(case_number: str, matter: MatterDefinition, days: int) -> str:
     )
 
 
-def materials_reminder(case_number: str, matter: MatterDefinition, count: int) -> str:
-    return f"受理编号{case_number}：“{matter.short_name}”仍在等待补正材料（第{count}次提醒）。"
-
-
 def materials_waiting(case_number: str, matter: MatterDefinition, days: int) -> str:
     return f"受理编号{case_number}：“{matter.short_name}”已等待补正材料{days}个工作日，请尽快到窗口补交。"
 

@@ -189,18 +189,13 @@ class MatterBrief(_Model):
 class MatterInput(_Model):
     case_number: str
     matter: MatterCode
-    # Cases started before 2026-12 pass the whole county policy; later ones only the matter's slice.
-    policy: Policy | None = None
-    matter_policy: MatterPolicy | None = None
+    matter_policy: MatterPolicy
     payee: BankAccount
     death_date: date
     hukou_certificate_no: str | None = None
     # Set when the matter continues as new: where the previous run left off.
     carried: MatterCarry | None = None
-    # Proves a progress report comes from this child: the case's matter_updated signal is open to anyone
-    # who can send signals, and a forged report must not change what staff see.
-    report_token: str | None = None
-    # The case as the matter's officer needs to see it (matters started since the officer's desk, 2026-12).
+    # The case as the matter's officer needs to see it.
     brief: MatterBrief | None = None
 
 
@@ -251,7 +246,7 @@ class ApproveInput(_Input):
     overpaid: AmountInput | None = None
     overpaid_source: ShortText | None = None
     certificate_no: ShortText | None = None
-    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    # The case and matter the officer names, and the codec server's statement of who they are.
     case_number: ShortText | None = None
     matter: MatterCode | None = None
     officer_statement: OfficerStatement | None = None
@@ -279,7 +274,7 @@ class PaymentFailedInput(_Input):
 class RejectInput(_Input):
     officer: ShortText
     reason: Reason
-    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    # The case and matter the officer names, and the codec server's statement of who they are.
     case_number: ShortText | None = None
     matter: MatterCode | None = None
     officer_statement: OfficerStatement | None = None
@@ -289,7 +284,7 @@ class RequestMaterialsInput(_Input):
     officer: ShortText
     items: Annotated[list[ShortText], Field(min_length=1, max_length=20)]
     note: LongText = ""
-    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    # The case and matter the officer names, and the codec server's statement of who they are.
     case_number: ShortText | None = None
     matter: MatterCode | None = None
     officer_statement: OfficerStatement | None = None
@@ -299,7 +294,7 @@ class ExtendDeadlineInput(_Input):
     supervisor: ShortText
     working_days: Annotated[int, Field(ge=1, le=60)]
     reason: Reason
-    # Today's shape: the case and matter the officer names, and the codec server's statement of who they are.
+    # The case and matter the officer names, and the codec server's statement of who they are.
     case_number: ShortText | None = None
     matter: MatterCode | None = None
     officer_statement: OfficerStatement | None = None
@@ -321,11 +316,9 @@ class CremationCertifiedInput(_Input):
 class WithdrawInput(_Input):
     clerk: ShortText
     reason: Reason
-    # The window's signature over this withdrawal of this case (runtime/signing.py): a matter, and a case of
-    # today's shape, stop only on the window's word, whoever forwards it.
+    # The window's signature over this withdrawal of this case (runtime/signing.py): a matter, and its case,
+    # stop only on the window's word, whoever forwards it.
     signature: Signature | None = None
-    # The first shape's proof that a withdrawal came through the case (readable by anyone, so no longer trusted).
-    case_token: str | None = None
 
 
 class DecisionCommand(_Input):
@@ -369,7 +362,7 @@ class RefusedAction(_Model):
     action: str
     matter: MatterCode | None = None
     reason: str
-    # Who tried (today's shape, an officer's decision): the verified name, or the typed one marked unverified.
+    # Who tried (an officer's decision): the verified name, or the typed one marked unverified.
     by: str | None = None
 
 
@@ -567,15 +560,6 @@ class OfficerVerdict(_Model):
     refused: str | None = None
 
 
-class MatterUpdate(_Model):
-    """A first-shape child's report to its case: its whole view, after every change."""
-
-    view: MatterView
-    event: str
-    at: datetime
-    report_token: str | None = None
-
-
 class MatterReport(_Model):
     """A matter's report to its case, sent only when the case must act on it (a payment that failed and
     waits for a corrected account, or a retry after the correction); outcomes arrive as the child's result."""
@@ -584,7 +568,6 @@ class MatterReport(_Model):
     state: MatterState
     event: str
     at: datetime
-    report_token: str | None = None
     # The matter has ended (sent to a case that continued as new, which did not start it).
     final: bool = False
 
@@ -604,8 +587,6 @@ class PayeeCorrectedInput(_Input):
     # The references (PAY-…) of the failed payments this correction is for.
     references: Annotated[tuple[ShortText, ...], Field(max_length=20)] = ()
     signature: Signature | None = None
-    # The first shape's proof that a correction came through the case (readable by anyone, so no longer trusted).
-    case_token: str | None = None
 
 
 class CremationRecord(_Model):
@@ -796,7 +777,7 @@ class LadderRung(_Model):
 class DeadlinePlan(_Model):
     deadline: datetime
     rungs: tuple[LadderRung, ...]
-    # The working days counted, in order (the start's own day never; empty in plans recorded before 2026-12e).
+    # The working days counted, in order (the start's own day never).
     working_days: tuple[date, ...] = ()
     # The deadline was counted through a year with no official holiday schedule: approximate.
     calendar_fallback: bool = False

@@ -35,9 +35,8 @@ class WaitPolicy(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     cremation_certificate_timeout: timedelta = timedelta(hours=4)
-    cremation_reminder_every: timedelta = timedelta(days=1)
-    materials_reminder_every: timedelta = timedelta(days=7)
-    payment_retry_reminder_every: timedelta = timedelta(days=1)
+    # A matter under review with neither a deadline nor a ladder step ahead (no normal path leaves one so)
+    # looks at itself again after this long.
     long_overdue_reminder_every: timedelta = timedelta(days=30)
     # A funeral home's certificate that no application follows closes after this long.
     application_timeout: timedelta = timedelta(days=90)
@@ -45,7 +44,7 @@ class WaitPolicy(BaseModel):
     cremation_reminders_max: int = Field(default=5, ge=1)
     # A payment the paying system has not confirmed after this many working days goes to the supervisor.
     payment_confirmation_working_days: int = Field(default=3, ge=1)
-    # Reminders counted in working days (matters started since 2026-12e): at this hour local on a working
+    # Reminders counted in working days: at this hour local on a working
     # day, each saying how many working days the wait has lasted, at most so many per wait.
     reminder_hour: int = Field(default=9, ge=0, le=23)
     payment_reminder_every_working_days: int = Field(default=1, ge=1)

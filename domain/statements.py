@@ -15,13 +15,12 @@ from pydantic import BaseModel
 from domain.enums import Issuer
 
 VERSION = 1
-# Never signed: the signature itself, and the first shape's case token.
-UNSIGNED_FIELDS = frozenset({"signature", "case_token"})
 
 
 def statement_bytes(issuer: Issuer, kind: str, case_number: str, matter: str | None, body: BaseModel) -> bytes:
     # Defaults are left out on both sides, so a field added later with a default keeps old signatures valid.
-    fields = body.model_dump(mode="json", exclude=set(UNSIGNED_FIELDS), exclude_defaults=True)
+    # The signature itself is never signed.
+    fields = body.model_dump(mode="json", exclude={"signature"}, exclude_defaults=True)
     document = {"v": VERSION, "issuer": issuer.value, "kind": kind, "case": case_number, "matter": matter,
                 "body": fields}
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()

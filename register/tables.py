@@ -4,10 +4,9 @@ writes nothing twice; amounts are integer fen (``register.money``)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Numeric, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -51,8 +50,6 @@ class MatterRow(SQLModel, table=True):
     overdue: bool = Field(default=False, index=True)
     escalation_level: int = 0
     manual_handling: bool = Field(default=False, index=True)
-    # Before 2026-12 the approved amount, as NUMERIC; later rows leave it empty and use the fen columns.
-    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
     view: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     updated_at: datetime
     pushed_at: datetime | None = Field(default=None, index=True)

@@ -70,7 +70,7 @@ _DEPARTMENTS = {department.value: department for department in Department}
 _DIGITS = re.compile(r"\d{11,}[\dXx]?")
 # Fields whose digits are no person's: hashes, signatures and references stay as they are.
 _NOT_PERSONAL = frozenset({"sha256", "signature", "digest", "nonce", "decision", "key", "reference",
-                           "payment_reference", "report_token", "case_token"})
+                           "payment_reference"})
 
 
 @dataclass(frozen=True)

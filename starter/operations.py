@@ -9,9 +9,8 @@ code in one place.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Hashable
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -414,8 +413,8 @@ async def case_status(client: Client, case_number: str) -> StatusSnapshot:
         refused.extend(snapshot.refused_actions)
     return case.model_copy(update={
         "matters": tuple(views[view.code] for view in case.matters),
-        "timeline": tuple(sorted(_unique(timeline), key=lambda entry: entry.at)),
-        "refused_actions": tuple(sorted(_unique(refused), key=lambda action: action.at)),
+        "timeline": tuple(sorted(timeline, key=lambda entry: entry.at)),
+        "refused_actions": tuple(sorted(refused, key=lambda action: action.at)),
     })
 
 
@@ -436,20 +435,6 @@ async def _matter_status(client: Client, case_number: str, matter: MatterCode) -
         if err.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
-
-
-H = TypeVar("H", bound=Hashable)
-
-
-def _unique(items: list[H]) -> list[H]:
-    """Cases of the first shape already copy their matters' events: each entry once."""
-    seen: set[H] = set()
-    kept = []
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            kept.append(item)
-    return kept
 
 
 # --- helpers -----------------------------------------------------------------------------------------

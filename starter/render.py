@@ -47,7 +47,6 @@ ACTION_LABELS: dict[str, str] = {
     "payee_corrected": "更正收款账户",
     "matter_updated": "事项状态回报",
     "submit_application": "提交申请",
-    "supplement_materials": "补正材料",
     "decide": "审核决定",
 }
 ESCALATION_LABELS: dict[EscalationStep, str] = {

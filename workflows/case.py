@@ -4,16 +4,14 @@
 certificate is in the case. Each matter is a child workflow with its own status; the case keeps what it
 acts on (each matter's outcome, a payment that waits for a corrected account) and its own timeline. A
 client assembles the full status from the case's query and its matters' queries.
-
-Runs recorded before the ``shape-2026-12`` patch keep their first shape (``workflows/legacy``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -23,9 +21,7 @@ from temporalio.workflow import ChildWorkflowHandle
 
 from workflows import descriptions as d
 from workflows import search_attributes as sa
-from workflows.legacy.case_v1 import CaseV1
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
-from workflows.versions import SHAPE_2026_12, SHAPE_2026_12C, SIGNED_REPORTS, WORKING_DAY_REMINDERS
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineActivities
@@ -95,16 +91,12 @@ RECHECKS = 5
 _PHASE_ORDER = (CasePhase.AWAITING_APPLICATION, CasePhase.HUKOU, CasePhase.AWAITING_CREMATION, CasePhase.PARALLEL)
 
 _Notify = tuple[NotificationKind, Recipient, str]
-_Forwarded = TypeVar("_Forwarded", WithdrawInput, PayeeCorrectedInput)
 
 
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow:
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
-        # Newest shape first: a run recorded without a marker falls through to the shape it was recorded in.
-        self._signed = workflow.patched(SHAPE_2026_12C)
-        self._legacy = None if self._signed or workflow.patched(SHAPE_2026_12) else CaseV1(input)
         self._case_number = input.case_number
         self._previous_case = input.previous_case
         self._application: Application | None = input.application
@@ -112,7 +104,6 @@ class CaseWorkflow:
         self._state = CaseState.RECEIVED
         self._matters: dict[MatterCode, MatterView] = {}
         self._children: dict[MatterCode, ChildWorkflowHandle[Any, MatterResult]] = {}
-        self._report_tokens: dict[MatterCode, str] = {}
         self._timeline: list[TimelineEntry] = []
         self._refused: list[RefusedAction] = []
         self._refused_total = 0
@@ -173,8 +164,6 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseResult:
-        if self._legacy is not None:
-            return await self._legacy.run()
         if self._phase == CasePhase.AWAITING_APPLICATION:
             if self._policy is None:
                 # The funeral home opened the case: the county's rules for the wait, the matters come later.
@@ -269,8 +258,8 @@ class CaseWorkflow:
         while self._cremation is None and self._withdrawal is None:
             await self._flush()
             count = self._cremation_reminders
-            if self._cremation_wake is None and count and workflow.patched(WORKING_DAY_REMINDERS):
-                # Today's shape: the next working day at the policy's hour, and after the supervisor's, none.
+            if self._cremation_wake is None and count:
+                # The next working day at the policy's hour, and after the supervisor's, none.
                 if count <= waits.cremation_reminders_max:
                     self._cremation_wake = (await workflow.execute_local_activity_method(
                         DeadlineActivities.plan_reminder,
@@ -278,10 +267,7 @@ class CaseWorkflow:
                                         timezone=policy.timezone, hour=waits.reminder_hour),
                         **LOCAL_OPTIONS)).at
             elif self._cremation_wake is None:
-                wait = (waits.cremation_certificate_timeout if count == 0 else
-                        waits.cremation_reminder_every if count <= waits.cremation_reminders_max else
-                        waits.long_overdue_reminder_every)
-                self._cremation_wake = workflow.now() + wait
+                self._cremation_wake = workflow.now() + waits.cremation_certificate_timeout
             if await self._wait(lambda: self._cremation is not None or self._withdrawal is not None,
                                 self._cremation_wake):
                 continue
@@ -305,14 +291,9 @@ class CaseWorkflow:
 
         async def start(code: MatterCode) -> None:
             definition = policy.matter(code)
-            token: str | None = None
-            if not self._signed:
-                token = str(workflow.uuid4())
-                self._report_tokens[code] = token
             self._started.add(code)
             # A case that continues as new closes its run: its matters must go on, so they are abandoned, not
             # ended, with it (an operator who terminates a case does not stop a department's work or a payment).
-            close = workflow.ParentClosePolicy.ABANDON if self._signed else workflow.ParentClosePolicy.TERMINATE
             # What the matter's page in the Web UI tells its officer (domain/brief.py).
             brief = brief_of(application, [policy.matter(c) for c in application.matters], policy.scan_url)
             handle = await workflow.start_child_workflow(
@@ -320,7 +301,7 @@ class CaseWorkflow:
                 MatterInput(
                     case_number=self._case_number, matter=code, matter_policy=policy.for_matter(code),
                     payee=application.applicant.bank_account, death_date=application.deceased.death_date,
-                    hukou_certificate_no=hukou_certificate_no, report_token=token, brief=brief,
+                    hukou_certificate_no=hukou_certificate_no, brief=brief,
                 ),
                 id=matter_workflow_id(self._case_number, code),
                 static_summary=static_summary(brief, definition),
@@ -332,12 +313,12 @@ class CaseWorkflow:
                     SearchAttributePair(sa.MATTER, code.value),
                     SearchAttributePair(sa.MATTER_STATE, MatterState.PENDING_PUSH.value),
                 ]),
-                parent_close_policy=close,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
             self._children[code] = handle
             self._mark(code, MatterState.IN_PROGRESS)
             if self._withdrawal is not None:
-                await self._signal_child(code, "withdraw", self._forwarded(code, self._withdrawal))
+                await self._signal_child(code, "withdraw", self._withdrawal)
 
         async def outcome(code: MatterCode) -> None:
             try:
@@ -367,7 +348,7 @@ class CaseWorkflow:
                 return
             unwatched = [code for code in codes if code not in self._children and not self._matters[code].final]
             wait = RECHECK_AFTER if any(self._soon.get(code) for code in unwatched) else OUTCOME_POLL
-            poll = workflow.now() + wait if self._signed and unwatched else None
+            poll = workflow.now() + wait if unwatched else None
             met = await self._wait(lambda: settled() or bool(self._hints) or self._child_error is not None, poll)
             checks = set(self._hints) if met else set(unwatched)
             self._hints.clear()
@@ -408,7 +389,7 @@ class CaseWorkflow:
             await self._continue_as_new()
 
     def _continue_due(self) -> bool:
-        return self._signed and workflow.info().is_continue_as_new_suggested()
+        return workflow.info().is_continue_as_new_suggested()
 
     async def _continue_as_new(self) -> None:
         """A long or flooded history goes on in a fresh run with the same id, carrying the whole case. Its
@@ -484,8 +465,6 @@ class CaseWorkflow:
     @workflow.signal(name="cremation_certified", description=d.CASE_CREMATION_CERTIFIED)
     @one_input
     async def cremation_certified(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        if self._legacy is not None:
-            return await self._legacy.cremation_certified(payload, extra)
         parsed = parse_raw(CremationCertifiedInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("cremation_certified", parsed)
@@ -500,8 +479,6 @@ class CaseWorkflow:
     @workflow.update(name="certify_cremation", description=d.CASE_CERTIFY_CREMATION)
     async def certify_cremation(self, raw: RawValue) -> CommandAck:
         certificate = parse_update(CremationCertifiedInput, raw)
-        if self._legacy is not None:
-            return await self._legacy_command(self._legacy.cremation_certified, certificate, "火化证明已登记")
         await workflow.wait_condition(lambda: self._policy is not None)
         problems = self._cremation_problems(certificate)
         if problems:
@@ -513,8 +490,6 @@ class CaseWorkflow:
     @certify_cremation.validator
     def _validate_certify_cremation(self, raw: RawValue) -> None:
         parse_update(CremationCertifiedInput, raw)
-        if self._legacy is not None:
-            return
         if self._cremation is not None:
             raise ValueError(f"火化证明已上传（{self._cremation.certificate_no}）")
         if self._state in _CLOSED:
@@ -523,8 +498,6 @@ class CaseWorkflow:
     @workflow.signal(name="materials_supplemented", description=d.CASE_MATERIALS_SUPPLEMENTED)
     @one_input
     async def materials_supplemented(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        if self._legacy is not None:
-            return await self._legacy.materials_supplemented(payload, extra)
         parsed = parse_raw(MaterialsSupplementedInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("materials_supplemented", parsed)
@@ -542,8 +515,6 @@ class CaseWorkflow:
     @workflow.signal(name="withdraw", description=d.CASE_WITHDRAW)
     @one_input
     async def withdraw(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        if self._legacy is not None:
-            return await self._legacy.withdraw(payload, extra)
         parsed = parse_raw(WithdrawInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("withdraw", parsed)
@@ -556,8 +527,6 @@ class CaseWorkflow:
     @workflow.update(name="withdraw_application", description=d.CASE_WITHDRAW_APPLICATION)
     async def withdraw_application(self, raw: RawValue) -> CommandAck:
         withdrawal = parse_update(WithdrawInput, raw)
-        if self._legacy is not None:
-            return await self._legacy_command(self._legacy.withdraw, withdrawal, "撤回申请已登记")
         await self._verified_or_refused("withdraw_application", withdrawal)
         await self._accept_withdrawal(withdrawal)
         return CommandAck(accepted=True, state=self._state, message="撤回申请已登记，未办结的事项将全部撤回")
@@ -565,8 +534,6 @@ class CaseWorkflow:
     @withdraw_application.validator
     def _validate_withdraw_application(self, raw: RawValue) -> None:
         parse_update(WithdrawInput, raw)
-        if self._legacy is not None:
-            return
         problem = self._withdraw_problem()
         if problem:
             raise ValueError(problem)
@@ -574,8 +541,6 @@ class CaseWorkflow:
     @workflow.signal(name="bank_account_corrected", description=d.CASE_BANK_ACCOUNT_CORRECTED)
     @one_input
     async def bank_account_corrected(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        if self._legacy is not None:
-            return await self._legacy.bank_account_corrected(payload, extra)
         parsed = parse_raw(PayeeCorrectedInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("bank_account_corrected", parsed)
@@ -588,8 +553,6 @@ class CaseWorkflow:
     @workflow.update(name="correct_bank_account", description=d.CASE_CORRECT_BANK_ACCOUNT)
     async def correct_bank_account(self, raw: RawValue) -> CommandAck:
         correction = parse_update(PayeeCorrectedInput, raw)
-        if self._legacy is not None:
-            return await self._legacy_command(self._legacy.bank_account_corrected, correction, "收款账户已更正")
         await self._verified_or_refused("correct_bank_account", correction)
         await self._accept_correction(correction)
         return CommandAck(accepted=True, state=self._state, message="收款账户已更正，款项将重新发放")
@@ -597,8 +560,6 @@ class CaseWorkflow:
     @correct_bank_account.validator
     def _validate_correct_bank_account(self, raw: RawValue) -> None:
         correction = parse_update(PayeeCorrectedInput, raw)
-        if self._legacy is not None:
-            return
         problem = self._correction_problem(correction)
         if problem:
             raise ValueError(problem)
@@ -606,65 +567,38 @@ class CaseWorkflow:
     @workflow.signal(name="matter_updated", description=d.CASE_MATTER_UPDATED)
     @one_input
     async def matter_updated(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
-        if self._legacy is not None:
-            return await self._legacy.matter_updated(payload, extra)
         parsed = parse_raw(MatterReport, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("matter_updated", parsed)
         if parsed.matter not in self._started:
             return await self._refuse("matter_updated", "事项不属于本案件")
-        if self._signed:
-            # Anyone can send this signal: the case checks the matter with the engine before it believes it.
-            self._hints.add(parsed.matter)
-            if parsed.final:
-                self._soon[parsed.matter] = RECHECKS
-            return None
-        if parsed.report_token != self._report_tokens.get(parsed.matter):
-            return await self._refuse("matter_updated", "进度回报来源无法确认，已忽略")
-        self._mark(parsed.matter, parsed.state)
+        # Anyone can send this signal: the case checks the matter with the engine before it believes it.
+        self._hints.add(parsed.matter)
+        if parsed.final:
+            self._soon[parsed.matter] = RECHECKS
         return None
 
     @workflow.signal(dynamic=True, description=d.CASE_UNKNOWN_SIGNAL)
     async def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
-        if self._legacy is not None:
-            return  # the first shape left such signals unhandled
         await self._refuse(shown_name(name), "不认识的操作名称，请检查拼写（如 cremation_certified、withdraw）")
 
     @workflow.update(name="submit_application", description=d.CASE_SUBMIT_APPLICATION)
     def submit_application(self, raw: RawValue) -> CommandAck:
         input = parse_update(CaseInput, raw)
-        if self._legacy is not None:
-            return self._legacy.submit_application(input)
         self._application = input.application
         return CommandAck(accepted=True, state=self._state, message=f"申请已受理，受理编号{self._case_number}")
 
     @submit_application.validator
     def _validate_submit_application(self, raw: RawValue) -> None:
         input = parse_update(CaseInput, raw)
-        if self._legacy is not None:
-            return self._legacy.validate_submit_application(input)
         if input.application is None:
             raise ValueError("申请内容为空")
         if self._application is not None or self._state != CaseState.RECEIVED or self._withdrawal is not None:
             raise ValueError(f"该逝者已有申请，受理编号{self._case_number}")
         return None
 
-    @workflow.update(name="supplement_materials", description=d.CASE_SUPPLEMENT_MATERIALS)
-    async def supplement_materials(self, payload: RawValue) -> CommandAck:
-        assert self._legacy is not None
-        return await self._legacy.supplement_materials(payload)
-
-    @supplement_materials.validator
-    def _validate_supplement(self, payload: RawValue) -> None:
-        if self._legacy is None:
-            # Cases of this shape take 补正 on the matter itself (its `decide` update).
-            raise ValueError("补正材料请登记到对应事项")
-        self._legacy.validate_supplement(payload)
-
     @workflow.query(name="status", description=d.CASE_STATUS)
     def status(self) -> StatusSnapshot:
-        if self._legacy is not None:
-            return self._legacy.status()
         application = self._application
         return StatusSnapshot(
             case_number=self._case_number,
@@ -685,18 +619,6 @@ class CaseWorkflow:
             refused_total=self._refused_total,
             timeline=tuple(self._timeline),
         )
-
-    async def _legacy_command(
-        self, handler: Callable[[RawValue, tuple[Any, ...]], Awaitable[None]], input: BaseModel, done: str
-    ) -> CommandAck:
-        """A case of the first shape takes the command as its signal; its refusal list tells the outcome."""
-        assert self._legacy is not None
-        before = self._legacy.refusal_count()
-        await handler(RawValue(workflow.payload_converter().to_payload(input)), ())
-        refusal = self._legacy.refusal_after(before)
-        if refusal is not None:
-            raise ApplicationError(refusal, type=ErrorType.INVALID_DECISION.value, non_retryable=True)
-        return CommandAck(accepted=True, state=self._legacy.state(), message=done)
 
     # --- rules shared by each signal and its update -----------------------------------------------------
 
@@ -735,23 +657,17 @@ class CaseWorkflow:
         await self._flush()
         for code, view in self._matters.items():
             if code in self._started and not view.final:
-                await self._signal_child(code, "withdraw", self._forwarded(code, withdrawal))
+                await self._signal_child(code, "withdraw", withdrawal)
 
     def _correction_problem(self, correction: PayeeCorrectedInput) -> str | None:
         application = self._application
-        if self._signed and application is not None:
+        if application is not None:
             problem = check_correction(correction, application.applicant.name)
             if problem:
                 return problem
-            return None if self._awaiting_account() else messages.NO_FAILED_PAYMENT
-        if not luhn_valid(correction.card_number.replace(" ", "")):
+        elif not luhn_valid(correction.card_number.replace(" ", "")):
             return "银行卡号校验不通过"
-        application = self._application
-        if application and correction.account_name != application.applicant.name and not correction.authorised_reason:
-            return "收款账户户名须为申请人本人；确需由他人收款的，请填写委托收款原因（authorised_reason）"
-        if not self._awaiting_account():
-            return messages.NO_FAILED_PAYMENT
-        return None
+        return None if self._awaiting_account() else messages.NO_FAILED_PAYMENT
 
     async def _accept_correction(self, correction: PayeeCorrectedInput) -> None:
         waiting = self._awaiting_account()
@@ -759,7 +675,7 @@ class CaseWorkflow:
         await self._flush()
         for code in waiting:
             self._mark(code, MatterState.IN_PROGRESS)
-            await self._signal_child(code, "payee_corrected", self._forwarded(code, correction))
+            await self._signal_child(code, "payee_corrected", correction)
 
     def _awaiting_account(self) -> list[MatterCode]:
         return [code for code, view in self._matters.items()
@@ -834,17 +750,8 @@ class CaseWorkflow:
             "payment_reference": result.payment_reference, "certificate_no": result.certificate_no,
         })
 
-    def _forwarded(self, code: MatterCode, command: _Forwarded) -> _Forwarded:
-        """The command as the case passes it on: the window's signed statement as it is (a case of an earlier
-        shape adds the token its matters still look for)."""
-        if self._signed:
-            return command
-        return command.model_copy(update={"case_token": self._report_tokens.get(code)})
-
     async def _unverified(self, statement: WithdrawInput | PayeeCorrectedInput) -> str | None:
         """Why the window's word is not taken: its signature is missing or covers another statement."""
-        if not (self._signed or workflow.patched(SIGNED_REPORTS)):
-            return None
         verdict = await workflow.execute_local_activity_method(
             TrustActivities.verify_statement,
             StatementCheck(issuer=SIGNED_BY[type(statement)], digest=signed_digest(statement, self._case_number, None),
@@ -864,14 +771,10 @@ class CaseWorkflow:
         matter an earlier run started is reached by its id."""
         args = () if payload is None else (to_raw(payload),)
         try:
-            # A child's handle names the run the case started; today's shape names the matter by id, so the signal
-            # reaches the run it has continued into.
-            child = None if self._signed else self._children.get(code)
-            if child is not None:
-                await child.signal(signal, *args)
-            else:
-                await workflow.get_external_workflow_handle(matter_workflow_id(self._case_number, code)).signal(
-                    signal, *args)
+            # By id, not by the child's handle (which names the run the case started), so the signal reaches the
+            # run the matter has continued into.
+            await workflow.get_external_workflow_handle(matter_workflow_id(self._case_number, code)).signal(
+                signal, *args)
         except ApplicationError as err:
             workflow.logger.warning("signal to matter %s not delivered: %s", code.value, err.message)
             return False

@@ -77,9 +77,6 @@ CASE_MATTER_UPDATED = (
 CASE_SUBMIT_APPLICATION = (
     "（系统内部）殡仪馆先上传火化证明时，窗口提交的申请"
 )
-CASE_SUPPLEMENT_MATERIALS = (
-    "（仅早期案件）窗口登记家属补正的材料；现行案件请登记到对应事项"
-)
 CASE_STATUS = (
     "查询案件的完整状态：各事项状态、时限、决定、款项、被拒绝的操作和时间线"
 )

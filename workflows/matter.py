@@ -6,8 +6,6 @@ escalation rung or reminder — and apply it. Every decision is one typed item i
 goes through ``_commit``, which also updates the search attributes; the register writes of one workflow
 task go out together in ``_flush``. The case hears from its matter only what it must act on; a client
 assembles the full status from the matter's own ``status`` query.
-
-Runs recorded before the ``shape-2026-12`` patch keep their first shape (``workflows/legacy``).
 """
 
 from __future__ import annotations
@@ -26,17 +24,7 @@ from temporalio.workflow import LocalActivityConfig
 from workflows import descriptions as d
 from workflows import search_attributes as sa
 from workflows.inbox import KIND_OF, Decision, InboxItem
-from workflows.legacy.matter_v1 import MatterV1
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
-from workflows.versions import (
-    SHAPE_2026_12,
-    SHAPE_2026_12B,
-    SHAPE_2026_12C,
-    SHAPE_2026_12D,
-    SIGNED_REPORTS,
-    VERIFIED_OFFICERS,
-    WORKING_DAY_REMINDERS,
-)
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineActivities
@@ -84,7 +72,6 @@ with workflow.unsafe.imports_passed_through():
         MatterProgress,
         MatterReport,
         MatterResult,
-        MatterUpdate,
         MatterView,
         Notification,
         OfficerCheck,
@@ -116,7 +103,7 @@ with workflow.unsafe.imports_passed_through():
         with_name,
     )
     from domain.policy import MatterPolicy
-    from workflows.options import LOCAL_OPTIONS, PUSH_LOCAL_OPTIONS, PUSH_OPTIONS, REGISTER_OPTIONS
+    from workflows.options import LOCAL_OPTIONS, PUSH_LOCAL_OPTIONS, REGISTER_OPTIONS
 
 STEP_LEVEL = {
     EscalationStep.WARNING: 1,
@@ -137,17 +124,10 @@ REFUSAL_BATCH = 20
 class MatterWorkflow:
     @workflow.init
     def __init__(self, input: MatterInput) -> None:
-        # Newest shape first: a run recorded without a marker falls through to the shape it was recorded in.
-        self._officers = workflow.patched(SHAPE_2026_12D)
-        self._signed = self._officers or workflow.patched(SHAPE_2026_12C)
-        self._local_push = self._signed or workflow.patched(SHAPE_2026_12B)
-        self._legacy = None if self._local_push or workflow.patched(SHAPE_2026_12) else MatterV1(input)
         self._input = input
-        self._policy: MatterPolicy = input.matter_policy or _policy_of(input)
+        self._policy: MatterPolicy = input.matter_policy
         self._definition: MatterDefinition = self._policy.definition
         self._payee: BankAccount = input.payee
-        # A case of the first shape expects its matters' whole view after every change.
-        self._report_every_change = input.matter_policy is None
         self._m = MatterProgress()
         self._timeline: list[TimelineEntry] = []
         self._inbox: list[InboxItem] = []
@@ -163,7 +143,6 @@ class MatterWorkflow:
         self._audit: list[AuditEvent] = []
         self._notes: list[Notification] = []
         self._attributes: dict[str, Any] = {}
-        self._report_event: str | None = None
         self._payment_result: PaymentResult | None = None
         self._runs = 1
         # The case continued as new: its new run hears of this matter's end by signal.
@@ -176,8 +155,6 @@ class MatterWorkflow:
         self._timer: asyncio.Task[None] | None = None
         self._timer_at: datetime | None = None
         self._timer_fired = False
-        # Reminders by working day (decided at the first wait that needs one; see workflows/versions.py).
-        self._working_day_reminders: bool | None = None
         # The current details the Web UI shows are due again (something changed).
         self._details_due = True
 
@@ -185,8 +162,6 @@ class MatterWorkflow:
 
     @workflow.run
     async def run(self, input: MatterInput) -> MatterResult:
-        if self._legacy is not None:
-            return await self._legacy.run()
         if input.carried is None:
             await self._push()
         while not self._m.final:
@@ -249,8 +224,8 @@ class MatterWorkflow:
         self._arm_timer(self._wake_at())
         await workflow.wait_condition(
             lambda: bool(self._inbox) or self._timer_fired or len(self._audit) >= REFUSAL_BATCH
-            # Today's shape also wakes for a long history, so a flood that stops short of a batch is cut too.
-            or (self._signed and workflow.info().is_continue_as_new_suggested())
+            # A long history too, so a flood that stops short of a batch is cut.
+            or workflow.info().is_continue_as_new_suggested()
         )
         if self._inbox:
             item = self._inbox.pop(0)
@@ -316,20 +291,15 @@ class MatterWorkflow:
     @one_input
     def case_continued(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         # Whoever sends it, it only adds a report of this matter's end, which the case checks with the engine.
-        if self._legacy is None:
-            self._report_end = True
+        self._report_end = True
 
     @workflow.signal(dynamic=True, description=d.MATTER_UNKNOWN_SIGNAL)
     def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
-        if self._legacy is not None:
-            return  # the first shape left such signals unhandled
         self._refuse(shown_name(name), "不认识的操作名称，请检查拼写（如 approve、reject、request_materials）")
 
     @workflow.update(name="decide", description=d.MATTER_DECIDE)
     async def decide(self, command: RawValue) -> CommandAck:
         decision = parse_update(DecisionCommand, command)
-        if self._legacy is not None:
-            return await self._legacy.decide(decision)
         ticket = self._enqueue(_decision_of(decision))
         await workflow.wait_condition(lambda: self._processed >= ticket)
         refused = self._ticket_refusals.pop(ticket, None)
@@ -344,17 +314,13 @@ class MatterWorkflow:
     @decide.validator
     def _validate_decide(self, command: RawValue) -> None:
         decision = parse_update(DecisionCommand, command)
-        if self._legacy is not None:
-            return self._legacy.validate_decide(decision)
-        reason = self._problem(_decision_of(decision), arriving=True)
+        reason = self._problem(_decision_of(decision))
         if reason:
             raise ValueError(reason)
         return None
 
     @workflow.query(name="status", description=d.MATTER_STATUS)
     def status(self) -> StatusSnapshot:
-        if self._legacy is not None:
-            return self._legacy.status()
         view = self._view()
         brief = self._input.brief
         return StatusSnapshot(
@@ -365,15 +331,10 @@ class MatterWorkflow:
         )
 
     def _receive(self, model: type[Decision], payload: RawValue, extra: tuple[Any, ...]) -> None:
-        if self._legacy is not None:
-            handler = getattr(self._legacy, KIND_OF[model].value, None)
-            if handler is None:  # a report the first shape does not know: its payments need no confirmation
-                return None
-            return handler(payload, extra)  # type: ignore[no-any-return]
         parsed = parse_raw(model, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return self._refuse(KIND_OF[model].value, parsed)
-        reason = self._problem(parsed, arriving=True)
+        reason = self._problem(parsed)
         if reason:
             return self._refuse(KIND_OF[model].value, reason)
         self._enqueue(parsed)
@@ -384,19 +345,12 @@ class MatterWorkflow:
         self._inbox.append(InboxItem(decision=decision, ticket=self._tickets))
         return self._tickets
 
-    def _problem(self, decision: Decision, *, arriving: bool) -> str | None:
+    def _problem(self, decision: Decision) -> str | None:
         """Why ``decision`` cannot be applied now: on arrival, and again when its turn comes."""
         m = self._m
         kind = KIND_OF[type(decision)]
-        # Today's shape takes these on the window's signature (checked when their turn comes), not a token.
-        if (kind in (DecisionKind.WITHDRAW, DecisionKind.PAYEE_CORRECTED) and not self._signed
-                and not self._from_case(decision)):
-            return ("撤回和更正收款账户须在窗口办理（shenhou case withdraw、shenhou case correct-account），"
-                    "不能直接发给事项")
         if kind == DecisionKind.WITHDRAW:
             return "事项已办结，无需撤回" if m.final else None
-        if arriving and self._busy(decision):
-            return "已有一个决定正在处理，请稍后查询状态"
         reason = check_state_for(kind, m.state, m.final)
         if reason:
             return reason
@@ -405,38 +359,19 @@ class MatterWorkflow:
                 return check_approval(self._definition, decision)
             case MaterialsSupplementedInput() if decision.matter != self._definition.code:
                 return f"补正材料所指事项{decision.matter.value}与本事项不符"
-            # Today's shape: a verified statement's supervisor role is the authority, never a typed name.
-            # (A statement exists only in payloads sent since 2026-12d: no earlier history holds one.)
+            # With a verified statement its supervisor role is the authority, never a typed name.
             case ExtendDeadlineInput() if (decision.supervisor not in self._policy.supervisors
                                            and decision.officer_statement is None):
                 return "延长时限须由本县配置的督办人办理，该督办人不在名单中"
             case PaymentConfirmedInput() | PaymentFailedInput() if decision.reference != m.payment_reference:
                 return "凭证号与本事项待确认的发放指令不符"
-            case PayeeCorrectedInput() if self._signed and self._payment_key() not in decision.references:
+            case PayeeCorrectedInput() if self._payment_key() not in decision.references:
                 return "更正所指的发放凭证号与本事项发放失败的款项不符"
         return None
-
-    def _busy(self, decision: Decision) -> bool:
-        """Whether an officer's decision waits already. Signed statements queue up instead: each is checked when
-        its turn comes, so a forged report cannot turn the paying system's own away, nor hold up an officer."""
-        if not self._signed:
-            return any(item.kind != DecisionKind.WITHDRAW for item in self._inbox)
-        if self._officers:
-            # Today's shape checks who decided when a decision's turn comes: a forged one must not turn the
-            # officer's own away. Each is checked against the state again then.
-            return False
-        if type(decision) in SIGNED_BY:
-            return False
-        return any(item.kind != DecisionKind.WITHDRAW and type(item.decision) not in SIGNED_BY for item in self._inbox)
 
     def _payment_key(self) -> str:
         m = self._m
         return payment_key(self._definition.code, m.payment_reference, m.payment_attempt)
-
-    def _from_case(self, decision: Decision) -> bool:
-        token = self._input.report_token
-        # Matters started before tokens existed have none to compare: their case is the only sender they know.
-        return token is None or getattr(decision, "case_token", None) == token
 
     def _refuse(self, action: str, reason: str, *, by: str | None = None) -> None:
         m = self._m
@@ -454,7 +389,7 @@ class MatterWorkflow:
     async def _apply(self, item: InboxItem) -> str | None:
         """Apply one decision; the reason when a statement it needs is not the issuer's (else None)."""
         # Two decisions can arrive in one workflow task: the state may have changed since the first check.
-        reason = self._problem(item.decision, arriving=False)
+        reason = self._problem(item.decision)
         if reason:
             self._refuse(item.kind.value, reason)
             return None
@@ -463,7 +398,7 @@ class MatterWorkflow:
             self._refuse(item.kind.value, unverified)
             return unverified
         decision = item.decision
-        if item.kind in OFFICER_KINDS and (self._officers or workflow.patched(VERIFIED_OFFICERS)):
+        if item.kind in OFFICER_KINDS:
             assert isinstance(decision, (ApproveInput, RejectInput, RequestMaterialsInput, ExtendDeadlineInput))
             identified = await self._identified(decision, item.kind)
             if isinstance(identified, tuple):
@@ -496,7 +431,7 @@ class MatterWorkflow:
         """Why a statement that moves money, a payee or a withdrawal is not taken: its issuer's signature (the
         paying system's, the window's) is missing or does not cover exactly this statement for this matter."""
         issuer = SIGNED_BY.get(type(decision))
-        if issuer is None or not (self._signed or workflow.patched(SIGNED_REPORTS)):
+        if issuer is None:
             return None
         digest = signed_digest(decision, self._input.case_number, self._definition.code)
         verdict = await workflow.execute_local_activity_method(
@@ -550,14 +485,10 @@ class MatterWorkflow:
                               hukou_certificate_no=self._input.hukou_certificate_no,
                               clock=self._clock(now, days, horizon=True))
         try:
-            if self._local_push:
-                options: LocalActivityConfig = {**PUSH_LOCAL_OPTIONS,
-                                                 "summary": f"推送{definition.department_name}，计算承诺期限"}
-                receipt = await workflow.execute_local_activity_method(
-                    DepartmentActivities.push_to_department, request, **options)
-            else:
-                receipt = await workflow.execute_activity_method(
-                    DepartmentActivities.push_to_department, request, **PUSH_OPTIONS)
+            options: LocalActivityConfig = {**PUSH_LOCAL_OPTIONS,
+                                             "summary": f"推送{definition.department_name}，计算承诺期限"}
+            receipt = await workflow.execute_local_activity_method(
+                DepartmentActivities.push_to_department, request, **options)
             plan = self._adopt(receipt.plan, now, days) if receipt.plan else await self._plan(now, days)
         except FAILED_STEP as err:
             manual = messages.manual_handling(definition)
@@ -698,9 +629,8 @@ class MatterWorkflow:
         m = self._m
         m.state = MatterState.APPROVED
         m.payment_attempt += 1
-        if self._signed:
-            # The failed payment's reference names it in the correction: it must not name the next one too.
-            m.payment_reference = None
+        # The failed payment's reference names it in the correction: it must not name the next one too.
+        m.payment_reference = None
         # The correction is the handling the failure asked for: the supervisor's flag is done.
         m.manual_handling = None
         self._commit("收款账户已更正，重新下达发放指令", actor=correction.clerk)
@@ -868,15 +798,11 @@ class MatterWorkflow:
                 w.long_overdue_reminders_max)
 
     async def _plan_reminder(self) -> None:
-        """Plan the next reminder of the current wait on the working-day calendar (today's shape)."""
+        """Plan the next reminder of the current wait on the working-day calendar."""
         m = self._m
         wait = self._reminder_wait()
         if wait is None:
             m.reminder_wait, m.reminder_at = None, None
-            return
-        if self._working_day_reminders is None:
-            self._working_day_reminders = workflow.patched(WORKING_DAY_REMINDERS)
-        if not self._working_day_reminders:
             return
         if wait != m.reminder_wait:
             m.reminder_wait, m.reminder_at, m.reminder_days = wait, None, 0
@@ -901,49 +827,28 @@ class MatterWorkflow:
         """When the matter next acts by itself if nobody decides (None: only when someone does)."""
         m = self._m
         now = workflow.now()
-        waits = self._policy.waits
-        if self._working_day_reminders and m.reminder_wait is not None:
+        # Every wait but the ladder's (paying, a failed payment, 补正, a ladder run out) is a reminder's.
+        if m.reminder_wait is not None:
             return None if m.reminder_at is None else max(m.reminder_at, now)
-        if m.state == MatterState.PAYING and m.payment_due is not None:
-            return max(m.payment_due, now)
-        if m.state == MatterState.PAYMENT_FAILED:
-            return now + waits.payment_retry_reminder_every
-        if m.state == MatterState.AWAITING_MATERIALS:
-            return now + waits.materials_reminder_every
         rung = self._next_rung() if m.state == MatterState.UNDER_REVIEW else None
         if rung is None:
-            return now + waits.long_overdue_reminder_every
+            return now + self._policy.waits.long_overdue_reminder_every
         return max(rung.at, now)
 
     async def _on_timer(self) -> None:
         m = self._m
-        if self._working_day_reminders and m.reminder_wait is not None:
+        if m.reminder_wait is not None:
             return self._remind()
-        definition = self._definition
-        case_number = self._input.case_number
-        if m.state == MatterState.PAYING:
-            days = self._policy.waits.payment_confirmation_working_days
-            assert m.payment_reference is not None
-            text = messages.payment_unconfirmed(case_number, definition, days, m.payment_reference)
-            m.payment_due = workflow.now() + self._policy.waits.payment_retry_reminder_every
-            m.manual_handling = f"款项下达指令{days}个工作日未确认到账"
-            self._commit(text, notes=[(NotificationKind.PAYMENT_UNCONFIRMED, Recipient.SUPERVISOR, text, None)])
-        elif m.state == MatterState.PAYMENT_FAILED:
-            text = f"“{definition.short_name}”款项发放失败，待更正收款账户后重新发放。"
-            self._commit(text, notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)])
-        elif m.state == MatterState.AWAITING_MATERIALS:
-            self._reminders += 1
-            text = messages.materials_reminder(case_number, definition, self._reminders)
-            self._commit(text, notes=[(NotificationKind.MATERIALS_REMINDER, Recipient.FAMILY, text, None)])
-        elif self._next_rung() is not None:
+        if self._next_rung() is not None:
             if await self._replanned():
                 return
             rung = self._next_rung()
             if rung is not None and rung.at <= workflow.now():
                 self._fire(rung)
         else:
-            text = messages.supervision(case_number, definition, m.working_days_overdue)
+            text = messages.supervision(self._input.case_number, self._definition, m.working_days_overdue)
             self._commit(text, notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)])
+        return None
 
     def _remind(self) -> None:
         """A reminder of the current wait, saying how many working days it has lasted (never the same twice)."""
@@ -1040,10 +945,8 @@ class MatterWorkflow:
     def _wake_reason(self) -> str:
         """What the next timer is for, as its summary in the Web UI says."""
         m = self._m
-        if self._working_day_reminders and m.reminder_wait is not None:
+        if m.reminder_wait is not None:
             return f"{_WAIT_NAMES.get(m.reminder_wait, '提醒')}（已{m.reminder_days}个工作日）"
-        if m.state == MatterState.PAYING:
-            return "款项未确认到账提醒"
         rung = self._next_rung() if m.state == MatterState.UNDER_REVIEW else None
         if rung is None:
             return "到期检查"
@@ -1071,8 +974,6 @@ class MatterWorkflow:
             self._notes.append(self._notification(kind, recipient, text, rung))
         self._dirty = True
         self._details_due = True
-        if self._report_every_change:
-            self._report_event = event
 
     async def _flush(self, *, everything: bool = False) -> None:
         """One register write for everything this workflow task changed; refusals alone wait for a batch
@@ -1086,9 +987,6 @@ class MatterWorkflow:
                               audit=tuple(self._audit), notifications=tuple(self._notes))
         self._dirty, self._audit, self._notes, self._payment_result = False, [], [], None
         await workflow.execute_local_activity_method(RegisterActivities.record, batch, **LOCAL_OPTIONS)
-        if self._report_event is not None:
-            event, self._report_event = self._report_event, None
-            await self._report(event)
 
     def _upsert_attributes(self) -> None:
         m = self._m
@@ -1122,21 +1020,15 @@ class MatterWorkflow:
         return None
 
     async def _report(self, event: str, *, final: bool = False) -> None:
-        """Tell the case what it must act on (the first shape of case: everything)."""
+        """Tell the case what it must act on."""
         parent = workflow.info().parent
         if parent is None:
             return
-        if self._signed:
-            # The case checks the report with the engine: the state it reads must be written first.
-            await self._flush()
-        now = workflow.now()
-        report: MatterReport | MatterUpdate
-        if self._report_every_change:
-            report = MatterUpdate(report_token=self._input.report_token, view=self._view(), event=event, at=now)
-        else:
-            report = MatterReport(matter=self._definition.code, state=self._m.state, event=event, at=now,
-                                  report_token=self._input.report_token, final=final)
-        # Imported only when a report is due (a failed payment, in today's shape): most matters then never
+        # The case checks the report with the engine: the state it reads must be written first.
+        await self._flush()
+        report = MatterReport(matter=self._definition.code, state=self._m.state, event=event, at=workflow.now(),
+                              final=final)
+        # Imported only when a report is due (a failed payment): most matters then never
         # load the case's module into their sandbox, which cost about 3 % of the worker's CPU per case.
         from workflows import case as case_workflow
 
@@ -1188,11 +1080,6 @@ _WAIT_NAMES = {
     MatterState.AWAITING_MATERIALS.value: "提醒家属补正材料",
     "long_overdue": "长期超期提醒督办",
 }
-
-
-def _policy_of(input: MatterInput) -> MatterPolicy:
-    assert input.policy is not None, "a matter carries its policy slice or the county policy"
-    return input.policy.for_matter(input.matter)
 
 
 def _decision_of(command: DecisionCommand) -> Decision:

@@ -20,19 +20,6 @@ REGISTER_OPTIONS: ActivityConfig = {
     "retry_policy": UNTIL_DONE,
 }
 
-# A department system that keeps failing is handed to a person, not retried forever: after 10 attempts. The
-# 9 waits between them (2 s doubling: 2 + 4 + … + 512; the 10-minute cap is never reached) add up to 1022 s,
-# about 17 minutes; with every attempt running into its 30 s timeout, about 22 minutes.
-PUSH_OPTIONS: ActivityConfig = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=2),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(minutes=10),
-        maximum_attempts=10,
-    ),
-}
-
 # Register writes and deadline arithmetic run as local activities: they are quick and idempotent, and a
 # local activity costs one marker event instead of a round trip through the server's task queue. This
 # roughly halves the events and server work per state change.
@@ -41,12 +28,19 @@ LOCAL_OPTIONS: LocalActivityConfig = {
     "retry_policy": UNTIL_DONE,
 }
 
-# The push as a local activity (matters of shape 2026-12b): the same attempts and backoff as PUSH_OPTIONS.
-# A department that answers within seconds costs one marker instead of a round trip through the server; one
-# that is down is retried on the worker (longer waits become timers) before it is handed to a person.
+# The push to a department, as a local activity: one that answers within seconds costs one marker instead of a
+# round trip through the server; one that is down is retried on the worker (longer waits become timers) and,
+# after 10 attempts, handed to a person instead of retried forever. The 9 waits between them (2 s doubling:
+# 2 + 4 + … + 512; the 10-minute cap is never reached) add up to 1022 s, about 17 minutes; with every attempt
+# running into its 30 s timeout, about 22 minutes.
 PUSH_LOCAL_OPTIONS: LocalActivityConfig = {
-    "start_to_close_timeout": PUSH_OPTIONS.get("start_to_close_timeout"),
-    "retry_policy": PUSH_OPTIONS.get("retry_policy"),
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=2),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=10),
+        maximum_attempts=10,
+    ),
 }
 
 # The case's check of a matter with the engine: short, and given up after a few attempts (the case checks again

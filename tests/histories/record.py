@@ -2,8 +2,8 @@
 
 Each scenario runs on a fresh dev server with a real worker, unencrypted (the committed files hold only
 the factories' fake people), and every workflow of the case is saved as `<scenario>/<workflow id>.json`.
-Re-record after an intended change to workflow commands, and keep the old files too when running cases
-may still carry the old shape.
+The folders named after the scenarios hold the 1.0 shape, with no patch marker; a change shipped behind
+`workflow.patched` is recorded beside them as `<scenario>:<scenario>-<patch id>` (workflows/versions.py).
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def _signed(case_number: str, code: MatterCode, department: Any, body: dict[str,
 
 
 async def officers(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
-    """Signed-in officers (shape 2026-12d): an officer of another department is refused; a supervisor extends the
+    """Signed-in officers: an officer of another department is refused; a supervisor extends the
     医保 matter; every matter is approved by an officer of its own department."""
     from domain.enums import Department
     from tests.workflows.helpers import confirm_payment, matter_handle, status, wait_for

@@ -23,7 +23,7 @@ from activities.calendar import WorkingDayCalendar
 from activities.payments import LedgerPaymentGateway, new_payment_reference
 from activities.register import RegisterActivities
 from domain.enums import CaseState, MatterCode
-from domain.models import Application, CaseRecord, PaymentInstruction
+from domain.models import Application, CaseRecord, PaymentInstruction, RegisterBatch
 from domain.policy import Policy
 from register.engine import create_schema, make_engine
 from register.lookups import cases_of_applicant
@@ -64,8 +64,9 @@ def engine(register_url: str) -> Iterator[Engine]:
 
 def write_case(engine: Engine, s: Sealer, number: str, app: Application, minutes: int = 0) -> None:
     register = RegisterActivities(engine, Policy(), WorkingDayCalendar(), s)
-    register.record_case(CaseRecord(case_number=number, application=app, state=CaseState.RECEIVED,
-                                    received_at=RECEIVED + timedelta(minutes=minutes)))
+    register.record(RegisterBatch(case_number=number, case=CaseRecord(
+        case_number=number, application=app, state=CaseState.RECEIVED,
+        received_at=RECEIVED + timedelta(minutes=minutes))))
 
 
 def write_payment(engine: Engine, s: Sealer, number: str, app: Application, matter: MatterCode) -> None:

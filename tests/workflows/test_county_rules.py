@@ -141,9 +141,7 @@ async def test_only_configured_supervisors_extend_and_unknown_signals_are_record
 
 # --- waiting for the cremation certificate ------------------------------------------------------------------
 
-BRIEF_WAITS = Policy(waits=WaitPolicy(cremation_certificate_timeout=timedelta(hours=4),
-                                      cremation_reminder_every=timedelta(days=1), cremation_reminders_max=2,
-                                      long_overdue_reminder_every=timedelta(days=30)))
+BRIEF_WAITS = Policy(waits=WaitPolicy(cremation_certificate_timeout=timedelta(hours=4), cremation_reminders_max=2))
 
 
 @pytest.fixture

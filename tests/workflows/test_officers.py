@@ -9,8 +9,6 @@ them (runtime/officers.py); the codec server's own part is in tests/runtime/test
 from __future__ import annotations
 
 import base64
-import concurrent.futures
-import dataclasses
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -18,13 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from rich.console import Console
 from sqlalchemy.engine import Engine
-from temporalio import workflow as temporal_workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import Worker
 
 from domain.enums import DecisionKind, Department, Issuer, MatterCode, MatterState, PensionStatus
 from domain.ids import matter_workflow_id
@@ -51,10 +47,6 @@ from tests.workflows.helpers import (
     start,
     wait_for,
 )
-from worker import Dependencies, activities_for
-from workflows.case import CaseWorkflow
-from workflows.matter import MatterWorkflow
-from workflows.versions import SHAPE_2026_12C, SHAPE_2026_12D, VERIFIED_OFFICERS
 
 HPF = MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL
 NHSA = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
@@ -227,34 +219,3 @@ async def test_the_web_uis_signal_through_the_codec_server_carries_the_officer(
         assert snap.matters[0].decisions[0].by == "公积金钱"
     finally:
         await runner.cleanup()
-
-
-async def test_a_matter_under_way_before_the_upgrade_takes_the_rule_from_its_next_decision(
-    client: Client, keys: Any, task_queue: str, deps: Dependencies, executor: concurrent.futures.ThreadPoolExecutor,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A run of shape 2026-12c (as every matter started before this code is) decides the lazy patch
-    ``verified-officers`` at its first officer decision: from then on the rule of 2026-12d holds."""
-    real = temporal_workflow.patched
-    decided: list[str] = []
-
-    def patched(patch_id: str) -> bool:
-        if patch_id == SHAPE_2026_12D:
-            return False  # the run started before 2026-12d existed
-        decided.append(patch_id)
-        return real(patch_id)
-
-    monkeypatch.setattr(temporal_workflow, "patched", patched)
-    strict = dataclasses.replace(deps, require_verified_officers=True)
-    # Unsandboxed, so the stand-in for the engine's answer reaches the workflow code.
-    async with Worker(client, task_queue=task_queue, workflows=[CaseWorkflow, MatterWorkflow],
-                      activities=activities_for(strict, client), activity_executor=executor,
-                      workflow_runner=UnsandboxedWorkflowRunner()):
-        case = await _parallel(client, keys, task_queue)
-        hpf = matter_handle(client, case, HPF)
-        await hpf.signal("approve", {"officer": "公积金钱", "amount": "3000.00"})
-        snap = await _refusals(hpf, 1)
-        assert "未附经核验的办理人身份" in snap.matters[0].refused_actions[0].reason
-        hukou = await wait_for(matter_handle(client, case, HUKOU), lambda s: s.matters[0].final)
-        assert hukou.matters[0].decisions[0].by == "王警官"
-    assert VERIFIED_OFFICERS in decided and SHAPE_2026_12C in decided
