@@ -18,7 +18,8 @@ from starter.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
-PACKAGES = ("activities", "bench", "domain", "notify", "portal", "register", "runtime", "starter", "workflows")
+PACKAGES = ("activities", "bench", "client", "domain", "notify", "portal", "register", "runtime", "starter",
+            "workflows")
 # Folders a reader opens in the clone (data/ is made at run time and is not one of them).
 FOLDERS = (*PACKAGES, "deploy", "docs", "examples", "scripts", "tests")
 

@@ -34,6 +34,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.errors import DuplicateCase, NotFound, OperationRefused
 from domain.decisions import payment_key
 from domain.enums import CaseState, DecisionKind, MatterCode, MatterState
 from domain.ids import MAX_ATTEMPT, case_number_for, case_workflow_id, matter_workflow_id, numbered
@@ -59,23 +60,6 @@ from runtime.signing import StatementSigner, sign_statement
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
-
-
-class OperationRefused(Exception):
-    """An expected refusal: the message is Chinese, one line, free of personal data."""
-
-    def __init__(self, message: str, *, case_number: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.case_number = case_number
-
-
-class DuplicateCase(OperationRefused):
-    pass
-
-
-class NotFound(OperationRefused):
-    pass
 
 
 @dataclass(frozen=True)
