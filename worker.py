@@ -61,6 +61,7 @@ PASSTHROUGH_MODULES = ("sqlmodel", "sqlalchemy", "structlog", "pydantic", "pydan
 # Workflow-side modules that hold no state: constants, pure helpers, and the frozen first shape (plain classes
 # a run of that shape instantiates). Loaded once instead of for every workflow the sandbox starts.
 STATELESS_WORKFLOW_MODULES = (
+    "workflows.contract",
     "workflows.descriptions",
     "workflows.inbox",
     "workflows.options",
