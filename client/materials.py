@@ -25,7 +25,6 @@ MAX_MATERIAL_BYTES = 200 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
-
 @dataclass(frozen=True)
 class MaterialFile:
     """A scanned file found on disk, hashed but not yet stored."""
