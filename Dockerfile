@@ -13,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
+COPY client ./client
 COPY starter ./starter
 COPY runtime ./runtime
 COPY register ./register

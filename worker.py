@@ -37,6 +37,7 @@ from activities.departments import DepartmentActivities, DepartmentGateway, Inbo
 from activities.payments import LedgerPaymentGateway, PaymentActivities, PaymentGateway
 from activities.register import RegisterActivities
 from activities.trust import MatterOutcomeActivities, TrustActivities
+from client.errors import configuration_problem
 from domain.policy import Policy
 from register.engine import create_schema, make_engine
 from register.sealing import Sealer
@@ -48,7 +49,6 @@ from runtime.policy_file import load_policy
 from runtime.settings import Settings, get_settings, invalid_setting_names
 from runtime.signing import TrustAnchors
 from runtime.temporal import connect
-from starter.errors import configuration_problem
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
 
@@ -61,6 +61,7 @@ PASSTHROUGH_MODULES = ("sqlmodel", "sqlalchemy", "structlog", "pydantic", "pydan
 # Workflow-side modules that hold no state: constants and pure helpers. Loaded once instead of for every
 # workflow the sandbox starts.
 STATELESS_WORKFLOW_MODULES = (
+    "workflows.contract",
     "workflows.descriptions",
     "workflows.inbox",
     "workflows.options",

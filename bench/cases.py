@@ -58,6 +58,8 @@ from temporalio.testing import TimeSkipper, TimeSkippingConfig
 from bench import fixtures
 from bench.floor import FloorCase
 from bench.floor_models import FloorCaseInput
+from client.operations import start_case
+from client.supervision import list_overdue, list_overdue_in_register, overdue_query
 from domain.enums import Issuer, MatterCode, MatterState
 from domain.ids import matter_workflow_id
 from domain.models import PaymentConfirmedInput, StatusSnapshot
@@ -68,8 +70,6 @@ from runtime.keys import load_keys, signer
 from runtime.settings import Settings
 from runtime.signing import StatementSigner, sign_statement
 from runtime.temporal import connect
-from starter.operations import start_case
-from starter.supervision import list_overdue, list_overdue_in_register, overdue_query
 from tests.postgres import find_bin_dir
 from workflows import search_attributes as sa
 

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from client.errors import configuration_problem
 from domain.enums import Department, NotificationKind, Recipient
 from domain.policy import Policy
 from domain.query_code import query_code
@@ -45,7 +46,6 @@ from runtime.keys import load_keys
 from runtime.logging import configure_logging
 from runtime.policy_file import load_policy
 from runtime.settings import Settings, get_settings, invalid_setting_names
-from starter.errors import configuration_problem
 
 log = structlog.get_logger()
 

@@ -14,6 +14,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from activities.calendar import WorkingDayCalendar
+from client.errors import configuration_problem
 from portal.app import PortalServices, create_app
 from portal.scans import purge_old
 from portal.signin import Provider, SignIn, SignInSettingsError
@@ -24,7 +25,6 @@ from runtime.materials import materials_dir
 from runtime.policy_file import load_policy
 from runtime.settings import Settings, get_settings, invalid_setting_names
 from runtime.temporal import connect
-from starter.errors import configuration_problem
 
 log = structlog.get_logger()
 RETENTION_EVERY_SECONDS = 3600.0

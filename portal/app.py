@@ -48,6 +48,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from client import intake
+from client.errors import DuplicateCase, NotFound, OperationRefused
+from client.operations import case_status
 from domain.application import PROBLEMS_HEADER, allowed_matters
 from domain.catalogue import MATERIAL_LABELS, MatterDefinition
 from domain.enums import MaterialKind
@@ -68,9 +71,6 @@ from register.lookups import cases_of_applicant
 from register.sealing import Sealer
 from runtime.keys import Keys
 from runtime.settings import Settings
-from starter import intake
-from starter.errors import InvalidInput
-from starter.operations import DuplicateCase, NotFound, OperationRefused, case_status
 
 log = structlog.get_logger()
 
@@ -292,7 +292,7 @@ def create_app(services: PortalServices) -> FastAPI:
             if mine:
                 return message(request, ALREADY_YOURS, mine=True)
             return message(request, to_the_window(policy))
-        except (OperationRefused, InvalidInput) as refusal:
+        except OperationRefused as refusal:
             return apply_page(request, typed, problems=[Problem(field="form", message=refusal.message)],
                               staged=staged)
         except (RPCError, TimeoutError, OSError) as err:

@@ -1,7 +1,7 @@
 """The online registration form: the same fields as the window's form, as inputs on a page.
 
 Input names are the form's field paths (``deceased.name``), so intake's problems land beside their input.
-What was typed is turned into the raw form intake checks (``starter.intake.check``), with ``channel:
+What was typed is turned into the raw form intake checks (``client.intake.check``), with ``channel:
 online``; empty inputs are left out, so intake says “请填写…” for each one.
 """
 

@@ -5,7 +5,7 @@ again, PDFs parsed and written again from their pages), sealed with the register
 in a staging folder under the sha256 of what is stored; the page carries a signed token for it, so a form
 sent back with problems keeps the files already uploaded (the family does not upload eight scans again for
 one typo). On acceptance, intake stores them in the content-addressed materials store exactly as the window's
-CLI does (``starter/forms.py``), and the staged copies are deleted; uploads of forms never completed are
+CLI does (``client/materials.py``), and the staged copies are deleted; uploads of forms never completed are
 deleted after ``portal_staging_minutes``.
 """
 

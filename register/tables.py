@@ -46,7 +46,7 @@ class MatterRow(SQLModel, table=True):
     department: str = Field(index=True, max_length=16)
     state: str = Field(index=True)
     deadline: datetime | None = None
-    # The supervisor's overdue listing reads these (starter/supervision.py: list_overdue_in_register).
+    # The supervisor's overdue listing reads these (client/supervision.py: list_overdue_in_register).
     overdue: bool = Field(default=False, index=True)
     escalation_level: int = 0
     manual_handling: bool = Field(default=False, index=True)

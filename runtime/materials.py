@@ -10,7 +10,7 @@ authority. Each scan served or refused is logged with its hash prefix and who as
 The store keeps files by the SHA-256 of their content, sealed (the portal's) or as the window stored them, and
 next to each ``<sha256>.departments``: the departments of the matters of every application that attached it
 (department codes only, one a line; no case number, no personal data), written when the application is
-accepted (starter/intake.py).
+accepted (client/intake.py).
 """
 
 from __future__ import annotations

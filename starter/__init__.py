@@ -1,1 +1,1 @@
-"""The typer CLI for window clerks, officers and supervisors, and the client-side operations it uses."""
+"""The typer CLI for window clerks, officers and supervisors: a thin layer over the client package (client/)."""

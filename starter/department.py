@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from client import operations
 from domain.decisions import command_payload
 from domain.enums import DecisionKind, Issuer, MatterCode
 from domain.models import (
@@ -25,7 +26,6 @@ from domain.models import (
 from domain.officers import OFFICER_KINDS
 from runtime.keys import signer
 from runtime.settings import Settings
-from starter import operations
 from starter.errors import ExitCode
 from starter.identity import with_statement
 from starter.session import bounded, build, case_number, execute, local, matter_code, session

@@ -27,14 +27,11 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.calendar import OverrideFileError
+from client.errors import DuplicateCase, OperationRefused, configuration_problem
 from domain.application import format_problems
 from domain.input_errors import describe_validation_error
 from domain.models import Problem
-from runtime.keys import KeyError_, PayloadKeyMismatch
-from runtime.policy_file import PolicyFileError
-from runtime.temporal import TlsSettingsError
-from starter.operations import DuplicateCase, OperationRefused
+from runtime.keys import PayloadKeyMismatch
 
 log = structlog.get_logger()
 
@@ -104,21 +101,6 @@ class Failure:
         if self.problems:
             return {"ok": False, "problems": [p.model_dump() for p in self.problems]}
         return {"ok": False, "error": self.message, "exit_code": int(self.code), **self.extra}
-
-
-def configuration_problem(exc: BaseException) -> str | None:
-    """The one Chinese line for a configuration nothing can start with (the CLI, the worker, the portal and
-    the dispatcher all say it so); None for anything else. Each names the setting or file and the problem;
-    none repeats a key or a value from a file."""
-    if isinstance(exc, KeyError_):
-        return f"密钥配置有误：{exc}"
-    if isinstance(exc, PolicyFileError):
-        return f"政策配置文件有误：{exc}"
-    if isinstance(exc, OverrideFileError):
-        return f"节假日覆盖文件有误：{exc}"
-    if isinstance(exc, TlsSettingsError):
-        return f"Temporal TLS配置有误：{exc}"
-    return None
 
 
 def classify(exc: BaseException) -> Failure:

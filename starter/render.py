@@ -17,14 +17,14 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
+from client.payments import PaymentItem, PaymentStanding
+from client.supervision import OverdueItem
+from client.worklist import WorkView
 from domain.application import CHANNEL_LABELS
 from domain.clock import deadline_text
 from domain.enums import Channel, DecisionKind, EscalationStep, MatterCode
 from domain.models import CommandAck, DecisionRecord, MatterView, StatusSnapshot
 from domain.policy import Policy
-from starter.payments import PaymentItem, PaymentStanding
-from starter.supervision import OverdueItem
-from starter.worklist import WorkView
 
 PIPE_WIDTH = 200
 DEFAULT_TIMEZONE = "Asia/Shanghai"

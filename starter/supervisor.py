@@ -14,18 +14,18 @@ import typer
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from client import worklist as work_views
+from client.payments import list_payments
+from client.supervision import OverdueItem, list_overdue, list_overdue_in_register
 from domain.catalogue import DEFAULT_MATTERS
 from domain.enums import Department
 from domain.policy import Policy
 from register.report import Period, Report, build_report
 from runtime.settings import Settings
 from starter import render
-from starter import worklist as work_views
 from starter.errors import CliError, ConfigError, ExitCode, InvalidInput
-from starter.payments import list_payments
 from starter.report_text import print_report
 from starter.session import bounded, echo_json, execute, local, register_engine, session, today
-from starter.supervision import OverdueItem, list_overdue, list_overdue_in_register
 from starter.window import Json
 
 # Departments that handle matters in the catalogue (the supervisor's own bureau handles none): the only ones

@@ -11,12 +11,13 @@ from typing import Annotated
 
 import typer
 
+from client import intake, operations
 from domain.enums import Issuer
 from domain.identity import id_number_valid, luhn_valid
 from domain.models import CremationCertifiedInput, MaterialsSupplementedInput, PayeeCorrectedInput, WithdrawInput
 from domain.query_code import query_code
 from runtime.keys import load_keys, signer
-from starter import intake, operations, render
+from starter import render
 from starter.errors import ExitCode, InvalidForm, InvalidInput
 from starter.forms import load_form
 from starter.session import (

@@ -182,7 +182,8 @@ def test_the_dispatcher_needs_the_register_the_query_code_key_and_the_key_ring_o
 
 def test_the_image_holds_every_package_the_services_run() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("domain", "workflows", "activities", "starter", "runtime", "register", "portal", "notify"):
+    for package in ("domain", "workflows", "activities", "client", "starter", "runtime", "register", "portal",
+                    "notify"):
         assert f"COPY {package} ./{package}" in dockerfile, package
     # The supervisors' report draws Chinese in its charts (starter/report_charts.py looks for Noto Sans CJK).
     assert "fonts-noto-cjk" in dockerfile

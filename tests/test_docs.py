@@ -1,4 +1,4 @@
-"""The README and docs/ point at code: every file, module and command they name exists.
+"""The README and docs/ point at code: every file, module, command and `file: name` they name exists.
 
 Docs state a fact once and point at the code that holds it; a pointer that outlives a rename would send a
 reader to nothing, so a rename that leaves one behind fails here.
@@ -18,7 +18,8 @@ from starter.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
-PACKAGES = ("activities", "bench", "domain", "notify", "portal", "register", "runtime", "starter", "workflows")
+PACKAGES = ("activities", "bench", "client", "domain", "notify", "portal", "register", "runtime", "starter",
+            "workflows")
 # Folders a reader opens in the clone (data/ is made at run time and is not one of them).
 FOLDERS = (*PACKAGES, "deploy", "docs", "examples", "scripts", "tests")
 
@@ -28,6 +29,8 @@ _ROOT_FILE = re.compile(r"^[\w-]+\.(?:py|toml|yml)$")
 # ``register.db`` is the register's file, not a module.
 _MODULE = re.compile(rf"^(?:{'|'.join(PACKAGES)})(?:\.\w+)+(?<!\.db)$")
 _COMMAND = re.compile(r"\bshenhou((?: [a-z][a-z-]*)+)")
+# ``client/operations.py: start_case``: a file and what it defines.
+_POINTER = re.compile(rf"^((?:{'|'.join(FOLDERS)})/[\w./-]*\.py|worker\.py): (\w+(?:, \w+)*)$")
 
 
 def _quoted() -> list[tuple[str, str]]:
@@ -46,19 +49,35 @@ def _modules() -> list[tuple[str, str]]:
     return sorted({(doc, text) for doc, text in _quoted() if _MODULE.match(text)})
 
 
+def _pointers() -> list[tuple[str, str]]:
+    return sorted({(doc, text) for doc, text in _quoted() if _POINTER.match(text)})
+
+
 def _commands() -> list[tuple[str, str]]:
     return sorted({(doc, m.group(1).strip()) for doc, text in _quoted() for m in _COMMAND.finditer(text)})
 
 
 def test_the_docs_name_code() -> None:
     """The collectors below see what the docs point at (a guard that they still match the docs' style)."""
-    assert len(_paths()) >= 50 and len(_modules()) >= 3 and len(_commands()) >= 15
+    assert len(_paths()) >= 50 and len(_modules()) >= 3 and len(_commands()) >= 15 and len(_pointers()) >= 30
 
 
 @pytest.mark.parametrize(("doc", "path"), _paths())
 def test_every_path_the_docs_name_exists(doc: str, path: str) -> None:
     made_at_run_time = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT).returncode == 0
     assert (ROOT / path).exists() or made_at_run_time, f"{doc} names {path}, which is not in the repository"
+
+
+@pytest.mark.parametrize(("doc", "pointer"), _pointers())
+def test_every_name_the_docs_point_at_is_defined_there(doc: str, pointer: str) -> None:
+    match = _POINTER.match(pointer)
+    assert match is not None
+    path = ROOT / match.group(1)
+    assert path.is_file(), f"{doc} names {match.group(1)}, which is not in the repository"
+    source = path.read_text(encoding="utf-8")
+    for name in match.group(2).split(", "):
+        defined = re.search(rf"^\s*(?:async def|def|class) {name}\b|^\s*{name}\s*[:=]", source, re.M)
+        assert defined, f"{doc} points at {name} in {match.group(1)}, which does not define it"
 
 
 @pytest.mark.parametrize(("doc", "dotted"), _modules())

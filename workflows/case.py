@@ -21,6 +21,14 @@ from temporalio.workflow import ChildWorkflowHandle
 
 from workflows import descriptions as d
 from workflows import search_attributes as sa
+from workflows.contract import (
+    CASE_CONTINUED,
+    MATERIALS_SUPPLEMENTED,
+    MATTER_UPDATED,
+    MATTER_WORKFLOW,
+    PAYEE_CORRECTED,
+    WITHDRAW,
+)
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
 
 with workflow.unsafe.imports_passed_through():
@@ -74,9 +82,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Policy
     from workflows.options import LOCAL_OPTIONS, STANDING_OPTIONS
 
-# The matter's workflow and the signals the case sends it go by name: importing the matter's module into every
-# case's sandbox for them cost about 1.5 ms of worker CPU per case.
-MATTER_WORKFLOW = "MatterWorkflow"
 # The status keeps the latest refusals; refusals alone are written to the register in batches.
 KEEP_REFUSALS = 20
 REFUSAL_BATCH = 20
@@ -318,7 +323,7 @@ class CaseWorkflow:
             self._children[code] = handle
             self._mark(code, MatterState.IN_PROGRESS)
             if self._withdrawal is not None:
-                await self._signal_child(code, "withdraw", self._withdrawal)
+                await self._signal_child(code, WITHDRAW, self._withdrawal)
 
         async def outcome(code: MatterCode) -> None:
             try:
@@ -397,7 +402,7 @@ class CaseWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._flush()
         running = sorted(code for code in self._started if not self._matters[code].final)
-        await asyncio.gather(*(self._signal_child(code, "case_continued", None) for code in running))
+        await asyncio.gather(*(self._signal_child(code, CASE_CONTINUED, None) for code in running))
         await workflow.wait_condition(workflow.all_handlers_finished)
         # What arrives while a write is under way goes in the next write; none may be left to the closing run.
         while self._case_record or self._case_state or self._audit or self._notes:
@@ -508,7 +513,7 @@ class CaseWorkflow:
             return await self._refuse("materials_supplemented", f"该事项当前状态为{view.state.value}，无需补正材料",
                                 parsed.matter)
         # The matter checks that it is waiting for materials, and records a refusal if it is not.
-        if not await self._signal_child(parsed.matter, "materials_supplemented", parsed):
+        if not await self._signal_child(parsed.matter, MATERIALS_SUPPLEMENTED, parsed):
             return await self._refuse("materials_supplemented", "该事项已办结，无需补正材料", parsed.matter)
         return None
 
@@ -564,7 +569,7 @@ class CaseWorkflow:
         if problem:
             raise ValueError(problem)
 
-    @workflow.signal(name="matter_updated", description=d.CASE_MATTER_UPDATED)
+    @workflow.signal(name=MATTER_UPDATED, description=d.CASE_MATTER_UPDATED)
     @one_input
     async def matter_updated(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         parsed = parse_raw(MatterReport, payload, workflow.payload_converter(), extra)
@@ -657,7 +662,7 @@ class CaseWorkflow:
         await self._flush()
         for code, view in self._matters.items():
             if code in self._started and not view.final:
-                await self._signal_child(code, "withdraw", withdrawal)
+                await self._signal_child(code, WITHDRAW, withdrawal)
 
     def _correction_problem(self, correction: PayeeCorrectedInput) -> str | None:
         application = self._application
@@ -675,7 +680,7 @@ class CaseWorkflow:
         await self._flush()
         for code in waiting:
             self._mark(code, MatterState.IN_PROGRESS)
-            await self._signal_child(code, "payee_corrected", correction)
+            await self._signal_child(code, PAYEE_CORRECTED, correction)
 
     def _awaiting_account(self) -> list[MatterCode]:
         return [code for code, view in self._matters.items()

@@ -23,6 +23,14 @@ from temporalio.workflow import LocalActivityConfig
 
 from workflows import descriptions as d
 from workflows import search_attributes as sa
+from workflows.contract import (
+    CASE_CONTINUED,
+    MATERIALS_SUPPLEMENTED,
+    MATTER_UPDATED,
+    MATTER_WORKFLOW,
+    PAYEE_CORRECTED,
+    WITHDRAW,
+)
 from workflows.inbox import KIND_OF, Decision, InboxItem
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
 
@@ -120,7 +128,7 @@ KEEP_REFUSALS = 20
 # Refusals alone do not cost a register write each: they go out with the next change, or in batches.
 REFUSAL_BATCH = 20
 
-@workflow.defn(name="MatterWorkflow")
+@workflow.defn(name=MATTER_WORKFLOW)
 class MatterWorkflow:
     @workflow.init
     def __init__(self, input: MatterInput) -> None:
@@ -257,7 +265,7 @@ class MatterWorkflow:
     def request_materials(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         self._receive(RequestMaterialsInput, payload, extra)
 
-    @workflow.signal(name="materials_supplemented", description=d.MATTER_MATERIALS_SUPPLEMENTED)
+    @workflow.signal(name=MATERIALS_SUPPLEMENTED, description=d.MATTER_MATERIALS_SUPPLEMENTED)
     @one_input
     def materials_supplemented(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         self._receive(MaterialsSupplementedInput, payload, extra)
@@ -267,12 +275,12 @@ class MatterWorkflow:
     def extend_deadline(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         self._receive(ExtendDeadlineInput, payload, extra)
 
-    @workflow.signal(name="withdraw", description=d.MATTER_WITHDRAW)
+    @workflow.signal(name=WITHDRAW, description=d.MATTER_WITHDRAW)
     @one_input
     def withdraw(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         self._receive(WithdrawInput, payload, extra)
 
-    @workflow.signal(name="payee_corrected", description=d.MATTER_PAYEE_CORRECTED)
+    @workflow.signal(name=PAYEE_CORRECTED, description=d.MATTER_PAYEE_CORRECTED)
     @one_input
     def payee_corrected(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         self._receive(PayeeCorrectedInput, payload, extra)
@@ -287,7 +295,7 @@ class MatterWorkflow:
     def payment_failed(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         self._receive(PaymentFailedInput, payload, extra)
 
-    @workflow.signal(name="case_continued", description=d.MATTER_CASE_CONTINUED)
+    @workflow.signal(name=CASE_CONTINUED, description=d.MATTER_CASE_CONTINUED)
     @one_input
     def case_continued(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         # Whoever sends it, it only adds a report of this matter's end, which the case checks with the engine.
@@ -1028,12 +1036,7 @@ class MatterWorkflow:
         await self._flush()
         report = MatterReport(matter=self._definition.code, state=self._m.state, event=event, at=workflow.now(),
                               final=final)
-        # Imported only when a report is due (a failed payment): most matters then never
-        # load the case's module into their sandbox, which cost about 3 % of the worker's CPU per case.
-        from workflows import case as case_workflow
-
-        await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-            case_workflow.CaseWorkflow.matter_updated, to_raw(report))
+        await workflow.get_external_workflow_handle(parent.workflow_id).signal(MATTER_UPDATED, to_raw(report))
 
     def _audit_event(self, event: str, at: datetime, actor: str) -> AuditEvent:
         """An audit line keyed by this workflow's own sequence, so a retried write adds nothing."""

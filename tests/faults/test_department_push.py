@@ -23,11 +23,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from activities.departments import DepartmentRefused, InboxGateway
+from client.supervision import OverdueItem, list_overdue
 from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from domain.models import PushReceipt, PushRequest, WithdrawItemRequest
 from domain.policy import Policy
 from runtime.keys import Keys
-from starter.supervision import OverdueItem, list_overdue
 from tests.factories import make_card_number
 from tests.postgres import open_register
 from tests.workflows.helpers import (

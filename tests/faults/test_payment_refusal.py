@@ -12,11 +12,11 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from activities.payments import LedgerPaymentGateway, PaymentRefused
+from client.operations import correct_bank_account
 from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from domain.models import PayeeCorrectedInput, PaymentInstruction, PaymentReceipt
 from register.sealing import Sealer
 from runtime.keys import Keys
-from starter.operations import correct_bank_account
 from tests.factories import APPLICANT_NAME, make_card_number
 from tests.signing import WINDOW
 from tests.workflows import timeskip as ts

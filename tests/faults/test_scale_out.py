@@ -4,7 +4,7 @@ A province's shape in miniature. Three real worker processes (`python -m worker`
 dev server of this test's own (the embedded default: a SQLite file, restarted on that file once), a
 PostgreSQL cluster of this test's own for the register, and a notification dispatcher
 (`python -m notify.dispatcher`, the stand-in gateway file). Cases arrive in waves; officers decide and
-the paying system confirms through the client-side operations the CLI uses (``starter.operations``), the
+the paying system confirms through the client-side operations the CLI uses (``client.operations``), the
 moment a matter is ready, while, one wave after another:
 
 1. a worker is killed with SIGKILL as soon as the first payment reaches the ledger;
@@ -40,13 +40,13 @@ from sqlmodel import Session, func, select
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
+from client import operations
 from domain.enums import CaseState, DecisionKind, MatterState, PensionStatus
 from domain.models import ApproveInput, CremationCertifiedInput, DecisionCommand, MatterView, PaymentConfirmedInput
 from register.engine import create_schema, make_engine
 from register.tables import InboxRow, OutboxRow, PaymentRow
 from runtime.codec import EncryptionCodec
 from runtime.keys import Keys
-from starter import operations
 from tests.faults.test_server_restart import DevServer, connect
 from tests.faults.test_worker_kill import WorkerProcess
 from tests.postgres import Cluster, PostgresServer, new_cluster

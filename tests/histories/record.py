@@ -105,8 +105,8 @@ async def withdrawal(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
 
 async def payment(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
     """A transfer fails, the clerk corrects the account on the case, the second transfer is confirmed."""
+    from client.operations import correct_bank_account
     from domain.models import PayeeCorrectedInput
-    from starter.operations import correct_bank_account
     from tests.factories import APPLICANT_NAME, make_card_number
     from tests.signing import WINDOW
     from tests.workflows.helpers import confirm_payment, fail_payment, matter_handle, matter_state, wait_for
@@ -213,7 +213,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 async def record(specs: list[str]) -> None:
     """Each spec is `scenario` or `scenario:folder` (to keep an older recording beside a new one)."""
-    from starter.operations import start_case
+    from client.operations import start_case
     from tests.devserver import DEV_SERVER_STARTUP, TIME_SKIPPING_FLAG
     from tests.workflows.helpers import application
     from tests.workflows.timeskip import time_skipper

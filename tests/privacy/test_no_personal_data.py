@@ -28,13 +28,14 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from client.errors import OperationRefused
+from client.operations import decide
 from domain.enums import CaseState, DecisionKind, MatterCode, MatterState, PensionStatus
 from domain.identity import mask_name, mask_number
 from domain.models import Application, ApproveInput, DecisionCommand
 from runtime.codec import ENCODING, EncryptionCodec
 from runtime.keys import Keys
 from runtime.logging import configure_logging
-from starter.operations import OperationRefused, decide
 from tests.workflows.helpers import (
     HUKOU,
     application_for,

@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from typer.testing import CliRunner, Result
 
+from client.operations import case_status
 from domain.application import PROBLEMS_HEADER
 from domain.enums import CaseState, MatterCode, MatterState
 from domain.models import StatusSnapshot
@@ -32,7 +33,6 @@ from domain.query_code import query_code
 from runtime.keys import Keys
 from runtime.settings import get_settings
 from starter.cli import app
-from starter.operations import case_status
 from tests.factories import APPLICANT_CARD, APPLICANT_ID, APPLICANT_NAME, DECEASED_NAME, unique_form
 from tests.signing import signing_env
 from tests.starter.report_cli import _restore_logging

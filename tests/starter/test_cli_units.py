@@ -1,8 +1,7 @@
-"""CLI pieces that need no Temporal server: form files, materials, exit codes, configuration errors."""
+"""CLI pieces that need no Temporal server: form files, exit codes, configuration errors."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -21,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from typer.testing import CliRunner, Result
 
 from activities.calendar import OverrideFileError
+from client.errors import DuplicateCase, NotFound, OperationRefused
 from domain.models import ApproveInput, Problem
 from runtime.keys import KeyError_, PayloadKeyMismatch
 from runtime.policy_file import PolicyFileError
@@ -28,8 +28,7 @@ from runtime.settings import get_settings
 from runtime.temporal import TlsSettingsError
 from starter.cli import app
 from starter.errors import ExitCode, InvalidForm, TemporalUnavailable, classify
-from starter.forms import FormError, attach_materials, load_form, store_materials
-from starter.operations import DuplicateCase, NotFound, OperationRefused
+from starter.forms import FormError, load_form
 from tests.factories import DECEASED_NAME, valid_form
 
 SHENHOU = Path(sys.executable).parent / "shenhou"
@@ -95,37 +94,6 @@ def test_load_form_rejects_other_encodings(tmp_path: Path) -> None:
     path.write_bytes("deceased:\n  name: 王建国\n".encode("gbk"))
     with pytest.raises(FormError, match="UTF-8"):
         load_form(path)
-
-
-def test_attach_materials_replaces_files_by_references(tmp_path: Path) -> None:
-    (tmp_path / "a.pdf").write_bytes(b"scan a")
-    (tmp_path / "b.pdf").write_bytes(b"scan b")
-    form = valid_form(materials=[
-        {"kind": "death_certificate", "file": "a.pdf"},
-        {"kind": "id_card", "sha256": "c" * 64, "size": 3},
-        {"kind": "household_register", "file": str(tmp_path / "b.pdf"), "size": 6},
-        {"kind": "bad", "file": "missing.pdf"},
-        {"kind": "wrong_hash", "file": "a.pdf", "sha256": "d" * 64},
-    ])
-    attached = attach_materials(form, tmp_path)
-    materials = attached.form["materials"]
-    assert materials[0] == {"kind": "death_certificate", "sha256": hashlib.sha256(b"scan a").hexdigest(), "size": 6}
-    assert materials[1] == {"kind": "id_card", "sha256": "c" * 64, "size": 3}
-    assert materials[2]["sha256"] == hashlib.sha256(b"scan b").hexdigest()
-    assert [p.field for p in attached.problems] == ["materials.3.file", "materials.4.sha256"]
-    assert attached.failed == {3, 4}
-    assert form["materials"][0] == {"kind": "death_certificate", "file": "a.pdf"}  # the input is untouched
-
-    merged = attached.merge([Problem(field="materials.3.sha256", message="x"), Problem(field="applicant.phone",
-                                                                                        message="y")])
-    assert [p.field for p in merged] == ["applicant.phone", "materials.3.file", "materials.4.sha256"]
-
-    store = tmp_path / "store"
-    store_materials(attached.files, store)
-    store_materials(attached.files, store)  # write once: a second store changes nothing
-    for item in attached.files:
-        assert (store / item.sha256).read_bytes() == item.path.read_bytes()
-    assert sorted(p.name for p in store.iterdir()) == sorted({f.sha256 for f in attached.files})
 
 
 # --- exit codes ---------------------------------------------------------------------------------------

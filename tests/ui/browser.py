@@ -14,6 +14,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from client.operations import start_case
 from domain.enums import MatterCode, MatterState
 from domain.ids import matter_workflow_id
 from domain.models import Application
@@ -22,7 +23,6 @@ from runtime.codec_server import serve
 from runtime.devserver import temporal_binary
 from runtime.keys import Keys
 from runtime.materials import MaterialStore
-from starter.operations import start_case
 from tests.devserver import DEV_SERVER_STARTUP
 from tests.workflows.helpers import certify, matter_state, wait_for
 from workflows import search_attributes as sa

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import WorkingDayCalendar
+from client import worklist
 from domain import search_attributes as names
 from domain.application import RELATIONSHIP_LABELS
 from domain.enums import Department, MaterialKind, MatterState
@@ -27,7 +28,6 @@ from register.sealing import Sealer
 from runtime.codec import EncryptionCodec
 from runtime.keys import Keys
 from runtime.materials import MaterialStore, scan_url
-from starter import worklist
 from tests.signing import TRUST
 from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, free_port, hukou_under_review, playwright, pytestmark, web_ui
 from tests.workflows import timeskip as ts

@@ -19,6 +19,8 @@ from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.errors import OperationRefused
+from client.operations import case_status, correct_bank_account, start_case
 from domain.application import validate_application
 from domain.enums import MatterCode, MatterState, PensionStatus
 from domain.ids import matter_workflow_id
@@ -37,7 +39,6 @@ from domain.policy import Policy
 from register.money import to_yuan
 from register.tables import InboxRow, OutboxRow, PaymentRow
 from runtime.keys import Keys
-from starter.operations import OperationRefused, case_status, correct_bank_account, start_case
 from tests.factories import unique_form
 from tests.signing import PAYING_SYSTEM, WINDOW, signed_payload
 

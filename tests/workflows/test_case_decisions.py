@@ -9,9 +9,10 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
+from client.errors import DuplicateCase
+from client.operations import start_case
 from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from runtime.keys import Keys
-from starter.operations import DuplicateCase, start_case
 from tests.workflows.helpers import (
     HUKOU,
     all_parallel_under_review,

@@ -7,10 +7,11 @@ import pytest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from client.errors import OperationRefused
+from client.operations import correct_bank_account
 from domain.enums import MatterCode, MatterState
 from domain.models import MatterReport, PayeeCorrectedInput, StatusSnapshot
 from runtime.keys import Keys
-from starter.operations import OperationRefused, correct_bank_account
 from tests.factories import APPLICANT_CARD, APPLICANT_NAME
 from tests.signing import WINDOW
 from tests.workflows import timeskip as ts

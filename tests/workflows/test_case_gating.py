@@ -11,11 +11,12 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
+from client.errors import DuplicateCase
+from client.operations import certify_cremation, start_case
 from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from domain.ids import case_number_for
 from domain.models import CaseResult, CremationCertifiedInput
 from runtime.keys import Keys
-from starter.operations import DuplicateCase, certify_cremation, start_case
 from tests.workflows.helpers import (
     HUKOU,
     all_parallel_under_review,

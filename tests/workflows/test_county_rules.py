@@ -16,13 +16,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import WorkingDayCalendar
+from client.errors import DuplicateCase
+from client.operations import start_case
+from client.supervision import list_overdue
 from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from domain.ids import case_number_for
 from domain.policy import Policy, WaitPolicy
 from register.tables import CaseRow, MatterRow
 from runtime.keys import Keys
-from starter.operations import DuplicateCase, start_case
-from starter.supervision import list_overdue
 from tests.signing import TRUST
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (

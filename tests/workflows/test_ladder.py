@@ -15,10 +15,10 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.worker import Worker
 
 from activities.calendar import WorkingDayCalendar
+from client.operations import supplement
 from domain.enums import CaseState, DecisionKind, EscalationStep, MatterCode, MatterState
 from domain.models import MaterialsSupplementedInput, MatterView, StatusSnapshot
 from runtime.keys import Keys
-from starter.operations import supplement
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import approve, matter_handle, status, view_of, wait_for
 

@@ -17,10 +17,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import WorkingDayCalendar
+from client.supervision import list_overdue
 from domain.enums import EscalationStep, MatterCode
 from domain.policy import Policy
 from runtime.keys import Keys
-from starter.supervision import list_overdue
 from tests.signing import TRUST
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import matter_handle, status, view_of

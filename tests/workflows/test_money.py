@@ -12,13 +12,14 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from client.errors import OperationRefused
+from client.operations import correct_bank_account
 from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from domain.models import PayeeCorrectedInput
 from register.money import to_yuan
 from register.sealed_fields import payee_card
 from register.sealing import Sealer
 from runtime.keys import Keys
-from starter.operations import OperationRefused, correct_bank_account
 from tests.factories import APPLICANT_CARD, APPLICANT_NAME, make_card_number
 from tests.signing import WINDOW
 from tests.workflows import timeskip as ts

@@ -12,13 +12,14 @@ from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from client.errors import DuplicateCase
+from client.operations import certify_cremation, start_case, withdraw
 from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from domain.ids import case_number_for
 from domain.models import CremationCertifiedInput, WithdrawInput
 from domain.policy import Policy
 from register.tables import CaseRow
 from runtime.keys import Keys
-from starter.operations import DuplicateCase, certify_cremation, start_case, withdraw
 from tests.signing import WINDOW
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import HUKOU, application_with, case_handle, view_of, wait_for

@@ -22,6 +22,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from client.operations import case_status
 from domain.enums import DecisionKind, Department, Issuer, MatterCode, MatterState, PensionStatus
 from domain.ids import matter_workflow_id
 from domain.models import StatusSnapshot
@@ -32,7 +33,6 @@ from runtime.codec_auth import JwksFile, TokenVerifier
 from runtime.codec_server import OfficerSigning, serve
 from runtime.officers import ClaimMapping, Officer, decision_kind, statement_for
 from runtime.signing import StatementSigner
-from starter.operations import case_status
 from starter.render import status_renderables
 from tests.runtime.test_codec_auth import AUDIENCE, ISSUER, JWKS, ORIGINS, token
 from tests.signing import OFFICER

@@ -16,11 +16,12 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from client.errors import OperationRefused
+from client.operations import correct_bank_account
 from domain.enums import CaseState, Issuer, MatterCode, MatterState, PensionStatus
 from domain.models import PayeeCorrectedInput, PaymentFailedInput, StatusSnapshot
 from runtime.keys import Keys
 from runtime.signing import StatementSigner
-from starter.operations import OperationRefused, correct_bank_account
 from tests.factories import APPLICANT_NAME, make_card_number
 from tests.signing import PAYING_SYSTEM, WINDOW, signed_payload
 from tests.workflows import timeskip as ts

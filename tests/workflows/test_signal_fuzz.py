@@ -36,6 +36,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from client.errors import OperationRefused
+from client.operations import decide
 from domain.catalogue import DEFAULT_MATTERS
 from domain.decisions import check_approval
 from domain.enums import CaseState, DecisionKind, MatterCode, MatterState, PensionStatus
@@ -53,7 +55,6 @@ from domain.models import (
     WithdrawInput,
 )
 from runtime.keys import Keys
-from starter.operations import OperationRefused, decide
 from tests.factories import make_card_number
 from tests.workflows.helpers import (
     application_for,

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from client.materials import MaterialFile, attach_materials, store_materials
+from client.operations import Started, start_case
 from domain.application import validate_application
 from domain.models import Application, Problem
 from domain.policy import Policy
@@ -22,8 +24,6 @@ from runtime.keys import Keys
 from runtime.materials import materials_dir, record_departments
 from runtime.read_scope import departments_in
 from runtime.settings import Settings
-from starter.forms import MaterialFile, attach_materials, store_materials
-from starter.operations import Started, start_case
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.errors import DuplicateCase, NotFound, OperationRefused
 from domain import messages
 from domain.decisions import payment_key
 from domain.enums import CaseState, DecisionKind, MatterCode, MatterState
@@ -62,23 +63,6 @@ from workflows.matter import MatterWorkflow
 
 # How long a payee correction waits for the case to hear of a failure its matters already show.
 CASE_CATCH_UP_S = 10.0
-
-
-class OperationRefused(Exception):
-    """An expected refusal: the message is Chinese, one line, free of personal data."""
-
-    def __init__(self, message: str, *, case_number: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.case_number = case_number
-
-
-class DuplicateCase(OperationRefused):
-    pass
-
-
-class NotFound(OperationRefused):
-    pass
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The supervisor's overdue view (starter.supervision): one visibility query over every open matter, and the
+"""The supervisor's overdue view (client.supervision): one visibility query over every open matter, and the
 same listing from the case register.
 
 Matters are brought to their states in virtual time, each on its own clock, all at once; the session
@@ -17,12 +17,12 @@ from temporalio.testing import TimeSkipper
 from temporalio.worker import Worker
 
 from activities.calendar import WorkingDayCalendar
+from client.supervision import OverdueItem, list_overdue, list_overdue_in_register, overdue_query
 from domain.catalogue import DEPARTMENT_NAMES
 from domain.enums import Department, EscalationStep, MatterCode, MatterState
 from domain.models import DeadlinePlan
 from domain.policy import Policy
 from runtime.keys import Keys
-from starter.supervision import OverdueItem, list_overdue, list_overdue_in_register, overdue_query
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import matter_handle, status, view_of, wait_for
 
