@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.catalogue import BASE_MATERIALS, DEFAULT_CHANNEL_DEPARTMENTS, DEFAULT_MATTERS, MatterDefinition
+from domain.catalogue import MatterDefinition, active_catalogue
 from domain.enums import CertificateIssuer, Channel, Department, MaterialKind, MatterCode, Recipient
 
 _I = CertificateIssuer
@@ -132,6 +132,8 @@ class MatterPolicy(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     definition: MatterDefinition
+    # The catalogue (domain/catalogue.py) the definition was copied from when the case started.
+    catalogue_version: str | None = None
     timezone: str
     ladder: LadderPolicy
     waits: WaitPolicy
@@ -147,15 +149,18 @@ class Policy(BaseModel):
     city: str = "包头市"
     province: str = "内蒙古自治区"
     timezone: str = "Asia/Shanghai"
-    matters: tuple[MatterDefinition, ...] = DEFAULT_MATTERS
+    # The catalogue (domain/catalogue.py) the case started under: its version, and the enabled matters and
+    # their reach; a new catalogue never changes a running case's (its history holds them).
+    catalogue_version: str | None = None
+    matters: tuple[MatterDefinition, ...] = Field(default_factory=lambda: active_catalogue().definitions())
     channel_departments: dict[Channel, frozenset[Department]] = Field(
-        default_factory=lambda: dict(DEFAULT_CHANNEL_DEPARTMENTS)
+        default_factory=lambda: active_catalogue().channel_departments()
     )
     ladder: LadderPolicy = LadderPolicy()
     waits: WaitPolicy = WaitPolicy()
     death_certificates: DeathCertificateRules = DeathCertificateRules()
     # What every application must bring, whatever its matters (each matter may add its own).
-    base_materials: tuple[MaterialKind, ...] = BASE_MATERIALS
+    base_materials: tuple[MaterialKind, ...] = Field(default_factory=lambda: active_catalogue().base_material_kinds())
     # Only these may extend a deadline (督办); an example name: set the county's own in the policy file.
     supervisors: frozenset[str] = frozenset({"张主任"})
     # Where staff open a scan by its SHA-256 (a matter's page links each material there); None: no links.
@@ -177,8 +182,8 @@ class Policy(BaseModel):
 
     def for_matter(self, code: MatterCode | str) -> MatterPolicy:
         """What one matter's workflow needs of the county policy, and nothing more."""
-        return MatterPolicy(definition=self.matter(code), timezone=self.timezone, ladder=self.ladder, waits=self.waits,
-                            supervisors=self.supervisors)
+        return MatterPolicy(definition=self.matter(code), catalogue_version=self.catalogue_version,
+                            timezone=self.timezone, ladder=self.ladder, waits=self.waits, supervisors=self.supervisors)
 
     def departments_for(self, channel: Channel) -> frozenset[Department]:
         return self.channel_departments.get(channel, frozenset())

@@ -29,6 +29,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.calendar import OverrideFileError
 from domain.application import format_problems
+from domain.catalogue import CatalogueError
 from domain.input_errors import describe_validation_error
 from domain.models import Problem
 from runtime.keys import KeyError_, PayloadKeyMismatch
@@ -114,6 +115,8 @@ def configuration_problem(exc: BaseException) -> str | None:
         return f"密钥配置有误：{exc}"
     if isinstance(exc, PolicyFileError):
         return f"政策配置文件有误：{exc}"
+    if isinstance(exc, CatalogueError):
+        return str(exc)
     if isinstance(exc, OverrideFileError):
         return f"节假日覆盖文件有误：{exc}"
     if isinstance(exc, TlsSettingsError):
