@@ -185,6 +185,19 @@ class Catalogue(_Entry):
                  or _answer(self.question(m.selected_by.question), answers) == m.selected_by.answer]
         return sorted(codes, key=lambda code: code != GATE)
 
+    def added_labels(self) -> dict[str, str]:
+        """The names of the questions (their answers) and materials this catalogue adds to the packaged default's,
+        as ``situations.<code>[.<answer>]`` and ``materials.<code>``: a case carries them for the officer's brief."""
+        default = default_catalogue()
+        labels: dict[str, str] = {}
+        for question in self.questions:
+            if default.question(question.code) is None:
+                labels[f"situations.{question.code}"] = question.prompt or question.label
+                labels.update({f"situations.{question.code}.{c.value}": c.label for c in question.choices})
+        labels.update({f"materials.{code}": label for code, label in self.materials.items()
+                       if code not in default.materials})
+        return labels
+
     def order(self) -> dict[MatterCode, int]:
         return {MatterCode(m.code): index for index, m in enumerate(self.matters)}
 

@@ -152,6 +152,8 @@ class Policy(BaseModel):
     # The catalogue (domain/catalogue.py) the case started under: its version, and the enabled matters and
     # their reach; a new catalogue never changes a running case's (its history holds them).
     catalogue_version: str | None = None
+    # What the officer's brief calls the questions and materials the catalogue adds (Catalogue.added_labels).
+    catalogue_labels: dict[str, str] = Field(default_factory=dict)
     matters: tuple[MatterDefinition, ...] = Field(default_factory=lambda: active_catalogue().definitions())
     channel_departments: dict[Channel, frozenset[Department]] = Field(
         default_factory=lambda: active_catalogue().channel_departments()

@@ -42,16 +42,17 @@ def load_county(settings: Settings) -> Policy:
 def load_policy(path: Path | None) -> Policy:
     """Overrides: top-level Policy fields, and `matters: {code: {time_limit_working_days, max_amount}}`, over
     the process's catalogue (domain/catalogue.py), whose version the policy names."""
-    version = active_catalogue().version
+    catalogue = active_catalogue()
+    version, labels = catalogue.version, catalogue.added_labels()
     if path is None:
-        return Policy(catalogue_version=version)
+        return Policy(catalogue_version=version, catalogue_labels=labels)
     try:
         text = path.read_text(encoding="utf-8")
         data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as err:
         raise PolicyFileError(f"cannot read policy file {path}: {_reading_problem(err)}") from err
     if data is None:
-        return Policy(catalogue_version=version)
+        return Policy(catalogue_version=version, catalogue_labels=labels)
     if not isinstance(data, dict):
         raise PolicyFileError(f"policy file {path} must hold a mapping")
     base = Policy()
@@ -67,7 +68,8 @@ def load_policy(path: Path | None) -> Policy:
         for matter in base.matters:
             patch = overrides.get(matter.code.value) or {}
             matters.append(matter.model_validate({**matter.model_dump(), **patch}))
-        return Policy.model_validate({**merged_over(base, data), "matters": matters, "catalogue_version": version})
+        return Policy.model_validate({**merged_over(base, data), "matters": matters, "catalogue_version": version,
+                                     "catalogue_labels": labels})
     except ValidationError as err:
         raise PolicyFileError(f"invalid policy file {path}: {_invalid_values(err)}") from err
 

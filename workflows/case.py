@@ -314,7 +314,8 @@ class CaseWorkflow:
             # ended, with it (an operator who terminates a case does not stop a department's work or a payment).
             close = workflow.ParentClosePolicy.ABANDON if self._signed else workflow.ParentClosePolicy.TERMINATE
             # What the matter's page in the Web UI tells its officer (domain/brief.py).
-            brief = brief_of(application, [policy.matter(c) for c in application.matters], policy.scan_url)
+            brief = brief_of(application, [policy.matter(c) for c in application.matters], policy.scan_url,
+                             policy.catalogue_labels)
             handle = await workflow.start_child_workflow(
                 MATTER_WORKFLOW,
                 MatterInput(

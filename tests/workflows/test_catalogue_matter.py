@@ -20,7 +20,7 @@ from temporalio.client import Client
 
 from activities.calendar import WorkingDayCalendar
 from domain.application import validate_application
-from domain.catalogue import Catalogue
+from domain.catalogue import Catalogue, active_catalogue
 from domain.enums import CaseState, EscalationStep, MatterState, PensionStatus
 from domain.models import Application, MatterInput
 from domain.policy import Policy
@@ -29,6 +29,7 @@ from portal.form import all_inputs, online_matters
 from register.report import Period, build_report
 from register.sealing import Sealer
 from runtime.keys import Keys
+from runtime.policy_file import load_policy
 from tests.catalogues import DRIVING_LICENCE, TRAFFIC, catalogue_in_use, with_traffic
 from tests.factories import unique_form
 from tests.portal.conftest import portal_settings
@@ -61,8 +62,10 @@ def traffic() -> Iterator[Catalogue]:
 
 
 def county_policy(catalogue: Catalogue) -> Policy:
-    """The policy the worker loads at start over the county's catalogue (runtime/policy_file.py)."""
-    return Policy(catalogue_version=catalogue.version)
+    """The policy the worker loads at start over the county's catalogue (runtime/policy_file.py: load_county);
+    called where ``catalogue`` is the process's."""
+    assert active_catalogue() is catalogue
+    return load_policy(None)
 
 
 @pytest.fixture
@@ -169,6 +172,8 @@ async def test_a_running_case_keeps_the_catalogue_it_started_under(
             assert matter_input.matter_policy.definition.time_limit_working_days == 5
             assert matter_input.matter_policy.catalogue_version == "2027-01-a"
             assert matter_input.matter_policy.definition.department_name == "公安局交通管理大队"
+            # The officer's brief names the situation by the catalogue's words.
+            assert matter_input.brief is not None and "持有机动车驾驶证" in matter_input.brief.situations
             # A case started now runs by the new version.
             fresh = await start(client, keys, task_queue, traffic_application(7005))
             assert view_of(await to_parallel_phase(client, fresh),
