@@ -187,7 +187,8 @@ class Catalogue(_Entry):
 
     def added_labels(self) -> dict[str, str]:
         """The names of the questions (their answers) and materials this catalogue adds to the packaged default's,
-        as ``situations.<code>[.<answer>]`` and ``materials.<code>``: a case carries them for the officer's brief."""
+        as ``situations.<code>[.<answer>]`` and ``materials.<code>``, and the supervising department's name when
+        it differs (``departments.supervisor``): a case carries them for the officer's brief and the ladder."""
         default = default_catalogue()
         labels: dict[str, str] = {}
         for question in self.questions:
@@ -196,6 +197,8 @@ class Catalogue(_Entry):
                 labels.update({f"situations.{question.code}.{c.value}": c.label for c in question.choices})
         labels.update({f"materials.{code}": label for code, label in self.materials.items()
                        if code not in default.materials})
+        if self.supervisor().name != default.supervisor().name:
+            labels["departments.supervisor"] = self.supervisor().name
         return labels
 
     def order(self) -> dict[MatterCode, int]:

@@ -16,6 +16,10 @@ from domain.enums import CertificateIssuer, Channel, Department, MaterialKind, M
 _I = CertificateIssuer
 
 
+# The key of the supervising department's name in ``Policy.catalogue_labels``.
+SUPERVISOR_LABEL = "departments.supervisor"
+
+
 class LadderPolicy(BaseModel):
     """The escalation ladder (docs/domain.md, "The escalation ladder"), in working days."""
 
@@ -132,8 +136,10 @@ class MatterPolicy(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     definition: MatterDefinition
-    # The catalogue (domain/catalogue.py) the definition was copied from when the case started.
+    # The catalogue (domain/catalogue.py) the definition was copied from when the case started, and the name
+    # of its supervising department (督办).
     catalogue_version: str | None = None
+    supervisor_name: str | None = None
     timezone: str
     ladder: LadderPolicy
     waits: WaitPolicy
@@ -185,6 +191,7 @@ class Policy(BaseModel):
     def for_matter(self, code: MatterCode | str) -> MatterPolicy:
         """What one matter's workflow needs of the county policy, and nothing more."""
         return MatterPolicy(definition=self.matter(code), catalogue_version=self.catalogue_version,
+                            supervisor_name=self.catalogue_labels.get(SUPERVISOR_LABEL),
                             timezone=self.timezone, ladder=self.ladder, waits=self.waits, supervisors=self.supervisors)
 
     def departments_for(self, channel: Channel) -> frozenset[Department]:

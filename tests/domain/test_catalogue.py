@@ -163,3 +163,21 @@ def test_a_case_started_before_the_catalogue_file_reads_its_department_name() ->
         "pays_family": False, "time_limit_working_days": 5,
     })
     assert old.department_name == "民政局"
+
+
+def test_a_renamed_supervising_department_is_named_in_the_cases_supervision_notices() -> None:
+    from domain import messages
+    from runtime.policy_file import load_policy
+    from tests.catalogues import catalogue_in_use, default_data
+
+    data = default_data()
+    data["departments"][-1]["name"] = "县行政审批和政务服务局"
+    with catalogue_in_use(catalogue_from(data)):
+        matter = load_policy(None).for_matter(MatterCode.SOCIAL_ASSISTANCE_TERMINATION)
+    assert matter.supervisor_name == "县行政审批和政务服务局"
+    text = messages.supervision("SH-X", matter.definition, 3, matter.supervisor_name)
+    assert text.endswith("由县行政审批和政务服务局督办。")
+    # The default catalogue's cases carry nothing more, and read as before.
+    default = load_policy(None)
+    assert default.catalogue_labels == {} and default.for_matter(MatterCode.HUKOU_CANCELLATION).supervisor_name is None
+    assert messages.supervision("SH-X", matter.definition, 3).endswith("由县政务服务局督办。")
