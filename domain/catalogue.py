@@ -273,7 +273,49 @@ def catalogue_from(data: Any, path: Path | None = None) -> Catalogue:
     try:
         return Catalogue.model_validate(data)
     except ValidationError as err:
-        raise CatalogueError(path, _problems(err, data)) from err
+        problems = _problems(err, data)
+        if not any(item["type"] == "value_error" and not item["loc"] for item in err.errors()):
+            # The checks between entries did not run: run them on what there is, so one answer says it all.
+            problems += [line for line in _partial_cross_problems(data) if line not in problems]
+        raise CatalogueError(path, problems) from err
+
+
+def _partial_cross_problems(data: Mapping[str, Any]) -> list[str]:
+    """The checks between entries over a file the schema refused: each entry as far as it reads (an entry
+    the schema refused still defines its code, so nothing is reported twice); best effort."""
+
+    refused: set[str] = set()
+
+    def entries(key: str, model: type[_Entry]) -> tuple[Any, ...]:
+        raw = data.get(key)
+        found: list[Any] = []
+        for item in raw if isinstance(raw, list) else []:
+            if not isinstance(item, dict):
+                continue
+            try:
+                found.append(model.model_validate(item))
+            except ValidationError:
+                # Refused already: stands in by its code only, so nothing refers to it in vain.
+                if isinstance(item.get("code"), str):
+                    refused.add(item["code"])
+                    kept = {k: v for k, v in item.items() if k == "code" or (k == "supervisor" and v is True)}
+                    found.append(model.model_construct(**kept))
+        return tuple(found)
+
+    materials = data.get("materials")
+    base = data.get("base_materials")
+    partial = Catalogue.model_construct(
+        version=str(data.get("version", "")),
+        departments=entries("departments", DepartmentEntry),
+        questions=entries("questions", Question),
+        materials={str(k): str(v) for k, v in materials.items()} if isinstance(materials, dict) else {},
+        base_materials=tuple(str(code) for code in base) if isinstance(base, list) else (),
+        matters=entries("matters", MatterEntry),
+    )
+    try:
+        return _cross_problems(partial, refused)
+    except (AttributeError, TypeError, ValueError):
+        return []
 
 
 def _reading_problem(err: Exception) -> str:
@@ -334,8 +376,9 @@ def _where(loc: tuple[int | str, ...], data: Mapping[str, Any]) -> str:
     return f"{'.'.join(str(part) for part in loc)}："
 
 
-def _cross_problems(catalogue: Catalogue) -> list[str]:
-    """What the schema alone cannot see: references between entries, duplicates, the gate."""
+def _cross_problems(catalogue: Catalogue, refused: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """What the schema alone cannot see: references between entries, duplicates, the gate. ``refused``: codes of
+    entries the schema refused (only their codes are known: they are not checked again)."""
     problems: list[str] = []
     departments = {d.code: d for d in catalogue.departments}
     questions = {q.code: q for q in catalogue.questions}
@@ -348,6 +391,8 @@ def _cross_problems(catalogue: Catalogue) -> list[str]:
     if len(supervisors) != 1:
         problems.append("目录须有且只有一个督办部门（supervisor: true）")
     for question in catalogue.questions:
+        if question.code in refused:
+            continue
         values = [c.value for c in question.choices]
         if question.kind == "choice" and not values:
             problems.append(f"问题“{question.code}”：选择题须列出choices")
@@ -359,6 +404,8 @@ def _cross_problems(catalogue: Catalogue) -> list[str]:
         if code not in catalogue.materials:
             problems.append(f"基本材料“{code}”未在materials中定义")
     for matter in catalogue.matters:
+        if matter.code in refused:
+            continue
         where = f"事项“{matter.code}”："
         department = departments.get(matter.department)
         if department is None:
@@ -385,7 +432,7 @@ def _cross_problems(catalogue: Catalogue) -> list[str]:
         elif asked.kind == "choice" and selection.answer not in [c.value for c in asked.choices]:
             problems.append(f"{where}答案“{selection.answer}”不在问题“{asked.code}”的choices中")
     gate = next((m for m in catalogue.matters if m.code == GATE), None)
-    if gate is None or not gate.enabled or gate.selected_by is not None:
+    if gate is None or (gate.code not in refused and (not gate.enabled or gate.selected_by is not None)):
         problems.append(f"目录须包含并启用“{GATE.value}”（户口注销，每案必办，不设selected_by）")
     return problems
 

@@ -72,17 +72,23 @@ def test_a_faulty_catalogue_lists_every_problem_in_one_line_each() -> None:
     ]
 
 
-def test_schema_problems_name_the_entry_by_its_code() -> None:
+def test_schema_problems_name_the_entry_by_its_code_and_come_with_the_others() -> None:
     data = _default_data()
     data["matters"][5]["time_limit_working_days"] = 0
     data["departments"][0]["colour"] = "blue"
+    data["departments"][-1]["colour"] = "blue"  # the supervising department, refused, is still one
     del data["matters"][6]["name"]
+    data["matters"][7]["department"] = "civil"
     with pytest.raises(CatalogueError) as caught:
         catalogue_from(data)
     assert caught.value.problems == [
         "部门“police”：colour：无法识别的字段",
+        "部门“supervision”：colour：无法识别的字段",
         "事项“hrss.resident_pension_funeral_subsidy”：time_limit_working_days：取值过小",
         "事项“nhsa.employee_medical_account_settlement”：name：缺少必填项",
+        # The checks between entries, on the same answer (a refused entry is not checked again).
+        "事项“mca.social_assistance_termination”：所属部门“civil”未在目录中定义",
+        "事项“mca.social_assistance_termination”：代码应以所属部门代码“civil.”开头",
     ]
 
 
