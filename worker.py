@@ -45,7 +45,7 @@ from runtime.codec import check_key_canary, codec_from_keys
 from runtime.keys import Keys, load_keys, trust_anchors
 from runtime.logging import configure_logging
 from runtime.materials import scan_url
-from runtime.policy_file import load_policy
+from runtime.policy_file import load_county
 from runtime.settings import Settings, get_settings, invalid_setting_names
 from runtime.signing import TrustAnchors
 from runtime.temporal import connect
@@ -213,7 +213,7 @@ def build_worker(
 
 def dependencies_from(settings: Settings, keys: Keys) -> Dependencies:
     # The county's files first: a mistake in them is told before anything is created.
-    policy = load_policy(settings.policy_file)
+    policy = load_county(settings)
     if policy.scan_url is None and settings.scan_url:
         # Staff sign in: the codec server under the staff host serves scans to entitled officers (compose).
         policy = policy.model_copy(update={"scan_url": settings.scan_url})

@@ -8,6 +8,7 @@ CLI, the worker, the portal and the notification dispatcher all say it so.
 from __future__ import annotations
 
 from activities.calendar import OverrideFileError
+from domain.catalogue import CatalogueError
 from runtime.keys import KeyError_
 from runtime.policy_file import PolicyFileError
 from runtime.temporal import TlsSettingsError
@@ -37,6 +38,8 @@ def configuration_problem(exc: BaseException) -> str | None:
         return f"密钥配置有误：{exc}"
     if isinstance(exc, PolicyFileError):
         return f"政策配置文件有误：{exc}"
+    if isinstance(exc, CatalogueError):
+        return str(exc)
     if isinstance(exc, OverrideFileError):
         return f"节假日覆盖文件有误：{exc}"
     if isinstance(exc, TlsSettingsError):

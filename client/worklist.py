@@ -16,7 +16,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from domain import search_attributes as names
-from domain.catalogue import DEPARTMENT_NAMES
+from domain.catalogue import active_catalogue
 from domain.enums import Department, MatterState
 
 OPEN = f"WorkflowType = 'MatterWorkflow' AND ExecutionStatus = 'Running' AND {names.DEPARTMENT} = '{{department}}'"
@@ -48,11 +48,12 @@ def views(ui_url: str, namespace: str, departments: tuple[Department, ...]) -> l
     """Every department's views with their UI links."""
     base = ui_url.rstrip("/")
     found: list[WorkView] = []
+    names = active_catalogue().department_names()
     for department in departments:
         for name, template in VIEWS:
             query = template.format(department=department.value)
             found.append(WorkView(
-                department=department, department_name=DEPARTMENT_NAMES[department], name=name, query=query,
+                department=department, department_name=names[department], name=name, query=query,
                 url=f"{base}/namespaces/{quote(namespace)}/workflows?query={quote(query)}",
             ))
     return found

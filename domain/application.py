@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from domain.catalogue import DEFAULT_MATTERS, DEPARTMENT_NAMES, MATERIAL_LABELS, PENSION_MATTERS
+from domain.catalogue import Catalogue, active_catalogue
 from domain.enums import (
     CertificateIssuer,
     Channel,
@@ -118,7 +118,7 @@ class _FieldSpec:
     kind: _Kind
     required: bool = True
     default: object = None
-    choices: tuple[tuple[StrEnum, str], ...] = ()  # (value, meaning told to families)
+    choices: tuple[tuple[str, str], ...] = ()  # (value, meaning told to families)
 
 
 def _join(path: str, key: str) -> str:
@@ -197,25 +197,23 @@ _BANK_ACCOUNT = _SectionSpec(
         _FieldSpec("authorised_reason", "委托他人收款的原因", _Kind.TEXT, required=False),
     ),
 )
-_SITUATIONS = _SectionSpec(
-    "逝者情形",
-    (
-        _choice("pension_status", "养老保险情况", PENSION_STATUS_LABELS, default=PensionStatus.NONE),
-        _flag("employee_medical_insurance", "是否参加城镇职工医疗保险"),
-        _flag("social_assistance", "是否享受社会救助（低保、特困等）"),
-        _flag("housing_provident_fund", "是否缴存住房公积金"),
-        _flag("disability_subsidy", "是否享受残疾人两项补贴"),
-        _flag("preferential_care", "是否为优抚对象"),
-    ),
-)
+def _situations_spec(catalogue: Catalogue) -> _SectionSpec:
+    """The 逝者情形 section: the catalogue's questions."""
+    fields = tuple(
+        _flag(q.code, q.label) if q.kind == "bool" else _FieldSpec(
+            q.code, q.label, _Kind.CHOICE, required=q.default is None, default=q.default,
+            choices=tuple((c.value, c.label) for c in q.choices))
+        for q in catalogue.questions
+    )
+    return _SectionSpec("逝者情形", fields)
 
 
-def _material_section(index: int) -> _SectionSpec:
+def _material_section(index: int, catalogue: Catalogue) -> _SectionSpec:
     prefix = f"第{index + 1}份材料的"
     return _SectionSpec(
         f"第{index + 1}份材料",
         (
-            _choice("kind", prefix + "类型", MATERIAL_LABELS),
+            _choice("kind", prefix + "类型", catalogue.material_labels()),
             _field("sha256", prefix + "sha256摘要", _Kind.SHA256),
             _field("size", prefix + "文件大小", _Kind.SIZE),
         ),
@@ -234,7 +232,7 @@ _FIELD_ORDER: dict[str, int] = {
             ("death_certificate", _DEATH_CERTIFICATE),
             ("applicant", _APPLICANT),
             ("applicant.bank_account", _BANK_ACCOUNT),
-            ("situations", _SITUATIONS),
+            ("situations", _situations_spec(active_catalogue())),
         )
         for field in spec.fields
     )
@@ -358,9 +356,9 @@ def _parse_size(value: object, label: str) -> _Parsed:
 def _parse_choice(value: object, spec: _FieldSpec) -> _Parsed:
     if isinstance(value, str):
         for member, _meaning in spec.choices:
-            if member.value == value.strip():
+            if str(member) == value.strip():
                 return member, None
-    allowed = "、".join(f"{member.value}（{meaning}）" for member, meaning in spec.choices)
+    allowed = "、".join(f"{member}（{meaning}）" for member, meaning in spec.choices)
     return None, f"{spec.label}填写有误，可选：{allowed}"
 
 
@@ -450,41 +448,27 @@ def _parse_field(raw: object, spec: _FieldSpec) -> _Parsed:
 
 # --- matters -----------------------------------------------------------------------------------
 
-_CATALOGUE_ORDER: dict[MatterCode, int] = {code: index for index, code in enumerate(MatterCode)}
-_DEFAULT_DEFINITIONS = {matter.code: matter for matter in DEFAULT_MATTERS}
-_CODES = {code.value: code for code in MatterCode}
-
-
-def _in_catalogue_order(codes: set[MatterCode]) -> list[MatterCode]:
-    rest = sorted(codes - {MatterCode.HUKOU_CANCELLATION}, key=_CATALOGUE_ORDER.__getitem__)
+def _in_catalogue_order(codes: set[MatterCode], catalogue: Catalogue) -> list[MatterCode]:
+    order = catalogue.order()
+    rest = sorted(codes - {MatterCode.HUKOU_CANCELLATION}, key=lambda code: order.get(code, len(order)))
     return [MatterCode.HUKOU_CANCELLATION, *rest]
 
 
-def allowed_matters(situations: Situations) -> list[MatterCode]:
-    """Every matter the situations allow, 户口注销 first, then in catalogue order."""
-    codes = {MatterCode.HUKOU_CANCELLATION}
-    pension = PENSION_MATTERS.get(situations.pension_status)
-    if pension is not None:
-        codes.add(pension)
-    flags = {
-        MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT: situations.employee_medical_insurance,
-        MatterCode.SOCIAL_ASSISTANCE_TERMINATION: situations.social_assistance,
-        MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL: situations.housing_provident_fund,
-        MatterCode.DISABILITY_SUBSIDY_TERMINATION: situations.disability_subsidy,
-        MatterCode.PREFERENTIAL_BENEFIT_TERMINATION: situations.preferential_care,
-    }
-    codes.update(code for code, selected in flags.items() if selected)
-    return _in_catalogue_order(codes)
+def allowed_matters(situations: Situations, catalogue: Catalogue | None = None) -> list[MatterCode]:
+    """Every enabled matter the situations select (the catalogue's questions), 户口注销 first, then in
+    catalogue order."""
+    return (catalogue or active_catalogue()).selected(situations.answer_map())
 
 
-def _short_name(policy: Policy, code: MatterCode) -> str:
+def _short_name(policy: Policy, code: MatterCode, catalogue: Catalogue) -> str:
     try:
         return policy.matter(code).short_name
     except KeyError:
-        return _DEFAULT_DEFINITIONS[code].short_name
+        entry = catalogue.entry(code)
+        return entry.short_name if entry is not None else code.value
 
 
-def _read_chosen(reader: _Reader, raw: object) -> dict[MatterCode, str] | None:
+def _read_chosen(reader: _Reader, raw: object, catalogue: Catalogue) -> dict[MatterCode, str] | None:
     """The matters the applicant listed, each with its field path; None when none was listed."""
     if raw is None:
         return None
@@ -496,7 +480,8 @@ def _read_chosen(reader: _Reader, raw: object) -> dict[MatterCode, str] | None:
         return {}
     chosen: dict[MatterCode, str] = {}
     for index, item in enumerate(raw):
-        code = _CODES.get(item.strip()) if isinstance(item, str) else None
+        entry = catalogue.entry(item.strip()) if isinstance(item, str) else None
+        code = MatterCode(entry.code) if entry is not None else None
         if code is None:
             reader.problem(f"matters.{index}", f"所选第{index + 1}项事项代码无法识别")
         else:
@@ -505,39 +490,43 @@ def _read_chosen(reader: _Reader, raw: object) -> dict[MatterCode, str] | None:
 
 
 def _select_matters(
-    reader: _Reader, raw: object, situations: Situations | None, channel: Channel | None, policy: Policy
+    reader: _Reader, raw: object, situations: Situations | None, channel: Channel | None, policy: Policy,
+    catalogue: Catalogue,
 ) -> tuple[MatterCode, ...]:
     """The matters the case runs: chosen (自愿原则) within what the situations allow."""
-    chosen = _read_chosen(reader, raw)
+    chosen = _read_chosen(reader, raw, catalogue)
     if situations is None:
         return ()
-    allowed = set(allowed_matters(situations))
+    allowed = set(allowed_matters(situations, catalogue))
     if chosen is None:
         selected = allowed
     else:
         selected = {MatterCode.HUKOU_CANCELLATION}
         for code, path in chosen.items():
-            if code in allowed:
+            entry = catalogue.entry(code)
+            if entry is not None and not entry.enabled:
+                reader.problem(path, f"本县暂未开通“{entry.short_name}”事项")
+            elif code in allowed:
                 selected.add(code)
             else:
-                reader.problem(path, f"所选事项“{_short_name(policy, code)}”与填报的逝者情形不符")
-    ordered = _in_catalogue_order(selected)
+                reader.problem(path, f"所选事项“{_short_name(policy, code, catalogue)}”与填报的逝者情形不符")
+    ordered = _in_catalogue_order(selected, catalogue)
     for code in ordered:
-        message = _reach_problem(policy, code, channel)
+        message = _reach_problem(policy, code, channel, catalogue)
         if message is not None:
             reader.problem("matters", message)
     return tuple(ordered)
 
 
-def _reach_problem(policy: Policy, code: MatterCode, channel: Channel | None) -> str | None:
+def _reach_problem(policy: Policy, code: MatterCode, channel: Channel | None, catalogue: Catalogue) -> str | None:
     """Why the county cannot take ``code`` through ``channel``; None when it can."""
     try:
         matter = policy.matter(code)
     except KeyError:
-        return f"本县暂未开通“{_short_name(policy, code)}”事项"
+        return f"本县暂未开通“{_short_name(policy, code, catalogue)}”事项"
     if channel is None or matter.department in policy.departments_for(channel):
         return None
-    department = DEPARTMENT_NAMES[matter.department]
+    department = matter.department_name
     if channel is Channel.WINDOW:
         return f"{department}的“{matter.short_name}”事项本县窗口暂不受理"
     return (
@@ -627,7 +616,7 @@ def _check_payee(reader: _Reader, applicant: Mapping[str, object], account: Mapp
 
 def _check_materials(
     reader: _Reader, materials: list[dict[str, object]] | None, matters: Sequence[MatterCode], policy: Policy,
-    authorised: bool,
+    authorised: bool, catalogue: Catalogue,
 ) -> None:
     """Every material the chosen matters need, missing ones listed together."""
     if materials is None:
@@ -641,15 +630,16 @@ def _check_materials(
             continue
     if authorised:
         needed.append(MaterialKind.PAYEE_AUTHORISATION)
-    missing = [kind for kind in MaterialKind if kind in needed and kind not in present]
+    labels = catalogue.material_labels()
+    missing = [kind for kind in labels if kind in needed and kind not in present]
     if missing:
-        reader.problem("materials", "缺少材料：" + "、".join(MATERIAL_LABELS[kind] for kind in missing))
+        reader.problem("materials", "缺少材料：" + "、".join(labels[kind] for kind in missing))
 
 
 # --- the entry points --------------------------------------------------------------------------
 
 
-def _read_materials(reader: _Reader, raw: object) -> list[dict[str, object]] | None:
+def _read_materials(reader: _Reader, raw: object, catalogue: Catalogue) -> list[dict[str, object]] | None:
     """The material references, or None when any of them is wrong."""
     if raw is None:
         return []
@@ -662,7 +652,7 @@ def _read_materials(reader: _Reader, raw: object) -> list[dict[str, object]] | N
     materials: list[dict[str, object]] = []
     complete = True
     for index, item in enumerate(raw):
-        path, spec = f"materials.{index}", _material_section(index)
+        path, spec = f"materials.{index}", _material_section(index, catalogue)
         if not isinstance(item, Mapping):
             reader.problem(path, f"{spec.label}格式不正确")
             complete = False
@@ -673,8 +663,13 @@ def _read_materials(reader: _Reader, raw: object) -> list[dict[str, object]] | N
     return materials if complete else None
 
 
-def validate_application(raw: object, policy: Policy, today: date) -> Application | list[Problem]:
-    """A valid ``Application``, or every problem with the form (一次告知). Never raises."""
+def validate_application(
+    raw: object, policy: Policy, today: date, catalogue: Catalogue | None = None
+) -> Application | list[Problem]:
+    """A valid ``Application``, or every problem with the form (一次告知). Never raises.
+
+    ``catalogue`` (default: the process's) asks the situation questions and selects the matters."""
+    catalogue = catalogue or active_catalogue()
     reader = _Reader()
     if not isinstance(raw, Mapping):
         reader.problem("", "申请表格式不正确，应为逐项填写的登记表")
@@ -685,8 +680,8 @@ def validate_application(raw: object, policy: Policy, today: date) -> Applicatio
     _, certificate = reader.subsection(raw, "death_certificate", _DEATH_CERTIFICATE)
     applicant_data, applicant = reader.subsection(raw, "applicant", _APPLICANT)
     _, account = reader.subsection(applicant_data, "applicant.bank_account", _BANK_ACCOUNT)
-    _, situations = reader.subsection(raw, "situations", _SITUATIONS)
-    materials = _read_materials(reader, raw.get("materials"))
+    _, situations = reader.subsection(raw, "situations", _situations_spec(catalogue))
+    materials = _read_materials(reader, raw.get("materials"), catalogue)
 
     _check_people(reader, deceased.values, applicant.values, today)
     _check_death(reader, deceased.values, policy, today)
@@ -700,9 +695,10 @@ def validate_application(raw: object, policy: Policy, today: date) -> Applicatio
         Situations.model_validate(situations.values) if situations.complete else None,
         channel if isinstance(channel, Channel) else None,
         policy,
+        catalogue,
     )
 
-    _check_materials(reader, materials, matters, policy, bool(account.values.get("authorised_reason")))
+    _check_materials(reader, materials, matters, policy, bool(account.values.get("authorised_reason")), catalogue)
     if reader.problems:
         return _in_form_order(reader.problems)
     try:

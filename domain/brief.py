@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,27 +31,35 @@ _SITUATIONS = {
 
 
 def brief_of(application: Application, definitions: Sequence[MatterDefinition],
-             scan_url: str | None = None) -> MatterBrief:
+             scan_url: str | None = None, labels: Mapping[str, str] | None = None) -> MatterBrief:
     """The case as every matter's officer is told it; ``definitions``: the matters the family applied for;
-    ``scan_url``: where a scan opens by its SHA-256 (a Markdown link on each material)."""
+    ``scan_url``: where a scan opens by its SHA-256 (a Markdown link on each material); ``labels``: the names of
+    the questions and materials a county's catalogue adds (``Policy.catalogue_labels``)."""
+    labels = labels or {}
     deceased, applicant = application.deceased, application.applicant
     situations = [] if application.situations.pension_status is PensionStatus.NONE else [
         PENSION_STATUS_LABELS[application.situations.pension_status]]
     situations += [label for field, label in _SITUATIONS.items() if getattr(application.situations, field)]
+    for code, answer in application.situations.answers.items():
+        label = labels.get(f"situations.{code}", code)
+        if answer is True:
+            situations.append(label)
+        elif isinstance(answer, str) and answer:
+            situations.append(f"{label}：{labels.get(f'situations.{code}.{answer}', answer)}")
     account = applicant.bank_account
     return MatterBrief(
         deceased_name=mask_name(deceased.name), deceased_id=mask_number(deceased.id_number),
         death_date=deceased.death_date, applicant_name=mask_name(applicant.name),
         relationship=RELATIONSHIP_LABELS[applicant.relationship], channel=CHANNEL_LABELS[application.channel],
         situations=tuple(situations) or ("无",), claims=tuple(d.short_name for d in definitions),
-        materials=tuple(_material_link(ref.kind, ref.sha256, scan_url) for ref in application.materials),
+        materials=tuple(_material_link(ref.kind, ref.sha256, scan_url, labels) for ref in application.materials),
         payee=f"{account.bank_name} {mask_name(account.account_name)} {mask_number(account.card_number)}",
     )
 
 
-def _material_link(kind: str, sha256: str, scan_url: str | None) -> str:
+def _material_link(kind: str, sha256: str, scan_url: str | None, labels: Mapping[str, str]) -> str:
     """A material as the details show it (already Markdown): its name, linked to its scan where one is served."""
-    name = _md(_material(kind))
+    name = _md(labels.get(f"materials.{kind}") or _material(kind))
     if scan_url is None:
         return f"{name}（{sha256[:8]}）"
     return f"[{name}]({scan_url.rstrip('/')}/{sha256})"

@@ -2,7 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+from typing import Any
+
+# The register's columns bound them: a department code to 16 characters, a matter code to 64.
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_DEPARTMENT_CODE = re.compile(r"[a-z][a-z0-9_]{0,15}")
+_MATTER_CODE = re.compile(r"[a-z][a-z0-9_]{0,15}\.[a-z][a-z0-9_]{0,46}")
+
+
+class _OpenCodes(StrEnum):
+    """Codes a catalogue (domain/catalogue.py) may add to: the members are the default catalogue's codes, as
+    named constants; any other well-formed code becomes a member too (made once, then the same object), so
+    models, ids, search attributes and the register take a catalogue's new codes as they take these. Whether a
+    code is in the county's catalogue is checked where codes come in (intake, the CLI), not here."""
+
+    @classmethod
+    def _pattern(cls) -> re.Pattern[str]:
+        return _CODE
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str) or not cls._pattern().fullmatch(value):
+            return None
+        member = cls._value2member_map_.get(value)
+        if member is None:
+            member = str.__new__(cls, value)
+            member._name_ = value.upper()
+            member._value_ = value
+            member = cls._value2member_map_.setdefault(value, member)
+        return member
 
 
 class Channel(StrEnum):
@@ -26,7 +56,7 @@ class CertificateIssuer(StrEnum):
     MEDICAL_INSTITUTION = "medical_institution"
 
 
-class MaterialKind(StrEnum):
+class MaterialKind(_OpenCodes):
     """The scanned materials an application carries (材料一次提交)."""
 
     REGISTRATION_FORM = "registration_form"
@@ -63,7 +93,11 @@ class PensionStatus(StrEnum):
     RESIDENT_PENSIONER = "resident_pensioner"
 
 
-class Department(StrEnum):
+class Department(_OpenCodes):
+    @classmethod
+    def _pattern(cls) -> re.Pattern[str]:
+        return _DEPARTMENT_CODE
+
     POLICE = "police"
     HRSS = "hrss"
     NHSA = "nhsa"
@@ -74,7 +108,11 @@ class Department(StrEnum):
     SUPERVISION = "supervision"
 
 
-class MatterCode(StrEnum):
+class MatterCode(_OpenCodes):
+    @classmethod
+    def _pattern(cls) -> re.Pattern[str]:
+        return _MATTER_CODE
+
     HUKOU_CANCELLATION = "police.hukou_cancellation"
     ENTERPRISE_RETIREE_DEATH_BENEFIT = "hrss.enterprise_retiree_death_benefit"
     ENTERPRISE_EMPLOYEE_DEATH_BENEFIT = "hrss.enterprise_employee_death_benefit"

@@ -110,10 +110,11 @@ def deadline_reminder(case_number: str, matter: MatterDefinition, days: int) -> 
     return f"催办：受理编号{case_number}的“{matter.short_name}”已超期{days}个工作日。"
 
 
-def supervision(case_number: str, matter: MatterDefinition, days: int) -> str:
+def supervision(case_number: str, matter: MatterDefinition, days: int, bureau: str | None = None) -> str:
+    """``bureau``: the supervising department's name in the catalogue the case started under."""
     return (
         f"督办：受理编号{case_number}的“{matter.short_name}”已超期{days}个工作日，"
-        f"由{DEPARTMENT_NAMES[Department.SUPERVISION]}督办。"
+        f"由{bureau or DEPARTMENT_NAMES[Department.SUPERVISION]}督办。"
     )
 
 

@@ -11,7 +11,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from domain.enums import (
@@ -122,6 +132,34 @@ class Situations(_Model):
     housing_provident_fund: bool = False
     disability_subsidy: bool = False
     preferential_care: bool = False
+    # Answers to questions a county's catalogue adds (domain/catalogue.py), by question code. Read and written
+    # beside the named ones, as the form has them: the default catalogue's cases serialise as they always did.
+    answers: dict[str, bool | str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_answers(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        named = set(cls.model_fields)
+        extra = {key: value for key, value in data.items() if key not in named}
+        if not extra:
+            return data
+        kept = {key: value for key, value in data.items() if key in named}
+        return {**kept, "answers": {**(kept.get("answers") or {}), **extra}}
+
+    @model_serializer(mode="wrap")
+    def _flat_answers(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            answers = data.pop("answers", None) or {}
+            data.update(answers)
+        return data
+
+    def answer_map(self) -> dict[str, object]:
+        """Every answer by question code, the named ones and the catalogue's own."""
+        named = {key: getattr(self, key) for key in type(self).model_fields if key != "answers"}
+        return {**named, **self.answers}
 
 
 class MaterialRef(_Model):

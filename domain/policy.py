@@ -10,10 +10,14 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.catalogue import BASE_MATERIALS, DEFAULT_CHANNEL_DEPARTMENTS, DEFAULT_MATTERS, MatterDefinition
+from domain.catalogue import MatterDefinition, active_catalogue
 from domain.enums import CertificateIssuer, Channel, Department, MaterialKind, MatterCode, Recipient
 
 _I = CertificateIssuer
+
+
+# The key of the supervising department's name in ``Policy.catalogue_labels``.
+SUPERVISOR_LABEL = "departments.supervisor"
 
 
 class LadderPolicy(BaseModel):
@@ -131,6 +135,10 @@ class MatterPolicy(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     definition: MatterDefinition
+    # The catalogue (domain/catalogue.py) the definition was copied from when the case started, and the name
+    # of its supervising department (督办).
+    catalogue_version: str | None = None
+    supervisor_name: str | None = None
     timezone: str
     ladder: LadderPolicy
     waits: WaitPolicy
@@ -146,15 +154,20 @@ class Policy(BaseModel):
     city: str = "包头市"
     province: str = "内蒙古自治区"
     timezone: str = "Asia/Shanghai"
-    matters: tuple[MatterDefinition, ...] = DEFAULT_MATTERS
+    # The catalogue (domain/catalogue.py) the case started under: its version, and the enabled matters and
+    # their reach; a new catalogue never changes a running case's (its history holds them).
+    catalogue_version: str | None = None
+    # What the officer's brief calls the questions and materials the catalogue adds (Catalogue.added_labels).
+    catalogue_labels: dict[str, str] = Field(default_factory=dict)
+    matters: tuple[MatterDefinition, ...] = Field(default_factory=lambda: active_catalogue().definitions())
     channel_departments: dict[Channel, frozenset[Department]] = Field(
-        default_factory=lambda: dict(DEFAULT_CHANNEL_DEPARTMENTS)
+        default_factory=lambda: active_catalogue().channel_departments()
     )
     ladder: LadderPolicy = LadderPolicy()
     waits: WaitPolicy = WaitPolicy()
     death_certificates: DeathCertificateRules = DeathCertificateRules()
     # What every application must bring, whatever its matters (each matter may add its own).
-    base_materials: tuple[MaterialKind, ...] = BASE_MATERIALS
+    base_materials: tuple[MaterialKind, ...] = Field(default_factory=lambda: active_catalogue().base_material_kinds())
     # Only these may extend a deadline (督办); an example name: set the county's own in the policy file.
     supervisors: frozenset[str] = frozenset({"张主任"})
     # Where staff open a scan by its SHA-256 (a matter's page links each material there); None: no links.
@@ -176,8 +189,9 @@ class Policy(BaseModel):
 
     def for_matter(self, code: MatterCode | str) -> MatterPolicy:
         """What one matter's workflow needs of the county policy, and nothing more."""
-        return MatterPolicy(definition=self.matter(code), timezone=self.timezone, ladder=self.ladder, waits=self.waits,
-                            supervisors=self.supervisors)
+        return MatterPolicy(definition=self.matter(code), catalogue_version=self.catalogue_version,
+                            supervisor_name=self.catalogue_labels.get(SUPERVISOR_LABEL),
+                            timezone=self.timezone, ladder=self.ladder, waits=self.waits, supervisors=self.supervisors)
 
     def departments_for(self, channel: Channel) -> frozenset[Department]:
         return self.channel_departments.get(channel, frozenset())

@@ -44,7 +44,7 @@ from register.sealing import Sealer
 from register.tables import OutboxRow
 from runtime.keys import load_keys
 from runtime.logging import configure_logging
-from runtime.policy_file import load_policy
+from runtime.policy_file import load_county
 from runtime.settings import Settings, get_settings, invalid_setting_names
 
 log = structlog.get_logger()
@@ -268,7 +268,7 @@ async def _main(settings: Settings, once: bool) -> None:
     engine = make_engine(settings.register_url)
     channel = channel_for(settings)
     keys = load_keys(settings)
-    dispatcher = Dispatcher(engine, channel, load_policy(settings.policy_file), keys.query_code_key,
+    dispatcher = Dispatcher(engine, channel, load_county(settings), keys.query_code_key,
                             sealer=Sealer.from_keys(keys), config=DispatchConfig.from_settings(settings))
     where = "gateway" if settings.sms_gateway_url else str(settings.sms_outbox_path)
     log.info("dispatcher_channel", channel=where)

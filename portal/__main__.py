@@ -22,7 +22,7 @@ from register.engine import make_engine
 from runtime.keys import Keys, load_keys
 from runtime.logging import configure_logging
 from runtime.materials import materials_dir
-from runtime.policy_file import load_policy
+from runtime.policy_file import load_county
 from runtime.settings import Settings, get_settings, invalid_setting_names
 from runtime.temporal import connect
 
@@ -39,7 +39,7 @@ def portal_keys(settings: Settings) -> Keys:
 
 async def serve(settings: Settings) -> None:
     keys = portal_keys(settings)
-    policy = load_policy(settings.policy_file)
+    policy = load_county(settings)
     # The identity provider's settings are checked before anything is connected.
     signin = SignIn(Provider.from_settings(settings))
     zone = ZoneInfo(policy.timezone)

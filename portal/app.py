@@ -52,7 +52,7 @@ from client import intake
 from client.errors import DuplicateCase, NotFound, OperationRefused
 from client.operations import case_status
 from domain.application import PROBLEMS_HEADER, allowed_matters
-from domain.catalogue import MATERIAL_LABELS, MatterDefinition
+from domain.catalogue import MatterDefinition, active_catalogue
 from domain.enums import MaterialKind
 from domain.ids import is_case_number
 from domain.models import Problem
@@ -255,7 +255,7 @@ def create_app(services: PortalServices) -> FastAPI:
             log.warning("portal_apply_quota")
             return message(request, BUSY, status_code=429)
         person = _person(request)
-        async with request.form(max_files=len(MaterialKind) + 1, max_fields=200) as data:
+        async with request.form(max_files=len(active_catalogue().materials) + 1, max_fields=200) as data:
             if not _csrf_ok(request, data):
                 return message(request, EXPIRED, status_code=403)
             if person is None:
@@ -343,7 +343,7 @@ def create_app(services: PortalServices) -> FastAPI:
                     continue
                 except UploadProblem as problem:
                     problems.append(Problem(field=f"material.{kind.value}",
-                                            message=f"{MATERIAL_LABELS[kind]}：{problem}"))
+                                            message=f"{active_catalogue().material_labels()[kind]}：{problem}"))
             token = data.get(f"staged.{kind.value}")
             if isinstance(token, str) and token:
                 earlier = staging.from_token(kind, token)

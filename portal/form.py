@@ -14,10 +14,9 @@ from typing import Any
 from domain.application import (
     DEATH_CIRCUMSTANCE_LABELS,
     ISSUER_LABELS,
-    PENSION_STATUS_LABELS,
     RELATIONSHIP_LABELS,
 )
-from domain.catalogue import MATERIAL_LABELS, MatterDefinition
+from domain.catalogue import MatterDefinition, Question, active_catalogue
 from domain.enums import Channel, MaterialKind, MatterCode
 from domain.models import Problem
 from domain.policy import Policy
@@ -79,16 +78,18 @@ def sections(policy: Policy) -> tuple[Section, ...]:
             Input("applicant.bank_account.authorised_reason", "委托他人收款的原因", required=False,
                   hint="仅当户名不是申请人本人时填写，并上传收款委托书"),
         )),
-        Section("逝者情形", (
-            Input("situations.pension_status", "养老保险情况", SELECT, _choices(PENSION_STATUS_LABELS),
-                  default="none"),
-            Input("situations.employee_medical_insurance", "参加城镇职工医疗保险", CHECK, required=False),
-            Input("situations.social_assistance", "享受低保、特困等社会救助", CHECK, required=False),
-            Input("situations.housing_provident_fund", "缴存住房公积金", CHECK, required=False),
-            Input("situations.disability_subsidy", "享受残疾人两项补贴", CHECK, required=False),
-            Input("situations.preferential_care", "属于优抚对象", CHECK, required=False),
-        ), note="逝者情形决定可以申请哪些事项。"),
+        Section("逝者情形", tuple(_question(q) for q in active_catalogue().offered_questions()),
+                note="逝者情形决定可以申请哪些事项。"),
     )
+
+
+def _question(question: Question) -> Input:
+    """One question of the catalogue (domain/catalogue.py): a checkbox, or a list to choose from."""
+    label = question.prompt or question.label
+    if question.kind == "bool":
+        return Input(f"situations.{question.code}", label, CHECK, required=False)
+    return Input(f"situations.{question.code}", label, SELECT, tuple((c.value, c.label) for c in question.choices),
+                 default=question.default or "")
 
 
 def all_inputs(policy: Policy) -> Iterable[Input]:
@@ -129,7 +130,8 @@ def material_slots(policy: Policy) -> list[MaterialSlot]:
     base = set(policy.base_materials)
     paying = {kind for m in policy.matters for kind in m.required_materials}
     slots = []
-    for kind in MaterialKind:
+    labels = active_catalogue().material_labels()
+    for kind in labels:
         if kind in base:
             need = "必交"
         elif kind in paying:
@@ -138,7 +140,7 @@ def material_slots(policy: Policy) -> list[MaterialSlot]:
             need = "委托他人收款时必交"
         else:
             need = "如有请上传"
-        slots.append(MaterialSlot(kind=kind, label=MATERIAL_LABELS[kind], need=need))
+        slots.append(MaterialSlot(kind=kind, label=labels[kind], need=need))
     return slots
 
 

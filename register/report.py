@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.engine import Connection, Engine
 
-from domain.catalogue import DEFAULT_MATTERS, DEPARTMENT_NAMES, MatterDefinition
+from domain.catalogue import MatterDefinition, active_catalogue
 from domain.enums import Department, MatterState
 from register.lookups import APPROVED_STATES
 from register.money import to_yuan
@@ -269,10 +269,13 @@ def build_report(
     period: Period,
     *,
     department: Department | str | None = None,
-    matters: Sequence[MatterDefinition] = DEFAULT_MATTERS,
+    matters: Sequence[MatterDefinition] | None = None,
     now: datetime | None = None,
 ) -> Report:
-    """The report for ``period`` (and one department, if given), read in one transaction."""
+    """The report for ``period`` (and one department, if given), read in one transaction; ``matters``
+    (default: the catalogue's) orders and names what it shows."""
+    if matters is None:
+        matters = active_catalogue().definitions()
     chosen = str(department) if department is not None else None
     generated = (now or datetime.now(UTC)).astimezone(period.zone)
     with engine.connect() as connection:
@@ -388,7 +391,8 @@ def _departments(
         codes = order.setdefault(department_code, [])
         if matter_code not in codes:
             codes.append(matter_code)
-    names = {code.value: name for code, name in DEPARTMENT_NAMES.items()}
+    names = {code.value: name for code, name in active_catalogue().department_names().items()}
+    names.update({matter.department.value: matter.department_name for matter in matters})
     result: list[DepartmentFigures] = []
     for department_code, codes in order.items():
         if department is not None and department_code != department:

@@ -42,6 +42,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
+from domain.catalogue import CatalogueError, load_catalogue, use_catalogue
 from domain.enums import Issuer
 from register.sealing import Sealer
 from runtime.codec import codec_from_keys
@@ -596,6 +597,12 @@ def main(argv: Iterable[str] | None = None) -> int:
     args = _parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    try:
+        # Who reads what (runtime/read_scope.py) and which role decides for which department follow the catalogue.
+        use_catalogue(load_catalogue(settings.catalogue_file))
+    except CatalogueError as err:
+        print(err, file=sys.stderr)
+        return EXIT_CONFIG
     try:
         keys = load_keys(settings)
         codec = codec_from_keys(keys)

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from domain.catalogue import active_catalogue
 from domain.enums import DecisionKind, Department
 from domain.models import OfficerStatement
 from domain.officers import DECISION_MODELS, decision_digest, officer_statement_digest
@@ -64,13 +65,20 @@ class ClaimMapping:
         values = raw.split() if isinstance(raw, str) else [str(v) for v in raw] if isinstance(raw, list) else []
         departments: list[Department] = []
         for value in values:
-            department = self.departments.get(value)
-            if department is None and value in Department.__members__.values():
-                department = Department(value)
+            department = self.departments.get(value) or _catalogue_role(value)
             if department is not None and department not in departments:
                 departments.append(department)
         return Officer(subject=subject, name=str(name)[:50], departments=tuple(departments),
                        supervisor=any(value in self.supervisor_roles for value in values))
+
+
+def _catalogue_role(value: str) -> Department | None:
+    """The department whose officers the catalogue names by this role, or whose code it is."""
+    catalogue = active_catalogue()
+    department = catalogue.officer_roles().get(value)
+    if department is None and catalogue.department(value) is not None:
+        department = Department(value)
+    return department
 
 
 def decision_kind(document: object) -> tuple[DecisionKind, BaseModel] | None:

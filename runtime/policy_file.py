@@ -21,7 +21,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from domain.catalogue import active_catalogue, load_catalogue, use_catalogue
 from domain.policy import Policy
+from runtime.settings import Settings
 
 
 class PolicyFileError(Exception):
@@ -29,17 +31,28 @@ class PolicyFileError(Exception):
     repeats a value from the file (it may hold staff numbers)."""
 
 
+def load_county(settings: Settings) -> Policy:
+    """At the start of the worker, the CLI, the portal and the dispatcher: the county's catalogue
+    (``SHENHOU_CATALOGUE_FILE``; unset: the packaged default) made the process's, then its policy over it.
+    Raises ``CatalogueError`` (every problem of the catalogue) or ``PolicyFileError``."""
+    use_catalogue(load_catalogue(settings.catalogue_file))
+    return load_policy(settings.policy_file)
+
+
 def load_policy(path: Path | None) -> Policy:
-    """Overrides: top-level Policy fields, and `matters: {code: {time_limit_working_days, max_amount}}`."""
+    """Overrides: top-level Policy fields, and `matters: {code: {time_limit_working_days, max_amount}}`, over
+    the process's catalogue (domain/catalogue.py), whose version the policy names."""
+    catalogue = active_catalogue()
+    version, labels = catalogue.version, catalogue.added_labels()
     if path is None:
-        return Policy()
+        return Policy(catalogue_version=version, catalogue_labels=labels)
     try:
         text = path.read_text(encoding="utf-8")
         data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as err:
         raise PolicyFileError(f"cannot read policy file {path}: {_reading_problem(err)}") from err
     if data is None:
-        return Policy()
+        return Policy(catalogue_version=version, catalogue_labels=labels)
     if not isinstance(data, dict):
         raise PolicyFileError(f"policy file {path} must hold a mapping")
     base = Policy()
@@ -55,7 +68,8 @@ def load_policy(path: Path | None) -> Policy:
         for matter in base.matters:
             patch = overrides.get(matter.code.value) or {}
             matters.append(matter.model_validate({**matter.model_dump(), **patch}))
-        return Policy.model_validate({**merged_over(base, data), "matters": matters})
+        return Policy.model_validate({**merged_over(base, data), "matters": matters, "catalogue_version": version,
+                                     "catalogue_labels": labels})
     except ValidationError as err:
         raise PolicyFileError(f"invalid policy file {path}: {_invalid_values(err)}") from err
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from domain.catalogue import DEFAULT_MATTERS
+from domain.catalogue import active_catalogue
 from domain.enums import Department
 from domain.identity import mask_name, mask_number
 
@@ -65,8 +65,6 @@ NOTE_ANONYMOUS = ("身份证号、银行卡号、手机号和姓名已脱敏。�
                   " 后重启 scripts/run 查看全部。")
 NOTE_SIGNED_IN = "部分个人信息已按查看人权限脱敏：只有本案所涉部门的经办人可查看其办理所需的信息。"
 
-_DEPARTMENT_OF = {definition.code.value: definition.department for definition in DEFAULT_MATTERS}
-_DEPARTMENTS = {department.value: department for department in Department}
 _DIGITS = re.compile(r"\d{11,}[\dXx]?")
 # Fields whose digits are no person's: hashes, signatures and references stay as they are.
 _NOT_PERSONAL = frozenset({"sha256", "signature", "digest", "nonce", "decision", "key", "reference",
@@ -99,7 +97,7 @@ def departments_in(document: Any) -> set[Department]:
         elif isinstance(value, str):
             department = _department_of_code(value) if key in ("matter", "code", "matters") else None
             if department is None and key == "department":
-                department = _DEPARTMENTS.get(value)
+                department = _known_department(value)
             if department is not None:
                 found.add(department)
 
@@ -107,12 +105,31 @@ def departments_in(document: Any) -> set[Department]:
     return found
 
 
+def _known_department(value: str) -> Department | None:
+    """The catalogue's department of this code, None for any other string."""
+    entry = active_catalogue().department(value)
+    return Department(entry.code) if entry is not None else None
+
+
 def _department_of_code(value: str) -> Department | None:
-    department = _DEPARTMENT_OF.get(value)
-    if department is None and "." in value:
-        # A matter a province added to the catalogue: its code starts with its department's.
-        department = _DEPARTMENTS.get(value.partition(".")[0])
-    return department
+    entry = active_catalogue().entry(value)
+    if entry is not None:
+        return Department(entry.department)
+    if "." in value:
+        # A matter this catalogue does not hold (switched off, or of another county's): its code starts with its
+        # department's.
+        return _known_department(value.partition(".")[0])
+    return None
+
+
+def needs(department: Department) -> frozenset[Personal]:
+    """What ``department``'s officers need: ``NEEDS`` for the default catalogue's; for one a catalogue adds,
+    the identities, and who is paid and where when one of its matters pays the family."""
+    if department in NEEDS:
+        return NEEDS[department]
+    catalogue = active_catalogue()
+    pays = any(m.pays_family for m in catalogue.enabled() if m.department == department)
+    return _PAYING if pays else frozenset({_P.NAMES, _P.DECEASED_ID})
 
 
 def visible(reader: Reader, departments: Iterable[Department]) -> frozenset[Personal]:
@@ -123,7 +140,7 @@ def visible(reader: Reader, departments: Iterable[Department]) -> frozenset[Pers
     concerned = set(departments)
     for department in reader.departments:
         if department in concerned:
-            seen |= NEEDS.get(department, frozenset())
+            seen |= needs(department)
     return frozenset(seen)
 
 

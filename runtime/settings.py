@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     # A county's policy override (YAML or JSON); empty means the built-in defaults.
     policy_file: Path | None = None
+    # A county's catalogue of departments and matters (docs/catalogue.md); empty means the packaged
+    # default, domain/catalogue.yaml.
+    catalogue_file: Path | None = None
     # A county-maintained holiday override (YAML); empty means data_dir/holidays.yaml when present.
     holiday_file: Path | None = None
     # Key material; empty means the keys file in data_dir, created on first run.

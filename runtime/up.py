@@ -22,6 +22,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.service import RPCError
 
+from domain.catalogue import CatalogueError, load_catalogue, use_catalogue
 from register.sealing import Sealer
 from runtime.codec import check_key_canary, codec_from_keys
 from runtime.codec_server import default_origins, serve
@@ -176,6 +177,12 @@ async def _announce_when_ready(settings: Settings, keys: Keys, codec_url: str | 
 def main() -> int:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    try:
+        # The codec server runs in this process: it reads the county's catalogue too.
+        use_catalogue(load_catalogue(settings.catalogue_file))
+    except CatalogueError as err:
+        print(err, file=sys.stderr)
+        return CONFIG_EXIT_CODE
     try:
         asyncio.run(up(settings))
     except ServiceMisconfigured as err:

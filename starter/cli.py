@@ -16,9 +16,9 @@ from typing import Annotated
 import typer
 from typer import rich_utils
 
-from starter import calendar, department, supervisor, system, window
+from starter import calendar, catalogue, department, supervisor, system, window
 from starter.errors import ExitCode
-from starter.session import DEFAULT_TIMEOUT_SECONDS, CliOptions, configure_cli_logging
+from starter.session import DEFAULT_TIMEOUT_SECONDS, CliOptions, configure_cli_logging, use_county_catalogue
 from starter.usage import group
 
 # Chinese headings for Typer's help and error panels.
@@ -37,6 +37,7 @@ app = group("身后“一件事一次办”：一次申请，并联办理逝者�
 app.add_typer(window.app, name="case")
 app.add_typer(department.app, name="matter")
 app.add_typer(calendar.app, name="calendar")
+app.add_typer(catalogue.app, name="catalogue")
 supervisor.register(app)
 system.register(app)
 
@@ -51,6 +52,8 @@ def _root(
 ) -> None:
     configure_cli_logging(verbose)
     ctx.obj = CliOptions(verbose=verbose, timeout=timeout)
+    if ctx.invoked_subcommand != "catalogue":  # `catalogue check` reads a file that may not be usable yet
+        use_county_catalogue()
 
 
 def _flush() -> None:

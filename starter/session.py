@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from domain.catalogue import CatalogueError, load_catalogue, use_catalogue
 from domain.enums import MatterCode
 from domain.ids import is_case_number
 from domain.input_errors import describe_validation_error
@@ -30,10 +31,10 @@ from domain.policy import Policy
 from register.engine import make_engine
 from runtime.keys import Keys, load_keys
 from runtime.logging import configure_logging
-from runtime.policy_file import load_policy
+from runtime.policy_file import load_county
 from runtime.settings import Settings, get_settings, invalid_setting_names
 from runtime.temporal import connect
-from starter.errors import UNAVAILABLE_MESSAGE, ConfigError, InvalidInput, TemporalUnavailable, run
+from starter.errors import UNAVAILABLE_MESSAGE, ConfigError, ExitCode, InvalidInput, TemporalUnavailable, run
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -100,10 +101,24 @@ class Session:
     client: Client
 
 
+def use_county_catalogue() -> None:
+    """The county's catalogue (SHENHOU_CATALOGUE_FILE) made the process's before any command reads it; a
+    catalogue that cannot be used ends the command with every problem (exit 3)."""
+    try:
+        config = get_settings()
+    except ValidationError:
+        return  # each command reports its settings itself
+    try:
+        use_catalogue(load_catalogue(config.catalogue_file))
+    except CatalogueError as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(ExitCode.CONFIG) from None
+
+
 def local(config: Settings | None = None) -> tuple[Settings, Policy]:
     """The settings and the county policy, for commands that do not talk to Temporal."""
     config = config or settings()
-    return config, load_policy(config.policy_file)
+    return config, load_county(config)
 
 
 async def session() -> Session:

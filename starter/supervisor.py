@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from client import worklist as work_views
 from client.payments import list_payments
 from client.supervision import OverdueItem, list_overdue, list_overdue_in_register
-from domain.catalogue import DEFAULT_MATTERS
+from domain.catalogue import active_catalogue
 from domain.enums import Department
 from domain.policy import Policy
 from register.report import Period, Report, build_report
@@ -28,12 +28,15 @@ from starter.report_text import print_report
 from starter.session import bounded, echo_json, execute, local, register_engine, session, today
 from starter.window import Json
 
+
 # Departments that handle matters in the catalogue (the supervisor's own bureau handles none): the only ones
 # `overdue` and `report` can show.
-_REPORTED = tuple(d for d in Department if any(m.department is d for m in DEFAULT_MATTERS))
-_UNKNOWN_DEPARTMENT = "不认识的部门代码，可选：" + "、".join(d.value for d in _REPORTED)
+def _reported() -> tuple[Department, ...]:
+    return active_catalogue().matter_departments()
+
+
 DepartmentOption = Annotated[
-    str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _REPORTED))
+    str | None, typer.Option("--department", help="只看一个部门：" + "、".join(d.value for d in _reported()))
 ]
 _NO_REGISTER = "未找到案件登记库：请在运行worker的机器上查询，或用 SHENHOU_DATABASE_URL 指定登记库"
 _REGISTER_DOWN = "无法读取案件登记库，请确认数据库可用（SHENHOU_DATABASE_URL）"
@@ -122,7 +125,7 @@ def worklist(
     async def work() -> int:
         config, _ = local()
         chosen = _department(department)
-        departments = (chosen,) if chosen else _REPORTED
+        departments = (chosen,) if chosen else _reported()
         found = work_views.views(ui_url or f"http://localhost:{config.ui_port}", config.namespace, departments)
         setup = work_views.browser_setup(config.namespace, found)
         if json_output:
@@ -164,10 +167,10 @@ def _read_register(config: Settings, read: Callable[[Engine], T]) -> T:
 def _department(value: str | None) -> Department | None:
     if value is None:
         return None
-    for department in _REPORTED:
+    for department in _reported():
         if value.strip().lower() == department.value:
             return department
-    raise InvalidInput(_UNKNOWN_DEPARTMENT)
+    raise InvalidInput("不认识的部门代码，可选：" + "、".join(d.value for d in _reported()))
 
 
 def _day(value: str, option: str) -> date:

@@ -300,7 +300,8 @@ class CaseWorkflow:
             # A case that continues as new closes its run: its matters must go on, so they are abandoned, not
             # ended, with it (an operator who terminates a case does not stop a department's work or a payment).
             # What the matter's page in the Web UI tells its officer (domain/brief.py).
-            brief = brief_of(application, [policy.matter(c) for c in application.matters], policy.scan_url)
+            brief = brief_of(application, [policy.matter(c) for c in application.matters], policy.scan_url,
+                             policy.catalogue_labels)
             handle = await workflow.start_child_workflow(
                 MATTER_WORKFLOW,
                 MatterInput(

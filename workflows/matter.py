@@ -854,7 +854,8 @@ class MatterWorkflow:
             if rung is not None and rung.at <= workflow.now():
                 self._fire(rung)
         else:
-            text = messages.supervision(self._input.case_number, self._definition, m.working_days_overdue)
+            text = messages.supervision(self._input.case_number, self._definition, m.working_days_overdue,
+                                        self._policy.supervisor_name)
             self._commit(text, notes=[(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)])
         return None
 
@@ -880,7 +881,7 @@ class MatterWorkflow:
             notes = [(NotificationKind.MATERIALS_REMINDER, Recipient.FAMILY, text, None)]
         else:
             days += m.working_days_overdue
-            text = messages.supervision(case_number, definition, days)
+            text = messages.supervision(case_number, definition, days, self._policy.supervisor_name)
             notes = [(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None)]
         self._commit(text, notes=notes)
 

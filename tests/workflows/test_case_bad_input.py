@@ -94,8 +94,11 @@ CASE_INPUTS = [
     case_signal("wrong type: date", "cremation_certified",
                 {"certificate_no": "HH-2", "funeral_home": "殡仪馆", "cremated_on": "昨天"}, reason="应为日期"),
     case_signal("list instead of object", "materials_supplemented", [PENSION.value, "材料"], reason="JSON对象"),
-    case_signal("unknown matter", "materials_supplemented", {"matter": "nhsa.unknown", "items": ["卡"]},
+    case_signal("malformed matter code", "materials_supplemented", {"matter": "nhsa/unknown", "items": ["卡"]},
                 reason="事项不是已知的取值"),
+    # A well-formed code is a code a catalogue may define (domain/catalogue.py): this case has no such matter.
+    case_signal("matter not in the case", "materials_supplemented", {"matter": "nhsa.unknown", "items": ["卡"]},
+                reason="本案件没有该事项", matter=MatterCode("nhsa.unknown")),
     case_signal("second cremation certificate", "cremation_certified",
                 {"certificate_no": "HH-2", "funeral_home": "固阳县殡仪馆", "cremated_on": "2026-11-20"},
                 reason="火化证明已上传"),
