@@ -555,6 +555,8 @@ class CaseCarry(_Model):
     cremation_wake: datetime | None
     cremation_reminders: int
     runs: int
+    # Running matters the closing run could not tell that it continued: the new run checks them soon.
+    recheck: tuple[MatterCode, ...] = ()
 
 
 class MatterOutcomeRequest(_Model):

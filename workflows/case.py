@@ -93,6 +93,10 @@ OUTCOME_POLL = timedelta(days=1)
 # A matter that reported its end is checked again this soon, a few times, until the engine shows its result.
 RECHECK_AFTER = timedelta(minutes=1)
 RECHECKS = 5
+# How long a case that continues as new waits to tell its running matters, and the history size at which it
+# stops waiting (the engine suggests a new run at 4 MiB and ends a workflow at 50 MB).
+TELL_MATTERS_WITHIN = timedelta(seconds=30)
+CONTINUE_ANYWAY_BYTES = 8 * 1024 * 1024
 _PHASE_ORDER = (CasePhase.AWAITING_APPLICATION, CasePhase.HUKOU, CasePhase.AWAITING_CREMATION, CasePhase.PARALLEL)
 
 _Notify = tuple[NotificationKind, Recipient, str]
@@ -164,6 +168,8 @@ class CaseWorkflow:
         self._cremation_wake = carry.cremation_wake
         self._cremation_reminders = carry.cremation_reminders
         self._runs = carry.runs
+        # Matters the closing run could not tell: checked with the engine every minute for a while.
+        self._soon = {code: RECHECKS for code in carry.recheck}
 
     # --- the run ---------------------------------------------------------------------------------
 
@@ -403,7 +409,19 @@ class CaseWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._flush()
         running = sorted(code for code in self._started if not self._matters[code].final)
-        await asyncio.gather(*(self._signal_child(code, CASE_CONTINUED, None) for code in running))
+        told = {code: asyncio.create_task(self._signal_child(code, CASE_CONTINUED, None)) for code in running}
+        # A matter under a flood of its own can be out of reach for long (the engine retries the signal while the
+        # matter's runs turn over). Waiting on it without bound let a flood of both grow this run's history toward
+        # the engine's limit, at which it ends the case: the case goes on without it, and checks it soon instead.
+        try:
+            await workflow.wait_condition(
+                lambda: all(task.done() for task in told.values())
+                or workflow.info().get_current_history_size() > CONTINUE_ANYWAY_BYTES,
+                timeout=TELL_MATTERS_WITHIN,
+            )
+        except TimeoutError:
+            pass
+        untold = tuple(code for code, task in told.items() if not (task.done() and task.result()))
         await workflow.wait_condition(workflow.all_handlers_finished)
         # What arrives while a write is under way goes in the next write; none may be left to the closing run.
         while self._case_record or self._case_state or self._audit or self._notes:
@@ -418,7 +436,7 @@ class CaseWorkflow:
             cremation=self._cremation, withdrawal=self._withdrawal, received_at=self._received_at,
             closed_at=self._closed_at, seq=self._seq, application_due=self._application_due,
             cremation_wake=self._cremation_wake, cremation_reminders=self._cremation_reminders,
-            runs=self._runs + 1,
+            runs=self._runs + 1, recheck=untold,
         )
         workflow.continue_as_new(CaseInput(case_number=self._case_number, previous_case=self._previous_case,
                                            carried=carry))
