@@ -9,8 +9,9 @@ code in one place.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -378,7 +379,7 @@ async def case_status(client: Client, case_number: str) -> StatusSnapshot:
     """The case's own status with each started matter's live status in place of the case's summary:
     every matter's state, deadline, decisions and payment, and one timeline of the case and its matters."""
     try:
-        case = await _case(client, case_number).query(CaseWorkflow.status)
+        case = await _settled(lambda: _case(client, case_number).query(CaseWorkflow.status))
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise NotFound(f"未找到受理编号{case_number}的案件", case_number=case_number) from err
@@ -412,7 +413,7 @@ async def matter_status(client: Client, case_number: str, matter: MatterCode) ->
 async def _matter_status(client: Client, case_number: str, matter: MatterCode) -> StatusSnapshot | None:
     """A matter's own status; None once the engine no longer has it (the case's summary stands)."""
     try:
-        return await _matter(client, case_number, matter).query(MatterWorkflow.status)
+        return await _settled(lambda: _matter(client, case_number, matter).query(MatterWorkflow.status))
     except WorkflowQueryFailedError:
         return None
     except RPCError as err:
@@ -422,6 +423,24 @@ async def _matter_status(client: Client, case_number: str, matter: MatterCode) -
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+
+
+T = TypeVar("T")
+# How long a status waits for a workflow task the engine turned down (a continue-as-new that met new signals)
+# to be taken again: the engine answers no query meanwhile.
+SETTLE_S = 5.0
+
+
+async def _settled(query: Callable[[], Awaitable[T]]) -> T:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_S
+    while True:
+        try:
+            return await query()
+        except RPCError as err:
+            if err.status != RPCStatusCode.FAILED_PRECONDITION or loop.time() > deadline:
+                raise
+        await asyncio.sleep(0.1)
 
 
 async def _describe(client: Client, workflow_id: str) -> WorkflowExecutionDescription | None:
