@@ -14,6 +14,7 @@ stable identifiers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
@@ -23,7 +24,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from domain.enums import Channel, Department, MaterialKind, MatterCode, PensionStatus
+from domain.enums import Channel, Department, MaterialKind, MatterCode, PensionStatus, Personal
 
 DEFAULT_FILE = Path(__file__).with_name("catalogue.yaml")
 # 户口注销 is the gate every case passes first (workflows/case.py): a catalogue must have it, always selected.
@@ -51,6 +52,9 @@ class DepartmentEntry(_Entry):
     # The channels through which the county takes its matters (the policy file's channel_departments may
     # change them).
     channels: tuple[Channel, ...] = (Channel.WINDOW,)
+    # The personal data its officers see in clear in the Web UI (runtime/read_scope.py); unset: the identities,
+    # and who is paid and where when one of its matters pays the family. The family's phone is no department's.
+    reads: tuple[Personal, ...] | None = None
 
 
 class Choice(_Entry):
@@ -343,7 +347,6 @@ _MESSAGES = {
     "int_parsing": "应为整数",
     "decimal_parsing": "应为金额（如\"1000000.00\"）",
     "decimal_max_places": "金额最多两位小数",
-    "enum": "取值无效，可选：window、online",
     "literal_error": "取值无效，可选：bool、choice",
     "too_short": "不能为空",
 }
@@ -356,6 +359,11 @@ def _problems(err: ValidationError, data: Mapping[str, Any]) -> list[str]:
         loc = item["loc"]
         if item["type"] == "value_error" and not loc:
             lines.extend(str(item["ctx"]["error"]).splitlines())
+            continue
+        if item["type"] == "enum":
+            # The choices the enum allows, as pydantic lists them ("'a', 'b' or 'c'").
+            allowed = "、".join(re.findall(r"'([^']*)'", str(item.get("ctx", {}).get("expected", ""))))
+            lines.append(f"{_where(loc, data)}取值无效，可选：{allowed}")
             continue
         lines.append(f"{_where(loc, data)}{_MESSAGES.get(item['type'], '取值无效')}")
     return lines

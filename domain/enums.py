@@ -35,6 +35,18 @@ class _OpenCodes(StrEnum):
         return member
 
 
+class Personal(StrEnum):
+    """Kinds of personal data a payload may hold; a department reads those its decisions need (the catalogue's
+    ``reads``)."""
+
+    NAMES = "names"
+    DECEASED_ID = "deceased_id"
+    APPLICANT_ID = "applicant_id"
+    DECEASED_CARD = "deceased_card"
+    PAYEE_CARD = "payee_card"
+    PHONE = "phone"
+
+
 class Channel(StrEnum):
     WINDOW = "window"
     ONLINE = "online"

@@ -7,7 +7,7 @@ workflow a payload belongs to. So the decision is made from the reader and the p
   names the matters of its application; a matter's input, status or signal names its matter; a case's status
   names all its matters) and of every ``department`` field in it;
 - an officer of one of those departments sees in clear what their department's decision needs
-  (``NEEDS``); a supervisor sees names; an operator (``SHENHOU_OPERATOR_ROLES``) sees everything;
+  (the catalogue's ``reads``); a supervisor sees names; an operator (``SHENHOU_OPERATOR_ROLES``) sees everything;
 - everyone else, and every reader of the embedded default without sign-in, sees 身份证号, bank cards and
   phones as ``1502**********0012`` and names as ``王**``, with a note (``NOTE_FIELD``) saying how to see more.
 
@@ -23,40 +23,16 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from domain.catalogue import active_catalogue
-from domain.enums import Department
+from domain.enums import Department, Personal
 from domain.identity import mask_name, mask_number
-
-
-class Personal(StrEnum):
-    """Kinds of personal data a payload may hold."""
-
-    NAMES = "names"
-    DECEASED_ID = "deceased_id"
-    APPLICANT_ID = "applicant_id"
-    DECEASED_CARD = "deceased_card"
-    PAYEE_CARD = "payee_card"
-    PHONE = "phone"
-
 
 EVERYTHING = frozenset(Personal)
 _P = Personal
 _PAYING = frozenset({_P.NAMES, _P.DECEASED_ID, _P.APPLICANT_ID, _P.PAYEE_CARD})
-# What each department's decision needs: the deceased's identity for every one; who is paid and where for
-# those that pay; the deceased's card for 人社 (pensions paid after the death are offset from it). The
-# family's phone is the window's and the dispatcher's, no department's.
-NEEDS: dict[Department, frozenset[Personal]] = {
-    Department.POLICE: frozenset({_P.NAMES, _P.DECEASED_ID}),
-    Department.HRSS: _PAYING | {_P.DECEASED_CARD},
-    Department.NHSA: _PAYING,
-    Department.HPF: _PAYING,
-    Department.VA: _PAYING,
-    Department.MCA: frozenset({_P.NAMES, _P.DECEASED_ID}),
-    Department.DPF: frozenset({_P.NAMES, _P.DECEASED_ID}),
-}
+_IDENTITIES = frozenset({_P.NAMES, _P.DECEASED_ID})
 SUPERVISOR_SEES = frozenset({_P.NAMES})
 
 NOTE_FIELD = "脱敏说明"
@@ -123,13 +99,14 @@ def _department_of_code(value: str) -> Department | None:
 
 
 def needs(department: Department) -> frozenset[Personal]:
-    """What ``department``'s officers need: ``NEEDS`` for the default catalogue's; for one a catalogue adds,
-    the identities, and who is paid and where when one of its matters pays the family."""
-    if department in NEEDS:
-        return NEEDS[department]
+    """What ``department``'s officers need: the catalogue's ``reads``; where it names none, the identities, and
+    who is paid and where when one of its matters pays the family."""
     catalogue = active_catalogue()
+    entry = catalogue.department(department)
+    if entry is not None and entry.reads is not None:
+        return frozenset(entry.reads)
     pays = any(m.pays_family for m in catalogue.enabled() if m.department == department)
-    return _PAYING if pays else frozenset({_P.NAMES, _P.DECEASED_ID})
+    return _PAYING if pays else _IDENTITIES
 
 
 def visible(reader: Reader, departments: Iterable[Department]) -> frozenset[Personal]:
