@@ -5,7 +5,8 @@ the next thing that happened — a decision from the inbox, or the timer of the 
 and apply it. The state is one model (``MatterProgress``); what a decision or a timer does to it, plain
 functions of domain/ decide (admission, transitions, ladder, reminders, matter_view). This class keeps what is
 Temporal's: handlers, timer, the calls out (workflows/matter_steps.py), and ``_commit``, where a change is
-recorded; the register writes of one workflow task go out together in ``_flush``.
+recorded; the register writes of one workflow task go out together in ``_flush``. A rule is given ``self._m`` as
+it is after the last await: handlers (a refusal, a report asked for) change it while the workflow waits.
 """
 
 from __future__ import annotations
@@ -196,8 +197,7 @@ class MatterWorkflow:
 
     @decide.validator
     def _validate_decide(self, command: RawValue) -> None:
-        reason = admission.problem(self._m, self._input, decision_of(parse_update(DecisionCommand, command)))
-        if reason:
+        if reason := admission.problem(self._m, self._input, decision_of(parse_update(DecisionCommand, command))):
             raise ValueError(reason)
 
     @workflow.query(name="status", description=d.MATTER_STATUS)
@@ -290,8 +290,7 @@ class MatterWorkflow:
         if kind not in OFFICER_KINDS:
             return decision
         assert isinstance(decision, (ApproveInput, RejectInput, RequestMaterialsInput, ExtendDeadlineInput))
-        misnamed = admission.misnamed(decision, self._input)
-        if misnamed:
+        if misnamed := admission.misnamed(decision, self._input):
             return misnamed, typed_name(decision) + UNVERIFIED
         refused = await steps.officer_refused(admission.officer_check(decision))
         self._m, outcome = admission.identified(self._m, self._input, decision, kind, refused, workflow.now())
@@ -324,33 +323,32 @@ class MatterWorkflow:
         self._m = reminders.current_wait(self._m, workflow.now())
         request = reminders.next_request(self._m, self._input)
         if request is not None:
-            self._m = reminders.planned(self._m, await steps.plan_reminder(request))
+            plan = await steps.plan_reminder(request)
+            self._m = reminders.planned(self._m, plan)
 
     async def _on_timer(self) -> None:
-        m = self._m
-        if m.reminder_wait is not None:
-            self._commit(reminders.remind(m, self._input))
-        elif ladder.next_rung(m) is None:
-            self._commit(ladder.past_the_ladder(m, self._input))
+        if self._m.reminder_wait is not None:
+            self._commit(reminders.remind(self._m, self._input))
+        elif ladder.next_rung(self._m) is None:
+            self._commit(ladder.past_the_ladder(self._m, self._input))
         else:
             # Before a step fires, count the deadline again on today's calendar: a moved one waits for its new step.
-            moved = ladder.replanned(self._m, self._input, await steps.recount(m, self._input))
+            plan = await steps.recount(self._m, self._input)
+            moved = ladder.replanned(self._m, self._input, plan)
             self._commit(moved)
             rung = ladder.next_rung(self._m)
             if moved.event is None and rung is not None and rung.at <= workflow.now():
                 self._commit(ladder.fire(self._m, self._input, rung))
 
     def _arm_timer(self, at: datetime | None) -> None:
-        running = self._timer if self._timer is not None and not self._timer.done() else None
-        if running is not None and self._timer_at == at:
-            return
-        if running is not None:
-            running.cancel()
+        if self._timer is not None and not self._timer.done():
+            if self._timer_at == at:
+                return
+            self._timer.cancel()
         self._timer, self._timer_at = None, None
         if at is None:
             return
-        self._timer_at = at
-        self._timer_fired = False
+        self._timer_at, self._timer_fired = at, False
         summary = timer_summary(ladder.wake_reason(self._m), at, self._input.matter_policy.timezone)
         self._timer = asyncio.create_task(self._sleep_until(at, summary))
 
