@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain import messages
+from domain.change import Change, Note
 from domain.clock import deadline_text
 from domain.enums import EscalationStep, MatterState, NotificationKind, Recipient
 from domain.models import (
@@ -19,7 +20,6 @@ from domain.models import (
     PushRequest,
     RemainingRequest,
 )
-from domain.transitions import Change, Note
 
 # How far up the ladder a step takes the matter (the escalation level its search attribute shows).
 STEP_LEVEL = {

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain import messages
+from domain.change import Change, Note
 from domain.enums import MatterState, NotificationKind, Recipient
 from domain.ladder import next_rung
 from domain.models import MatterInput, MatterProgress, ReminderPlan, ReminderRequest
 from domain.policy import WaitPolicy
-from domain.transitions import Change, Note
 
 LONG_OVERDUE = "long_overdue"
 

@@ -1,67 +1,44 @@
 """What each decision does to a matter: plain functions from (state, the matter's input, the decision, now) to a
 ``Change`` — the new state, the timeline entry, the notices to send, and what the workflow does next (give a
 payment instruction, tell the case). The workflow runs the activities they need before calling them, then
-commits the change (workflows/matter.py: _commit).
+commits the change (workflows/matter.py: _commit; what committing leaves behind: domain/change.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from domain import messages
+from domain.change import Change, Note
 from domain.enums import DecisionKind, MatterCode, MatterState, NotificationKind, Recipient
 from domain.models import (
     ApproveInput,
-    AuditEvent,
     BankAccount,
     ClockPause,
     DeadlinePlan,
     DeadlineRequest,
     DecisionRecord,
     ExtendDeadlineInput,
-    LadderRung,
     MaterialsSupplementedInput,
     MatterInput,
     MatterProgress,
-    Notification,
     PayeeCorrectedInput,
     PaymentConfirmedInput,
     PaymentFailedInput,
     PaymentInstruction,
     PaymentReceipt,
     PaymentResult,
-    RefusedAction,
     RejectInput,
     RemainingDays,
     RequestMaterialsInput,
-    TimelineEntry,
     WithdrawInput,
     WithdrawItemRequest,
 )
 from domain.money import settle
 
-# A notice to send: its kind, to whom, its text, and the ladder step it is for (its key names the step).
-Note = tuple[NotificationKind, Recipient, str, LadderRung | None]
-# The status keeps the latest refusals (a flood of bad signals must not grow the state); the count is total.
-KEEP_REFUSALS = 20
 # A stopped or moved clock: the matter is no longer late (its escalation history stays).
 NOT_LATE: dict[str, Any] = {"overdue": False, "working_days_overdue": 0, "escalation_level": 0}
-
-
-@dataclass(frozen=True)
-class Change:
-    state: MatterProgress
-    # The timeline entry; None: a quiet change, nothing to record.
-    event: str | None = None
-    actor: str = "system"
-    notes: tuple[Note, ...] = ()
-    # What the paying system reported, for the register.
-    payment: PaymentResult | None = None
-    # Then tell the case this (it must act on it), and/or give the paying system its instruction.
-    report: str | None = None
-    instruct: bool = False
 
 
 def _decided(progress: MatterProgress, record: DecisionRecord, /, **changes: Any) -> MatterProgress:
@@ -264,47 +241,3 @@ def withdrawn(state: MatterProgress, matter: MatterInput, withdrawal: WithdrawIn
     notes: tuple[Note, ...] = ((NotificationKind.MATTER_WITHDRAWN, Recipient.DEPARTMENT,
                                 messages.matter_withdrawn(matter.matter_policy.definition, withdrawal.reason), None),)
     return Change(new, messages.withdrawn(withdrawal.reason), withdrawal.clerk, notes)
-
-
-# --- what a change leaves behind: the timeline, the audit trail, the notices ----------------------------------
-
-
-def refusal(state: MatterProgress, matter: MatterInput, action: str, reason: str, by: str | None,
-            now: datetime) -> tuple[MatterProgress, AuditEvent]:
-    """A refused action: kept among the latest refusals, counted, and audited (no timeline entry)."""
-    refused = RefusedAction(at=now, action=action, matter=matter.matter_policy.definition.code, reason=reason, by=by)
-    kept = state.model_copy(update={"refused": (*state.refused, refused)[-KEEP_REFUSALS:],
-                                    "refused_total": state.refused_total + 1})
-    return audited(kept, matter, messages.refused(action, reason, by), now, by or "system")
-
-
-def audited(state: MatterProgress, matter: MatterInput, event: str, at: datetime,
-            actor: str) -> tuple[MatterProgress, AuditEvent]:
-    """An audit line keyed by the matter's own sequence, so a retried write adds nothing."""
-    seq = state.seq + 1
-    code = matter.matter_policy.definition.code
-    audit = AuditEvent(case_number=matter.case_number, matter=code, key=f"{code.value}/{seq:04d}", event=event,
-                       at=at, actor=actor)
-    return state.model_copy(update={"seq": seq}), audit
-
-
-def recorded(state: MatterProgress, matter: MatterInput, event: str, actor: str, notes: tuple[Note, ...],
-             now: datetime) -> tuple[MatterProgress, AuditEvent, tuple[Notification, ...]]:
-    """A change committed: its timeline entry, its audit line and its notices."""
-    entry = TimelineEntry(at=now, event=event, matter=matter.matter_policy.definition.code)
-    state, audit = audited(state.model_copy(update={"timeline": (*state.timeline, entry)}), matter, event, now, actor)
-    return state, audit, tuple(notification(state, matter, note, now) for note in notes)
-
-
-def notification(state: MatterProgress, matter: MatterInput, note: Note, now: datetime) -> Notification:
-    """A notice keyed so that a retried write adds nothing: a ladder step's by its rung, any other by the audit
-    line it goes with."""
-    kind, recipient, message, rung = note
-    definition = matter.matter_policy.definition
-    code = definition.code
-    suffix = f"{state.generation}/{rung.step.value}/{rung.working_days_overdue}" if rung else f"{state.seq:04d}"
-    return Notification(
-        case_number=matter.case_number, matter=code, kind=kind, recipient=recipient,
-        key=f"{code.value}/{kind.value}/{recipient.value}/{suffix}",
-        department=definition.department if recipient != Recipient.FAMILY else None, message=message, at=now,
-    )

@@ -29,6 +29,7 @@ from workflows.raw_input import NO_INPUT, parse_raw, parse_update, raw_signal, s
 with workflow.unsafe.imports_passed_through():
     from domain import admission, ladder, matter_view, messages, reminders, transitions
     from domain.brief import timer_summary
+    from domain.change import Change, Note, recorded, refusal
     from domain.decisions import decision_of
     from domain.enums import DecisionKind, ErrorType, MatterState
     from domain.models import (
@@ -53,7 +54,6 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
     )
     from domain.officers import OFFICER_KINDS, UNVERIFIED, typed_name
-    from domain.transitions import Change, Note
 
 # Refusals alone do not cost a register write each: they go out with the next change, or in batches.
 REFUSAL_BATCH = 20
@@ -221,7 +221,7 @@ class MatterWorkflow:
     def _refuse(self, action: str, reason: str, *, by: str | None = None) -> None:
         workflow.logger.warning("refused action %s: %s", action, reason)
         workflow.set_current_details(messages.last_refusal(action, reason))
-        self._m, audit = transitions.refusal(self._m, self._input, action, reason, by, workflow.now())
+        self._m, audit = refusal(self._m, self._input, action, reason, by, workflow.now())
         self._audit.append(audit)
 
     # --- applying a decision -----------------------------------------------------------------------
@@ -368,7 +368,7 @@ class MatterWorkflow:
             self._payment_result = change.payment
         if change.event is None:
             return
-        self._m, audit, sent = transitions.recorded(self._m, self._input, change.event, change.actor, change.notes,
+        self._m, audit, sent = recorded(self._m, self._input, change.event, change.actor, change.notes,
                                                     workflow.now())
         self._audit.append(audit)
         self._notes.extend(sent)

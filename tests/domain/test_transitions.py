@@ -7,7 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from domain import transitions
-from domain.enums import DecisionKind, EscalationStep, MatterState, NotificationKind, Recipient
+from domain.change import Change
+from domain.enums import DecisionKind, MatterState, NotificationKind, Recipient
 from domain.models import (
     ApproveInput,
     DeadlinePlan,
@@ -29,7 +30,7 @@ from tests.factories import APPLICANT_NAME, make_card_number
 LATE = {"overdue": True, "working_days_overdue": 2, "escalation_level": 3}
 
 
-def _told(change: transitions.Change) -> list[tuple[NotificationKind, Recipient]]:
+def _told(change: Change) -> list[tuple[NotificationKind, Recipient]]:
     return [(kind, to) for kind, to, _, _ in change.notes]
 
 
@@ -152,26 +153,3 @@ def test_a_withdrawal_stops_only_what_is_undecided() -> None:
     change = transitions.withdrawn(reviewing(), matter(), WithdrawInput(clerk="窗口周", reason="自行办理"), NOW)
     assert change.state.state == MatterState.WITHDRAWN and change.state.final and change.state.deadline is None
     assert _told(change) == [(NotificationKind.MATTER_WITHDRAWN, Recipient.DEPARTMENT)]
-
-
-def test_refusals_keep_the_latest_twenty_and_count_them_all() -> None:
-    state = reviewing()
-    for index in range(25):
-        state, audit = transitions.refusal(state, matter(), "approve", f"原因{index}", None, NOW)
-    assert state.refused_total == 25 and len(state.refused) == transitions.KEEP_REFUSALS
-    assert state.refused[-1].reason == "原因24" and state.timeline == ()
-    assert audit.key == f"{PAYS.value}/0025" and audit.event == "拒绝操作approve：原因24"
-    _, by = transitions.refusal(state, matter(), "approve", "无权", "人社官", NOW)
-    assert by.event == "拒绝人社官的操作approve：无权" and by.actor == "人社官"
-
-
-def test_a_recorded_change_is_keyed_so_a_retried_write_adds_nothing() -> None:
-    note = (NotificationKind.DEADLINE_WARNING, Recipient.DEPARTMENT, "预警", rungs()[0])
-    plain = (NotificationKind.MATTER_APPROVED, Recipient.FAMILY, "通过", None)
-    state, audit, sent = transitions.recorded(reviewing(seq=6, generation=1), matter(), "预警", "system",
-                                              (note, plain), NOW)
-    assert state.seq == 7 and state.timeline[-1].event == "预警" and audit.key == f"{PAYS.value}/0007"
-    assert [n.key for n in sent] == [f"{PAYS.value}/deadline_warning/department/1/{EscalationStep.WARNING.value}/0",
-                                     f"{PAYS.value}/matter_approved/family/0007"]
-    # The family's notices name no department; staff notices name the matter's.
-    assert sent[0].department is not None and sent[1].department is None
