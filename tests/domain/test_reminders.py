@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain import ladder, reminders
 from domain.enums import MatterState, NotificationKind, Recipient
@@ -81,3 +83,16 @@ def test_each_reminder_says_how_long_and_goes_to_whom_it_concerns() -> None:
     # The days the ladder ran and the days since: the lateness in all.
     assert run_out.event is not None and "已超期23个工作日" in run_out.event
     assert run_out.notes[0][:2] == (NotificationKind.SUPERVISION, Recipient.SUPERVISOR)
+
+
+# Any moment after the fixtures' waits began (the instruction, the last step of the ladder).
+MOMENTS = st.datetimes(min_value=datetime(2026, 3, 13), max_value=datetime(2027, 12, 31), timezones=st.just(UTC))
+
+
+@given(MOMENTS, st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)))
+def test_a_wait_begins_once_and_never_after_it_is_seen(now: datetime, later: timedelta) -> None:
+    for state in (paying(), paying(state=MatterState.PAYMENT_FAILED), paused(3), _fired(reviewing())):
+        begun = reminders.current_wait(state, now)
+        assert begun.reminder_since is not None and begun.reminder_since <= now
+        # Seen again later, the same wait keeps its start and its count.
+        assert reminders.current_wait(begun, now + later) == begun
