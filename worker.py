@@ -64,6 +64,7 @@ STATELESS_WORKFLOW_MODULES = (
     "workflows.contract",
     "workflows.descriptions",
     "workflows.inbox",
+    "workflows.matter_steps",
     "workflows.options",
     "workflows.raw_input",
     "workflows.search_attributes",

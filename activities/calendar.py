@@ -46,7 +46,7 @@ data stays in force; the worker never stops for it. ``version`` is a hash of the
 The calendar is data that changes: deadlines are computed from it in an activity and stored as
 absolute times, so a calendar update never alters what a history already holds. A running matter picks the
 update up when its next escalation step falls due: it counts its deadline again and, if it moved, records
-the move and tells the department (``deadline_moved``; workflows/matter.py: ``_replanned``).
+the move and tells the department (``deadline_moved``; domain/ladder.py: ``replanned``).
 """
 
 from __future__ import annotations

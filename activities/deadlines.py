@@ -5,7 +5,7 @@ Both activities are pure functions of their input and the working-day calendar (
 so a Temporal retry returns the same answer. The results are stored in workflow history as absolute
 times, so a replay never recomputes them. A calendar update reaches a running matter through the matter itself:
 before its next ladder step fires it asks ``plan_deadline`` again, and when the answer moved it records the
-new deadline and tells the department (``deadline_moved``; workflows/matter.py: ``_replanned``).
+new deadline and tells the department (``deadline_moved``; domain/ladder.py: ``replanned``).
 
 Conventions, all in the policy's local time zone:
 - The day a matter starts (or resumes) is never counted; "the end of working day k" is 00:00 of the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -12,12 +13,41 @@ from domain.identity import luhn_valid
 from domain.models import (
     ApproveInput,
     DecisionCommand,
+    ExtendDeadlineInput,
+    MaterialsSupplementedInput,
     PayeeCorrectedInput,
     PaymentConfirmedInput,
     PaymentFailedInput,
+    RejectInput,
+    RequestMaterialsInput,
     WithdrawInput,
 )
 from domain.statements import statement_digest
+
+# Everything a matter takes as a decision, from a signal or the CLI's update.
+Decision = (
+    ApproveInput
+    | RejectInput
+    | RequestMaterialsInput
+    | MaterialsSupplementedInput
+    | ExtendDeadlineInput
+    | WithdrawInput
+    | PayeeCorrectedInput
+    | PaymentConfirmedInput
+    | PaymentFailedInput
+)
+
+KIND_OF: dict[type[Any], DecisionKind] = {
+    ApproveInput: DecisionKind.APPROVE,
+    RejectInput: DecisionKind.REJECT,
+    RequestMaterialsInput: DecisionKind.REQUEST_MATERIALS,
+    MaterialsSupplementedInput: DecisionKind.MATERIALS_SUPPLEMENTED,
+    ExtendDeadlineInput: DecisionKind.EXTEND_DEADLINE,
+    WithdrawInput: DecisionKind.WITHDRAW,
+    PayeeCorrectedInput: DecisionKind.PAYEE_CORRECTED,
+    PaymentConfirmedInput: DecisionKind.PAYMENT_CONFIRMED,
+    PaymentFailedInput: DecisionKind.PAYMENT_FAILED,
+}
 
 
 def check_approval(matter: MatterDefinition, approval: ApproveInput) -> str | None:
@@ -77,6 +107,15 @@ def check_state_for(kind: DecisionKind, state: MatterState, final: bool) -> str 
     if kind == DecisionKind.PAYEE_CORRECTED and state != MatterState.PAYMENT_FAILED:
         return "本事项没有待重新发放的款项"
     return None
+
+
+def decision_of(command: DecisionCommand) -> Decision:
+    """The decision a CLI command carries, or ValueError with the Chinese reason (the update is refused)."""
+    payload = command_payload(command)
+    if isinstance(payload, str):
+        raise ValueError(payload)
+    assert isinstance(payload, tuple(KIND_OF)), payload
+    return payload  # type: ignore[return-value]
 
 
 def command_payload(command: DecisionCommand) -> BaseModel | str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from domain.catalogue import DEPARTMENT_NAMES, MatterDefinition
-from domain.enums import Department
+from domain.enums import Department, EscalationStep, MatterState
 
 # The case's answer to a payee correction when none of its payments waits for one.
 NO_FAILED_PAYMENT = "没有发放失败待重新发放的款项"
@@ -128,3 +128,140 @@ def payment_failed_waiting(case_number: str, matter: MatterDefinition, days: int
 
 def manual_handling(matter: MatterDefinition) -> str:
     return f"“{matter.short_name}”推送{matter.department_name}失败，已转人工处理。"
+
+
+# --- a matter's timeline and audit trail ----------------------------------------------------------------
+
+MATTER_ENDED = "事项办结"
+PAYEE_CORRECTED = "收款账户已更正，重新下达发放指令"
+UNKNOWN_SIGNAL = "不认识的操作名称，请检查拼写（如 approve、reject、request_materials）"
+# What a deadline moved during 补正 was before (it had none).
+PAUSED = "（暂停中）"
+
+
+def decision_taken(state: str, reference: str | None = None) -> str:
+    """The CLI's answer to a decision the matter applied; ``reference``: the payment instruction it gave."""
+    if reference is None:
+        return f"决定已受理，事项状态：{state}"
+    return f"决定已受理，事项状态：{state}，发放凭证号{reference}（待支付系统确认到账）"
+
+
+def last_refusal(action: str, reason: str) -> str:
+    return f"最近一次被拒绝的操作：{action}——{reason}"
+
+
+def refused(action: str, reason: str, by: str | None) -> str:
+    return f"拒绝{by}的操作{action}：{reason}" if by else f"拒绝操作{action}：{reason}"
+
+
+def push_summary(matter: MatterDefinition) -> str:
+    return f"推送{matter.department_name}，计算承诺期限"
+
+
+def pushed(matter: MatterDefinition, manual: bool) -> str:
+    event = f"已推送{matter.department_name}，承诺时限{matter.time_limit_working_days}个工作日"
+    return event + "（推送失败，转人工处理）" if manual else event
+
+
+def approved(officer: str) -> str:
+    return f"审核通过（{officer}）"
+
+
+def approved_money(gross: Decimal, offset: Decimal, source: str | None, net: Decimal) -> str:
+    """What an approval of money adds to its timeline entry: the amounts, and what is paid or returned."""
+    text = f"，核定{gross:.2f}元" + (f"，抵扣多领{offset:.2f}元（{source}）" if offset else "")
+    if net > 0:
+        return text + f"，实发{net:.2f}元"
+    if net == 0:
+        return text + "，无款项发放"
+    return text + f"，家属尚需退回{-net:.2f}元"
+
+
+def payment_not_instructed(cause: str) -> str:
+    return f"款项发放失败：{cause}，待更正收款账户"
+
+
+def payment_instructed(amount: Decimal, reference: str) -> str:
+    return f"已下达发放指令{amount:.2f}元，凭证号{reference}，待支付系统确认到账"
+
+
+def payment_confirmed(amount: Decimal, by: str, reference: str) -> str:
+    return f"支付系统确认到账{amount:.2f}元（{by}），凭证号{reference}"
+
+
+def payment_reported_failed(by: str, reason: str) -> str:
+    return f"支付系统报告发放失败（{by}）：{reason}，待更正收款账户"
+
+
+def payment_unconfirmed_handling(days: int) -> str:
+    """Why an unconfirmed payment is flagged for manual handling."""
+    return f"款项下达指令{days}个工作日未确认到账"
+
+
+def rejected(officer: str, reason: str) -> str:
+    return f"不予办理（{officer}）：{reason}"
+
+
+def paused(officer: str, items: list[str] | tuple[str, ...], remaining: int, overdue: bool) -> str:
+    left = "已超期，补正后仍按超期督办" if overdue else f"剩余{remaining}个工作日"
+    return f"要求补正（{officer}）：{'、'.join(items)}；计时暂停，{left}"
+
+
+def resumed(items: list[str] | tuple[str, ...], remaining: int) -> str:
+    left = f"剩余{remaining}个工作日" if remaining else "已超期，继续督办"
+    return f"材料已补正：{'、'.join(items)}；恢复计时，{left}"
+
+
+def extended(supervisor: str, working_days: int, reason: str) -> str:
+    return f"督办人{supervisor}延长时限{working_days}个工作日：{reason}"
+
+
+def withdrawn(reason: str) -> str:
+    return f"申请人撤回，事项终止：{reason}"
+
+
+def deadline_replanned(was: str, now: str) -> str:
+    return f"节假日安排更新，承诺期限由{was}调整为{now}"
+
+
+def warning_fired(days_before: int) -> str:
+    return f"预警：距承诺时限不足{days_before}个工作日"
+
+
+OVERDUE_FIRED = "超时：已超过承诺时限，已通知部门负责人"
+
+
+def supervision_fired(days: int) -> str:
+    return f"督办：已超期{days}个工作日，县政务服务局督办"
+
+
+def reminder_fired(days: int) -> str:
+    return f"催办：已超期{days}个工作日"
+
+
+# Added to a ladder step's entry when its date was counted without the official holiday schedule.
+APPROXIMATE = "（日期按法定节假日规则推算，以官方安排为准）"
+
+# --- what a matter's next timer is for (its summary in the Web UI) -------------------------------------------
+
+_WAIT_NAMES = {
+    MatterState.PAYING.value: "提醒支付系统未确认到账",
+    MatterState.PAYMENT_FAILED.value: "提醒发放失败待更正账户",
+    MatterState.AWAITING_MATERIALS.value: "提醒家属补正材料",
+    "long_overdue": "长期超期提醒督办",
+}
+# A matter under review with no ladder step ahead looks at itself again.
+TIMER_CHECK = "到期检查"
+
+
+def timer_for_wait(wait: str, days: int) -> str:
+    return f"{_WAIT_NAMES.get(wait, '提醒')}（已{days}个工作日）"
+
+
+def timer_for_rung(step: EscalationStep, days_overdue: int) -> str:
+    if step == EscalationStep.WARNING:
+        return "预警：承诺期限将至"
+    if step == EscalationStep.OVERDUE:
+        return "超时：承诺期限届满"
+    name = "督办" if step == EscalationStep.SUPERVISION else "催办"
+    return f"{name}：超期{days_overdue}个工作日"

@@ -232,7 +232,7 @@ class MatterInput(_Model):
     death_date: date
     hukou_certificate_no: str | None = None
     # Set when the matter continues as new: where the previous run left off.
-    carried: MatterCarry | None = None
+    carried: MatterProgress | None = None
     # The case as the matter's officer needs to see it.
     brief: MatterBrief | None = None
 
@@ -458,22 +458,24 @@ class MatterView(_Model):
     final: bool = False
 
 
-class MatterProgress(BaseModel):
-    """What a matter is now, as its workflow keeps it: transitions assign these fields, then commit."""
-
-    model_config = ConfigDict(validate_assignment=False)
+class MatterProgress(_Model):
+    """Everything a matter workflow knows of its matter, in one model: the pure rules (domain/transitions.py,
+    domain/ladder.py, domain/reminders.py) return a new one for every change, and a run that continues as new
+    carries exactly this (``MatterInput.carried``)."""
 
     state: MatterState = MatterState.PENDING_PUSH
+    # Where the money goes: the applicant's account, or the one the window corrected it to.
+    payee: BankAccount
     pushed_at: datetime | None = None
     deadline: datetime | None = None
     calendar_fallback: bool = False
     overdue: bool = False
     working_days_overdue: int = 0
     escalation_level: int = 0
-    escalations: list[EscalationStep] = Field(default_factory=list)
-    pauses: list[ClockPause] = Field(default_factory=list)
+    escalations: tuple[EscalationStep, ...] = ()
+    pauses: tuple[ClockPause, ...] = ()
     pending_items: tuple[str, ...] = ()
-    decisions: list[DecisionRecord] = Field(default_factory=list)
+    decisions: tuple[DecisionRecord, ...] = ()
     # Money: approved (核定), offset (多领抵扣), net; what the family must return when the net is negative.
     amount: Yuan | None = None
     overpaid: Yuan | None = None
@@ -486,47 +488,39 @@ class MatterProgress(BaseModel):
     payment_confirmed_at: datetime | None = None
     # When an unconfirmed payment next goes to the supervisor (runs before working-day reminders).
     payment_due: datetime | None = None
-    # Working-day reminders: the wait they belong to, when it began, and the next one planned.
+    # Working-day reminders: the wait they belong to, when it began, the next one planned, and how many of this
+    # wait went out.
     reminder_wait: str | None = None
     reminder_since: datetime | None = None
     reminder_at: datetime | None = None
     reminder_days: int = 0
+    reminders: int = 0
     # The working days the running deadline counts (for "working days left"), from its plan.
     deadline_days: tuple[date, ...] = ()
     certificate_no: str | None = None
     reason: str | None = None
     manual_handling: str | None = None
-    refused: list[RefusedAction] = Field(default_factory=list)
+    refused: tuple[RefusedAction, ...] = ()
     refused_total: int = 0
     # Nonces of the officer statements this matter took (each counts once).
-    officer_nonces: list[str] = Field(default_factory=list)
+    officer_nonces: tuple[str, ...] = ()
     final: bool = False
     # What the running deadline is counted from, so a ladder step can count it again on today's calendar.
     plan_start: datetime | None = None
     plan_days: int = 0
     plan_late: int = 0
-
-    def not_late(self) -> None:
-        """A stopped or moved clock: the matter is no longer late (its escalation history stays)."""
-        self.overdue = False
-        self.working_days_overdue = 0
-        self.escalation_level = 0
-
-
-class MatterCarry(_Model):
-    """What a matter takes into its next run when it continues as new (a long or flooded history)."""
-
-    progress: MatterProgress
-    timeline: tuple[TimelineEntry, ...]
-    rungs: tuple[LadderRung, ...]
-    fired: tuple[tuple[int, EscalationStep, int], ...]
-    generation: int
-    seq: int
-    reminders: int
-    payee: BankAccount
-    # The search-attribute values the previous run left (a new run keeps them).
-    attributes: dict[str, Any]
-    runs: int
+    # The ladder to the running deadline; the rungs that fired, keyed by (generation, step, working days
+    # overdue); an extension starts a new generation.
+    rungs: tuple[LadderRung, ...] = ()
+    fired: tuple[tuple[int, EscalationStep, int], ...] = ()
+    generation: int = 0
+    timeline: tuple[TimelineEntry, ...] = ()
+    # The sequence number of the last audit event (its key, and that of a notification outside the ladder).
+    seq: int = 0
+    # The search-attribute values last set (a new run keeps them).
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    # Which run of the workflow this is (a long or flooded history continues as new).
+    runs: int = 1
     # Its case continued as new: the matter tells the case when it ends (the case's new run did not start it).
     report_end: bool = False
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -77,7 +78,7 @@ def statement_problem(
     matter: MatterCode,
     department: Department,
     now: datetime,
-    used_nonces: list[str],
+    used_nonces: Sequence[str],
 ) -> str | None:
     """Why a statement whose signature checked out does not make ``decision`` count here (None: it does)."""
     statement = decision.officer_statement

@@ -7,44 +7,11 @@ every workflow run the sandbox starts cost a noticeable share of the worker's CP
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from domain.decisions import KIND_OF, Decision
 from domain.enums import DecisionKind
-from domain.models import (
-    ApproveInput,
-    ExtendDeadlineInput,
-    MaterialsSupplementedInput,
-    PayeeCorrectedInput,
-    PaymentConfirmedInput,
-    PaymentFailedInput,
-    RejectInput,
-    RequestMaterialsInput,
-    WithdrawInput,
-)
 
-Decision = (
-    ApproveInput
-    | RejectInput
-    | RequestMaterialsInput
-    | MaterialsSupplementedInput
-    | ExtendDeadlineInput
-    | WithdrawInput
-    | PayeeCorrectedInput
-    | PaymentConfirmedInput
-    | PaymentFailedInput
-)
-
-KIND_OF: dict[type[Any], DecisionKind] = {
-    ApproveInput: DecisionKind.APPROVE,
-    RejectInput: DecisionKind.REJECT,
-    RequestMaterialsInput: DecisionKind.REQUEST_MATERIALS,
-    MaterialsSupplementedInput: DecisionKind.MATERIALS_SUPPLEMENTED,
-    ExtendDeadlineInput: DecisionKind.EXTEND_DEADLINE,
-    WithdrawInput: DecisionKind.WITHDRAW,
-    PayeeCorrectedInput: DecisionKind.PAYEE_CORRECTED,
-    PaymentConfirmedInput: DecisionKind.PAYMENT_CONFIRMED,
-    PaymentFailedInput: DecisionKind.PAYMENT_FAILED,
-}
+__all__ = ["KIND_OF", "Decision", "InboxItem"]
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,15 @@ def one_input(handler: F) -> F:
     return handler
 
 
+def raw_signal(name: str, description: str) -> Callable[[F], F]:
+    """``@workflow.signal`` over ``@one_input``: a signal that takes what was typed, raw, and refuses surplus."""
+
+    def define(handler: F) -> F:
+        return workflow.signal(name=name, description=description)(one_input(handler))
+
+    return define
+
+
 # This module is passed through the sandbox, so the signatures outlive the workflow modules it re-imports for
 # every run: each handler's is worked out once per worker, not once per workflow.
 _SIGNATURES: dict[tuple[str, str], tuple[inspect.Signature, dict[str, Any] | None]] = {}
