@@ -27,6 +27,13 @@ Note = tuple[NotificationKind, Recipient, str, LadderRung | None]
 KEEP_REFUSALS = 20
 
 
+def logged_refusal(total: int) -> bool:
+    """Whether the refusal that brought the count to ``total`` is logged: the first ten, then one in a hundred. A
+    flood delivers hundreds of signals in one workflow task; a log line each made that task slow enough, on a busy
+    machine, to be failed as a deadlock again and again (and flooded the logs). Each is still audited and counted."""
+    return total <= 10 or total % 100 == 0
+
+
 @dataclass(frozen=True)
 class Change:
     state: MatterProgress

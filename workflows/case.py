@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.trust import MatterOutcomeActivities, TrustActivities
     from domain import messages
     from domain.brief import brief_of, static_details, static_summary
+    from domain.change import logged_refusal
     from domain.clock import local_date
     from domain.decisions import SIGNED_BY, check_correction, signed_digest
     from domain.enums import (
@@ -756,7 +757,8 @@ class CaseWorkflow:
         refused = RefusedAction(at=workflow.now(), action=action, matter=matter, reason=reason)
         self._refused = [*self._refused, refused][-KEEP_REFUSALS:]
         self._refused_total += 1
-        workflow.logger.warning("refused action %s: %s", action, reason)
+        if logged_refusal(self._refused_total):
+            workflow.logger.warning("refused action %s: %s (%d refused in all)", action, reason, self._refused_total)
         workflow.set_current_details(f"最近一次被拒绝的操作：{action}——{reason}")
         self._seq += 1
         self._audit.append(AuditEvent(case_number=self._case_number, key=f"case/{self._seq:04d}",

@@ -29,7 +29,7 @@ from workflows.raw_input import NO_INPUT, parse_raw, parse_update, raw_signal, s
 with workflow.unsafe.imports_passed_through():
     from domain import admission, ladder, matter_view, messages, reminders, transitions
     from domain.brief import timer_summary
-    from domain.change import Change, Note, recorded, refusal
+    from domain.change import Change, Note, logged_refusal, recorded, refusal
     from domain.decisions import decision_of
     from domain.enums import DecisionKind, ErrorType, MatterState
     from domain.models import (
@@ -219,9 +219,10 @@ class MatterWorkflow:
         return self._tickets
 
     def _refuse(self, action: str, reason: str, *, by: str | None = None) -> None:
-        workflow.logger.warning("refused action %s: %s", action, reason)
-        workflow.set_current_details(messages.last_refusal(action, reason))
         self._m, audit = refusal(self._m, self._input, action, reason, by, workflow.now())
+        if logged_refusal(self._m.refused_total):
+            workflow.logger.warning("refused action %s: %s (%d refused in all)", action, reason, self._m.refused_total)
+        workflow.set_current_details(messages.last_refusal(action, reason))
         self._audit.append(audit)
 
     # --- applying a decision -----------------------------------------------------------------------

@@ -3,7 +3,7 @@ lines and notices keyed so that a retried register write adds nothing."""
 
 from __future__ import annotations
 
-from domain.change import KEEP_REFUSALS, recorded, refusal
+from domain.change import KEEP_REFUSALS, logged_refusal, recorded, refusal
 from domain.enums import EscalationStep, NotificationKind, Recipient
 from tests.domain.matters import NOW, PAYS, matter, reviewing, rungs
 
@@ -29,3 +29,11 @@ def test_a_recorded_change_is_keyed_so_a_retried_write_adds_nothing() -> None:
                                      f"{PAYS.value}/matter_approved/family/0007"]
     # The family's notices name no department; staff notices name the matter's.
     assert sent[0].department is not None and sent[1].department is None
+
+
+def test_a_flood_of_refusals_logs_a_bounded_number_of_lines() -> None:
+    """Every refusal is audited; the log tells of the first ten and then one in a hundred (with the total)."""
+    logged = [total for total in range(1, 6_001) if logged_refusal(total)]
+    assert logged[:10] == list(range(1, 11))
+    assert len(logged) == 70
+    assert all(total % 100 == 0 for total in logged[10:])
