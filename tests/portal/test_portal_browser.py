@@ -50,12 +50,13 @@ DISABILITY = M.DISABILITY_SUBSIDY_TERMINATION
 CASE_RE = re.compile(r"SH-[A-Z2-7]{12}(-[2-9])?")
 
 TEXT_FIELDS = (
-    "deceased.name", "deceased.id_number", "deceased.household_county", "deceased.insured_area",
-    "deceased.cremation_county", "deceased.bank_card", "deceased.death_date", "death_certificate.number",
+    "deceased.name", "deceased.id_number", "deceased.bank_card", "deceased.death_date", "death_certificate.number",
     "death_certificate.issuer_name", "applicant.phone",
     "applicant.bank_account.bank_name", "applicant.bank_account.account_name", "applicant.bank_account.card_number",
 )
-SELECTS = ("deceased.death_circumstance", "death_certificate.issuer_type", "applicant.relationship",
+# The county's places are lists to choose from (the catalogue's places).
+SELECTS = ("deceased.household_county", "deceased.household_town", "deceased.insured_area",
+           "deceased.cremation_county", "deceased.death_circumstance", "death_certificate.issuer_type", "applicant.relationship",
            "situations.pension_status")
 CHECKS = ("deceased.work_injury", "situations.employee_medical_insurance", "situations.social_assistance",
           "situations.housing_provident_fund", "situations.disability_subsidy", "situations.preferential_care")
@@ -67,6 +68,7 @@ def online_form(**overrides: Any) -> dict[str, Any]:
     situations = {"pension_status": "resident_pensioner", "employee_medical_insurance": False,
                   "social_assistance": False, "housing_provident_fund": False, "disability_subsidy": True,
                   "preferential_care": False}
+    overrides = {"deceased__household_town": "金山镇", "deceased__cremation_county": "固阳县殡仪馆", **overrides}
     return unique_form(next(_seed), channel="online", situations=situations,
                        matters=[PENSION.value, DISABILITY.value], **overrides)
 
