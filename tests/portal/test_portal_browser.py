@@ -56,8 +56,8 @@ TEXT_FIELDS = (
 )
 # The county's places are lists to choose from (the catalogue's places).
 SELECTS = ("deceased.household_county", "deceased.household_town", "deceased.insured_area",
-           "deceased.cremation_county", "deceased.death_circumstance", "death_certificate.issuer_type", "applicant.relationship",
-           "situations.pension_status")
+           "deceased.cremation_county", "deceased.death_circumstance", "death_certificate.issuer_type",
+           "applicant.relationship", "situations.pension_status")
 CHECKS = ("deceased.work_injury", "situations.employee_medical_insurance", "situations.social_assistance",
           "situations.housing_provident_fund", "situations.disability_subsidy", "situations.preferential_care")
 _seed = iter(range(700_000, 800_000))
