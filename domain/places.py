@@ -147,6 +147,29 @@ def police_station(hukou_town: Town | None, policy: Policy, places: Places | Non
     return lists.police_station(hukou_town.police_station)
 
 
+def cremation_problems(funeral_home_name: str, county: str | None, policy: Policy,
+                       places: Places | None = None) -> tuple[str, str | None, list[str]]:
+    """The funeral home's certificate in the county's terms: its funeral home's official name and the county's
+    name (a county written with its province or city, "包头市固阳县", is the county), and every problem, each
+    naming what was written when it reads as a place."""
+    problems: list[str] = []
+    home_name = funeral_home_name
+    if funeral_homes_configured(policy, places):
+        home = funeral_home(funeral_home_name, policy, places)
+        if home is None:
+            name = shown(funeral_home_name)
+            problems.append(f"{f'殡仪馆“{name}”' if name else '该殡仪馆'}不在{policy.county}殡仪馆名录中")
+        else:
+            home_name = home.name
+    if county is None:
+        return home_name, None, problems
+    if in_county(county, policy, places):
+        return home_name, policy.county, problems
+    name = shown(county)
+    problems.append(f"{f'火化地“{name}”' if name else '火化地'}不在{policy.county}")
+    return home_name, county, problems
+
+
 def shown(text: str) -> str | None:
     """``text`` as a problem may name it: only what reads as a place name (never a person's name or a number)."""
     value = _SPACES.sub("", text)
