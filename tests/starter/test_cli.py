@@ -673,6 +673,8 @@ async def test_the_window_takes_places_as_the_county_names_them_and_no_account_w
     assert certified.exit_code == 0, certified.output
     snap = await wait_for(client, case_number, lambda s: s.cremation is not None)
     assert snap.cremation is not None and snap.cremation.funeral_home == "固阳县殡仪馆"
+    shown = await shenhou("case", "status", case_number)
+    assert "无（无发放事项）" in shown.stdout, shown.output
 
     elsewhere = await shenhou("case", "certify-cremation", case_number, "--certificate-no", "HH-2026-0100",
                               "--funeral-home", "达茂旗殡仪馆", "--cremated-on", CREMATED_ON,
