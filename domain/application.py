@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from domain.catalogue import Catalogue, active_catalogue
 from domain.enums import (
+    AccountKind,
     CertificateIssuer,
     Channel,
     DeathCircumstance,
@@ -33,11 +34,12 @@ from domain.enums import (
     Relationship,
 )
 from domain.identity import id_birth_date, id_check_digit, luhn_valid, mobile_valid
-from domain.models import Application, Problem, Situations
-from domain.places import in_area, in_county
+from domain.models import Application, BankAccount, Problem, Situations
+from domain.places import in_area, in_county, police_station, shown, town
 from domain.policy import Policy
 
 __all__ = [
+    "ACCOUNT_KIND_LABELS",
     "CHANNEL_LABELS",
     "DEATH_CIRCUMSTANCE_LABELS",
     "ISSUER_LABELS",
@@ -73,6 +75,11 @@ ISSUER_LABELS: dict[CertificateIssuer, str] = {
     CertificateIssuer.TOWNSHIP_HEALTH_CENTRE: "乡镇卫生院",
     CertificateIssuer.COMMUNITY_HEALTH_CENTRE: "社区卫生服务中心",
     CertificateIssuer.MEDICAL_INSTITUTION: "医疗机构",
+    CertificateIssuer.CARE_HOME_CLINIC: "医养结合机构内设医疗机构",
+}
+ACCOUNT_KIND_LABELS: dict[AccountKind, str] = {
+    AccountKind.CARD: "银行卡",
+    AccountKind.PASSBOOK: "存折（一折通）",
 }
 RELATIONSHIP_LABELS: dict[Relationship, str] = {
     Relationship.SPOUSE: "配偶",
@@ -103,6 +110,7 @@ class _Kind(Enum):
     TEXT = auto()
     ID_NUMBER = auto()
     BANK_CARD = auto()
+    ACCOUNT_NUMBER = auto()
     PHONE = auto()
     DATE = auto()
     FLAG = auto()
@@ -162,12 +170,16 @@ _DECEASED = _SectionSpec(
         _field("name", "逝者姓名", _Kind.NAME),
         _field("id_number", "逝者身份证号码", _Kind.ID_NUMBER),
         _field("household_county", "逝者户籍所在县", _Kind.TEXT),
+        _FieldSpec("household_town", "逝者户籍所在乡镇", _Kind.TEXT, required=False),
+        # Recorded by intake from the town (a value in the form is not used): read back from an accepted form.
+        _FieldSpec("police_station", "户籍地派出所", _Kind.TEXT, required=False),
         _field("insured_area", "逝者参保地", _Kind.TEXT),
         _field("death_date", "死亡日期", _Kind.DATE),
         _choice("death_circumstance", "死亡情形", DEATH_CIRCUMSTANCE_LABELS),
         _flag("work_injury", "是否工伤死亡"),
         _field("cremation_county", "火化地", _Kind.TEXT),
-        _field("bank_card", "逝者银行卡号", _Kind.BANK_CARD),
+        # Asked only when something will be paid (``_check_accounts``).
+        _FieldSpec("bank_card", "逝者银行卡号", _Kind.BANK_CARD, required=False),
     ),
 )
 _DEATH_CERTIFICATE = _SectionSpec(
@@ -193,7 +205,9 @@ _BANK_ACCOUNT = _SectionSpec(
     (
         _field("bank_name", "收款开户银行", _Kind.TEXT),
         _field("account_name", "收款账户户名", _Kind.NAME),
-        _field("card_number", "收款银行卡号", _Kind.BANK_CARD),
+        _choice("kind", "收款账户类型", ACCOUNT_KIND_LABELS, default=AccountKind.CARD),
+        # A card's number (Luhn) or a passbook's account number, as ``kind`` says (``_check_account_number``).
+        _field("card_number", "收款银行卡号", _Kind.ACCOUNT_NUMBER),
         _FieldSpec("authorised_reason", "委托他人收款的原因", _Kind.TEXT, required=False),
     ),
 )
@@ -251,6 +265,8 @@ _SPACES_RE = re.compile(r"\s+")
 _PHONE_SEPARATORS_RE = re.compile(r"[\s\-]+")
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
 _CARD_LENGTHS = range(12, 20)
+# Passbook (存折/一折通) account numbers: digits, no check digit the system could verify.
+_PASSBOOK_LENGTHS = range(8, 31)
 _MAX_SIZE = 2**63 - 1
 
 
@@ -311,6 +327,18 @@ def _parse_bank_card(value: object, label: str) -> _Parsed:
     return number, None
 
 
+def _parse_account_number(value: object, label: str) -> _Parsed:
+    """Digits only; the length and the card's Luhn check depend on the account's kind (``_check_account_number``)."""
+    if not isinstance(value, str):
+        return None, _not_text(value, label)
+    number = _SPACES_RE.sub("", value)
+    if not number:
+        return None, f"请填写{label}"
+    if not _DIGITS_RE.fullmatch(number):
+        return None, f"{label}只能包含数字"
+    return number, None
+
+
 def _parse_phone(value: object, label: str) -> _Parsed:
     if not isinstance(value, str):
         return None, _not_text(value, label)
@@ -367,6 +395,7 @@ _PARSERS: dict[_Kind, Callable[[object, str], _Parsed]] = {
     _Kind.TEXT: _parse_text,
     _Kind.ID_NUMBER: _parse_id_number,
     _Kind.BANK_CARD: _parse_bank_card,
+    _Kind.ACCOUNT_NUMBER: _parse_account_number,
     _Kind.PHONE: _parse_phone,
     _Kind.DATE: _parse_date,
     _Kind.FLAG: _parse_flag,
@@ -439,6 +468,8 @@ class _Reader:
 
 
 def _parse_field(raw: object, spec: _FieldSpec) -> _Parsed:
+    if raw == "" and spec.kind is _Kind.BANK_CARD and not spec.required:
+        raw = None  # the deceased's card left empty: asked for only when something pays
     if raw is None:
         return (None, f"请填写{spec.label}") if spec.required else (spec.default, None)
     if spec.kind is _Kind.CHOICE:
@@ -565,19 +596,43 @@ def _check_death(reader: _Reader, deceased: Mapping[str, object], policy: Policy
             reader.problem("deceased.death_date", "死亡日期不能晚于今天")
         elif birth is not None and death_date < birth:
             reader.problem("deceased.death_date", "死亡日期不能早于逝者出生日期")
+    county, area = policy.county, policy.insured_area
     places = (
-        ("household_county", policy.county, in_county, f"逝者户籍不在{policy.county}"),
-        ("insured_area", policy.insured_area, in_area, f"逝者参保地不在{policy.insured_area}"),
-        ("cremation_county", policy.county, in_county, f"逝者未在{policy.county}火化"),
+        ("household_county", in_county, f"逝者户籍不在{county}", f"逝者户籍所在地“{{}}”不属于{county}"),
+        ("insured_area", in_area, f"逝者参保地不在{area}", f"逝者参保地“{{}}”不是{county}{area}"),
+        ("cremation_county", in_county, f"逝者未在{county}火化", f"火化地“{{}}”不在{county}"),
     )
-    for key, _expected, inside, message in places:
+    for key, inside, message, named in places:
         value = deceased.get(key)
         if isinstance(value, str) and not inside(value, policy):
-            reader.problem(f"deceased.{key}", f"{message}，暂不纳入{_SCHEME}")
+            name = shown(value)
+            reader.problem(f"deceased.{key}", f"{named.format(name) if name else message}，暂不纳入{_SCHEME}")
     if deceased.get("death_circumstance") is DeathCircumstance.CASE_RELATED:
         reader.problem("deceased.death_circumstance", f"案件类死亡不纳入{_SCHEME}")
     if deceased.get("work_injury") is True:
         reader.problem("deceased.work_injury", f"工伤死亡暂不纳入{_SCHEME}")
+
+
+def _hukou_town(reader: _Reader, deceased: Mapping[str, object], policy: Policy) -> dict[str, str]:
+    """The household's town (the form's ``household_town``, or the town ``household_county`` names) and its
+    派出所, as the application records them; a town outside the county's list is refused by name."""
+    written, county = deceased.get("household_town"), deceased.get("household_county")
+    from_county = town(county, policy) if isinstance(county, str) else None
+    found = from_county
+    if isinstance(written, str):
+        found = town(written, policy)
+        if found is None:
+            name = shown(written)
+            what = f"逝者户籍所在乡镇“{name}”" if name else "逝者户籍所在乡镇"
+            reader.problem("deceased.household_town", f"{what}不是{policy.county}的乡镇，请从本县乡镇中选择")
+            return {}
+        if from_county is not None and from_county.code != found.code:
+            reader.problem("deceased.household_town", "逝者户籍所在乡镇与户籍所在地不一致，请核对")
+            return {}
+    if found is None:
+        return {}
+    station = police_station(found, policy)
+    return {"household_town": found.name, **({"police_station": station.name} if station else {})}
 
 
 def _certificate_problem(
@@ -604,6 +659,51 @@ def _check_certificate(
         message = _certificate_problem(deceased.get("death_circumstance"), deceased.get("death_date"), issuer, policy)
         if message is not None:
             reader.problem("death_certificate.issuer_type", message)
+
+
+def _pays(matters: Sequence[MatterCode], policy: Policy, catalogue: Catalogue) -> bool:
+    for code in matters:
+        try:
+            if policy.matter(code).pays_family:
+                return True
+        except KeyError:
+            entry = catalogue.entry(code)
+            if entry is not None and entry.pays_family:
+                return True
+    return False
+
+
+def _may_pay(raw: object, matters: Sequence[MatterCode], situations_read: bool, policy: Policy,
+             catalogue: Catalogue) -> bool:
+    """Whether something the family applied for may pay: by the matters selected; when the situations did not read,
+    by the matters listed (none listed: assume so, so the answer says everything at once)."""
+    if situations_read:
+        return _pays(matters, policy, catalogue)
+    if not isinstance(raw, list):
+        return True
+    listed = [catalogue.entry(item.strip()) for item in raw if isinstance(item, str)]
+    return _pays([MatterCode(e.code) for e in listed if e is not None], policy, catalogue)
+
+
+def _check_account_number(reader: _Reader, account: dict[str, object]) -> None:
+    """A card's number is 12–19 digits passing Luhn; a passbook's (存折/一折通) 8–30 digits, unchecked."""
+    number, kind = account.get("card_number"), account.get("kind", AccountKind.CARD)
+    if not isinstance(number, str):
+        return
+    path = "applicant.bank_account.card_number"
+    if kind is AccountKind.PASSBOOK:
+        if len(number) not in _PASSBOOK_LENGTHS:
+            reader.problem(path, "存折（一折通）账号应为8至30位数字")
+            account.pop("card_number")
+        return
+    message = None
+    if len(number) not in _CARD_LENGTHS:
+        message = "收款银行卡号应为12至19位数字"
+    elif not luhn_valid(number):
+        message = "收款银行卡号校验不通过，请核对卡号"
+    if message is not None:
+        reader.problem(path, message)
+        account.pop("card_number")
 
 
 def _check_payee(reader: _Reader, applicant: Mapping[str, object], account: Mapping[str, object]) -> None:
@@ -676,17 +776,21 @@ def validate_application(
         return reader.problems
 
     root = reader.section(raw, "", _ROOT)
-    _, deceased = reader.subsection(raw, "deceased", _DECEASED)
+    deceased_data, deceased = reader.subsection(raw, "deceased", _DECEASED)
     _, certificate = reader.subsection(raw, "death_certificate", _DEATH_CERTIFICATE)
     applicant_data, applicant = reader.subsection(raw, "applicant", _APPLICANT)
-    _, account = reader.subsection(applicant_data, "applicant.bank_account", _BANK_ACCOUNT)
+    account_path = "applicant.bank_account"
+    account_data = (reader.mapping(applicant_data, "bank_account", account_path, _BANK_ACCOUNT)
+                    if applicant_data is not None else None)
+    if isinstance(account_data, Mapping) and account_data.get("kind") == AccountKind.NONE.value:
+        account_data = {}  # an accepted form read back: it had no account
     _, situations = reader.subsection(raw, "situations", _situations_spec(catalogue))
     materials = _read_materials(reader, raw.get("materials"), catalogue)
 
     _check_people(reader, deceased.values, applicant.values, today)
     _check_death(reader, deceased.values, policy, today)
+    hukou = _hukou_town(reader, deceased.values, policy)
     _check_certificate(reader, deceased.values, certificate.values, policy)
-    _check_payee(reader, applicant.values, account.values)
 
     channel = root.values.get("channel")
     matters = _select_matters(
@@ -698,16 +802,32 @@ def validate_application(
         catalogue,
     )
 
-    _check_materials(reader, materials, matters, policy, bool(account.values.get("authorised_reason")), catalogue)
+    # A bank account only when something will be paid (or the family gave one anyway).
+    pays = _may_pay(raw.get("matters"), matters, situations.complete, policy, catalogue)
+    account_values: dict[str, object] | None = None
+    account_given = isinstance(account_data, Mapping) and bool(set(account_data) - {"kind"})
+    if pays or account_given or account_data is None:
+        account = reader.section(account_data, account_path, _BANK_ACCOUNT)
+        _check_account_number(reader, account.values)
+        _check_payee(reader, applicant.values, account.values)
+        account_values = account.values
+    if pays and deceased_data is not None and deceased_data.get("bank_card") in (None, ""):
+        reader.problem("deceased.bank_card", "请填写逝者银行卡号")
+    deceased_values = {**{k: v for k, v in deceased.values.items() if v is not None and k != "police_station"},
+                       **hukou}
+
+    _check_materials(reader, materials, matters, policy,
+                     bool(account_values and account_values.get("authorised_reason")), catalogue)
     if reader.problems:
         return _in_form_order(reader.problems)
     try:
         return Application.model_validate(
             {
                 "channel": channel,
-                "deceased": deceased.values,
+                "deceased": deceased_values,
                 "death_certificate": certificate.values,
-                "applicant": {**applicant.values, "bank_account": account.values},
+                "applicant": {**applicant.values,
+                              "bank_account": account_values if account_values else BankAccount.none()},
                 "situations": situations.values,
                 "matters": matters,
                 "materials": materials,

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from domain.application import CHANNEL_LABELS, PENSION_STATUS_LABELS, RELATIONSHIP_LABELS
 from domain.catalogue import MATERIAL_LABELS, MatterDefinition
-from domain.enums import MatterCode, MatterState, PensionStatus
+from domain.enums import AccountKind, Department, MatterCode, MatterState, PensionStatus
 from domain.identity import mask_name, mask_number
-from domain.models import Application, MatterBrief, MatterView
+from domain.models import Application, BankAccount, MatterBrief, MatterView
 
 TZ_LABEL = "北京时间"
 _SITUATIONS = {
@@ -53,8 +53,16 @@ def brief_of(application: Application, definitions: Sequence[MatterDefinition],
         relationship=RELATIONSHIP_LABELS[applicant.relationship], channel=CHANNEL_LABELS[application.channel],
         situations=tuple(situations) or ("无",), claims=tuple(d.short_name for d in definitions),
         materials=tuple(_material_link(ref.kind, ref.sha256, scan_url, labels) for ref in application.materials),
-        payee=f"{account.bank_name} {mask_name(account.account_name)} {mask_number(account.card_number)}",
+        payee=_payee(account),
+        police_station=deceased.police_station,
     )
+
+
+def _payee(account: BankAccount) -> str:
+    if not account.given:
+        return "无（家属所选事项均不发放款项）"
+    kind = "存折" if account.kind is AccountKind.PASSBOOK else ""
+    return f"{account.bank_name} {mask_name(account.account_name)} {kind}{mask_number(account.card_number)}"
 
 
 def _material_link(kind: str, sha256: str, scan_url: str | None, labels: Mapping[str, str]) -> str:
@@ -95,6 +103,8 @@ def static_details(brief: MatterBrief, definition: MatterDefinition, case_number
         f"- **家属申请的事项**：{_md('、'.join(brief.claims))}",
         f"- **材料**（点击打开扫描件，仅限有权查看的工作人员，访问留痕）：{'、'.join(brief.materials) or '无'}",
     ]
+    if definition.department is Department.POLICE and brief.police_station:
+        lines.append(f"- **户籍地派出所**：{_md(brief.police_station)}")
     if definition.pays_family:
         lines.append(f"- **收款账户**：{_md(brief.payee)}")
     lines += [

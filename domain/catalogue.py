@@ -99,6 +99,54 @@ class MatterEntry(_Entry):
     enabled: bool = True
 
 
+class Place(_Entry):
+    """A place of the county's lists: a stable code, the official name, and the other ways people write it."""
+
+    code: Code
+    name: Label
+    variants: tuple[Label, ...] = ()
+    # Taken from public sources, not yet confirmed by the county (the packaged file marks every entry so).
+    default: bool = False
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.variants)
+
+
+class Town(Place):
+    """A town (乡镇) of the county."""
+
+    # The county seat (县城驻地).
+    seat: bool = False
+    # The 派出所 (``police_stations[].code``) that keeps the household register of people registered here.
+    police_station: Code | None = None
+
+
+class CentralArea(Place):
+    """The county's 中心城区: where the deceased must have been insured. ``towns``: the towns it covers (the county
+    seat), each of which is accepted as the insured area too."""
+
+    towns: tuple[Code, ...] = ()
+
+
+class Places(_Entry):
+    """The county's places as it defines them: intake refuses anything outside them by name, the portal offers
+    them as choices. Empty lists: not configured (county-level names only)."""
+
+    # Whose lists these are: they apply only while the policy's ``county`` is this one.
+    county: Label = "固阳县"
+    county_variants: tuple[Label, ...] = ()
+    towns: tuple[Town, ...] = ()
+    central_area: CentralArea | None = None
+    funeral_homes: tuple[Place, ...] = ()
+    police_stations: tuple[Place, ...] = ()
+
+    def town(self, code: str) -> Town | None:
+        return next((t for t in self.towns if t.code == code), None)
+
+    def police_station(self, code: str) -> Place | None:
+        return next((p for p in self.police_stations if p.code == code), None)
+
+
 class Catalogue(_Entry):
     """The catalogue file's schema."""
 
@@ -111,6 +159,8 @@ class Catalogue(_Entry):
     base_materials: tuple[Code, ...] = ()
     # In the order the form offers them.
     matters: Annotated[tuple[MatterEntry, ...], Field(min_length=1)]
+    # The county's towns, 中心城区, funeral homes and 派出所 (domain/places.py reads them).
+    places: Places = Places()
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalogue:
@@ -439,9 +489,31 @@ def _cross_problems(catalogue: Catalogue, refused: set[str] | frozenset[str] = f
             problems.append(f"{where}是否题“{asked.code}”的答案应为true")
         elif asked.kind == "choice" and selection.answer not in [c.value for c in asked.choices]:
             problems.append(f"{where}答案“{selection.answer}”不在问题“{asked.code}”的choices中")
+    problems += _place_problems(catalogue.places)
     gate = next((m for m in catalogue.matters if m.code == GATE), None)
     if gate is None or (gate.code not in refused and (not gate.enabled or gate.selected_by is not None)):
         problems.append(f"目录须包含并启用“{GATE.value}”（户口注销，每案必办，不设selected_by）")
+    return problems
+
+
+def _place_problems(places: Places | None) -> list[str]:
+    if not isinstance(places, Places):
+        return []
+    problems: list[str] = []
+    lists = (("乡镇", places.towns), ("殡仪馆", places.funeral_homes), ("派出所", places.police_stations))
+    for label, entries in lists:
+        codes = [e.code for e in entries]
+        for code in sorted({c for c in codes if codes.count(c) > 1}):
+            problems.append(f"{label}“{code}”：代码重复")
+    stations = {p.code for p in places.police_stations}
+    for town in places.towns:
+        if town.police_station is not None and town.police_station not in stations:
+            problems.append(f"乡镇“{town.code}”：派出所“{town.police_station}”未在police_stations中定义")
+    if places.central_area is not None:
+        towns = {t.code for t in places.towns}
+        for code in places.central_area.towns:
+            if code not in towns:
+                problems.append(f"中心城区：乡镇“{code}”未在towns中定义")
     return problems
 
 

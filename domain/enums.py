@@ -66,6 +66,16 @@ class CertificateIssuer(StrEnum):
     TOWNSHIP_HEALTH_CENTRE = "township_health_centre"
     COMMUNITY_HEALTH_CENTRE = "community_health_centre"
     MEDICAL_INSTITUTION = "medical_institution"
+    # The clinic (内设医疗机构) of a 医养结合 care home.
+    CARE_HOME_CLINIC = "care_home_clinic"
+
+
+class AccountKind(StrEnum):
+    """What a payee account is: a bank card (Luhn-checked), a passbook (存折/一折通), or none (nothing is paid)."""
+
+    CARD = "card"
+    PASSBOOK = "passbook"
+    NONE = "none"
 
 
 class MaterialKind(_OpenCodes):

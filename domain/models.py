@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from domain.enums import (
+    AccountKind,
     CasePhase,
     CaseState,
     CertificateIssuer,
@@ -94,9 +95,20 @@ class _Model(BaseModel):
 class BankAccount(_Model):
     bank_name: str
     account_name: str
+    # A card's number, or a passbook's (存折/一折通) account number (``kind``).
     card_number: str
     # The money goes to the applicant; an account in another name needs the clerk's recorded reason.
     authorised_reason: str | None = None
+    kind: AccountKind = AccountKind.CARD
+
+    @classmethod
+    def none(cls) -> BankAccount:
+        """No account: the family chose only matters that pay nothing (intake asks for none)."""
+        return cls(bank_name="", account_name="", card_number="", kind=AccountKind.NONE)
+
+    @property
+    def given(self) -> bool:
+        return self.kind is not AccountKind.NONE
 
 
 class Deceased(_Model):
@@ -108,7 +120,12 @@ class Deceased(_Model):
     death_circumstance: DeathCircumstance
     work_injury: bool = False
     cremation_county: str
-    bank_card: str
+    # Empty when the family chose only matters that pay nothing.
+    bank_card: str = ""
+    # The county's town of the household registration (the catalogue's places), and its 派出所 (户籍地派出所),
+    # which the police matter names; None when the form names no town.
+    household_town: str | None = None
+    police_station: str | None = None
 
 
 class DeathCertificate(_Model):
@@ -122,7 +139,8 @@ class Applicant(_Model):
     id_number: str
     relationship: Relationship
     phone: str
-    bank_account: BankAccount
+    # ``BankAccount.none()`` when nothing the family chose pays.
+    bank_account: BankAccount = Field(default_factory=lambda: BankAccount.none())
 
 
 class Situations(_Model):
@@ -222,6 +240,8 @@ class MatterBrief(_Model):
     claims: tuple[str, ...]
     materials: tuple[str, ...]
     payee: str
+    # The deceased's 户籍地派出所 (the police matter's department): None when the form named no town.
+    police_station: str | None = None
 
 
 class MatterInput(_Model):

@@ -75,12 +75,14 @@ class DeathCertificateRules(BaseModel):
         {_I.VILLAGE_COMMITTEE, _I.COMMUNITY, _I.TOWNSHIP_HEALTH_CENTRE, _I.COMMUNITY_HEALTH_CENTRE}
     )
     home_from: frozenset[CertificateIssuer] = frozenset({_I.TOWNSHIP_HEALTH_CENTRE, _I.COMMUNITY_HEALTH_CENTRE})
-    medical: frozenset[CertificateIssuer] = frozenset({_I.MEDICAL_INSTITUTION})
+    medical: frozenset[CertificateIssuer] = frozenset({_I.MEDICAL_INSTITUTION, _I.CARE_HOME_CLINIC})
+    # A death in a 医养结合 care home (``home``) certified by the home's own clinic: accepted whatever the date.
+    care_home: frozenset[CertificateIssuer] = frozenset({_I.CARE_HOME_CLINIC})
 
     def home_issuers(self, death_date: date) -> frozenset[CertificateIssuer]:
         if death_date < self.switch_date + timedelta(days=self.transition_days):
-            return self.home_before
-        return self.home_from
+            return self.home_before | self.care_home
+        return self.home_from | self.care_home
 
 
 class WindowPlace(BaseModel):

@@ -11,7 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain import places
 from domain.application import (
+    ACCOUNT_KIND_LABELS,
     DEATH_CIRCUMSTANCE_LABELS,
     ISSUER_LABELS,
     RELATIONSHIP_LABELS,
@@ -48,23 +50,33 @@ def _choices(labels: Mapping[Any, str]) -> tuple[tuple[str, str], ...]:
     return tuple((str(getattr(key, "value", key)), text) for key, text in labels.items())
 
 
+def _place(name: str, label: str, choices: tuple[tuple[str, str], ...], default: str, hint: str = "") -> Input:
+    """A place as the county lists it (domain/places.py): a list to choose from; free text where none is set."""
+    if not choices:
+        return Input(name, label, default=default, hint=hint)
+    return Input(name, label, SELECT, choices, default=choices[0][0] if len(choices) == 1 else default, hint=hint)
+
+
 def sections(policy: Policy) -> tuple[Section, ...]:
+    lists = places.choices(policy)
     return (
         Section("逝者信息", (
             Input("deceased.name", "逝者姓名"),
             Input("deceased.id_number", "逝者身份证号码", hint="18位，末位可为X"),
-            Input("deceased.household_county", "户籍所在县", default=policy.county),
-            Input("deceased.insured_area", "参保地", default=policy.insured_area),
+            _place("deceased.household_county", "户籍所在县", ((policy.county, policy.county),), policy.county),
+            *((_place("deceased.household_town", "户籍所在乡镇", lists["towns"], "",
+                      hint="户口注销由户籍所在地派出所办理"),) if lists["towns"] else ()),
+            _place("deceased.insured_area", "参保地", lists["insured_areas"], policy.insured_area),
             Input("deceased.death_date", "死亡日期", DATE),
             Input("deceased.death_circumstance", "死亡情形", SELECT, _choices(DEATH_CIRCUMSTANCE_LABELS)),
             Input("deceased.work_injury", "因工死亡（工伤）", CHECK, required=False),
-            Input("deceased.cremation_county", "火化地", default=policy.county),
-            Input("deceased.bank_card", "逝者银行卡号", NUMBER),
+            _place("deceased.cremation_county", "火化地（殡仪馆）", lists["funeral_homes"], policy.county),
         )),
         Section("死亡医学证明", (
             Input("death_certificate.number", "证明编号"),
             Input("death_certificate.issuer_type", "出具单位类型", SELECT, _choices(ISSUER_LABELS),
-                  hint="医疗机构内死亡选“医疗机构”；在家死亡选乡镇卫生院或社区卫生服务中心"),
+                  hint="医疗机构内死亡选“医疗机构”；在家死亡选乡镇卫生院或社区卫生服务中心；"
+                       "医养结合养老机构内死亡可选其内设医疗机构"),
             Input("death_certificate.issuer_name", "出具单位名称"),
         )),
         Section("申请人（逝者家属）", (
@@ -72,15 +84,24 @@ def sections(policy: Policy) -> tuple[Section, ...]:
             Input("applicant.id_number", "申请人身份证号码"),
             Input("applicant.relationship", "与逝者关系", SELECT, _choices(RELATIONSHIP_LABELS)),
             Input("applicant.phone", "手机号码", TEL, hint="办理进度将以短信告知", autocomplete="tel"),
-            Input("applicant.bank_account.bank_name", "收款开户银行", hint="如：中国农业银行固阳县支行"),
-            Input("applicant.bank_account.account_name", "收款账户户名", hint="应为申请人本人"),
-            Input("applicant.bank_account.card_number", "收款银行卡号", NUMBER),
-            Input("applicant.bank_account.authorised_reason", "委托他人收款的原因", required=False,
-                  hint="仅当户名不是申请人本人时填写，并上传收款委托书"),
         )),
+        *((_money_section(),) if any(m.pays_family for m in online_matters(policy)) else ()),
         Section("逝者情形", tuple(_question(q) for q in active_catalogue().offered_questions()),
                 note="逝者情形决定可以申请哪些事项。"),
     )
+
+
+def _money_section() -> Section:
+    return Section("银行账户", (
+        Input("deceased.bank_card", "逝者银行卡号", NUMBER, required=False),
+        Input("applicant.bank_account.kind", "收款账户类型", SELECT, _choices(ACCOUNT_KIND_LABELS), required=False,
+              default="card", hint="存折（一折通）填写存折账号"),
+        Input("applicant.bank_account.bank_name", "收款开户银行", required=False, hint="如：中国农业银行固阳县支行"),
+        Input("applicant.bank_account.account_name", "收款账户户名", required=False, hint="应为申请人本人"),
+        Input("applicant.bank_account.card_number", "收款银行卡号或存折账号", NUMBER, required=False),
+        Input("applicant.bank_account.authorised_reason", "委托他人收款的原因", required=False,
+              hint="仅当户名不是申请人本人时填写，并上传收款委托书"),
+    ), note="仅申请发放款项的事项（如丧葬补助金、个人账户余额）时填写；只办理注销、终止类事项的无需填写。")
 
 
 def _question(question: Question) -> Input:
@@ -189,8 +210,16 @@ def raw_form(typed: Typed, materials: Sequence[tuple[MaterialKind, str]], policy
         if value:
             _put(form, spec.name, value)
     form["matters"] = list(typed.matters)
+    if not _pays(typed.matters, policy):
+        # Nothing chosen pays: no account is asked for, and whatever was typed there is not sent.
+        form.get("deceased", {}).pop("bank_card", None)
+        form.get("applicant", {}).pop("bank_account", None)
     form["materials"] = [{"kind": kind.value, "file": name} for kind, name in materials]
     return form
+
+
+def _pays(codes: Sequence[str], policy: Policy) -> bool:
+    return any(m.pays_family for m in policy.matters if m.code.value in codes)
 
 
 def _put(form: dict[str, Any], path: str, value: object) -> None:

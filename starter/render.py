@@ -195,7 +195,8 @@ def status_renderables(snapshot: StatusSnapshot, policy: Policy) -> list[object]
             ("申请渠道", channel),
             ("逝者", snapshot.deceased),
             ("申请人", snapshot.applicant or ""),
-            ("收款卡号", snapshot.payee_card or ""),
+            # Empty: nothing the family chose pays, so no account was asked for.
+            ("收款卡号", snapshot.payee_card or "无（无发放事项）"),
             ("受理时间", local_time(snapshot.received_at, zone)),
         ]
     if snapshot.closed_at:

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from client import intake, operations
+from domain import places
 from domain.enums import Issuer
 from domain.identity import id_number_valid, luhn_valid
 from domain.models import CremationCertifiedInput, MaterialsSupplementedInput, PayeeCorrectedInput, WithdrawInput
@@ -121,6 +122,12 @@ def certify_cremation(
             cremated_on=cremated_on, county=county,
         )
         current = await session()
+        # The county's names: "包头市固阳县" is the county; a funeral home outside its list is refused by name.
+        home, written_county, problems = places.cremation_problems(
+            certificate.funeral_home, certificate.county, current.policy)
+        if problems:
+            raise InvalidInput("；".join(problems))
+        certificate = certificate.model_copy(update={"funeral_home": home, "county": written_county})
         if deceased_id is not None:
             id_number = deceased_id.strip().upper()
             if not id_number_valid(id_number):

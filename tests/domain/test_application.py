@@ -260,7 +260,7 @@ def test_county_policy_decides_the_county_and_area() -> None:
     )
     accept(form, policy=policy)
     problems = refuse(valid_form(), policy=policy)
-    assert "逝者户籍不在达尔罕茂明安联合旗，暂不纳入身后“一件事一次办”" in messages(problems)
+    assert "逝者户籍所在地“固阳县”不属于达尔罕茂明安联合旗，暂不纳入身后“一件事一次办”" in messages(problems)
 
 
 # --- each rule refuses, with its message ---------------------------------------------------------
@@ -271,19 +271,20 @@ RULES: list[tuple[str, dict[str, Any], str, str]] = [
         "not from the county",
         {"deceased__household_county": "土默特右旗"},
         "deceased.household_county",
-        "逝者户籍不在固阳县，暂不纳入身后“一件事一次办”",
+        "逝者户籍所在地“土默特右旗”不属于固阳县，暂不纳入身后“一件事一次办”",
     ),
     (
         "insured elsewhere",
-        {"deceased__insured_area": "金山镇"},
+        # The city's districts, not the county's 中心城区: refused by name.
+        {"deceased__insured_area": "包头市中心城区"},
         "deceased.insured_area",
-        "逝者参保地不在中心城区，暂不纳入身后“一件事一次办”",
+        "逝者参保地“包头市中心城区”不是固阳县中心城区，暂不纳入身后“一件事一次办”",
     ),
     (
         "cremated elsewhere",
         {"deceased__cremation_county": "包头市"},
         "deceased.cremation_county",
-        "逝者未在固阳县火化，暂不纳入身后“一件事一次办”",
+        "火化地“包头市”不在固阳县，暂不纳入身后“一件事一次办”",
     ),
     (
         "case-related death",
@@ -407,7 +408,7 @@ RULES: list[tuple[str, dict[str, Any], str, str]] = [
             "death_certificate__issuer_type": "community",
         },
         "death_certificate.issuer_type",
-        "该日期在家死亡的，死亡医学证明（推断）书应由乡镇卫生院、社区卫生服务中心出具",
+        "该日期在家死亡的，死亡医学证明（推断）书应由乡镇卫生院、社区卫生服务中心、医养结合机构内设医疗机构出具",
     ),
     (
         "matter the situations do not allow",
@@ -528,7 +529,7 @@ def test_every_problem_is_reported_in_one_answer_in_form_order() -> None:
     problems = refuse(form)
     assert [(p.field, p.message) for p in problems] == [
         ("deceased.id_number", "逝者身份证号码校验位不正确"),
-        ("deceased.household_county", "逝者户籍不在固阳县，暂不纳入身后“一件事一次办”"),
+        ("deceased.household_county", "逝者户籍所在地“昆都仑区”不属于固阳县，暂不纳入身后“一件事一次办”"),
         ("deceased.work_injury", "工伤死亡暂不纳入身后“一件事一次办”"),
         ("death_certificate.issuer_type", "在医疗机构或送医途中死亡的，死亡医学证明应由医疗机构出具"),
         ("applicant.relationship", "申请人须为逝者直系亲属或家属"),
@@ -541,7 +542,8 @@ def test_an_empty_form_lists_every_required_field() -> None:
     problems = refuse({})
     fields = [problem.field for problem in problems]
     assert fields[:3] == ["deceased.name", "deceased.id_number", "deceased.household_county"]
-    assert "applicant.bank_account.card_number" in fields
+    # Nothing chosen pays (户口注销 only): no bank account is asked for.
+    assert not any(field.startswith("applicant.bank_account") for field in fields)
     assert "请填写死亡医学证明编号" in messages(problems)
     assert len(problems) == len(set(fields))
 

@@ -53,3 +53,26 @@ def test_current_details_say_the_deadline_in_beijing_time_and_what_comes_next() 
     now = datetime(2026, 12, 7, 2, 0, tzinfo=ZoneInfo("UTC"))
     text = current_details(view, [date(2026, 12, 8), date(2026, 12, 9)], now, TZ)
     assert "2026-12-09 24:00（北京时间）" in text and "剩余2个工作日" in text and "approve" in text
+
+
+def test_the_police_matter_names_the_household_s_police_station_and_no_account_is_shown_when_none() -> None:
+    from domain.application import validate_application
+    from domain.brief import brief_of, static_details
+    from domain.catalogue import default_catalogue
+    from domain.models import Application
+    from domain.policy import Policy
+    from tests.factories import REMOVE, TODAY, valid_form
+
+    form = valid_form(deceased__household_town="怀朔镇", applicant__bank_account=REMOVE,
+                      situations={"pension_status": "none", "social_assistance": True})
+    form["deceased"].pop("bank_card")
+    app = validate_application(form, Policy(), TODAY)
+    assert isinstance(app, Application), app
+    catalogue = default_catalogue()
+    definitions = [catalogue.definition(code) for code in app.matters]
+    brief = brief_of(app, definitions)
+    assert brief.police_station == "固阳县公安局怀朔派出所"
+    assert brief.payee == "无（家属所选事项均不发放款项）"
+    police, assistance = definitions
+    assert "**户籍地派出所**：固阳县公安局怀朔派出所" in static_details(brief, police, "SH-ABCDEFGH2345")
+    assert "户籍地派出所" not in static_details(brief, assistance, "SH-ABCDEFGH2345")

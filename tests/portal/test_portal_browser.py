@@ -50,13 +50,14 @@ DISABILITY = M.DISABILITY_SUBSIDY_TERMINATION
 CASE_RE = re.compile(r"SH-[A-Z2-7]{12}(-[2-9])?")
 
 TEXT_FIELDS = (
-    "deceased.name", "deceased.id_number", "deceased.household_county", "deceased.insured_area",
-    "deceased.cremation_county", "deceased.bank_card", "deceased.death_date", "death_certificate.number",
+    "deceased.name", "deceased.id_number", "deceased.bank_card", "deceased.death_date", "death_certificate.number",
     "death_certificate.issuer_name", "applicant.phone",
     "applicant.bank_account.bank_name", "applicant.bank_account.account_name", "applicant.bank_account.card_number",
 )
-SELECTS = ("deceased.death_circumstance", "death_certificate.issuer_type", "applicant.relationship",
-           "situations.pension_status")
+# The county's places are lists to choose from (the catalogue's places).
+SELECTS = ("deceased.household_county", "deceased.household_town", "deceased.insured_area",
+           "deceased.cremation_county", "deceased.death_circumstance", "death_certificate.issuer_type",
+           "applicant.relationship", "situations.pension_status")
 CHECKS = ("deceased.work_injury", "situations.employee_medical_insurance", "situations.social_assistance",
           "situations.housing_provident_fund", "situations.disability_subsidy", "situations.preferential_care")
 _seed = iter(range(700_000, 800_000))
@@ -67,8 +68,9 @@ def online_form(**overrides: Any) -> dict[str, Any]:
     situations = {"pension_status": "resident_pensioner", "employee_medical_insurance": False,
                   "social_assistance": False, "housing_provident_fund": False, "disability_subsidy": True,
                   "preferential_care": False}
-    return unique_form(next(_seed), channel="online", situations=situations,
-                       matters=[PENSION.value, DISABILITY.value], **overrides)
+    overrides = {"deceased__household_town": "金山镇", "deceased__cremation_county": "固阳县殡仪馆",
+                 "situations": situations, "matters": [PENSION.value, DISABILITY.value], **overrides}
+    return unique_form(next(_seed), channel="online", **overrides)
 
 
 def _value(form: dict[str, Any], path: str) -> Any:
@@ -398,3 +400,36 @@ def test_amounts_are_shown_as_yuan_with_two_decimals() -> None:
 
     assert yuan(Decimal("12000")) == "12,000.00元"
     assert yuan(Decimal("0.5")) == "0.50元"
+
+
+async def test_a_family_asking_only_for_a_termination_gives_no_bank_account(
+    portal: Portal, browser: Any, client: Client, worker: Worker, tmp_path: Path,
+) -> None:
+    """The county's places are lists to choose from; the bank account is asked for only when something pays."""
+    form = online_form(situations__pension_status="none", matters=[DISABILITY.value])
+    context = await browser.new_context(**PHONE_CONTEXT)
+    page = await context.new_page()
+    await apply_signed_in(page, portal, form)
+    towns = await page.locator('[name="deceased.household_town"] option').all_inner_texts()
+    assert towns == ["请选择", "金山镇（县城）", "西斗铺镇", "下湿壕镇", "银号镇", "怀朔镇", "兴顺西镇"]
+    areas = await page.locator('[name="deceased.insured_area"] option').all_inner_texts()
+    assert areas == ["请选择", "中心城区", "金山镇"]
+    assert "只办理注销、终止类事项的无需填写" in await page.inner_text("main")
+    for name in TEXT_FIELDS:
+        if name.startswith(("applicant.bank_account.", "deceased.bank_card")):
+            continue
+        await page.fill(f'[name="{name}"]', str(_value(form, name) or ""))
+    for name in SELECTS:
+        await page.select_option(f'[name="{name}"]', str(_value(form, name)))
+    await page.set_checked('[name="situations.disability_subsidy"]', True)
+    await page.check(f'input[name="matters"][value="{DISABILITY.value}"]')
+    base = ["registration_form", "death_certificate", "deceased_id_card", "deceased_household_register",
+            "applicant_id_card", "applicant_household_register"]
+    for kind, path in scans(tmp_path / "scans", base).items():
+        await page.set_input_files(f'[name="file.{kind}"]', str(path))
+    await page.click('main button[type="submit"]')
+    await page.wait_for_url(f"{portal.url}/accepted")
+    case_number = (await page.inner_text("#case-number")).strip()
+    snap = await wait_for(case_handle(client, case_number), lambda s: s.case_state is not None)
+    assert snap.payee_card == ""
+    await context.close()

@@ -655,3 +655,38 @@ async def test_demo_advance_makes_a_matter_left_alone_overdue(
             break
         await asyncio.sleep(0.1)
     assert handle.id in listing
+
+
+async def test_the_window_takes_places_as_the_county_names_them_and_no_account_when_nothing_pays(
+    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker
+) -> None:
+    # Only terminations: the window form has no bank account at all; the household's town names its 派出所.
+    form = new_form(situations={"pension_status": "none", "social_assistance": True},
+                    deceased__household_county="内蒙古自治区包头市固阳县金山镇", deceased__insured_area="金山镇")
+    form["deceased"].pop("bank_card")
+    form["applicant"].pop("bank_account")
+    case_number = await start(tmp_path, form)
+
+    # The funeral home writes its county with the city in front, and its own name short: both are the county's.
+    certified = await shenhou("case", "certify-cremation", case_number, "--certificate-no", "HH-2026-0099",
+                              "--funeral-home", "固阳殡仪馆", "--cremated-on", CREMATED_ON, "--county", "包头市固阳县")
+    assert certified.exit_code == 0, certified.output
+    snap = await wait_for(client, case_number, lambda s: s.cremation is not None)
+    assert snap.cremation is not None and snap.cremation.funeral_home == "固阳县殡仪馆"
+    shown = await shenhou("case", "status", case_number)
+    assert "无（无发放事项）" in shown.stdout, shown.output
+
+    elsewhere = await shenhou("case", "certify-cremation", case_number, "--certificate-no", "HH-2026-0100",
+                              "--funeral-home", "达茂旗殡仪馆", "--cremated-on", CREMATED_ON,
+                              "--county", "包头市中心城区")
+    assert elsewhere.exit_code == 1
+    assert "殡仪馆“达茂旗殡仪馆”不在固阳县殡仪馆名录中" in elsewhere.stderr
+    assert "火化地“包头市中心城区”不在固阳县" in elsewhere.stderr
+
+
+async def test_the_window_takes_a_passbook_number(
+    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker
+) -> None:
+    form = new_form(applicant__bank_account__kind="passbook",
+                    applicant__bank_account__card_number="1504 0212 3456 7890 11")
+    assert CASE_RE.fullmatch(await start(tmp_path, form))
