@@ -321,7 +321,7 @@ async def test_report_counts_what_the_workflows_did(
     assert f"报表已写入：{target}" in made.stdout
     page = target.read_text(encoding="utf-8")
     assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}/", page, re.IGNORECASE)  # nothing to fetch
-    assert re.findall(r"""(?:src|href)=["']?([a-z]*:?)""", page) == ["data:"] * 2  # the two charts only
+    assert re.findall(r"""(?:src|href)=["']?([a-z]*:?)""", page) == ["data:"] * 3  # the three charts only
     _html_shows_the_json(page, data)
     if CHROMIUM is None and not os.environ.get("CI"):
         pytest.skip("Debian's chromium is missing (scripts/test installs it): the charts were not drawn")
