@@ -179,7 +179,9 @@ def _cells(f: dict[str, Any]) -> list[str]:
 def _html_shows_the_json(page: str, data: dict[str, Any]) -> None:
     read = _Page()
     read.feed(page)
-    departments_table, matters_table, months_table = read.tables
+    departments_table, matters_table, satisfaction_table, months_table = read.tables
+    total = data["total"]["satisfaction"]
+    assert ["事项评价全县合计", str(total["ratings"])] == satisfaction_table[0][:2]
     assert departments_table == [["全县合计", *_cells(data["total"])]] + [
         [d["name"], *_cells(d["figures"])] for d in data["departments"]]
     expected_matters: list[list[str]] = []
