@@ -28,6 +28,7 @@ SCORE_TEXT = dict(SCORES)
 DECIDED = frozenset({MatterState.APPROVED, MatterState.PAYING, MatterState.PAID, MatterState.PAYMENT_FAILED,
                      MatterState.REJECTED})
 CASE_TITLE = "对本次“一件事”整体办理的评价"
+MATTER_TITLE = "对本事项办理服务的评价"
 NO_SCORE = "请选择满意程度（非常满意至非常不满意）后再提交。"
 TOO_LONG = f"评价内容不超过{COMMENT_MAX_CHARS}字，请删减后再提交。"
 NOT_YET = "该事项尚未办结，办结后方可评价。"
@@ -62,7 +63,7 @@ def rateable(snapshot: StatusSnapshot) -> dict[str, tuple[str, str]]:
         found[CASE_SUBJECT] = (CASE_TITLE, "")
     for view in snapshot.matters:
         if view.state in DECIDED:
-            found[view.code.value] = (view.name, view.department.value)
+            found[view.code.value] = (MATTER_TITLE, view.department.value)
     return found
 
 
