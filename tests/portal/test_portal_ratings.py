@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from activities.calendar import WorkingDayCalendar
+from domain.catalogue import active_catalogue
 from domain.enums import CaseState, Department, MatterCode, MatterState
 from domain.models import MatterView, StatusSnapshot
 from domain.policy import Policy
@@ -31,8 +32,11 @@ HPF = MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL
 
 
 def view(code: MatterCode, department: Department, state: MatterState) -> MatterView:
-    return MatterView(case_number=CASE, code=code, name=code.value, department=department,
-                      department_name=department.value, state=state, pays_family=True, time_limit_working_days=5)
+    definition = next(d for d in active_catalogue().definitions() if d.code == code)
+    assert definition.department == department
+    return MatterView(case_number=CASE, code=code, name=definition.name, department=department,
+                      department_name=definition.department_name, state=state, pays_family=True,
+                      time_limit_working_days=definition.time_limit_working_days)
 
 
 def snapshot(case_state: CaseState, nhsa: MatterState, hpf: MatterState) -> StatusSnapshot:
