@@ -24,6 +24,7 @@ import fcntl
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,10 +114,29 @@ def _error_code(response: httpx.Response) -> str:
 
 
 class FileChannel:
-    """The stand-in for a gateway on one machine: one JSON line per delivered message, appended to a file.
+    """The stand-in for a gateway on one machine: one JSON line per delivered message, appended to a file
+    (``JsonLinesOnce``: a key already in the file is not written again)."""
 
-    A key already in the file is not written again (the file is locked while it is read and appended, so
-    several dispatchers may share it); a line cut short by a crash is ignored and does not count.
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = JsonLinesOnce(path)
+
+    async def send(self, message: Outgoing) -> None:
+        entry = {"to": message.phone, "text": message.text, "at": datetime.now(UTC).isoformat()}
+        try:
+            await asyncio.to_thread(self._file.append, message.idempotency_key, entry)
+        except OSError as err:
+            raise Unavailable(f"cannot write {self.path.name}: {err.strerror}") from err
+
+    async def aclose(self) -> None:
+        return None
+
+
+class JsonLinesOnce:
+    """A file of JSON lines, each with its ``idempotency_key``, written at most once per key.
+
+    The file is locked while it is read and appended, so several writers may share it; a line cut short by
+    a crash is ignored and does not count.
     """
 
     def __init__(self, path: Path) -> None:
@@ -124,37 +144,25 @@ class FileChannel:
         self._known: set[str] = set()
         self._read_up_to = 0
 
-    async def send(self, message: Outgoing) -> None:
-        try:
-            await asyncio.to_thread(self._append_once, message)
-        except OSError as err:
-            raise Unavailable(f"cannot write {self.path.name}: {err.strerror}") from err
-
-    async def aclose(self) -> None:
-        return None
-
-    def _append_once(self, message: Outgoing) -> None:
+    def append(self, key: str, entry: Mapping[str, object]) -> bool:
+        """Append ``entry`` under ``key`` unless the key is already there; whether it was written."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "r+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             self._catch_up(handle)
-            if message.idempotency_key in self._known:
-                return
-            line = json.dumps({
-                "idempotency_key": message.idempotency_key,
-                "to": message.phone,
-                "text": message.text,
-                "at": datetime.now(UTC).isoformat(),
-            }, ensure_ascii=False).encode() + b"\n"
+            if key in self._known:
+                return False
+            line = json.dumps({"idempotency_key": key, **entry}, ensure_ascii=False).encode() + b"\n"
             end = handle.seek(0, os.SEEK_END)
             if end and not self._ends_with_newline(handle, end):
                 line = b"\n" + line
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
-            self._known.add(message.idempotency_key)
+            self._known.add(key)
             self._read_up_to = handle.tell()
+            return True
 
     def _catch_up(self, handle: IO[bytes]) -> None:
         """Learn the keys other writers (or an earlier run) appended since we last looked."""

@@ -7,6 +7,10 @@ with the same key and the channel (gateway or stand-in file) delivers it only on
 with exponential backoff; a number refused for good, or a message that failed too often, is marked
 ``failed_at`` with the reason and left for staff.
 
+Each round also forwards the families' 好差评 ratings to the province (notify/ratings.py). A family message
+that announces a decision or 办结 gets a short rating link to the portal (``SHENHOU_PORTAL_PUBLIC_URL`` +
+``/rate``; no code in it: the family signs in on the portal as usual).
+
 The family's 受理 message gets the query code appended here, at sending time: the code is then in neither
 Temporal's history nor the outbox table. Phone numbers are never logged in clear. The family's number is
 sealed in the register: the dispatcher opens it with the payload key ring (register/sealing.py), so it needs
@@ -38,6 +42,7 @@ from domain.enums import Department, NotificationKind, Recipient
 from domain.policy import Policy
 from domain.query_code import query_code
 from notify.channels import Channel, FileChannel, GatewayChannel, Outgoing, Refused, Unavailable
+from notify.ratings import ForwardConfig, RatingForwarder, adapter_for
 from register.contacts import family_phone, masked_phone
 from register.engine import make_engine
 from register.sealing import Sealer
@@ -50,6 +55,9 @@ from runtime.settings import Settings, get_settings, invalid_setting_names
 log = structlog.get_logger()
 
 NO_NUMBER = "no number for this recipient"
+# Family messages after which the family may rate the service (好差评): a decision, and 办结.
+RATING_INVITED = frozenset({NotificationKind.MATTER_APPROVED.value, NotificationKind.MATTER_REJECTED.value,
+                            NotificationKind.CASE_COMPLETED.value})
 
 
 @dataclass(frozen=True)
@@ -90,9 +98,10 @@ class Dispatcher:
     def __init__(
         self, engine: Engine, channel: Channel, policy: Policy, query_code_key: bytes, *,
         sealer: Sealer | None = None, config: DispatchConfig | None = None, clock: Callable[[], datetime] = utc_now,
-        owner: str | None = None,
+        owner: str | None = None, ratings: RatingForwarder | None = None,
     ) -> None:
         self._engine = engine
+        self._ratings = ratings
         # Without one, only numbers stored before sealing can be read (a sealed one fails the round loudly).
         self._sealer = sealer or Sealer.ephemeral()
         self._channel = channel
@@ -111,6 +120,8 @@ class Dispatcher:
                 continue
             tried += 1
             await self._deliver(row)
+        if self._ratings is not None:
+            tried += await self._ratings.run_once()
         return tried
 
     async def run_until_idle(self) -> None:
@@ -222,6 +233,8 @@ class Dispatcher:
             code = query_code(row.case_number, self._query_code_key)
             where = f"在{self._config.portal_url}" if self._config.portal_url else "在网上"
             return f"{row.message}查询码{code}，凭受理编号和查询码可{where}查询办理进度。"
+        if row.kind in RATING_INVITED and row.recipient == Recipient.FAMILY.value and self._config.portal_url:
+            return f"{row.message}欢迎评价：{self._config.portal_url.rstrip('/')}/rate"
         return row.message
 
     # --- recording the outcome --------------------------------------------------------------------
@@ -268,10 +281,14 @@ async def _main(settings: Settings, once: bool) -> None:
     engine = make_engine(settings.register_url)
     channel = channel_for(settings)
     keys = load_keys(settings)
-    dispatcher = Dispatcher(engine, channel, load_county(settings), keys.query_code_key,
-                            sealer=Sealer.from_keys(keys), config=DispatchConfig.from_settings(settings))
+    policy = load_county(settings)
+    adapter = adapter_for(settings)
+    ratings = RatingForwarder(engine, adapter, policy.county, config=ForwardConfig.from_settings(settings))
+    dispatcher = Dispatcher(engine, channel, policy, keys.query_code_key, sealer=Sealer.from_keys(keys),
+                            config=DispatchConfig.from_settings(settings), ratings=ratings)
     where = "gateway" if settings.sms_gateway_url else str(settings.sms_outbox_path)
-    log.info("dispatcher_channel", channel=where)
+    log.info("dispatcher_channel", channel=where,
+             haochaping="http" if settings.haochaping_url else str(settings.haochaping_path))
     try:
         if once:
             await dispatcher.run_until_idle()
@@ -283,6 +300,7 @@ async def _main(settings: Settings, once: bool) -> None:
         await dispatcher.run_forever(stopping, settings.dispatcher_poll_seconds)
     finally:
         await channel.aclose()
+        await adapter.aclose()
         engine.dispose()
 
 

@@ -16,7 +16,7 @@ Security, in short (docs/deploy.md, "The families' portal"):
 * Every form carries a CSRF token bound to the server-side session (``portal/sessions.py``); the body of
   any request is cut off past ``portal_max_request_bytes`` as it arrives (``portal/body_limit.py``); uploads
   are checked, cleaned and sealed (``portal/uploads.py``, ``portal/scans.py``); POSTs to /apply and
-  /progress have hourly quotas per client; autoescaped templates and ``script-src 'none'``; no page URL
+  /progress (and /rating) have hourly quotas per client; autoescaped templates and ``script-src 'none'``; no page URL
   carries a case number.
 """
 
@@ -55,10 +55,10 @@ from domain.application import PROBLEMS_HEADER, allowed_matters
 from domain.catalogue import MatterDefinition, active_catalogue
 from domain.enums import MaterialKind
 from domain.ids import is_case_number
-from domain.models import Problem
+from domain.models import Problem, StatusSnapshot
 from domain.policy import Policy
 from domain.query_code import code_matches, query_code
-from portal import consent, progress
+from portal import consent, progress, ratings
 from portal import form as online
 from portal.body_limit import BodyLimit
 from portal.limits import PER_CASE, PER_CLIENT, PER_PERSON, Backoff, Limit, WindowCounter
@@ -370,17 +370,72 @@ def create_app(services: PortalServices) -> FastAPI:
             if _person(request) is not None:
                 return RedirectResponse("/mine", status_code=303)
             return page(request, "login.html", {"typed_number": ""})
+        snapshot = await _status(request, number)
+        if isinstance(snapshot, Response):
+            return snapshot
+        return await _progress(request, snapshot)
+
+    async def _status(request: Request, number: str) -> StatusSnapshot | Response:
         try:
-            snapshot = await asyncio.wait_for(case_status(services.client, number), timeout=CALL_TIMEOUT_SECONDS)
+            return await asyncio.wait_for(case_status(services.client, number), timeout=CALL_TIMEOUT_SECONDS)
         except NotFound:
             return message(request, "暂未查到该案件的办理信息，请稍后再试或到窗口咨询。", signed_in=True)
         except (RPCError, TimeoutError, OSError) as err:
             log.warning("portal_status_unavailable", error=type(err).__name__)
             return message(request, "系统暂时无法查询，请稍后再试。", status_code=503, signed_in=True)
+
+    async def _progress(request: Request, snapshot: StatusSnapshot, typed: ratings.Typed | None = None,
+                        error: str = "", status_code: int = 200) -> HTMLResponse:
         content = await run_in_threadpool(
             progress.build, snapshot, policy, calendar=services.calendar, samples=_samples, today=services.today(),
         )
-        return page(request, "progress.html", {"progress": content})
+        try:
+            given = await run_in_threadpool(ratings.given, services.engine, snapshot.case_number)
+            slots = ratings.slots(snapshot, given, typed, error)
+        except SQLAlchemyError as err:  # the page without its rating forms rather than no page
+            log.warning("portal_ratings_unavailable", error=type(err).__name__)
+            slots = {}
+        return page(request, "progress.html", {
+            "progress": content, "ratings": slots, "scores": ratings.SCORES,
+            "comment_max": ratings.COMMENT_MAX_CHARS,
+        }, status_code=status_code)
+
+    # --- 好差评 ----------------------------------------------------------------------------------------
+
+    @app.get("/rate")
+    async def rate_link(request: Request) -> Response:
+        """The SMS's rating link: the family signs in with the case number and query code as usual."""
+        return RedirectResponse("/progress", status_code=303)
+
+    @app.post("/rating", response_class=HTMLResponse)
+    async def rate(request: Request) -> Response:
+        if not services.progress_quota.take(client_key(request)):
+            log.warning("portal_rating_quota")
+            return message(request, BUSY, status_code=429)
+        data = await request.form(max_files=0, max_fields=10)
+        if not _csrf_ok(request, data):
+            return message(request, EXPIRED, status_code=403)
+        number = request.session.get("case")
+        if not isinstance(number, str):
+            return page(request, "login.html", {"typed_number": ""}, status_code=403)
+        typed, error = ratings.read({key: value for key, value in data.items() if isinstance(value, str)})
+        snapshot = await _status(request, number)
+        if isinstance(snapshot, Response):
+            return snapshot
+        open_now = ratings.rateable(snapshot)
+        if typed.subject not in open_now:
+            return message(request, ratings.NOT_YET, status_code=409, signed_in=True)
+        if error or typed.score is None:
+            return await _progress(request, snapshot, typed, error or ratings.NO_SCORE, status_code=400)
+        _, department = open_now[typed.subject]
+        try:
+            stored = await run_in_threadpool(ratings.record, services.engine, number, typed.subject, department,
+                                             typed.score, typed.comment, datetime.now(UTC))
+        except SQLAlchemyError as err:
+            log.warning("portal_rating_not_recorded", error=type(err).__name__)
+            return await _progress(request, snapshot, typed, "系统暂时无法保存评价，请稍后再提交。", status_code=503)
+        log.info("portal_rating_recorded", case_number=number, subject=typed.subject, again=not stored)
+        return RedirectResponse(f"/progress#rating-{typed.subject}", status_code=303)
 
     def _samples(matter: str) -> list[int]:
         try:

@@ -81,6 +81,8 @@ class MatterCard:
     prediction_text: str = ""
     supplement: list[str] = field(default_factory=list)
     money: list[Row] = field(default_factory=list)
+    # The matter's code (its 好差评 form, portal/ratings.py).
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def _card(
     zone = policy.timezone
     card = MatterCard(name=name, full_name=view.name, department=view.department_name,
                       state=MATTER_STATE_TEXT.get(view.state, view.state.value) + _late(view),
-                      tone=_TONE.get(view.state, "open"))
+                      tone=_TONE.get(view.state, "open"), code=view.code.value)
     if view.pushed_at:
         card.rows.append(Row("推送部门时间", time_text(view.pushed_at, zone)))
     if view.deadline:

@@ -12,6 +12,8 @@ report-ready columns the worker writes on every change (``register.tables.Matter
   small integers, so this is a few hundred rows for a year of cases, sums exactly into department and county
   distributions (a window-function percentile would need one sort per level), and the percentile is then
   exact integer arithmetic in Python, identical on both databases.
+- 满意度 (好差评): the families' ratings given within the period, per department and matter (count, average,
+  and how many of each grade 1–5), counted in the same additive tallies; ratings of a whole case apart.
 - the monthly trend by event date: cases received, cases closed, matters pushed, and matters decided in
   each month with how many of those were on time. Month boundaries are local midnights of the county's time
   zone, computed here and compared with the stored instants as one ``CASE`` per row.
@@ -38,7 +40,7 @@ from domain.catalogue import MatterDefinition, active_catalogue
 from domain.enums import Department, MatterState
 from register.lookups import APPROVED_STATES
 from register.money import to_yuan
-from register.tables import CaseRow, MatterRow
+from register.tables import CASE_SUBJECT, CaseRow, MatterRow, RatingRow
 
 # Still with the department: its time limit runs (or stands still while the family brings materials).
 OPEN_STATES = frozenset({MatterState.UNDER_REVIEW, MatterState.AWAITING_MATERIALS})
@@ -55,8 +57,31 @@ SEMANTICS: tuple[str, ...] = (
     "预警、超时、催办、督办：上述事项累计发出的提醒次数；补正率＝要求过补正的事项数÷推送事项数；"
     "延期：督办人批准延长时限的次数和工作日数。",
     "已发放金额：支付系统确认到账的实发金额（元），不含发放中、发放失败的款项。",
+    "满意度：统计期内群众对已决定事项（按部门、事项）和已办结案件（整体）的评价，1分非常不满意至5分非常满意；"
+    "平均分为评价分数的算术平均，每个事项、每个案件只评价一次。",
     "月度趋势按事件发生月份统计：当月受理、办结的案件，当月推送的事项，当月作出决定的事项及其按时办结率。",
 )
+
+
+SCORES = (5, 4, 3, 2, 1)
+
+
+class Satisfaction(BaseModel):
+    """好差评: how many ratings, their average (two places; None without any) and how many of each score."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ratings: int
+    average: float | None
+    # Score ("5" 非常满意 … "1" 非常不满意) -> how many.
+    distribution: dict[str, int]
+
+    @classmethod
+    def of(cls, counts: Counter[int]) -> Satisfaction:
+        n = sum(counts[score] for score in SCORES)
+        total = sum(score * counts[score] for score in SCORES)
+        return cls(ratings=n, average=None if n == 0 else round(total / n, 2),
+                   distribution={str(score): counts[score] for score in SCORES})
 
 
 class Figures(BaseModel):
@@ -90,6 +115,7 @@ class Figures(BaseModel):
     paid: int
     paid_fen: int
     paid_yuan: Decimal
+    satisfaction: Satisfaction
 
 
 class MatterFigures(BaseModel):
@@ -144,6 +170,8 @@ class Report(BaseModel):
     backlog: Backlog
     departments: tuple[DepartmentFigures, ...]
     months: tuple[MonthFigures, ...]
+    # Ratings of whole cases (after 办结), apart from the matters'.
+    case_satisfaction: Satisfaction
 
 
 @dataclass(frozen=True)
@@ -209,10 +237,12 @@ class _Tally:
 
     counts: Counter[str] = field(default_factory=Counter)
     days: Counter[int] = field(default_factory=Counter)
+    scores: Counter[int] = field(default_factory=Counter)
 
     def add(self, other: _Tally) -> None:
         self.counts.update(other.counts)
         self.days.update(other.days)
+        self.scores.update(other.scores)
 
     def figures(self) -> Figures:
         c = self.counts
@@ -225,7 +255,7 @@ class _Tally:
             materials_matters=c["materials_matters"], materials_requests=c["materials_requests"],
             materials_rate=rate(c["materials_matters"], c["pushed"]), extensions=c["extensions"],
             extension_working_days=c["extension_working_days"], paid=c["paid"], paid_fen=c["paid_fen"],
-            paid_yuan=to_yuan(c["paid_fen"]),
+            paid_yuan=to_yuan(c["paid_fen"]), satisfaction=Satisfaction.of(self.scores),
         )
 
 
@@ -239,6 +269,7 @@ def _states(states: Iterable[MatterState]) -> list[str]:
 
 _M = MatterRow.__table__.c  # type: ignore[attr-defined]
 _C = CaseRow.__table__.c  # type: ignore[attr-defined]
+_R = RatingRow.__table__.c  # type: ignore[attr-defined]
 _OPEN = _M.state.in_(_states(OPEN_STATES))
 
 # Each additive figure: its name and the SQL aggregate that counts it.
@@ -282,6 +313,7 @@ def build_report(
         tallies = _matter_tallies(connection, period, chosen)
         backlog = _backlog(connection, chosen)
         months = _months(connection, period, chosen)
+        case_scores = _rated(connection, period, chosen, tallies)
     departments = _departments(tallies, matters, chosen)
     total = _Tally()
     for tally in tallies.values():
@@ -289,8 +321,29 @@ def build_report(
     return Report(
         generated_at=generated, period_from=period.first, period_to=period.last, timezone=period.zone.key,
         department=chosen, semantics=SEMANTICS, total=total.figures(), backlog=backlog, departments=departments,
-        months=months,
+        months=months, case_satisfaction=Satisfaction.of(case_scores),
     )
+
+
+def _rated(connection: Connection, period: Period, department: str | None,
+           tallies: dict[tuple[str, str], _Tally]) -> Counter[int]:
+    """The ratings given within the period: a matter's into its tally, a whole case's returned apart."""
+    start, end = period.bounds
+    where: list[ColumnElement[bool]] = [_R.rated_at >= start, _R.rated_at < end]
+    whole: Counter[int] = Counter()
+    query = select(_R.department, _R.subject, _R.score, func.count().label("n")).where(*where)
+    if department is not None:
+        # A case's rating counts for a department when the case has a matter of that department.
+        query = query.where((_R.department == department) | (
+            (_R.subject == CASE_SUBJECT)
+            & exists().where(_M.case_number == _R.case_number, _M.department == department)))
+    for department_code, subject, score, n in connection.execute(
+            query.group_by(_R.department, _R.subject, _R.score)):
+        if subject == CASE_SUBJECT:
+            whole[int(score)] += int(n)
+        else:
+            tallies.setdefault((department_code, subject), _Tally()).scores[int(score)] += int(n)
+    return whole
 
 
 def _cohort(period: Period, department: str | None) -> list[ColumnElement[bool]]:

@@ -181,3 +181,39 @@ class ConsentRow(SQLModel, table=True):
     channel: str = Field(max_length=16)
     consented_at: datetime
     recorded_at: datetime
+
+
+class RatingRow(SQLModel, table=True):
+    """A family's 好差评 rating of one decided matter, or of the whole case once it is 办结 (``subject`` is the
+    matter's code, or ``case``): given on the portal (portal/ratings.py) and forwarded once to the province's
+    好差评 system by the dispatcher (notify/ratings.py).
+
+    One rating per case and subject: a second one is refused, not replacing the first, because the first may
+    already be with the province, which takes each rating once. It holds no personal data beyond the case
+    number; the comment is the family's own words, at most ``COMMENT_MAX_CHARS`` characters.
+    """
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("case_number", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_number: str = Field(index=True, max_length=32)
+    subject: str = Field(max_length=64)
+    # The matter's department (empty for the whole case), as the report groups ratings.
+    department: str = Field(default="", index=True, max_length=16)
+    score: int
+    comment: str = Field(default="", max_length=200)
+    channel: str = Field(default="portal", max_length=16)
+    rated_at: datetime = Field(index=True)
+    # The outbox to the province (notify/ratings.py), as the notification outbox's bookkeeping.
+    sent_at: datetime | None = Field(default=None, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    last_error: str | None = None
+    failed_at: datetime | None = None
+
+
+CASE_SUBJECT = "case"
+COMMENT_MAX_CHARS = 200

@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     dispatcher_max_attempts: int = 10
     dispatcher_backoff_seconds: float = 5.0
     dispatcher_backoff_max_seconds: float = 3600.0
+    # 好差评: the families' ratings go to the province's system through the dispatcher (notify/ratings.py):
+    # POSTed as JSON to this URL when set (with the bearer token), else appended as JSON lines to a file in
+    # the directory (empty: data_dir/haochaping) for the province's collector to pick up.
+    haochaping_url: str = ""
+    haochaping_token: str = ""
+    haochaping_dir: Path | None = None
     # Workflows the worker keeps in memory between tasks; an evicted one is replayed from its history at
     # its next task. It bounds the worker's memory however many cases are open: measured with 400 cases
     # parked (2,000 workflows), 100 → 189 MiB, 1000 (the SDK's default) → 498 MiB; 250 holds the ~150
@@ -155,6 +161,10 @@ class Settings(BaseSettings):
     @property
     def sms_outbox_path(self) -> Path:
         return self.sms_outbox_file or self.data_dir / "sms-outbox.jsonl"
+
+    @property
+    def haochaping_path(self) -> Path:
+        return self.haochaping_dir or self.data_dir / "haochaping"
 
     @property
     def register_url(self) -> str:

@@ -151,3 +151,40 @@ def monthly_trend(report: Report) -> bytes:
                 axes.spines[side].set_visible(False)
         figure.align_ylabels()
         return _png(figure)
+
+
+# 好差评 grades, best first, from green to red.
+GRADE_COLOURS = (("5", "非常满意", "#2e7d32"), ("4", "满意", "#8bc34a"), ("3", "基本满意", "#f2c037"),
+                 ("2", "不满意", "#ef8a3c"), ("1", "非常不满意", "#c0392b"))
+
+
+def satisfaction_by_department(report: Report) -> bytes:
+    """Each department's ratings as one bar split by grade (share of its ratings), the average beside it;
+    the whole cases' ratings as the last bar."""
+    rows = [(d.name, d.figures.satisfaction) for d in report.departments]
+    rows.append(("案件整体", report.case_satisfaction))
+    with _styled():
+        figure = Figure(figsize=(6.2, max(3.0, 0.42 * len(rows) + 1.2)))
+        axes = figure.add_subplot()
+        positions = list(range(len(rows)))
+        left = [0.0] * len(rows)
+        for score, label, colour in GRADE_COLOURS:
+            shares = [(s.distribution.get(score, 0) / s.ratings * 100) if s.ratings else 0.0 for _, s in rows]
+            axes.barh(positions, shares, left=left, color=colour, height=0.6, label=label)
+            left = [a + b for a, b in zip(left, shares, strict=True)]
+        axes.set_yticks(positions, [name for name, _ in rows])
+        axes.invert_yaxis()
+        axes.set_xlim(0, 135)
+        axes.set_xticks([0, 20, 40, 60, 80, 100])
+        axes.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+        for position, (_, s) in zip(positions, rows, strict=True):
+            text = "暂无评价" if s.average is None else f"平均{s.average:.2f}分（{s.ratings}次）"
+            axes.text(101, position, text, va="center", fontsize=8)
+        axes.set_title("各部门评价分布", loc="left", fontsize=10)
+        # Below the bars: never over the title or the bars.
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False, ncols=5, fontsize=8)
+        axes.grid(axis="x", color=GRID, linewidth=0.6)
+        axes.set_axisbelow(True)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        return _png(figure)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from register.report import Figures, MonthFigures, Report
+from register.report import Figures, MonthFigures, Report, Satisfaction
 
 TITLE = "身后“一件事一次办”承诺时限履行情况"
 NONE = "—"
@@ -83,6 +83,43 @@ MONTH_COLUMNS: tuple[MonthColumn, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class SatisfactionColumn:
+    heading: str
+    value: Callable[[Satisfaction], str]
+
+
+def average(value: float | None) -> str:
+    return NONE if value is None else f"{value:.2f}"
+
+
+GRADES: tuple[tuple[str, str], ...] = (("5", "非常满意"), ("4", "满意"), ("3", "基本满意"), ("2", "不满意"),
+                                       ("1", "非常不满意"))
+SATISFACTION_TITLE = "满意度（好差评）"
+CASE_RATINGS = "案件整体评价"
+
+
+def _grade(score: str) -> Callable[[Satisfaction], str]:
+    return lambda s: str(s.distribution.get(score, 0))
+
+
+SATISFACTION_COLUMNS: tuple[SatisfactionColumn, ...] = (
+    SatisfactionColumn("评价数", lambda s: str(s.ratings)),
+    SatisfactionColumn("平均分", lambda s: average(s.average)),
+    *(SatisfactionColumn(label, _grade(score)) for score, label in GRADES),
+)
+
+
+def satisfaction_rows(report: Report) -> list[tuple[str, Satisfaction, str]]:
+    """(name, figures, kind) in the order both outputs show them: the total, departments, matters, cases."""
+    scope = "全县合计" if report.department is None else "合计"
+    found: list[tuple[str, Satisfaction, str]] = [(f"事项评价{scope}", report.total.satisfaction, "total")]
+    found += [(d.name, d.figures.satisfaction, "department") for d in report.departments]
+    found += [(f"{d.name}·{m.name}", m.figures.satisfaction, "matter") for d in report.departments for m in d.matters]
+    found.append((CASE_RATINGS, report.case_satisfaction, "total"))
+    return found
+
+
 def period_line(report: Report, department_name: str | None) -> str:
     scope = department_name or "全部部门"
     generated = report.generated_at.strftime("%Y-%m-%d %H:%M")
@@ -95,7 +132,8 @@ def summary_line(report: Report) -> str:
     return (f"推送事项{t.pushed}件，已决定{t.decided}件，按时办结率{percent(t.on_time_rate)}，"
             f"用时中位数{days(t.handling_median_working_days)}个工作日；"
             f"督办{t.supervisions}次，补正率{percent(t.materials_rate)}，"
-            f"已发放{yuan(t.paid_yuan)}元。"
+            f"已发放{yuan(t.paid_yuan)}元；"
+            f"满意度评价{t.satisfaction.ratings}次，平均{average(t.satisfaction.average)}分。"
             f"当前在办{report.backlog.open_now}件（不限推送时间），其中超期{report.backlog.overdue_now}件。")
 
 

@@ -16,11 +16,14 @@ from starter import report_charts
 from starter.report_format import (
     COLUMNS,
     MONTH_COLUMNS,
+    SATISFACTION_COLUMNS,
+    SATISFACTION_TITLE,
     TITLE,
     days,
     department_name,
     percent,
     period_line,
+    satisfaction_rows,
     yuan,
 )
 
@@ -120,6 +123,7 @@ def render_html(report: Report, county: str) -> str:
     scope = department_name(report)
     on_time_png = report_charts.on_time_by_department(report)
     trend_png = report_charts.monthly_trend(report)
+    satisfaction_png = report_charts.satisfaction_by_department(report)
     title = f"{county}{TITLE}"
 
     department_rows = [_row("全县合计" if scope is None else f"{scope}合计", report.total, "total")]
@@ -133,6 +137,12 @@ def render_html(report: Report, county: str) -> str:
     month_head = "".join(f"<th>{escape(c.heading)}</th>" for c in MONTH_COLUMNS)
     month_rows = ["<tr>" + "".join(f"<td>{escape(c.value(m))}</td>" for c in MONTH_COLUMNS) + "</tr>"
                   for m in report.months]
+    satisfaction_head = "<th class=\"first\">部门 / 事项</th>" + "".join(
+        f"<th>{escape(c.heading)}</th>" for c in SATISFACTION_COLUMNS)
+    satisfaction_body = [
+        (' class="total"' if kind == "total" else "").join(("<tr", f"><td>{escape(name)}</td>"))
+        + "".join(f"<td>{escape(c.value(figures))}</td>" for c in SATISFACTION_COLUMNS) + "</tr>"
+        for name, figures, kind in satisfaction_rows(report)]
     semantics = "".join(f"<li>{escape(line)}</li>" for line in report.semantics)
 
     return _lines([
@@ -156,6 +166,12 @@ def render_html(report: Report, county: str) -> str:
         f"<table><thead>{_head('部门')}</thead><tbody>{''.join(department_rows)}</tbody></table>",
         "<h2>各事项</h2>",
         f"<table><thead>{_head('事项（承诺时限）')}</thead><tbody>{''.join(matter_rows)}</tbody></table>",
+        f"<h2>{escape(SATISFACTION_TITLE)}</h2>",
+        '<div class="charts">',
+        "<figure>" + _img("chart-satisfaction", satisfaction_png, "各部门满意度评价分布条形图") + "</figure>",
+        f'<table class="satisfaction"><thead><tr>{satisfaction_head}</tr></thead>'
+        f'<tbody>{"".join(satisfaction_body)}</tbody></table>',
+        "</div>",
         "<h2>月度趋势</h2>",
         f'<table class="months"><thead><tr>{month_head}</tr></thead><tbody>{"".join(month_rows)}</tbody></table>',
         "<h2>统计口径</h2>",

@@ -11,10 +11,13 @@ from starter.render import console
 from starter.report_format import (
     COLUMNS,
     MONTH_COLUMNS,
+    SATISFACTION_COLUMNS,
+    SATISFACTION_TITLE,
     TITLE,
     Column,
     department_name,
     period_line,
+    satisfaction_rows,
     summary_line,
 )
 
@@ -63,6 +66,14 @@ def print_report(report: Report) -> None:
                 limit = f"（{matter.time_limit_working_days}个工作日）" if matter.time_limit_working_days else ""
                 matters.add_row(f"{department.name}·{matter.name}{limit}", *(c.value(matter.figures) for c in columns))
         out.print(matters)
+
+    satisfaction = Table(title=SATISFACTION_TITLE, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    satisfaction.add_column("部门 / 事项", overflow="fold", min_width=8)
+    for s_column in SATISFACTION_COLUMNS:
+        satisfaction.add_column(s_column.heading, justify="right", no_wrap=True, min_width=cell_len(s_column.heading))
+    for name, figures, _ in satisfaction_rows(report):
+        satisfaction.add_row(name, *(c.value(figures) for c in SATISFACTION_COLUMNS))
+    out.print(satisfaction)
 
     months = Table(title="月度趋势", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for column in MONTH_COLUMNS:

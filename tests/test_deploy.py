@@ -208,9 +208,15 @@ def test_the_portals_database_login_reads_cases_and_records_consents_only(postgr
             portal.execute(
                 "INSERT INTO consents (case_number, applicant_id_hash, notice_version, notice_sha256, channel, "
                 "consented_at, recorded_at) VALUES ('SH-X', 'h', 'v', 's', 'online', now(), now())")
+            # 好差评: the family's rating is recorded and read back (已评价), never changed by the portal.
+            portal.execute(
+                "INSERT INTO ratings (case_number, subject, department, score, comment, channel, rated_at, attempts) "
+                "VALUES ('SH-X', 'case', '', 5, '', 'portal', now(), 0)")
+            assert portal.execute("SELECT score FROM ratings").fetchone() == (5,)
             for statement in (
                 "SELECT count(*) FROM notification_outbox", "SELECT count(*) FROM payment_ledger",
                 "UPDATE cases SET state = 'completed'", "DELETE FROM consents", "UPDATE consents SET channel = 'x'",
+                "UPDATE ratings SET score = 1", "DELETE FROM ratings",
                 "INSERT INTO audit_events (case_number, key, event, actor, at) VALUES ('SH-X', 'k', 'e', 'a', now())",
                 "CREATE TABLE mine (x int)",
             ):

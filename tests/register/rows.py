@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from domain.enums import MatterCode, MatterState
 from register.report import Period
-from register.tables import CaseRow, MatterRow
+from register.tables import CaseRow, MatterRow, RatingRow
 
 TZ = ZoneInfo("Asia/Shanghai")
 NHSA = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
@@ -76,4 +76,24 @@ def fill(engine: Engine) -> None:
     ]
     with Session(engine) as session:
         session.add_all(rows)
+        session.commit()
+
+
+def fill_ratings(engine: Engine) -> None:
+    """好差评 around the period's edges: 医保局 rated 5, 4 and 2 (average 3.67), 公积金中心 3, one whole case 5;
+    one rating before the period and one after it, counted nowhere."""
+    def rating(number: str, subject: str, department: str, score: int, at: datetime) -> RatingRow:
+        return RatingRow(case_number=number, subject=subject, department=department, score=score, rated_at=at,
+                         comment="")
+
+    with Session(engine) as session:
+        session.add_all([
+            rating("C1", NHSA.value, "nhsa", 5, local(3, 1, 0, 30)),
+            rating("X2", NHSA.value, "nhsa", 4, local(3, 6)),
+            rating("X3", NHSA.value, "nhsa", 2, local(4, 30, 23, 59)),
+            rating("C5", HPF.value, "hpf", 3, local(4, 2)),
+            rating("C1", "case", "", 5, local(4, 2)),
+            rating("X7", NHSA.value, "nhsa", 1, local(2, 28, 23, 59)),
+            rating("C6", HPF.value, "hpf", 1, local(5, 1, 0, 1)),
+        ])
         session.commit()

@@ -1,5 +1,5 @@
 """The HTML report in a real browser (Playwright driving Debian's chromium): it opens from the file alone,
-its Chinese is drawn with a CJK font, both charts are drawn, and it prints on A4 without overflowing.
+its Chinese is drawn with a CJK font, its charts are drawn, and it prints on A4 without overflowing.
 
 The screenshot is left in the test's temporary folder (``report.png``) for a person to look at.
 """
@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from register.engine import create_schema, make_engine
-from tests.register.rows import fill
+from tests.register.rows import fill, fill_ratings
 from tests.starter.report_cli import _restore_logging, data_dir, report
 
 __all__ = ["_restore_logging", "data_dir"]
@@ -59,6 +59,7 @@ def html_report(data_dir: Path) -> Path:
     engine: Engine = make_engine(f"sqlite:///{data_dir / 'register.db'}")
     create_schema(engine)
     fill(engine)
+    fill_ratings(engine)
     engine.dispose()
     target = data_dir / "报表.html"
     result = report("--from", "2037-03-01", "--to", "2037-04-30", "--html", str(target))
@@ -101,7 +102,7 @@ async def offline_report(path: Path, screenshot: Path) -> AsyncIterator[Any]:
 
 
 async def assert_charts_drawn(page: Any) -> None:
-    for chart in ("#chart-on-time", "#chart-trend"):
+    for chart in ("#chart-on-time", "#chart-trend", "#chart-satisfaction"):
         pixels = await page.eval_on_selector(chart, CHART_PIXELS)
         assert pixels["complete"] and pixels["width"] > 400 and pixels["height"] > 300, (chart, pixels)
         # Drawn: bars or lines and labels in several colours, not a blank or one-colour image.
@@ -122,6 +123,9 @@ async def test_report_opens_offline_with_chinese_text_and_both_charts(html_repor
         assert "统计期：2037-03-01 至 2037-04-30" in await page.inner_text(".meta")
         body = await page.inner_text("body")
         assert "66.7%" in body and "6,234.57元" in body and "医保个人账户清算（5日）" in body
+        # 满意度: 医保局 rated 5, 4 and 2; one whole case rated 5.
+        satisfaction = await page.inner_text("table.satisfaction")
+        assert "满意度（好差评）" in body and "3.67" in satisfaction and "案件整体评价" in satisfaction
 
         # Chinese drawn with a CJK font's glyphs (not boxes from a font without them).
         for selector in ("h1", "table thead th.first", "ol.semantics li"):

@@ -179,7 +179,9 @@ def _cells(f: dict[str, Any]) -> list[str]:
 def _html_shows_the_json(page: str, data: dict[str, Any]) -> None:
     read = _Page()
     read.feed(page)
-    departments_table, matters_table, months_table = read.tables
+    departments_table, matters_table, satisfaction_table, months_table = read.tables
+    total = data["total"]["satisfaction"]
+    assert ["事项评价全县合计", str(total["ratings"])] == satisfaction_table[0][:2]
     assert departments_table == [["全县合计", *_cells(data["total"])]] + [
         [d["name"], *_cells(d["figures"])] for d in data["departments"]]
     expected_matters: list[list[str]] = []
@@ -321,7 +323,7 @@ async def test_report_counts_what_the_workflows_did(
     assert f"报表已写入：{target}" in made.stdout
     page = target.read_text(encoding="utf-8")
     assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}/", page, re.IGNORECASE)  # nothing to fetch
-    assert re.findall(r"""(?:src|href)=["']?([a-z]*:?)""", page) == ["data:"] * 2  # the two charts only
+    assert re.findall(r"""(?:src|href)=["']?([a-z]*:?)""", page) == ["data:"] * 3  # the three charts only
     _html_shows_the_json(page, data)
     if CHROMIUM is None and not os.environ.get("CI"):
         pytest.skip("Debian's chromium is missing (scripts/test installs it): the charts were not drawn")
