@@ -1,0 +1,101 @@
+"""The heirs' letter on the portal (portal/letter.py): the page and the PDF for the family following a finished
+case, nothing for anyone else, nothing before 办结. The case's status is a stand-in (tests/letters/cases.py); the
+letter's content and PDF are tested in tests/letters/."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pypdf import PdfReader
+from sqlalchemy.engine import Engine
+
+from activities.calendar import WorkingDayCalendar
+from client.letter_pdf import DEFAULT_FONT_FILE
+from domain.enums import CaseState
+from domain.models import StatusSnapshot
+from domain.policy import Policy
+from domain.query_code import query_code
+from portal.app import PortalServices, create_app
+from runtime.keys import Keys
+from runtime.settings import Settings
+from tests.letters.cases import CASE, finished
+from tests.letters.test_heirs_letter import font_or_skip, pdf_text
+from tests.workflows.helpers import TODAY
+
+
+@pytest.fixture
+def state(monkeypatch: pytest.MonkeyPatch) -> dict[str, CaseState]:
+    """The state the stand-in status answers with (COMPLETED unless a test changes it)."""
+    current = {"state": CaseState.COMPLETED}
+
+    async def status(_client: Any, number: str) -> StatusSnapshot:
+        assert number == CASE
+        return finished(current["state"])
+
+    monkeypatch.setattr("portal.letter.case_status", status)
+    monkeypatch.setattr("portal.app.case_status", status)
+    return current
+
+
+@pytest.fixture
+async def http(keys: Keys, engine: Engine, calendar: WorkingDayCalendar, tmp_path: Path) -> Any:
+    settings = Settings(data_dir=tmp_path / "data", letter_font_file=DEFAULT_FONT_FILE)
+    services = PortalServices(settings=settings, policy=Policy(), keys=keys, client=None,  # type: ignore[arg-type]
+                              engine=engine, calendar=calendar, today=lambda: TODAY)
+    transport = httpx.ASGITransport(app=create_app(services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:
+        yield client
+
+
+async def follow(http: httpx.AsyncClient, keys: Keys) -> None:
+    page = await http.get("/progress")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    answer = await http.post("/progress", data={"case_number": CASE, "code": query_code(CASE, keys.query_code_key),
+                                                "csrf_token": token.group(1)})
+    assert answer.status_code == 303
+
+
+async def test_no_letter_without_following_the_case(http: httpx.AsyncClient, state: dict[str, CaseState]) -> None:
+    for path in ("/progress/letter", "/progress/letter.pdf"):
+        answer = await http.get(path)
+        assert answer.status_code == 303 and answer.headers["location"] == "/progress"
+
+
+async def test_a_finished_case_links_its_letter_shows_it_and_gives_the_pdf(
+    http: httpx.AsyncClient, keys: Keys, state: dict[str, CaseState],
+) -> None:
+    await follow(http, keys)
+    progress = await http.get("/progress")
+    assert progress.status_code == 200 and "下载告知书（PDF）" in progress.text
+    page = await http.get("/progress/letter")
+    assert page.status_code == 200
+    for told in ("身后事项办理告知书（继承人）", "8,849.45元", "PAY-HRSS-0001", "56,321.07元", "PAY-HPF-0002",
+                 "各银行单家不超过5万元的小额存款", "逝者未享受残疾人两项补贴"):
+        assert told in page.text, told
+    font_or_skip()
+    pdf = await http.get("/progress/letter.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    # The filename names no person and no case.
+    assert pdf.headers["content-disposition"] == 'attachment; filename="heirs-letter.pdf"'
+    assert pdf.headers["cache-control"] == "no-store"
+    text = pdf_text(pdf.content)
+    assert "PAY-HRSS-0001" in text and "56,321.07元" in text and "5万元" in text
+    assert len(PdfReader(io.BytesIO(pdf.content)).pages) >= 1
+
+
+async def test_an_unfinished_case_has_no_letter(
+    http: httpx.AsyncClient, keys: Keys, state: dict[str, CaseState],
+) -> None:
+    state["state"] = CaseState.IN_PROGRESS
+    await follow(http, keys)
+    assert "下载告知书" not in (await http.get("/progress")).text
+    for path in ("/progress/letter", "/progress/letter.pdf"):
+        answer = await http.get(path)
+        assert answer.status_code == 404 and "案件全部办结后" in answer.text
+        assert answer.headers["content-type"].startswith("text/html")
