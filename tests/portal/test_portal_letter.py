@@ -25,6 +25,8 @@ from runtime.keys import Keys
 from runtime.settings import Settings
 from tests.letters.cases import CASE, finished
 from tests.letters.test_heirs_letter import font_or_skip, pdf_text
+from tests.portal.conftest import PHONE_CONTEXT, portal_settings, screenshot, serve_portal
+from tests.portal.test_portal_browser import sign_in
 from tests.workflows.helpers import TODAY
 
 
@@ -99,3 +101,26 @@ async def test_an_unfinished_case_has_no_letter(
         answer = await http.get(path)
         assert answer.status_code == 404 and "案件全部办结后" in answer.text
         assert answer.headers["content-type"].startswith("text/html")
+
+
+async def test_the_letter_page_in_a_browser(
+    keys: Keys, engine: Engine, calendar: WorkingDayCalendar, tmp_path: Path, browser: Any,
+    state: dict[str, CaseState],
+) -> None:
+    """The family follows the finished case on a phone, opens the letter from the progress page, and sees it."""
+    settings = portal_settings(tmp_path)
+    services = PortalServices(settings=settings, policy=Policy(), keys=keys, client=None,  # type: ignore[arg-type]
+                              engine=engine, calendar=calendar, today=lambda: TODAY)
+    async with serve_portal(services) as portal:
+        context = await browser.new_context(**PHONE_CONTEXT)
+        page = await context.new_page()
+        await sign_in(page, portal, CASE, query_code(CASE, keys.query_code_key))
+        assert await page.locator("#letter-pdf").inner_text() == "下载告知书（PDF）"
+        await page.click('a[href="/progress/letter"]')
+        await page.wait_for_url(f"{portal.url}/progress/letter")
+        assert "身后事项办理告知书（继承人）" in await page.inner_text("h1")
+        paid = await page.inner_text("#paid")
+        assert "PAY-HRSS-0001" in paid and "合计实发：65,170.52元" in paid
+        assert "各银行单家不超过5万元的小额存款" in await page.inner_text("#remaining")
+        await screenshot(page, "30-heirs-letter")
+        await context.close()
