@@ -78,12 +78,12 @@ def font_or_skip() -> Path:
     return DEFAULT_FONT_FILE
 
 
-def pdf_text(pdf: bytes) -> str:
+def pdf_text(pdf: bytes, case_number: str = CASE) -> str:
     """The PDF's text as pypdf reads it, whitespace removed; each page's footer dropped, so a sentence that
     runs onto the next page reads whole."""
     reader = PdfReader(io.BytesIO(pdf))
     pages = ["".join(page.extract_text().replace("\x00", "").split()) for page in reader.pages]
-    return "".join(re.sub(rf"受理编号{CASE}第{number}页", "", text) for number, text in enumerate(pages, 1))
+    return "".join(re.sub(rf"受理编号{case_number}第{number}页", "", text) for number, text in enumerate(pages, 1))
 
 
 def test_the_pdf_names_each_payment_and_the_deposit_rule() -> None:

@@ -13,10 +13,12 @@ import httpx
 import pytest
 from pypdf import PdfReader
 from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from activities.calendar import WorkingDayCalendar
 from client.letter_pdf import DEFAULT_FONT_FILE
-from domain.enums import CaseState
+from domain.enums import CaseState, MatterCode, PensionStatus
 from domain.models import StatusSnapshot
 from domain.policy import Policy
 from domain.query_code import query_code
@@ -25,9 +27,19 @@ from runtime.keys import Keys
 from runtime.settings import Settings
 from tests.letters.cases import CASE, finished
 from tests.letters.test_heirs_letter import font_or_skip, pdf_text
-from tests.portal.conftest import PHONE_CONTEXT, portal_settings, screenshot, serve_portal
+from tests.portal.conftest import PHONE_CONTEXT, Portal, portal_settings, screenshot, serve_portal
 from tests.portal.test_portal_browser import sign_in
-from tests.workflows.helpers import TODAY
+from tests.workflows.helpers import (
+    TODAY,
+    application_with,
+    complete_parallel,
+    start,
+    status,
+    to_parallel_phase,
+)
+
+NHSA = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
+HPF = MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL
 
 
 @pytest.fixture
@@ -54,12 +66,12 @@ async def http(keys: Keys, engine: Engine, calendar: WorkingDayCalendar, tmp_pat
         yield client
 
 
-async def follow(http: httpx.AsyncClient, keys: Keys) -> None:
+async def follow(http: httpx.AsyncClient, keys: Keys, number: str = CASE) -> None:
     page = await http.get("/progress")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token
-    answer = await http.post("/progress", data={"case_number": CASE, "code": query_code(CASE, keys.query_code_key),
-                                                "csrf_token": token.group(1)})
+    answer = await http.post("/progress", data={
+        "case_number": number, "code": query_code(number, keys.query_code_key), "csrf_token": token.group(1)})
     assert answer.status_code == 303
 
 
@@ -124,3 +136,28 @@ async def test_the_letter_page_in_a_browser(
         assert "各银行单家不超过5万元的小额存款" in await page.inner_text("#remaining")
         await screenshot(page, "30-heirs-letter")
         await context.close()
+
+
+async def test_a_case_run_to_completion_gives_a_pdf_naming_each_payment(
+    portal: Portal, client: Client, keys: Keys, task_queue: str, worker: Worker,
+) -> None:
+    """End to end against the dev server, the worker and the real portal: every matter approved and each payment
+    confirmed by the paying system; the letter's PDF names each payment's amount and reference and the
+    deposit rule."""
+    font_or_skip()
+    handle = await start(client, keys, task_queue, application_with(PensionStatus.ENTERPRISE_RETIREE, NHSA, HPF))
+    await to_parallel_phase(client, handle)
+    result = await complete_parallel(client, handle)
+    assert result.state is CaseState.COMPLETED
+    snapshot = await status(handle)
+    payments = [(v.net_amount, v.payment_reference) for v in snapshot.matters if v.payment_reference]
+    assert len(payments) == 3
+    async with httpx.AsyncClient(base_url=portal.url) as http:
+        await follow(http, keys, handle.id)
+        pdf = await http.get("/progress/letter.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = pdf_text(pdf.content, handle.id)
+    for amount, reference in payments:
+        assert amount is not None and reference is not None
+        assert f"{amount:,.2f}元" in text and reference in text, (amount, reference)
+    assert "各银行单家不超过5万元的小额存款，继承人可凭死亡证明、亲属关系证明等材料办理，无需公证。" in text
