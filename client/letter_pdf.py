@@ -209,6 +209,28 @@ def _draw(pdf: FPDF, block: _Block) -> None:
         pdf.ln(2)
         return
     pdf.set_x(pdf.l_margin + block.indent)
-    pdf.multi_cell(0, block.height, block.text, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    lines = _wrapped(pdf, block)
+    # A paragraph is kept on one page: no lone line at the top of the next.
+    if pdf.get_y() + len(lines) * block.height > pdf.page_break_trigger:
+        pdf.add_page()
+        pdf.set_x(pdf.l_margin + block.indent)
+    pdf.multi_cell(0, block.height, "\n".join(lines), wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN,
+                   new_y=YPos.NEXT)
     if block.gap:
         pdf.ln(block.gap)
+
+
+# Chinese line breaking (禁则): these never begin a line.
+_NO_LINE_START = frozenset("。，、；：）》」』”’！？…%")
+
+
+def _wrapped(pdf: FPDF, block: _Block) -> list[str]:
+    """The block's lines as fpdf2 wraps them, with a closing mark that would begin a line taken onto the line
+    before together with that line's last character."""
+    wrapped = pdf.multi_cell(0, block.height, block.text, wrapmode=WrapMode.CHAR, dry_run=True, output="LINES")
+    assert isinstance(wrapped, list)
+    lines = [str(line) for line in wrapped]
+    for index in range(1, len(lines)):
+        if lines[index][:1] in _NO_LINE_START and len(lines[index - 1]) > 1:
+            lines[index - 1], lines[index] = lines[index - 1][:-1], lines[index - 1][-1] + lines[index]
+    return lines
