@@ -58,7 +58,7 @@ from domain.ids import is_case_number
 from domain.models import Problem, StatusSnapshot
 from domain.policy import Policy
 from domain.query_code import code_matches, query_code
-from portal import consent, progress, ratings
+from portal import consent, letter, progress, ratings
 from portal import form as online
 from portal.body_limit import BodyLimit
 from portal.limits import PER_CASE, PER_CLIENT, PER_PERSON, Backoff, Limit, WindowCounter
@@ -362,6 +362,8 @@ def create_app(services: PortalServices) -> FastAPI:
         })
 
     # --- follow the case ---------------------------------------------------------------------------
+
+    letter.add_routes(app, services, page, message)
 
     @app.get("/progress", response_class=HTMLResponse)
     async def progress_page(request: Request) -> Response:

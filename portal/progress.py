@@ -100,6 +100,8 @@ class ProgressPage:
     matters: list[MatterCard]
     history: list[HistoryLine]
     window: WindowPlace
+    # 办结: the heirs' letter is there to read and download (portal/letter.py).
+    letter: bool = False
 
 
 def build(
@@ -127,7 +129,8 @@ def build(
         for entry in reversed(sorted(snapshot.timeline, key=lambda entry: entry.at))
     ]
     state = CASE_STATE_TEXT.get(snapshot.case_state, "") if snapshot.case_state else "尚未收到申请"
-    return ProgressPage(snapshot.case_number, state, summary, cards, history, policy.window)
+    return ProgressPage(snapshot.case_number, state, summary, cards, history, policy.window,
+                        letter=snapshot.case_state is CaseState.COMPLETED)
 
 
 def _short_name(policy: Policy, view: MatterView) -> str:

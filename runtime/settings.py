@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # A county's catalogue of departments and matters (docs/catalogue.md); empty means the packaged
     # default, domain/catalogue.yaml.
     catalogue_file: Path | None = None
+    # The heirs' letter (domain/heirs_letter.py): a county's guidance file of what remains outside the case
+    # (empty: domain/heirs_guidance.yaml), and the CJK font its PDF embeds (TTF, OTF or a TTC collection).
+    heirs_guidance_file: Path | None = None
+    letter_font_file: Path = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
     # A county-maintained holiday override (YAML); empty means data_dir/holidays.yaml when present.
     holiday_file: Path | None = None
     # Key material; empty means the keys file in data_dir, created on first run.

@@ -28,7 +28,9 @@ from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from client.errors import DuplicateCase, OperationRefused, configuration_problem
+from client.letter_pdf import LetterFontMissing
 from domain.application import format_problems
+from domain.heirs_letter import LetterNotReady
 from domain.input_errors import describe_validation_error
 from domain.models import Problem
 from runtime.keys import PayloadKeyMismatch
@@ -114,6 +116,10 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, OperationRefused):
         extra = {"case_number": exc.case_number} if exc.case_number else {}
         return Failure(exc.message, ExitCode.REFUSED, extra=extra)
+    if isinstance(exc, LetterNotReady):
+        return Failure(str(exc), ExitCode.REFUSED)
+    if isinstance(exc, LetterFontMissing):
+        return Failure(str(exc), ExitCode.CONFIG)
     if isinstance(exc, ValidationError):
         # Never str(exc): pydantic repeats the input, which may be personal data.
         return Failure(describe_validation_error(exc) or "输入格式不正确", ExitCode.REFUSED)

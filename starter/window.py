@@ -12,14 +12,16 @@ from typing import Annotated
 import typer
 
 from client import intake, operations
+from client.letter_pdf import render_pdf
 from domain import places
 from domain.enums import Issuer
+from domain.heirs_letter import build_letter, load_guidance
 from domain.identity import id_number_valid, luhn_valid
 from domain.models import CremationCertifiedInput, MaterialsSupplementedInput, PayeeCorrectedInput, WithdrawInput
 from domain.query_code import query_code
 from runtime.keys import load_keys, signer
 from starter import render
-from starter.errors import ExitCode, InvalidForm, InvalidInput
+from starter.errors import ConfigError, ExitCode, InvalidForm, InvalidInput
 from starter.forms import load_form
 from starter.session import (
     bounded,
@@ -36,7 +38,7 @@ from starter.session import (
 )
 from starter.usage import group
 
-app = group("案件：受理申请、查询进度、火化证明、补正材料、撤回、更正收款账户。")
+app = group("案件：受理申请、查询进度、火化证明、补正材料、撤回、更正收款账户、继承人告知书。")
 
 Json = Annotated[bool, typer.Option("--json", help="输出机器可读的JSON")]
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="受理编号，如 SH-ABCDEFGH2345", show_default=False)]
@@ -219,6 +221,41 @@ def correct_account(
         ack = await bounded(ctx, operations.correct_bank_account(current.client, number, correction,
                                                                  signer(current.keys, Issuer.WINDOW)))
         typer.echo(ack.message)
+        return ExitCode.OK
+
+    execute(ctx, work)
+
+
+@app.command("letter")
+def letter(
+    ctx: typer.Context,
+    case: CaseArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="告知书PDF的保存路径（必填）", show_default=False)],
+) -> None:
+    """打印继承人告知书（PDF）：办结案件的办理结果、款项和后续事项。
+
+    含已办事项、已发放款项、未办事项，以及存款、不动产、车辆等仍需继承人自行办理的事项。
+
+    仅限已办结的案件；字体由 SHENHOU_LETTER_FONT_FILE 指定（默认 fonts-noto-cjk）。
+    """
+
+    async def work() -> int:
+        number = case_number(case)
+        config, policy = local()
+        try:
+            guidance = load_guidance(config.heirs_guidance_file)
+        except (OSError, ValueError) as err:
+            raise ConfigError("继承人告知书指引文件无法读取"
+                              f"（SHENHOU_HEIRS_GUIDANCE_FILE：{type(err).__name__}）") from None
+        current = await session()
+        snapshot = await bounded(ctx, operations.case_status(current.client, number))
+        content = build_letter(snapshot, guidance, timezone=policy.timezone, window=policy.window)
+        pdf = render_pdf(content, config.letter_font_file)
+        try:
+            out.write_bytes(pdf)
+        except OSError as err:
+            raise InvalidInput(f"无法写入文件{out}（{type(err).__name__}）") from None
+        typer.echo(f"继承人告知书已保存：{out}（{len(content.paid)}笔款项，{len(content.remaining)}项后续事项）")
         return ExitCode.OK
 
     execute(ctx, work)
