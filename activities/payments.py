@@ -21,7 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.deadlines import DeadlineActivities
-from domain.enums import ErrorType
+from domain.enums import AccountKind, ErrorType
 from domain.identity import luhn_valid
 from domain.models import PaymentInstruction, PaymentReceipt
 from register.money import to_fen, to_yuan
@@ -119,7 +119,11 @@ class PaymentActivities:
     def instruct_payment(self, instruction: PaymentInstruction) -> PaymentReceipt:
         if instruction.amount <= 0:
             raise _refused("发放金额须大于零")
-        if not luhn_valid(instruction.payee.card_number):
+        payee = instruction.payee
+        if payee.kind is AccountKind.NONE:
+            raise _refused("未登记收款账户")
+        # A passbook's (存折/一折通) number has no check digit: only a card's is checked.
+        if payee.kind is AccountKind.CARD and not luhn_valid(payee.card_number):
             raise _refused("收款卡号校验不通过")
         try:
             receipt = self._gateway.instruct(instruction)
