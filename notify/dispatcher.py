@@ -32,15 +32,16 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import inspect, or_, update
+from sqlalchemy import inspect, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from client.errors import configuration_problem
 from domain.enums import Department, NotificationKind, Recipient
 from domain.policy import Policy
 from domain.query_code import query_code
+from notify import leases
 from notify.channels import Channel, FileChannel, GatewayChannel, Outgoing, Refused, Unavailable
 from notify.ratings import ForwardConfig, RatingForwarder, adapter_for
 from register.contacts import family_phone, masked_phone
@@ -164,36 +165,10 @@ class Dispatcher:
     # --- claiming ---------------------------------------------------------------------------------
 
     def _due(self) -> list[int]:
-        now = self._clock()
-        with Session(self._engine) as session:
-            ids = session.exec(
-                select(OutboxRow.id)
-                .where(col(OutboxRow.sent_at).is_(None), col(OutboxRow.failed_at).is_(None),
-                       or_(col(OutboxRow.next_attempt_at).is_(None), col(OutboxRow.next_attempt_at) <= now),
-                       or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) <= now))
-                .order_by(col(OutboxRow.id))
-                .limit(self._config.batch_size)
-            ).all()
-        return [row_id for row_id in ids if row_id is not None]
+        return leases.due(self._engine, OutboxRow, self._clock(), self._config.batch_size)
 
     def _claim(self, row_id: int) -> OutboxRow | None:
-        """Take the message for the length of a lease, unless someone else holds it or it is done."""
-        now = self._clock()
-        with Session(self._engine) as session:
-            result = session.exec(
-                update(OutboxRow)
-                .where(col(OutboxRow.id) == row_id, col(OutboxRow.sent_at).is_(None),
-                       col(OutboxRow.failed_at).is_(None),
-                       or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) <= now))
-                .values(lease_owner=self.owner, lease_until=now + self._config.lease)
-            )
-            session.commit()
-            if result.rowcount != 1:
-                return None
-            row = session.get(OutboxRow, row_id)
-            if row is not None:
-                session.expunge(row)
-            return row
+        return leases.claim(self._engine, OutboxRow, row_id, self.owner, self._clock(), self._config.lease)
 
     # --- sending ----------------------------------------------------------------------------------
 

@@ -37,12 +37,13 @@ from typing import Any, Protocol
 
 import httpx
 import structlog
-from sqlalchemy import inspect, or_, update
+from sqlalchemy import inspect, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from domain.catalogue import active_catalogue
+from notify import leases
 from notify.channels import JsonLinesOnce, Refused, Unavailable, safe_reason
 from register.tables import CASE_SUBJECT, RatingRow, stored_utc
 from runtime.settings import Settings
@@ -198,35 +199,10 @@ class RatingForwarder:
         return self._ready
 
     def _due(self) -> list[int]:
-        now = self._clock()
-        with Session(self._engine) as session:
-            ids = session.exec(
-                select(RatingRow.id)
-                .where(col(RatingRow.sent_at).is_(None), col(RatingRow.failed_at).is_(None),
-                       or_(col(RatingRow.next_attempt_at).is_(None), col(RatingRow.next_attempt_at) <= now),
-                       or_(col(RatingRow.lease_until).is_(None), col(RatingRow.lease_until) <= now))
-                .order_by(col(RatingRow.id))
-                .limit(self._config.batch_size)
-            ).all()
-        return [row_id for row_id in ids if row_id is not None]
+        return leases.due(self._engine, RatingRow, self._clock(), self._config.batch_size)
 
     def _claim(self, row_id: int) -> RatingRow | None:
-        now = self._clock()
-        with Session(self._engine) as session:
-            result = session.exec(
-                update(RatingRow)
-                .where(col(RatingRow.id) == row_id, col(RatingRow.sent_at).is_(None),
-                       col(RatingRow.failed_at).is_(None),
-                       or_(col(RatingRow.lease_until).is_(None), col(RatingRow.lease_until) <= now))
-                .values(lease_owner=self.owner, lease_until=now + self._config.lease)
-            )
-            session.commit()
-            if result.rowcount != 1:
-                return None
-            row = session.get(RatingRow, row_id)
-            if row is not None:
-                session.expunge(row)
-            return row
+        return leases.claim(self._engine, RatingRow, row_id, self.owner, self._clock(), self._config.lease)
 
     async def _forward(self, row: RatingRow) -> None:
         assert row.id is not None
