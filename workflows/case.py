@@ -30,6 +30,7 @@ from workflows.contract import (
     WITHDRAW,
 )
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
+from workflows.versions import COUNTY_AS_WRITTEN
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineActivities
@@ -109,6 +110,8 @@ class CaseWorkflow:
     def __init__(self, input: CaseInput) -> None:
         self._case_number = input.case_number
         self._previous_case = input.previous_case
+        # Decided at the run's first workflow task (workflows/versions.py): a run under way keeps 1.0's rule.
+        self._county_as_written = workflow.patched(COUNTY_AS_WRITTEN)
         self._application: Application | None = input.application
         self._policy: Policy | None = None
         self._state = CaseState.RECEIVED
@@ -652,7 +655,7 @@ class CaseWorkflow:
         problems = []
         if self._cremation is not None:
             problems.append(f"火化证明已上传（{self._cremation.certificate_no}）")
-        if certificate.county and certificate.county != policy.county:
+        if certificate.county and not self._in_county(certificate.county, policy):
             problems.append(f"火化地须为{policy.county}")
         if certificate.cremated_on > local_date(workflow.now(), policy.timezone):
             problems.append("火化日期不能晚于今天")
@@ -660,6 +663,10 @@ class CaseWorkflow:
         if application and certificate.cremated_on < application.deceased.death_date:
             problems.append("火化日期不能早于死亡日期")
         return "；".join(problems)
+
+    def _in_county(self, written: str, policy: Policy) -> bool:
+        """The county's name, or (cases started since the patch) the same written after its city or province."""
+        return written == policy.county or (self._county_as_written and written.endswith(policy.county))
 
     def _accept_cremation(self, certificate: CremationCertifiedInput) -> None:
         self._cremation = CremationRecord(

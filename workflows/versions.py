@@ -36,5 +36,10 @@ server that has it (docs/deploy.md, "Temporal server and UI").
 
 from __future__ import annotations
 
+COUNTY_AS_WRITTEN = "county-as-written"
+
 # Patch id -> the change it guards (empty in 1.0).
-PATCHES: dict[str, str] = {}
+PATCHES: dict[str, str] = {
+    COUNTY_AS_WRITTEN: ("a cremation certificate's county may be written with its city before it (包头市固阳县), as "
+                        "the Web UI's signal sends it; 1.0 took the county's exact name only"),
+}
