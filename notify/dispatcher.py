@@ -208,6 +208,8 @@ class Dispatcher:
             code = query_code(row.case_number, self._query_code_key)
             where = f"在{self._config.portal_url}" if self._config.portal_url else "在网上"
             return f"{row.message}查询码{code}，凭受理编号和查询码可{where}查询办理进度。"
+        if row.kind == NotificationKind.INVITATION.value and self._config.portal_url:
+            return row.message.replace("在网上", f"在网上（{self._config.portal_url}）", 1)
         if row.kind in RATING_INVITED and row.recipient == Recipient.FAMILY.value and self._config.portal_url:
             return f"{row.message}欢迎评价：{self._config.portal_url.rstrip('/')}/rate"
         return row.message

@@ -1,0 +1,99 @@
+"""The funeral home's invitation (issue 25): when its cremation certificate opens a case, the family is invited
+once, by SMS to the number the funeral home recorded with the family's consent; a second opening sends none."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from client.errors import OperationRefused
+from client.operations import certify_cremation_for, start_case
+from domain.enums import CaseState, NotificationKind, PensionStatus
+from domain.models import CremationCertifiedInput
+from domain.policy import Policy
+from notify.channels import FileChannel, delivered_lines
+from notify.dispatcher import DispatchConfig, Dispatcher
+from register.sealing import Sealer
+from register.tables import FamilyContactRow
+from runtime.keys import Keys
+from starter.window import invitation, invitation_problems
+from tests.workflows.helpers import application_with, case_handle, outbox_rows, wait_for
+
+PHONE = "13912345678"
+HOME = "固阳县殡仪馆"
+
+
+def _certificate(number: str = "HH-INV-1") -> CremationCertifiedInput:
+    return CremationCertifiedInput(certificate_no=number, funeral_home=HOME, cremated_on=date(2026, 11, 20))
+
+
+def _invitations(engine: Engine, case: str) -> list[str]:
+    return [row.message for row in outbox_rows(engine, case, "family") if row.kind == NotificationKind.INVITATION.value]
+
+
+async def test_the_funeral_home_opening_invites_the_family_once(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, sealer: Sealer, worker: Worker, tmp_path: Path
+) -> None:
+    app = application_with(PensionStatus.RESIDENT_PENSIONER)
+    invite = invitation(engine, PHONE, HOME, Policy(), sealer)
+    ack = await certify_cremation_for(client, app.deceased.id_number, keys.case_id_key, _certificate(), task_queue,
+                                      register=engine, opened=invite)
+    case = ack.message.removeprefix("火化证明已登记，受理编号")
+    snap = await wait_for(case_handle(client, case), lambda s: s.cremation is not None)
+    assert snap.case_state == CaseState.RECEIVED and snap.deceased is None
+
+    [text] = _invitations(engine, case)
+    assert case in text and "窗口" in text and "在网上" in text and PHONE not in text
+    # The number is sealed in the register, not stored in clear.
+    with Session(engine) as session:
+        contact = session.get(FamilyContactRow, case)
+        assert contact is not None and PHONE not in contact.phone
+
+    # The dispatcher (stand-in file) sends it once, to the funeral home's number, with the portal's address.
+    sms = tmp_path / "sms.jsonl"
+    config = DispatchConfig(portal_url="https://portal.example.gov.cn")
+    for _ in range(2):
+        await Dispatcher(engine, FileChannel(sms), Policy(), keys.query_code_key, sealer=sealer,
+                         config=config).run_until_idle()
+    sent = [line for line in delivered_lines(sms) if case in line["text"]]
+    assert len(sent) == 1 and sent[0]["to"] == PHONE
+    assert "https://portal.example.gov.cn" in sent[0]["text"]
+
+    # A second opening for the same deceased goes to the same case and sends none.
+    with pytest.raises(OperationRefused):
+        await certify_cremation_for(client, app.deceased.id_number, keys.case_id_key, _certificate("HH-INV-2"),
+                                    task_queue, register=engine, opened=invite)
+    invite(case)  # even a retried write of the same invitation adds nothing
+    assert len(_invitations(engine, case)) == 1
+
+    # The family applies: the case goes on, and no second invitation follows.
+    started = await start_case(client, app, keys.case_id_key, task_queue)
+    assert started.case_number == case
+    await wait_for(case_handle(client, case), lambda s: s.case_state == CaseState.HUKOU_CANCELLING)
+    assert len(_invitations(engine, case)) == 1
+
+
+async def test_without_a_number_and_consent_no_invitation(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
+) -> None:
+    app = application_with(PensionStatus.RESIDENT_PENSIONER)
+    ack = await certify_cremation_for(client, app.deceased.id_number, keys.case_id_key, _certificate(), task_queue,
+                                      register=engine)
+    case = ack.message.removeprefix("火化证明已登记，受理编号")
+    await wait_for(case_handle(client, case), lambda s: s.cremation is not None)
+    assert _invitations(engine, case) == []
+
+
+def test_a_number_without_consent_is_refused_with_every_problem_at_once() -> None:
+    problems = invitation_problems(None, None, "12345", consent=False)
+    assert any("受理编号或 --deceased-id" in p for p in problems)
+    assert any("征得家属同意" in p for p in problems)
+    assert any("不是有效的大陆手机号码" in p for p in problems)
+    assert invitation_problems(None, "ID", PHONE, consent=True) == []
+    assert invitation_problems(None, "ID", None, consent=True) == ["--consent 须与 --family-phone 一起使用"]
