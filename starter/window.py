@@ -10,11 +10,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.engine import Engine
 
-from client import intake, operations
+from client import intake, operations, worklist
 from client.letter_pdf import render_pdf
 from domain import messages, places
 from domain.enums import Issuer
@@ -203,6 +204,27 @@ def invitation(
         record_invitation(register, number, phone, funeral_home, text, sealer, datetime.now(UTC))
 
     return opened
+
+
+@app.command("waiting")
+def waiting(ctx: typer.Context, json_output: Json = False) -> None:
+    """待申请：殡仪馆已建立、尚待家属申请的案件（最早的在前），及Web界面中同一列表的链接。"""
+
+    async def work() -> int:
+        current = await session()
+        found = await bounded(ctx, worklist.waiting_for_application(current.client))
+        url = worklist.waiting_url(f"http://localhost:{current.settings.ui_port}", current.settings.namespace)
+        if json_output:
+            echo_json({"cases": [case.model_dump(mode="json") for case in found], "url": url})
+            return ExitCode.OK
+        typer.echo(f"待申请案件{len(found)}件（殡仪馆已上传火化证明，家属尚未申请）")
+        zone = ZoneInfo(current.policy.timezone)
+        for case in found:
+            typer.echo(f"{case.case_number}  建立于{case.opened_at.astimezone(zone):%Y-%m-%d %H:%M}")
+        typer.echo(f"Web界面：{url}")
+        return ExitCode.OK
+
+    execute(ctx, work, json_output=json_output)
 
 
 @app.command("supplement")

@@ -592,6 +592,13 @@ async def test_the_funeral_home_invites_the_family_once_with_its_consent(
     assert [row.kind for row in rows] == ["invitation"]
     assert match.group(0) in rows[0].message and phone not in rows[0].message
     register.dispose()
+    # The window's 待申请 list shows it (visibility catches up within moments).
+    for _ in range(100):
+        listed = await shenhou("case", "waiting")
+        if match.group(0) in listed.stdout:
+            break
+        await asyncio.sleep(0.1)
+    assert listed.exit_code == 0 and match.group(0) in listed.stdout and "待申请案件" in listed.stdout
 
 
 async def test_without_a_worker(cli_env: dict[str, str], tmp_path: Path) -> None:

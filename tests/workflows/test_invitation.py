@@ -3,6 +3,7 @@ once, by SMS to the number the funeral home recorded with the family's consent; 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from temporalio.worker import Worker
 
 from client.errors import OperationRefused
 from client.operations import certify_cremation_for, start_case
+from client.worklist import waiting_for_application
 from domain.enums import CaseState, NotificationKind, PensionStatus
 from domain.models import CremationCertifiedInput
 from domain.policy import Policy
@@ -33,6 +35,15 @@ def _certificate(number: str = "HH-INV-1") -> CremationCertifiedInput:
     return CremationCertifiedInput(certificate_no=number, funeral_home=HOME, cremated_on=date(2026, 11, 20))
 
 
+async def _waiting(client: Client, case: str, expected: bool) -> None:
+    """The window's 待申请 list (visibility catches up within moments)."""
+    for _ in range(100):
+        if any(found.case_number == case for found in await waiting_for_application(client)) == expected:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{case} {'not ' if expected else ''}in the 待申请 list")
+
+
 def _invitations(engine: Engine, case: str) -> list[str]:
     return [row.message for row in outbox_rows(engine, case, "family") if row.kind == NotificationKind.INVITATION.value]
 
@@ -47,6 +58,8 @@ async def test_the_funeral_home_opening_invites_the_family_once(
     case = ack.message.removeprefix("火化证明已登记，受理编号")
     snap = await wait_for(case_handle(client, case), lambda s: s.cremation is not None)
     assert snap.case_state == CaseState.RECEIVED and snap.deceased is None
+    # The window sees the case waiting for the family's application.
+    await _waiting(client, case, expected=True)
 
     [text] = _invitations(engine, case)
     assert case in text and "窗口" in text and "在网上" in text and PHONE not in text
@@ -77,6 +90,7 @@ async def test_the_funeral_home_opening_invites_the_family_once(
     assert started.case_number == case
     await wait_for(case_handle(client, case), lambda s: s.case_state == CaseState.HUKOU_CANCELLING)
     assert len(_invitations(engine, case)) == 1
+    await _waiting(client, case, expected=False)
 
 
 async def test_without_a_number_and_consent_no_invitation(
