@@ -47,7 +47,7 @@ from notify.ratings import ForwardConfig, RatingForwarder, adapter_for
 from register.contacts import family_phone, masked_phone
 from register.engine import make_engine
 from register.sealing import Sealer
-from register.tables import OutboxRow
+from register.tables import CaseRow, OutboxRow
 from runtime.keys import load_keys
 from runtime.logging import configure_logging
 from runtime.policy_file import load_county
@@ -56,6 +56,8 @@ from runtime.settings import Settings, get_settings, invalid_setting_names
 log = structlog.get_logger()
 
 NO_NUMBER = "no number for this recipient"
+# The family applied before its invitation to apply went out: it is not sent.
+ALREADY_APPLIED = "the family has already applied"
 # Family messages after which the family may rate the service (好差评): a decision, and 办结.
 RATING_INVITED = frozenset({NotificationKind.MATTER_APPROVED.value, NotificationKind.MATTER_REJECTED.value,
                             NotificationKind.CASE_COMPLETED.value})
@@ -176,6 +178,10 @@ class Dispatcher:
         assert row.id is not None
         where = {"case_number": row.case_number, "kind": row.kind, "recipient": row.recipient,
                  "key": row.key, "attempt": row.attempts + 1}
+        if row.kind == NotificationKind.INVITATION.value and self._applied(row.case_number):
+            self._give_up(row.id, ALREADY_APPLIED)
+            log.info("notification_not_needed", reason=ALREADY_APPLIED, **where)
+            return
         phone = self._number_for(row)
         if phone is None:
             self._give_up(row.id, NO_NUMBER)
@@ -194,6 +200,10 @@ class Dispatcher:
             return
         self._mark_sent(row.id)
         log.info("notification_sent", to=masked_phone(phone), **where)
+
+    def _applied(self, case_number: str) -> bool:
+        with Session(self._engine) as session:
+            return session.get(CaseRow, case_number) is not None
 
     def _number_for(self, row: OutboxRow) -> str | None:
         recipient = Recipient(row.recipient)

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio.client import Client
@@ -61,12 +62,14 @@ async def test_the_funeral_home_opening_invites_the_family_once(
     # The window sees the case waiting for the family's application.
     await _waiting(client, case, expected=True)
 
-    [text] = _invitations(engine, case)
-    assert case in text and "窗口" in text and "在网上" in text and PHONE not in text
-    # The number is sealed in the register, not stored in clear.
+    [message] = _invitations(engine, case)
+    assert case in message and "窗口" in message and "在网上" in message and PHONE not in message
+    # The number is sealed in the register, not stored in clear, and never reaches Temporal.
     with Session(engine) as session:
         contact = session.get(FamilyContactRow, case)
         assert contact is not None and PHONE not in contact.phone
+    history = await case_handle(client, case).fetch_history()
+    assert PHONE not in history.to_json()
 
     # The dispatcher (stand-in file) sends it once, to the funeral home's number, with the portal's address.
     sms = tmp_path / "sms.jsonl"
@@ -77,6 +80,11 @@ async def test_the_funeral_home_opening_invites_the_family_once(
     sent = [line for line in delivered_lines(sms) if case in line["text"]]
     assert len(sent) == 1 and sent[0]["to"] == PHONE
     assert "https://portal.example.gov.cn" in sent[0]["text"]
+    # Nowhere in the register in clear, after sending either (every column of every table, read as text).
+    with engine.connect() as connection:
+        for table in inspect(engine).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                assert PHONE not in " ".join(str(value) for value in row), table
 
     # A second opening for the same deceased goes to the same case and sends none.
     with pytest.raises(OperationRefused):
@@ -91,6 +99,22 @@ async def test_the_funeral_home_opening_invites_the_family_once(
     await wait_for(case_handle(client, case), lambda s: s.case_state == CaseState.HUKOU_CANCELLING)
     assert len(_invitations(engine, case)) == 1
     await _waiting(client, case, expected=False)
+
+
+async def test_an_invitation_not_yet_sent_when_the_family_applies_is_not_sent(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, sealer: Sealer, worker: Worker, tmp_path: Path
+) -> None:
+    app = application_with(PensionStatus.RESIDENT_PENSIONER)
+    ack = await certify_cremation_for(client, app.deceased.id_number, keys.case_id_key, _certificate(), task_queue,
+                                      register=engine, opened=invitation(engine, PHONE, HOME, Policy(), sealer))
+    case = ack.message.removeprefix("火化证明已登记，受理编号")
+    await start_case(client, app, keys.case_id_key, task_queue)
+    await wait_for(case_handle(client, case), lambda s: s.case_state == CaseState.HUKOU_CANCELLING)
+    sms = tmp_path / "sms.jsonl"
+    await Dispatcher(engine, FileChannel(sms), Policy(), keys.query_code_key, sealer=sealer).run_until_idle()
+    [row] = [row for row in outbox_rows(engine, case, "family") if row.kind == NotificationKind.INVITATION.value]
+    assert row.sent_at is None and row.failed_reason == "the family has already applied"
+    assert not any("殡仪馆已为逝者" in line["text"] for line in delivered_lines(sms))
 
 
 async def test_without_a_number_and_consent_no_invitation(
