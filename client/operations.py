@@ -247,16 +247,21 @@ async def certify_cremation(
 
 async def certify_cremation_for(
     client: Client, deceased_id: str, case_id_key: bytes, certificate: CremationCertifiedInput, task_queue: str,
-    *, register: Engine | None = None,
+    *, register: Engine | None = None, opened: Callable[[str], None] | None = None,
 ) -> CommandAck:
     """The funeral home's certificate by the deceased's identity number: to the running case, or opening
-    the case the family's application will complete."""
+    the case the family's application will complete. ``opened`` is told the case number when this
+    certificate opened the deceased's first case (the family's invitation, register/contacts.py): not when
+    it went to a case already running, nor to a new one after an earlier case for the same deceased."""
     try:
-        number, _ = await _next_number(client, deceased_id, case_id_key, register)
+        number, previous = await _next_number(client, deceased_id, case_id_key, register)
     except DuplicateCase as done:
         raise OperationRefused(f"案件{done.case_number}已结束，不能再上传火化证明",
                                case_number=done.case_number) from None
-    return await certify_cremation(client, number, certificate, task_queue, must_exist=False)
+    ack = await certify_cremation(client, number, certificate, task_queue, must_exist=False)
+    if opened is not None and previous is None and ack.accepted:
+        opened(number)
+    return ack
 
 
 async def withdraw(

@@ -11,13 +11,16 @@ shows times in 北京时间 (the UI's ``timeFormat``).
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
+from temporalio.client import Client
 
 from domain import search_attributes as names
 from domain.catalogue import active_catalogue
-from domain.enums import Department, MatterState
+from domain.enums import CaseState, Department, MatterState
+from workflows import search_attributes as sa
 
 OPEN = f"WorkflowType = 'MatterWorkflow' AND ExecutionStatus = 'Running' AND {names.DEPARTMENT} = '{{department}}'"
 VIEWS: tuple[tuple[str, str], ...] = (
@@ -27,6 +30,10 @@ VIEWS: tuple[tuple[str, str], ...] = (
                f"{names.MATTER_STATE} = '{MatterState.UNDER_REVIEW.value}'"),
     ("发放中", OPEN + f" AND {names.MATTER_STATE} = '{MatterState.PAYING.value}'"),
 )
+# 待申请: cases the funeral home's certificate opened, waiting for the family's application (a case the family
+# opened leaves 受理 at its first workflow task, so the running cases still in 受理 are these).
+WAITING_FOR_APPLICATION = (f"WorkflowType = 'CaseWorkflow' AND ExecutionStatus = 'Running' AND "
+                           f"{names.CASE_STATE} = '{CaseState.RECEIVED.value}'")
 # The UI's name for 北京时间 in its time-zone menu (grouped by the browser's long zone names).
 UI_TIME_ZONE = "China Standard Time"
 # The list's columns: what an officer sorts their day by.
@@ -69,3 +76,25 @@ def browser_setup(namespace: str, found: list[WorkView]) -> str:
             f"localStorage.setItem('saved-workflow-queries', "
             f"{json.dumps(json.dumps(saved, ensure_ascii=False), ensure_ascii=False)});"
             f"localStorage.setItem('timeFormat', {json.dumps(json.dumps(UI_TIME_ZONE))});location.reload()")
+
+
+class WaitingCase(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_number: str
+    opened_at: datetime
+
+
+async def waiting_for_application(client: Client) -> list[WaitingCase]:
+    """The window's 待申请 list: cases the funeral home opened and the family has not applied to yet, oldest
+    first."""
+    found = []
+    async for execution in client.list_workflows(WAITING_FOR_APPLICATION):
+        number = execution.typed_search_attributes.get(sa.CASE_NUMBER)
+        if number:
+            found.append(WaitingCase(case_number=number, opened_at=execution.start_time))
+    return sorted(found, key=lambda case: case.opened_at)
+
+
+def waiting_url(ui_url: str, namespace: str) -> str:
+    return f"{ui_url.rstrip('/')}/namespaces/{quote(namespace)}/workflows?query={quote(WAITING_FOR_APPLICATION)}"

@@ -218,6 +218,8 @@ class NotificationKind(StrEnum):
     DEADLINE_REMINDER = "deadline_reminder"
     SUPERVISION = "supervision"
     MATERIALS_REMINDER = "materials_reminder"
+    # The funeral home opened the case: the family is invited, once, to apply (register/contacts.py).
+    INVITATION = "invitation"
 
 
 class Recipient(StrEnum):

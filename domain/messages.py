@@ -15,6 +15,12 @@ def case_received(case_number: str, matter_count: int) -> str:
     return f"您的身后“一件事一次办”申请已受理，受理编号{case_number}，共{matter_count}项事项，办理进度将及时告知。"
 
 
+def invitation(case_number: str, county: str, address: str, hours: str) -> str:
+    """The one SMS to the family when the funeral home opened the case; "在网上" gets the portal's address."""
+    return (f"【{county}政务服务】您好，殡仪馆已为逝者办理火化登记，受理编号{case_number}。身后“一件事一次办”可到"
+            f"{address}窗口（{hours}）或在网上一次申请，办理户口注销、养老金等事项。回复T退订。")
+
+
 def hukou_cancelled(case_number: str) -> str:
     return f"受理编号{case_number}：逝者户口已注销，其余事项已同步推送各部门并联办理。"
 

@@ -47,7 +47,7 @@ from notify.ratings import ForwardConfig, RatingForwarder, adapter_for
 from register.contacts import family_phone, masked_phone
 from register.engine import make_engine
 from register.sealing import Sealer
-from register.tables import OutboxRow
+from register.tables import CaseRow, OutboxRow
 from runtime.keys import load_keys
 from runtime.logging import configure_logging
 from runtime.policy_file import load_county
@@ -56,6 +56,8 @@ from runtime.settings import Settings, get_settings, invalid_setting_names
 log = structlog.get_logger()
 
 NO_NUMBER = "no number for this recipient"
+# The family applied before its invitation to apply went out: it is not sent.
+ALREADY_APPLIED = "the family has already applied"
 # Family messages after which the family may rate the service (好差评): a decision, and 办结.
 RATING_INVITED = frozenset({NotificationKind.MATTER_APPROVED.value, NotificationKind.MATTER_REJECTED.value,
                             NotificationKind.CASE_COMPLETED.value})
@@ -176,6 +178,10 @@ class Dispatcher:
         assert row.id is not None
         where = {"case_number": row.case_number, "kind": row.kind, "recipient": row.recipient,
                  "key": row.key, "attempt": row.attempts + 1}
+        if row.kind == NotificationKind.INVITATION.value and self._applied(row.case_number):
+            self._give_up(row.id, ALREADY_APPLIED)
+            log.info("notification_not_needed", reason=ALREADY_APPLIED, **where)
+            return
         phone = self._number_for(row)
         if phone is None:
             self._give_up(row.id, NO_NUMBER)
@@ -195,6 +201,10 @@ class Dispatcher:
         self._mark_sent(row.id)
         log.info("notification_sent", to=masked_phone(phone), **where)
 
+    def _applied(self, case_number: str) -> bool:
+        with Session(self._engine) as session:
+            return session.get(CaseRow, case_number) is not None
+
     def _number_for(self, row: OutboxRow) -> str | None:
         recipient = Recipient(row.recipient)
         if recipient is Recipient.FAMILY:
@@ -208,6 +218,8 @@ class Dispatcher:
             code = query_code(row.case_number, self._query_code_key)
             where = f"在{self._config.portal_url}" if self._config.portal_url else "在网上"
             return f"{row.message}查询码{code}，凭受理编号和查询码可{where}查询办理进度。"
+        if row.kind == NotificationKind.INVITATION.value and self._config.portal_url:
+            return row.message.replace("在网上", f"在网上（{self._config.portal_url}）", 1)
         if row.kind in RATING_INVITED and row.recipient == Recipient.FAMILY.value and self._config.portal_url:
             return f"{row.message}欢迎评价：{self._config.portal_url.rstrip('/')}/rate"
         return row.message

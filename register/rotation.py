@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from register.contacts import contact_place
 from register.sealed_fields import (
     APPLICATION_FIELDS,
     applicant_id_hash,
@@ -28,7 +29,7 @@ from register.sealed_fields import (
     stored_value,
 )
 from register.sealing import Sealer, UnsealError, is_sealed
-from register.tables import CaseRow, PaymentRow
+from register.tables import CaseRow, FamilyContactRow, PaymentRow
 
 DEFAULT_BATCH_SIZE = 200
 
@@ -50,10 +51,12 @@ class Rotation:
     active_key_id: str
     cases: Tally = field(default_factory=Tally)
     payments: Tally = field(default_factory=Tally)
+    # The numbers funeral homes recorded for the family's invitation (register/contacts.py).
+    contacts: Tally = field(default_factory=Tally)
 
     @property
     def unreadable(self) -> int:
-        return self.cases.unreadable + self.payments.unreadable
+        return self.cases.unreadable + self.payments.unreadable + self.contacts.unreadable
 
 
 def rotate(engine: Engine, sealer: Sealer, batch_size: int = DEFAULT_BATCH_SIZE,
@@ -72,7 +75,36 @@ def rotate(engine: Engine, sealer: Sealer, batch_size: int = DEFAULT_BATCH_SIZE,
         after_payment = last_id
         if on_batch is not None:
             on_batch(result)
+    after_contact = ""
+    while (last := _contact_batch(engine, sealer, after_contact, batch_size, result.contacts)) is not None:
+        after_contact = last
+        if on_batch is not None:
+            on_batch(result)
     return result
+
+
+def _contact_batch(engine: Engine, sealer: Sealer, after: str, size: int, tally: Tally) -> str | None:
+    with Session(engine) as session:
+        rows = session.exec(
+            select(FamilyContactRow.case_number, FamilyContactRow.phone)
+            .where(col(FamilyContactRow.case_number) > after).order_by(col(FamilyContactRow.case_number)).limit(size)
+        ).all()
+        for case_number, phone in rows:
+            tally.examined += 1
+            try:
+                resealed = sealer.resealed(phone, contact_place(case_number))
+            except UnsealError:
+                tally.unreadable += 1
+                continue
+            if resealed is None:
+                tally.current += 1
+                continue
+            tally.resealed += 1
+            tally.from_clear += not is_sealed(phone)
+            session.exec(update(FamilyContactRow).where(col(FamilyContactRow.case_number) == case_number)
+                         .values(phone=resealed))
+        session.commit()
+    return str(rows[-1][0]) if rows else None
 
 
 def _case_batch(engine: Engine, sealer: Sealer, after: str, size: int, tally: Tally) -> str | None:

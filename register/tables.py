@@ -183,6 +183,20 @@ class ConsentRow(SQLModel, table=True):
     recorded_at: datetime
 
 
+class FamilyContactRow(SQLModel, table=True):
+    """The family's mobile number the funeral home recorded, with the family's consent, when its cremation
+    certificate opened the case before the family applied: where the one invitation to apply goes
+    (register/contacts.py). Sealed like the application's phone; written by the client, never carried in a
+    workflow's input, id or search attributes."""
+
+    __tablename__ = "family_contacts"
+
+    case_number: str = Field(primary_key=True, max_length=32)
+    phone: str
+    funeral_home: str = Field(max_length=64)
+    consented_at: datetime
+
+
 class RatingRow(SQLModel, table=True):
     """A family's 好差评 rating of one decided matter, or of the whole case once it is 办结 (``subject`` is the
     matter's code, or ``case``): given on the portal (portal/ratings.py) and forwarded once to the province's

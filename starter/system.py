@@ -132,14 +132,17 @@ def rotate_keys(
 
 def _print_rotation(done: Rotation) -> None:
     typer.echo(f"当前密钥编号：{done.active_key_id}")
-    for label, unit, tally in (("案件", "件", done.cases), ("支付记录", "条", done.payments)):
+    for label, unit, tally in (("案件", "件", done.cases), ("支付记录", "条", done.payments),
+                               ("家属联系电话", "条", done.contacts)):
         typer.echo(
             f"{label}：共检查{tally.examined}{unit}，重新加密{tally.resealed}{unit}"
             f"（其中原为明文{tally.from_clear}{unit}），已是当前密钥{tally.current}{unit}"
         )
     if done.unreadable:
         typer.echo(
-            f"无法解密：案件{done.cases.unreadable}件、支付记录{done.payments.unreadable}条，未作改动。"
+            f"无法解密：案件{done.cases.unreadable}件、支付记录{done.payments.unreadable}条"
+            + (f"、家属联系电话{done.contacts.unreadable}条" if done.contacts.unreadable else "")
+            + "，未作改动。"
             "请在 SHENHOU_CODEC_KEYS 中补齐原有密钥编号后重新运行",
             err=True,
         )
@@ -152,6 +155,6 @@ def _rotation_json(done: Rotation) -> dict[str, object]:
         **{
             name: {"examined": t.examined, "resealed": t.resealed, "from_clear": t.from_clear,
                    "current": t.current, "unreadable": t.unreadable}
-            for name, t in (("cases", done.cases), ("payments", done.payments))
+            for name, t in (("cases", done.cases), ("payments", done.payments), ("contacts", done.contacts))
         },
     }

@@ -6,19 +6,26 @@ a department asked for, a withdrawal, and a corrected bank account.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
+from sqlalchemy.engine import Engine
 
-from client import intake, operations
+from client import intake, operations, worklist
 from client.letter_pdf import render_pdf
-from domain import places
+from domain import messages, places
 from domain.enums import Issuer
 from domain.heirs_letter import build_letter, load_guidance
-from domain.identity import id_number_valid, luhn_valid
+from domain.identity import id_number_valid, luhn_valid, mobile_valid
 from domain.models import CremationCertifiedInput, MaterialsSupplementedInput, PayeeCorrectedInput, WithdrawInput
+from domain.policy import Policy
 from domain.query_code import query_code
+from register.contacts import record_invitation
+from register.sealing import Sealer
 from runtime.keys import load_keys, signer
 from starter import render
 from starter.errors import ConfigError, ExitCode, InvalidForm, InvalidInput
@@ -110,15 +117,23 @@ def certify_cremation(
     funeral_home: Annotated[str | None, typer.Option("--funeral-home", help="殡仪馆名称（必填）")] = None,
     cremated_on: Annotated[str | None, typer.Option("--cremated-on", help="火化日期 YYYY-MM-DD（必填）")] = None,
     county: Annotated[str | None, typer.Option("--county", help="火化地（县）")] = None,
+    family_phone: Annotated[
+        str | None, typer.Option("--family-phone", help="家属手机号（须同时 --consent；用于邀请家属申请）")
+    ] = None,
+    consent: Annotated[
+        bool, typer.Option("--consent", help="家属已同意接收办理邀请短信（殡仪馆当面征得）")
+    ] = False,
 ) -> None:
     """上传火化证明（殡仪馆），家属未申请时用 --deceased-id。
 
-    按逝者身份证号建立案件并打印受理编号；家属申请到后自动合并到同一案件。
+    按逝者身份证号建立案件并打印受理编号；家属申请到后自动合并到同一案件。建立案件时如登记了家属手机号并
+    征得同意（--family-phone 与 --consent），向家属发送一次办理邀请短信。
     """
 
     async def work() -> int:
-        if (case is None) == (deceased_id is None):
-            raise InvalidInput("请提供受理编号或 --deceased-id 其中之一")
+        problems = invitation_problems(case, deceased_id, family_phone, consent)
+        if problems:
+            raise InvalidInput("；".join(problems))
         certificate = build(
             CremationCertifiedInput, certificate_no=certificate_no, funeral_home=funeral_home,
             cremated_on=cremated_on, county=county,
@@ -134,9 +149,16 @@ def certify_cremation(
             id_number = deceased_id.strip().upper()
             if not id_number_valid(id_number):
                 raise InvalidInput("逝者身份证号码校验不通过，请核对")
+            register = register_engine(current.settings)
+            phone = mobile(family_phone) if family_phone else None
+            if phone is not None and register is None:
+                raise InvalidInput("本机无法写入案件登记库，不能登记家属手机号")
+            invite = None
+            if phone is not None and register is not None:
+                invite = invitation(register, phone, home, current.policy, Sealer.from_keys(current.keys))
             ack = await bounded(ctx, operations.certify_cremation_for(
                 current.client, id_number, current.keys.case_id_key, certificate, current.settings.task_queue,
-                register=register_engine(current.settings),
+                register=register, opened=invite,
             ))
         else:
             ack = await bounded(ctx, operations.certify_cremation(
@@ -146,6 +168,63 @@ def certify_cremation(
         return ExitCode.OK
 
     execute(ctx, work)
+
+
+def invitation_problems(
+    case: str | None, deceased_id: str | None, family_phone: str | None, consent: bool
+) -> list[str]:
+    """Everything wrong with how the certificate names its case and the family's number, told at once."""
+    problems = []
+    if (case is None) == (deceased_id is None):
+        problems.append("请提供受理编号或 --deceased-id 其中之一")
+    if family_phone is not None:
+        if not consent:
+            problems.append("登记家属手机号须征得家属同意（--consent），未经同意不得发送短信")
+        if mobile(family_phone) is None:
+            problems.append("家属手机号不是有效的大陆手机号码")
+        if case is not None:
+            problems.append("家属手机号只在殡仪馆建立案件时登记（--deceased-id）")
+    elif consent:
+        problems.append("--consent 须与 --family-phone 一起使用")
+    return problems
+
+
+def mobile(value: str) -> str | None:
+    number = "".join(ch for ch in value if ch not in " -").removeprefix("+86")
+    return number if mobile_valid(number) else None
+
+
+def invitation(
+    register: Engine, phone: str, funeral_home: str, policy: Policy, sealer: Sealer
+) -> Callable[[str], None]:
+    """Once the certificate opened the case: the family's number (sealed) and the one invitation to apply."""
+
+    def opened(number: str) -> None:
+        text = messages.invitation(number, policy.county, policy.window.address, policy.window.hours)
+        record_invitation(register, number, phone, funeral_home, text, sealer, datetime.now(UTC))
+
+    return opened
+
+
+@app.command("waiting")
+def waiting(ctx: typer.Context, json_output: Json = False) -> None:
+    """待申请：殡仪馆已建立、尚待家属申请的案件（最早的在前），及Web界面中同一列表的链接。"""
+
+    async def work() -> int:
+        current = await session()
+        found = await bounded(ctx, worklist.waiting_for_application(current.client))
+        url = worklist.waiting_url(f"http://localhost:{current.settings.ui_port}", current.settings.namespace)
+        if json_output:
+            echo_json({"cases": [case.model_dump(mode="json") for case in found], "url": url})
+            return ExitCode.OK
+        typer.echo(f"待申请案件{len(found)}件（殡仪馆已上传火化证明，家属尚未申请）")
+        zone = ZoneInfo(current.policy.timezone)
+        for case in found:
+            typer.echo(f"{case.case_number}  建立于{case.opened_at.astimezone(zone):%Y-%m-%d %H:%M}")
+        typer.echo(f"Web界面：{url}")
+        return ExitCode.OK
+
+    execute(ctx, work, json_output=json_output)
 
 
 @app.command("supplement")

@@ -279,3 +279,16 @@ def test_without_a_register_nothing_is_created(tmp_path: Path, monkeypatch: pyte
     assert result.exit_code == 1 and "未找到案件登记库" in result.output
     assert not (tmp_path / "register.db").exists()
 
+
+
+def test_the_number_a_funeral_home_recorded_moves_to_the_new_key(engine: Engine) -> None:
+    from register.contacts import family_phone, record_invitation
+
+    phone = "13912345678"
+    assert record_invitation(engine, "SH-CONTACT1", phone, "固阳县殡仪馆", "邀请", sealer("k1", **UNDER_K1), RECEIVED)
+    assert not record_invitation(engine, "SH-CONTACT1", "13800000000", "固阳县殡仪馆", "邀请",
+                                 sealer("k1", **UNDER_K1), RECEIVED)
+    done = rotate(engine, sealer("k2", **BOTH))
+    assert (done.contacts.examined, done.contacts.resealed, done.unreadable) == (1, 1, 0)
+    with Session(engine) as session:
+        assert family_phone(session, "SH-CONTACT1", sealer("k2", k2=K2)) == phone

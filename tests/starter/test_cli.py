@@ -557,6 +557,50 @@ async def test_certify_before_intake_by_deceased_id(
     assert both.exit_code == 1
 
 
+async def test_the_funeral_home_invites_the_family_once_with_its_consent(
+    cli_env: dict[str, str], client: Client, tmp_path: Path, worker: Worker
+) -> None:
+    from sqlmodel import Session, select
+
+    from register.engine import create_schema, make_engine
+    from register.tables import OutboxRow
+
+    phone = "13987654321"
+    deceased_id = new_form()["deceased"]["id_number"]
+    certificate = ("--certificate-no", "HH-2026-0088", "--funeral-home", "固阳县殡仪馆", "--cremated-on", CREMATED_ON)
+    # A number without the family's consent is refused, with every problem at once, before anything opens.
+    refused = await shenhou("case", "certify-cremation", "--family-phone", "12345", *certificate)
+    assert refused.exit_code == 1
+    for part in ("受理编号或 --deceased-id", "征得家属同意", "不是有效的大陆手机号码"):
+        assert part in refused.stderr
+
+    (tmp_path / "data").mkdir(exist_ok=True)
+    register = make_engine(get_settings().register_url)
+    create_schema(register)
+    opened = await shenhou("case", "certify-cremation", "--deceased-id", deceased_id, "--family-phone", phone,
+                           "--consent", *certificate)
+    assert opened.exit_code == 0, opened.output
+    assert phone not in opened.output
+    match = CASE_RE.search(opened.stdout)
+    assert match, opened.output
+    again = await shenhou("case", "certify-cremation", "--deceased-id", deceased_id, "--family-phone", phone,
+                          "--consent", "--certificate-no", "HH-2026-0089", "--funeral-home", "固阳县殡仪馆",
+                          "--cremated-on", CREMATED_ON)
+    assert again.exit_code == 1
+    with Session(register) as session:
+        rows = session.exec(select(OutboxRow).where(OutboxRow.case_number == match.group(0))).all()
+    assert [row.kind for row in rows] == ["invitation"]
+    assert match.group(0) in rows[0].message and phone not in rows[0].message
+    register.dispose()
+    # The window's 待申请 list shows it (visibility catches up within moments).
+    for _ in range(100):
+        listed = await shenhou("case", "waiting")
+        if match.group(0) in listed.stdout:
+            break
+        await asyncio.sleep(0.1)
+    assert listed.exit_code == 0 and match.group(0) in listed.stdout and "待申请案件" in listed.stdout
+
+
 async def test_without_a_worker(cli_env: dict[str, str], tmp_path: Path) -> None:
     # Starting needs no worker; a query or a command waits for one (bounded by --timeout), then says so.
     case_number = await start(tmp_path)
