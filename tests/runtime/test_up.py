@@ -34,6 +34,8 @@ async def test_a_misconfigured_worker_stops_the_stack_instead_of_restarting(
         "SHENHOU_DATA_DIR": str(tmp_path / "data"),
         "SHENHOU_CODEC_SERVER_PORT": str(_free_port()),
         "SHENHOU_PORTAL_PORT": str(_free_port()),
+        # Not the default 8092: a `scripts/run` on the same machine holds that one.
+        "SHENHOU_STAND_IN_IDP_PORT": str(_free_port()),
         "SHENHOU_HOLIDAY_FILE": str(holidays),
     }
     environ = {name: value for name, value in os.environ.items() if not name.startswith("SHENHOU_")}
