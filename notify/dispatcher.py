@@ -27,15 +27,16 @@ import signal
 import sys
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Self
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import inspect, update
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from client.errors import configuration_problem
 from domain.enums import Department, NotificationKind, Recipient
@@ -43,7 +44,7 @@ from domain.policy import Policy
 from domain.query_code import query_code
 from notify import leases
 from notify.channels import Channel, FileChannel, GatewayChannel, Outgoing, Refused, Unavailable
-from notify.ratings import ForwardConfig, RatingForwarder, adapter_for
+from notify.ratings import RatingForwarder, adapter_for
 from register.contacts import family_phone, masked_phone
 from register.engine import make_engine
 from register.sealing import Sealer
@@ -64,29 +65,13 @@ RATING_INVITED = frozenset({NotificationKind.MATTER_APPROVED.value, Notification
 
 
 @dataclass(frozen=True)
-class DispatchConfig:
-    batch_size: int = 50
-    lease: timedelta = timedelta(seconds=120)
-    max_attempts: int = 10
-    backoff: timedelta = timedelta(seconds=5)
-    backoff_max: timedelta = timedelta(hours=1)
+class DispatchConfig(leases.QueueConfig):
     # Appended to the 受理 message when set: where the family follows the case.
     portal_url: str = ""
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> DispatchConfig:
-        return cls(
-            batch_size=settings.dispatcher_batch_size,
-            lease=timedelta(seconds=settings.dispatcher_lease_seconds),
-            max_attempts=settings.dispatcher_max_attempts,
-            backoff=timedelta(seconds=settings.dispatcher_backoff_seconds),
-            backoff_max=timedelta(seconds=settings.dispatcher_backoff_max_seconds),
-            portal_url=settings.portal_public_url,
-        )
-
-    def delay_after(self, attempts: int) -> timedelta:
-        """Exponential backoff: the base after the first failure, doubling, capped."""
-        return min(self.backoff * (1 << max(attempts - 1, 0)), self.backoff_max)
+    def from_settings(cls, settings: Settings) -> Self:
+        return replace(super().from_settings(settings), portal_url=settings.portal_public_url)
 
 
 def utc_now() -> datetime:
@@ -247,13 +232,7 @@ class Dispatcher:
         self._update(row_id, **values)
 
     def _update(self, row_id: int, **values: object) -> None:
-        with Session(self._engine) as session:
-            session.exec(
-                update(OutboxRow)
-                .where(col(OutboxRow.id) == row_id, col(OutboxRow.sent_at).is_(None))
-                .values(**values)
-            )
-            session.commit()
+        leases.settle(self._engine, OutboxRow, row_id, **values)
 
 
 def channel_for(settings: Settings) -> Channel:
@@ -270,7 +249,7 @@ async def _main(settings: Settings, once: bool) -> None:
     keys = load_keys(settings)
     policy = load_county(settings)
     adapter = adapter_for(settings)
-    ratings = RatingForwarder(engine, adapter, policy.county, config=ForwardConfig.from_settings(settings))
+    ratings = RatingForwarder(engine, adapter, policy.county, config=leases.QueueConfig.from_settings(settings))
     dispatcher = Dispatcher(engine, channel, policy, keys.query_code_key, sealer=Sealer.from_keys(keys),
                             config=DispatchConfig.from_settings(settings), ratings=ratings)
     where = "gateway" if settings.sms_gateway_url else str(settings.sms_outbox_path)

@@ -4,16 +4,43 @@ and a dispatcher that dies mid-send leaves its rows to the next once the lease r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from register.tables import OutboxRow, RatingRow
+from runtime.settings import Settings
 
 Leased = TypeVar("Leased", OutboxRow, RatingRow)
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    """How a queue is worked: rows per round, the lease, and the retries (the dispatcher's settings)."""
+
+    batch_size: int = 50
+    lease: timedelta = timedelta(seconds=120)
+    max_attempts: int = 10
+    backoff: timedelta = timedelta(seconds=5)
+    backoff_max: timedelta = timedelta(hours=1)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls(
+            batch_size=settings.dispatcher_batch_size,
+            lease=timedelta(seconds=settings.dispatcher_lease_seconds),
+            max_attempts=settings.dispatcher_max_attempts,
+            backoff=timedelta(seconds=settings.dispatcher_backoff_seconds),
+            backoff_max=timedelta(seconds=settings.dispatcher_backoff_max_seconds),
+        )
+
+    def delay_after(self, attempts: int) -> timedelta:
+        """Exponential backoff: the base after the first failure, doubling, capped."""
+        return min(self.backoff * (1 << max(attempts - 1, 0)), self.backoff_max)
 
 
 def due(engine: Engine, model: type[Leased], now: datetime, limit: int) -> list[int]:
@@ -47,3 +74,10 @@ def claim(engine: Engine, model: type[Leased], row_id: int, owner: str, now: dat
         if row is not None:
             session.expunge(row)
         return row
+
+
+def settle(engine: Engine, model: type[Leased], row_id: int, **values: object) -> None:
+    """Record what became of a row, unless it was sent meanwhile (sent is final)."""
+    with Session(engine) as session:
+        session.exec(update(model).where(col(model.id) == row_id, col(model.sent_at).is_(None)).values(**values))
+        session.commit()

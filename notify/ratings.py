@@ -30,17 +30,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 import structlog
-from sqlalchemy import inspect, update
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col
 
 from domain.catalogue import active_catalogue
 from notify import leases
@@ -117,24 +115,8 @@ def adapter_for(settings: Settings) -> Adapter:
     return FileAdapter(settings.haochaping_path)
 
 
-@dataclass(frozen=True)
-class ForwardConfig:
-    batch_size: int = 50
-    lease: timedelta = timedelta(seconds=120)
-    max_attempts: int = 10
-    backoff: timedelta = timedelta(seconds=5)
-    backoff_max: timedelta = timedelta(hours=1)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ForwardConfig:
-        return cls(batch_size=settings.dispatcher_batch_size,
-                   lease=timedelta(seconds=settings.dispatcher_lease_seconds),
-                   max_attempts=settings.dispatcher_max_attempts,
-                   backoff=timedelta(seconds=settings.dispatcher_backoff_seconds),
-                   backoff_max=timedelta(seconds=settings.dispatcher_backoff_max_seconds))
-
-    def delay_after(self, attempts: int) -> timedelta:
-        return min(self.backoff * (1 << max(attempts - 1, 0)), self.backoff_max)
+# The ratings are forwarded on the dispatcher's settings.
+ForwardConfig = leases.QueueConfig
 
 
 def idempotency_key(row: RatingRow) -> str:
@@ -228,7 +210,4 @@ class RatingForwarder:
         log.info("rating_forwarded", **where)
 
     def _update(self, row_id: int, **values: object) -> None:
-        with Session(self._engine) as session:
-            session.exec(update(RatingRow).where(col(RatingRow.id) == row_id, col(RatingRow.sent_at).is_(None))
-                         .values(**values))
-            session.commit()
+        leases.settle(self._engine, RatingRow, row_id, **values)
