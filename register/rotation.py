@@ -90,17 +90,8 @@ def _contact_batch(engine: Engine, sealer: Sealer, after: str, size: int, tally:
             .where(col(FamilyContactRow.case_number) > after).order_by(col(FamilyContactRow.case_number)).limit(size)
         ).all()
         for case_number, phone in rows:
-            tally.examined += 1
-            try:
-                resealed = sealer.resealed(phone, contact_place(case_number))
-            except UnsealError:
-                tally.unreadable += 1
+            if (resealed := _resealed(sealer, tally, phone, contact_place(case_number))) is None:
                 continue
-            if resealed is None:
-                tally.current += 1
-                continue
-            tally.resealed += 1
-            tally.from_clear += not is_sealed(phone)
             session.exec(update(FamilyContactRow).where(col(FamilyContactRow.case_number) == case_number)
                          .values(phone=resealed))
         session.commit()
@@ -144,21 +135,28 @@ def _payment_batch(engine: Engine, sealer: Sealer, after: int, size: int, tally:
             .where(col(PaymentRow.id) > after).order_by(col(PaymentRow.id)).limit(size)
         ).all()
         for row_id, reference, card in rows:
-            tally.examined += 1
-            try:
-                resealed = sealer.resealed(card, payee_card_place(reference))
-            except UnsealError:
-                tally.unreadable += 1
+            if (resealed := _resealed(sealer, tally, card, payee_card_place(reference))) is None:
                 continue
-            if resealed is None:
-                tally.current += 1
-                continue
-            tally.resealed += 1
-            tally.from_clear += not is_sealed(card)
             session.exec(update(PaymentRow).where(col(PaymentRow.id) == row_id).values(payee_card=resealed))
         session.commit()
     last = rows[-1][0] if rows else None
     return int(last) if last is not None else None
+
+
+def _resealed(sealer: Sealer, tally: Tally, value: str, place: str) -> str | None:
+    """One sealed field under the active key, counted in ``tally``; None when there is nothing to write."""
+    tally.examined += 1
+    try:
+        resealed = sealer.resealed(value, place)
+    except UnsealError:
+        tally.unreadable += 1
+        return None
+    if resealed is None:
+        tally.current += 1
+        return None
+    tally.resealed += 1
+    tally.from_clear += not is_sealed(value)
+    return resealed
 
 
 def _holds_clear(application: dict[str, Any]) -> bool:
