@@ -313,18 +313,18 @@ def _parse_id_number(value: object, label: str) -> _Parsed:
 
 
 def _parse_bank_card(value: object, label: str) -> _Parsed:
-    if not isinstance(value, str):
-        return None, _not_text(value, label)
-    number = _SPACES_RE.sub("", value)
-    if not number:
-        return None, f"请填写{label}"
-    if not _DIGITS_RE.fullmatch(number):
-        return None, f"{label}只能包含数字"
+    number, problem = _parse_account_number(value, label)
+    if not isinstance(number, str):
+        return None, problem
+    problem = _card_problem(number, label)
+    return (None, problem) if problem else (number, None)
+
+
+def _card_problem(number: str, label: str) -> str | None:
+    """A card's number is 12–19 digits passing Luhn."""
     if len(number) not in _CARD_LENGTHS:
-        return None, f"{label}应为12至19位数字"
-    if not luhn_valid(number):
-        return None, f"{label}校验不通过，请核对卡号"
-    return number, None
+        return f"{label}应为12至19位数字"
+    return None if luhn_valid(number) else f"{label}校验不通过，请核对卡号"
 
 
 def _parse_account_number(value: object, label: str) -> _Parsed:
@@ -696,12 +696,7 @@ def _check_account_number(reader: _Reader, account: dict[str, object]) -> None:
             reader.problem(path, "存折（一折通）账号应为8至30位数字")
             account.pop("card_number")
         return
-    message = None
-    if len(number) not in _CARD_LENGTHS:
-        message = "收款银行卡号应为12至19位数字"
-    elif not luhn_valid(number):
-        message = "收款银行卡号校验不通过，请核对卡号"
-    if message is not None:
+    if (message := _card_problem(number, "收款银行卡号")) is not None:
         reader.problem(path, message)
         account.pop("card_number")
 
