@@ -75,9 +75,8 @@ def failed_payment(state: MatterProgress, matter: MatterInput) -> str:
 
 
 def correction_problem(state: MatterProgress, matter: MatterInput, correction: PayeeCorrectedInput) -> str | None:
-    """What a window-signed correction must still meet: this payment, and an account the family may use."""
-    if failed_payment(state, matter) not in correction.references:
-        return WRONG_PAYMENT
+    """What a window-signed correction must still meet: an account the family may use (that it names this
+    payment, ``problem`` has checked)."""
     return check_correction(correction, matter.payee.account_name)
 
 

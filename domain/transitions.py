@@ -6,6 +6,7 @@ commits the change (workflows/matter.py: _commit; what committing leaves behind:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,9 +126,9 @@ def payment_failed(state: MatterProgress, matter: MatterInput, failure: PaymentF
     record = DecisionRecord(kind=DecisionKind.PAYMENT_FAILED, at=now, by=failure.by, reason=failure.reason)
     result = PaymentResult(case_number=matter.case_number, matter=matter.matter_policy.definition.code,
                            reference=state.payment_reference, confirmed=False, at=now, reason=failure.reason)
-    change = payment_refused(_decided(state, record), matter,
-                             messages.payment_reported_failed(failure.by, failure.reason), failure.by)
-    return Change(change.state, change.event, change.actor, change.notes, payment=result, report=change.report)
+    return replace(payment_refused(_decided(state, record), matter,
+                                   messages.payment_reported_failed(failure.by, failure.reason), failure.by),
+                   payment=result)
 
 
 def payment_refused(state: MatterProgress, matter: MatterInput, reason: str, actor: str = "system") -> Change:

@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.trust import MatterOutcomeActivities, TrustActivities
     from domain import messages
     from domain.brief import brief_of, static_details, static_summary
-    from domain.change import logged_refusal
+    from domain.change import KEEP_REFUSALS, logged_refusal
     from domain.clock import local_date
     from domain.decisions import SIGNED_BY, check_correction, signed_digest
     from domain.enums import (
@@ -84,8 +84,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Policy
     from workflows.options import LOCAL_OPTIONS, STANDING_OPTIONS
 
-# The status keeps the latest refusals; refusals alone are written to the register in batches.
-KEEP_REFUSALS = 20
+# Refusals alone are written to the register in batches.
 REFUSAL_BATCH = 20
 _CLOSED = (CaseState.COMPLETED, CaseState.WITHDRAWN, CaseState.REFUSED, CaseState.HUKOU_REJECTED)
 
@@ -766,10 +765,10 @@ class CaseWorkflow:
         self._refused_total += 1
         if logged_refusal(self._refused_total):
             workflow.logger.warning("refused action %s: %s (%d refused in all)", action, reason, self._refused_total)
-        workflow.set_current_details(f"最近一次被拒绝的操作：{action}——{reason}")
+        workflow.set_current_details(messages.last_refusal(action, reason))
         self._seq += 1
         self._audit.append(AuditEvent(case_number=self._case_number, key=f"case/{self._seq:04d}",
-                                      event=f"拒绝操作{action}：{reason}", at=refused.at))
+                                      event=messages.refused(action, reason, None), at=refused.at))
         if len(self._audit) >= REFUSAL_BATCH:
             await self._flush()
 

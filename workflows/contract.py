@@ -2,7 +2,7 @@
 
 The case starts each matter by its workflow type with a ``MatterInput`` and waits for a ``MatterResult``; it
 forwards the family's commands to the matter by signal; the matter reports to its case with a ``MatterReport``
-(or, in the first shape, a ``MatterUpdate``) on ``MATTER_UPDATED``. The payloads are the models of
+on ``MATTER_UPDATED``. The payloads are the models of
 domain/models.py. These names are in every recorded history: renaming one breaks running cases.
 """
 

@@ -29,7 +29,7 @@ from workflows.raw_input import NO_INPUT, parse_raw, parse_update, raw_signal, s
 with workflow.unsafe.imports_passed_through():
     from domain import admission, ladder, matter_view, messages, reminders, transitions
     from domain.brief import timer_summary
-    from domain.change import Change, Note, logged_refusal, recorded, refusal
+    from domain.change import Change, logged_refusal, recorded, refusal
     from domain.decisions import decision_of
     from domain.enums import DecisionKind, ErrorType, MatterState
     from domain.models import (
@@ -93,8 +93,7 @@ class MatterWorkflow:
             if workflow.info().is_continue_as_new_suggested() and not self._inbox:
                 await self._continue_as_new()
             await self._next()
-        while self._dirty or self._audit:
-            await self._flush(everything=True)
+        await self._flush_all()
         # A pending timer ends with the run: cancelling it would only add an event.
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._m.report_end:
@@ -104,10 +103,8 @@ class MatterWorkflow:
     async def _continue_as_new(self) -> None:
         """A long or flooded history goes on in a fresh run with the same id, carrying the whole matter."""
         await workflow.wait_condition(workflow.all_handlers_finished)
-        # Refusals that arrive while a write is under way wait for the next one: write until none is left, so
-        # nothing recorded in this run is lost with it.
-        while self._dirty or self._audit:
-            await self._flush(everything=True)
+        # Nothing recorded in this run may be lost with it.
+        await self._flush_all()
         if self._inbox:
             return
         workflow.logger.info("continuing as new after %d events (run %d)",
@@ -359,11 +356,9 @@ class MatterWorkflow:
 
     # --- the one place state changes, and what leaves the workflow ------------------------------------
 
-    def _commit(self, change: Change | str, *, actor: str = "system", notes: Sequence[Note] = ()) -> None:
-        """Take a change (or record ``event`` on the state as it is): the new state, and, unless it is quiet,
-        its timeline entry, audit line and notices for the register write of this workflow task."""
-        if isinstance(change, str):
-            change = Change(self._m, change, actor, tuple(notes))
+    def _commit(self, change: Change) -> None:
+        """Take a change: the new state, and, unless it is quiet, its timeline entry, audit line and notices for
+        the register write of this workflow task."""
         self._m = change.state
         if change.payment is not None:
             self._payment_result = change.payment
@@ -375,6 +370,11 @@ class MatterWorkflow:
         self._notes.extend(sent)
         self._dirty = True
         self._details_due = True
+
+    async def _flush_all(self) -> None:
+        """Write until nothing is left: refusals that arrive during a write go in the next one."""
+        while self._dirty or self._audit:
+            await self._flush(everything=True)
 
     async def _flush(self, *, everything: bool = False) -> None:
         """One register write for everything this workflow task changed; refusals alone wait for a batch

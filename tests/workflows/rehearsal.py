@@ -9,6 +9,7 @@ from temporalio import workflow
 from workflows.matter import MatterWorkflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.change import Change
     from domain.models import ApproveInput, MatterInput, MatterResult
 
 REHEARSAL = "rehearsal-approval-reported"
@@ -30,7 +31,7 @@ class RehearsedMatter(MatterWorkflow):
     async def _approved(self, approval: ApproveInput) -> None:
         await super()._approved(approval)
         if self._reports_approval:
-            self._commit(TOLD)
+            self._commit(Change(self._m, TOLD))
             await self._report(TOLD)
 
 
