@@ -287,23 +287,19 @@ async def correct_bank_account(
     if not correction.references:
         references = await failed_payments(client, case_number)
         if not references:
-            raise OperationRefused("更正收款账户未被接受：没有发放失败待重新发放的款项", case_number=case_number)
+            raise OperationRefused(f"更正收款账户未被接受：{messages.NO_FAILED_PAYMENT}", case_number=case_number)
         correction = correction.model_copy(update={"references": references})
     signed = sign_statement(window, case_number, None, correction)
     # A matter tells its case of a failed payment by a signal that may still be on its way when the window
     # (reading the matters) sends the correction: the case is given a few seconds to hear of it.
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + CASE_CATCH_UP_S
-    while True:
-        try:
-            return await _case_update(
-                client, case_number, "更正收款账户",
-                _case(client, case_number).execute_update(CaseWorkflow.correct_bank_account, _raw(client, signed)),
-            )
-        except OperationRefused as err:
-            if not err.message.endswith(messages.NO_FAILED_PAYMENT) or loop.time() > deadline:
-                raise
-        await asyncio.sleep(0.2)
+    return await _retrying(
+        lambda: _case_update(
+            client, case_number, "更正收款账户",
+            _case(client, case_number).execute_update(CaseWorkflow.correct_bank_account, _raw(client, signed)),
+        ),
+        lambda err: isinstance(err, OperationRefused) and err.message.endswith(messages.NO_FAILED_PAYMENT),
+        within=CASE_CATCH_UP_S, pause=0.2,
+    )
 
 
 async def failed_payments(client: Client, case_number: str) -> tuple[str, ...]:
@@ -437,15 +433,25 @@ SETTLE_S = 5.0
 
 
 async def _settled(query: Callable[[], Awaitable[T]]) -> T:
+    return await _retrying(
+        query, lambda err: isinstance(err, RPCError) and err.status == RPCStatusCode.FAILED_PRECONDITION,
+        within=SETTLE_S, pause=0.1,
+    )
+
+
+async def _retrying(
+    call: Callable[[], Awaitable[T]], again: Callable[[Exception], bool], *, within: float, pause: float
+) -> T:
+    """``call``, again after ``pause`` while it fails in a way ``again`` accepts, for at most ``within`` seconds."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + SETTLE_S
+    deadline = loop.time() + within
     while True:
         try:
-            return await query()
-        except RPCError as err:
-            if err.status != RPCStatusCode.FAILED_PRECONDITION or loop.time() > deadline:
+            return await call()
+        except Exception as err:
+            if not again(err) or loop.time() > deadline:
                 raise
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(pause)
 
 
 async def _describe(client: Client, workflow_id: str) -> WorkflowExecutionDescription | None:

@@ -38,6 +38,10 @@ MatterCodeText = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,15
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
+# The key of the supervising department's name in ``Policy.catalogue_labels``.
+SUPERVISOR_LABEL = "departments.supervisor"
+
+
 class _Entry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -252,7 +256,7 @@ class Catalogue(_Entry):
         labels.update({f"materials.{code}": label for code, label in self.materials.items()
                        if code not in default.materials})
         if self.supervisor().name != default.supervisor().name:
-            labels["departments.supervisor"] = self.supervisor().name
+            labels[SUPERVISOR_LABEL] = self.supervisor().name
         return labels
 
     def order(self) -> dict[MatterCode, int]:

@@ -161,6 +161,7 @@ def build_letter(
     paid: list[PaymentLine] = []
     returns: list[ReturnLine] = []
     not_done: list[NotDoneLine] = []
+    total = Decimal(0)
     for view in snapshot.matters:
         if view.state in _NOT_DONE_OUTCOME:
             not_done.append(NotDoneLine(view.name, view.department_name, _NOT_DONE_OUTCOME[view.state],
@@ -168,12 +169,11 @@ def build_letter(
             continue
         done.append(DoneLine(view.name, view.department_name, _outcome(view), view.certificate_no or ""))
         if view.state is MatterState.PAID and view.net_amount and view.net_amount > 0:
+            total += view.net_amount
             paid.append(PaymentLine(view.name, view.department_name, yuan(view.net_amount),
                                     view.payment_reference or "", day_text(view.payment_confirmed_at, timezone)))
         if view.to_return:
             returns.append(ReturnLine(view.name, yuan(view.to_return)))
-    total = sum((v.net_amount or Decimal(0) for v in snapshot.matters
-                 if v.state is MatterState.PAID and v.net_amount and v.net_amount > 0), Decimal(0))
     intro = ("您申请办理的身后“一件事一次办”案件已全部办结。现将各事项的办理结果、已发放的款项，"
              "以及本案之外仍需继承人自行办理的事项告知如下，请妥善保存本告知书。")
     contact = ""

@@ -10,14 +10,12 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.catalogue import MatterDefinition, active_catalogue
+from domain.catalogue import SUPERVISOR_LABEL, MatterDefinition, active_catalogue
 from domain.enums import CertificateIssuer, Channel, Department, MaterialKind, MatterCode, Recipient
 
 _I = CertificateIssuer
 
 
-# The key of the supervising department's name in ``Policy.catalogue_labels``.
-SUPERVISOR_LABEL = "departments.supervisor"
 
 
 class LadderPolicy(BaseModel):

@@ -43,13 +43,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from domain.catalogue import active_catalogue
 from notify import leases
 from notify.channels import JsonLinesOnce, Refused, Unavailable, safe_reason
-from register.tables import CASE_SUBJECT, RatingRow, stored_utc
+from register.tables import CASE_SUBJECT, SCORES, RatingRow, stored_utc
 from runtime.settings import Settings
 
 log = structlog.get_logger()
 
 FILE_NAME = "ratings.jsonl"
-GRADES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+GRADES = dict(SCORES)
 _REFUSED_STATUSES = frozenset({400, 404, 410, 422})
 
 

@@ -20,9 +20,8 @@ from domain.enums import CaseState, MatterState
 from domain.models import StatusSnapshot
 from register.tables import CASE_SUBJECT, RatingRow
 from register.tables import COMMENT_MAX_CHARS as COMMENT_MAX_CHARS
+from register.tables import SCORES as SCORES
 
-# The 好差评 five grades, best first (as the national system names them).
-SCORES: tuple[tuple[int, str], ...] = ((5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意"))
 SCORE_TEXT = dict(SCORES)
 # A matter the department has decided: approved (paid or being paid) or refused.
 DECIDED = frozenset({MatterState.APPROVED, MatterState.PAYING, MatterState.PAID, MatterState.PAYMENT_FAILED,

@@ -231,3 +231,5 @@ class RatingRow(SQLModel, table=True):
 
 CASE_SUBJECT = "case"
 COMMENT_MAX_CHARS = 200
+# The 好差评 five grades, best first (as the national system names them).
+SCORES: tuple[tuple[int, str], ...] = ((5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意"))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from register.report import Figures, MonthFigures, Report, Satisfaction
+from register.tables import SCORES
 
 TITLE = "身后“一件事一次办”承诺时限履行情况"
 NONE = "—"
@@ -93,8 +94,7 @@ def average(value: float | None) -> str:
     return NONE if value is None else f"{value:.2f}"
 
 
-GRADES: tuple[tuple[str, str], ...] = (("5", "非常满意"), ("4", "满意"), ("3", "基本满意"), ("2", "不满意"),
-                                       ("1", "非常不满意"))
+GRADES: tuple[tuple[str, str], ...] = tuple((str(score), label) for score, label in SCORES)
 SATISFACTION_TITLE = "满意度（好差评）"
 CASE_RATINGS = "案件整体评价"
 
