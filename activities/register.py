@@ -62,6 +62,7 @@ _INBOX_OUTCOME = {
     MatterState.PAID: "paid",
     MatterState.REJECTED: "rejected",
     MatterState.WITHDRAWN: "withdrawn",
+    MatterState.NO_BENEFIT: "no_benefit",
 }
 
 

@@ -49,6 +49,7 @@ from domain.models import (
     MaterialsSupplementedInput,
     MatterView,
     PayeeCorrectedInput,
+    PayeeProvenInput,
     PaymentConfirmedInput,
     PaymentFailedInput,
     RefusedAction,
@@ -299,6 +300,18 @@ async def correct_bank_account(
         ),
         lambda err: isinstance(err, OperationRefused) and err.message.endswith(messages.NO_FAILED_PAYMENT),
         within=CASE_CATCH_UP_S, pause=0.2,
+    )
+
+
+async def prove_relationship(
+    client: Client, case_number: str, proven: PayeeProvenInput, window: StatementSigner
+) -> CommandAck:
+    """The window has checked the applicant's relationship proof: money that waits for it is instructed. The
+    window signs the record for this case, so only the window's word moves that money."""
+    signed = sign_statement(window, case_number, None, proven)
+    return await _case_update(
+        client, case_number, "核验亲属关系证明",
+        _case(client, case_number).execute_update(CaseWorkflow.prove_relationship, _raw(client, signed)),
     )
 
 

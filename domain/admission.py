@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain import messages
 from domain.decisions import (
     KIND_OF,
     SIGNED_BY,
@@ -28,6 +29,7 @@ from domain.models import (
     MatterProgress,
     OfficerCheck,
     PayeeCorrectedInput,
+    PayeeProvenInput,
     PaymentConfirmedInput,
     PaymentFailedInput,
     StatementCheck,
@@ -66,6 +68,10 @@ def problem(state: MatterProgress, matter: MatterInput, decision: Decision) -> s
             return "凭证号与本事项待确认的发放指令不符"
         case PayeeCorrectedInput() if failed_payment(state, matter) not in decision.references:
             return WRONG_PAYMENT
+        case PayeeProvenInput() if not state.payee_unproven:
+            return "本事项无需核验亲属关系证明"
+        case PayeeProvenInput() if decision.proof not in matter.proof_needed:
+            return f"{decision.proof.value}不是本事项认可的{messages.PROOF_TEXT}"
     return None
 
 

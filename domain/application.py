@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from domain.catalogue import Catalogue, active_catalogue
 from domain.enums import (
+    UNKNOWN_ANSWER,
     AccountKind,
     CertificateIssuer,
     Channel,
@@ -81,6 +82,9 @@ ACCOUNT_KIND_LABELS: dict[AccountKind, str] = {
     AccountKind.CARD: "银行卡",
     AccountKind.PASSBOOK: "存折（一折通）",
 }
+# How the form offers the "unknown" answer of a benefit question.
+UNKNOWN_LABEL = "不清楚"
+
 RELATIONSHIP_LABELS: dict[Relationship, str] = {
     Relationship.SPOUSE: "配偶",
     Relationship.CHILD: "子女",
@@ -114,6 +118,8 @@ class _Kind(Enum):
     PHONE = auto()
     DATE = auto()
     FLAG = auto()
+    # Yes, no, or 不清楚 (a benefit the deceased may have drawn).
+    DREW = auto()
     CHOICE = auto()
     SHA256 = auto()
     SIZE = auto()
@@ -214,7 +220,8 @@ _BANK_ACCOUNT = _SectionSpec(
 def _situations_spec(catalogue: Catalogue) -> _SectionSpec:
     """The 逝者情形 section: the catalogue's questions."""
     fields = tuple(
-        _flag(q.code, q.label) if q.kind == "bool" else _FieldSpec(
+        _FieldSpec(q.code, q.label, _Kind.DREW, required=False, default=False) if q.unknown_allowed
+        else _flag(q.code, q.label) if q.kind == "bool" else _FieldSpec(
             q.code, q.label, _Kind.CHOICE, required=q.default is None, default=q.default,
             choices=tuple((c.value, c.label) for c in q.choices))
         for q in catalogue.questions
@@ -369,6 +376,17 @@ def _parse_flag(value: object, label: str) -> _Parsed:
     return None, f"{label}应填写true或false"
 
 
+def _parse_drew(value: object, label: str) -> _Parsed:
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, str) and value.strip() in (UNKNOWN_ANSWER, UNKNOWN_LABEL):
+        return UNKNOWN_ANSWER, None
+    # The portal's choice sends its value as text.
+    if isinstance(value, str) and value.strip() in ("true", "false"):
+        return value.strip() == "true", None
+    return None, f"{label}应填写true、false或“{UNKNOWN_LABEL}”"
+
+
 def _parse_sha256(value: object, label: str) -> _Parsed:
     if isinstance(value, str) and _SHA256_RE.fullmatch(value.strip().lower()):
         return value.strip().lower(), None
@@ -399,6 +417,7 @@ _PARSERS: dict[_Kind, Callable[[object, str], _Parsed]] = {
     _Kind.PHONE: _parse_phone,
     _Kind.DATE: _parse_date,
     _Kind.FLAG: _parse_flag,
+    _Kind.DREW: _parse_drew,
     _Kind.SHA256: _parse_sha256,
     _Kind.SIZE: _parse_size,
 }
@@ -524,7 +543,8 @@ def _select_matters(
     reader: _Reader, raw: object, situations: Situations | None, channel: Channel | None, policy: Policy,
     catalogue: Catalogue,
 ) -> tuple[MatterCode, ...]:
-    """The matters the case runs: chosen (自愿原则) within what the situations allow."""
+    """The matters the case runs: chosen (自愿原则) within what the situations allow, and every termination they
+    select, chosen or not (a benefit left running is paid on after the death) where the channel takes them."""
     chosen = _read_chosen(reader, raw, catalogue)
     if situations is None:
         return ()
@@ -532,7 +552,9 @@ def _select_matters(
     if chosen is None:
         selected = allowed
     else:
-        selected = {MatterCode.HUKOU_CANCELLATION}
+        # Online, a termination the channel cannot take is left to the window, as the family chose.
+        selected = {MatterCode.HUKOU_CANCELLATION, *(code for code in allowed if _terminates(code, catalogue)
+                                                     and _reach_problem(policy, code, channel, catalogue) is None)}
         for code, path in chosen.items():
             entry = catalogue.entry(code)
             if entry is not None and not entry.enabled:
@@ -547,6 +569,11 @@ def _select_matters(
         if message is not None:
             reader.problem("matters", message)
     return tuple(ordered)
+
+
+def _terminates(code: MatterCode, catalogue: Catalogue) -> bool:
+    entry = catalogue.entry(code)
+    return entry is not None and entry.stop is not None
 
 
 def _reach_problem(policy: Policy, code: MatterCode, channel: Channel | None, catalogue: Catalogue) -> str | None:

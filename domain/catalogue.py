@@ -24,7 +24,17 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from domain.enums import Channel, Department, MaterialKind, MatterCode, PensionStatus, Personal
+from domain.enums import (
+    UNKNOWN_ANSWER,
+    Channel,
+    Department,
+    MaterialKind,
+    MatterCode,
+    PensionStatus,
+    Personal,
+    Relationship,
+    StopFrom,
+)
 
 DEFAULT_FILE = Path(__file__).with_name("catalogue.yaml")
 # 户口注销 is the gate every case passes first (workflows/case.py): a catalogue must have it, always selected.
@@ -78,6 +88,9 @@ class Question(_Entry):
     choices: tuple[Choice, ...] = ()
     # A choice question's answer when the form leaves it out (a yes/no question's is always false).
     default: str | None = None
+    # A yes/no question about a benefit the deceased drew may be answered "不清楚" (``unknown``): the terminations
+    # it selects then run all the same, and the department may find 无该待遇.
+    unknown_allowed: bool = False
 
 
 class Selection(_Entry):
@@ -85,6 +98,21 @@ class Selection(_Entry):
 
     question: Code
     answer: bool | str = True
+
+
+class Stop(_Entry):
+    """A termination: the benefit stops by this rule (DOMAIN.md §5), shown with the matter; what was paid after
+    the stop date is 多领. A termination is never left out: the form's yes or 不清楚 runs it."""
+
+    stops_from: StopFrom
+
+
+class Payees(_Entry):
+    """Who may receive the money a matter pays (DOMAIN.md §9): these relationships on the household register
+    alone; anyone else once the window records one of ``proofs`` (before any payment instruction)."""
+
+    entitled: tuple[Relationship, ...] = (Relationship.SPOUSE, Relationship.CHILD, Relationship.PARENT)
+    proofs: Annotated[tuple[Code, ...], Field(min_length=1)] = ("relationship_proof", "succession_notarisation")
 
 
 class MatterEntry(_Entry):
@@ -101,6 +129,10 @@ class MatterEntry(_Entry):
     selected_by: Selection | None = None
     # False: the county does not offer it (the form leaves it out, intake refuses it by name).
     enabled: bool = True
+    # Set for a termination: when the benefit stops.
+    stop: Stop | None = None
+    # Who may be paid, when this matter's rule differs from the catalogue's ``payees``.
+    payees: Payees | None = None
 
 
 class Place(_Entry):
@@ -165,6 +197,8 @@ class Catalogue(_Entry):
     matters: Annotated[tuple[MatterEntry, ...], Field(min_length=1)]
     # The county's towns, 中心城区, funeral homes and 派出所 (domain/places.py reads them).
     places: Places = Places()
+    # Who may receive the money of a matter that pays (a matter's own ``payees`` overrides it).
+    payees: Payees = Payees()
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalogue:
@@ -197,11 +231,15 @@ class Catalogue(_Entry):
             raise KeyError(code)
         department = self.department(entry.department)
         assert department is not None
+        payees = entry.payees or self.payees
         return MatterDefinition(
             code=MatterCode(entry.code), department=Department(entry.department), department_name=department.name,
             name=entry.name, short_name=entry.short_name, pays_family=entry.pays_family,
             time_limit_working_days=entry.time_limit_working_days, max_amount=entry.max_amount,
             required_materials=tuple(MaterialKind(k) for k in entry.required_materials),
+            stops_from=entry.stop.stops_from if entry.stop else None,
+            entitled_payees=payees.entitled if entry.pays_family else None,
+            payee_proofs=tuple(MaterialKind(k) for k in payees.proofs) if entry.pays_family else (),
         )
 
     def department_names(self) -> dict[Department, str]:
@@ -240,7 +278,7 @@ class Catalogue(_Entry):
     def selected(self, answers: Mapping[str, object]) -> list[MatterCode]:
         """Every enabled matter the answers select, the gate first, then in catalogue order."""
         codes = [MatterCode(m.code) for m in self.enabled() if m.selected_by is None
-                 or _answer(self.question(m.selected_by.question), answers) == m.selected_by.answer]
+                 or _selects(m, _answer(self.question(m.selected_by.question), answers))]
         return sorted(codes, key=lambda code: code != GATE)
 
     def added_labels(self) -> dict[str, str]:
@@ -261,6 +299,12 @@ class Catalogue(_Entry):
 
     def order(self) -> dict[MatterCode, int]:
         return {MatterCode(m.code): index for index, m in enumerate(self.matters)}
+
+
+def _selects(entry: MatterEntry, answer: object) -> bool:
+    """Whether ``answer`` selects the matter: its own answer, or, for a termination, 不清楚 too."""
+    assert entry.selected_by is not None
+    return answer == entry.selected_by.answer or (entry.stop is not None and answer == UNKNOWN_ANSWER)
 
 
 def _answer(question: Question | None, answers: Mapping[str, object]) -> object:
@@ -288,6 +332,12 @@ class MatterDefinition(BaseModel):
     max_amount: Decimal | None = None
     # Beyond BASE_MATERIALS; checked at intake and listed with every other problem (一次告知).
     required_materials: tuple[MaterialKind, ...] = ()
+    # A termination's rule for its stop date (None: not a termination, or a case started before the rule).
+    stops_from: StopFrom | None = None
+    # Who the money may go to without a recorded proof, and the proofs that let anyone else be paid. None: a
+    # case started before the rule (anyone the window accepted), or a matter that pays nothing.
+    entitled_payees: tuple[Relationship, ...] | None = None
+    payee_proofs: tuple[MaterialKind, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -460,8 +510,15 @@ def _cross_problems(catalogue: Catalogue, refused: set[str] | frozenset[str] = f
             problems.append(f"问题“{question.code}”：选择题须列出choices")
         if question.kind == "bool" and (values or question.default is not None):
             problems.append(f"问题“{question.code}”：是否题不设choices和default")
+        if question.kind == "choice" and question.unknown_allowed:
+            problems.append(f"问题“{question.code}”：“不清楚”（unknown_allowed）只用于是否题")
         if question.kind == "choice" and question.default is not None and question.default not in values:
             problems.append(f"问题“{question.code}”：默认答案“{question.default}”不在choices中")
+    for where, payees in (("收款人规则（payees）", catalogue.payees),
+                          *((f"事项“{m.code}”：收款人规则", m.payees) for m in catalogue.matters if m.payees)):
+        for kind in payees.proofs:
+            if kind not in catalogue.materials:
+                problems.append(f"{where}的证明材料“{kind}”未在materials中定义")
     for code in catalogue.base_materials:
         if code not in catalogue.materials:
             problems.append(f"基本材料“{code}”未在materials中定义")

@@ -16,6 +16,7 @@ from domain.models import (
     ExtendDeadlineInput,
     MaterialsSupplementedInput,
     PayeeCorrectedInput,
+    PayeeProvenInput,
     PaymentConfirmedInput,
     PaymentFailedInput,
     RejectInput,
@@ -33,6 +34,7 @@ Decision = (
     | ExtendDeadlineInput
     | WithdrawInput
     | PayeeCorrectedInput
+    | PayeeProvenInput
     | PaymentConfirmedInput
     | PaymentFailedInput
 )
@@ -45,6 +47,7 @@ KIND_OF: dict[type[Any], DecisionKind] = {
     ExtendDeadlineInput: DecisionKind.EXTEND_DEADLINE,
     WithdrawInput: DecisionKind.WITHDRAW,
     PayeeCorrectedInput: DecisionKind.PAYEE_CORRECTED,
+    PayeeProvenInput: DecisionKind.PAYEE_PROVEN,
     PaymentConfirmedInput: DecisionKind.PAYMENT_CONFIRMED,
     PaymentFailedInput: DecisionKind.PAYMENT_FAILED,
 }
@@ -78,6 +81,12 @@ def check_approval(matter: MatterDefinition, approval: ApproveInput) -> str | No
             problems.append(f"“{matter.short_name}”不发放款项，不应填写金额")
         if approval.overpaid is not None or approval.overpaid_source:
             problems.append(f"“{matter.short_name}”不发放款项，不能抵扣多领款项")
+    if approval.no_benefit:
+        if matter.stops_from is None:
+            return f"“{matter.short_name}”不是待遇终止事项，不能以“无该待遇”办结"
+        if approval.amount is not None or approval.overpaid is not None:
+            return "“无该待遇”办结不应填写金额"
+        return None
     if matter.code == MatterCode.HUKOU_CANCELLATION and not approval.certificate_no:
         problems.append("户口注销须填写户口注销证明编号（certificate_no）")
     return "；".join(problems) or None
@@ -104,6 +113,8 @@ def check_state_for(kind: DecisionKind, state: MatterState, final: bool) -> str 
         return f"事项当前状态为{state.value}，不能延长时限"
     if kind in (DecisionKind.PAYMENT_CONFIRMED, DecisionKind.PAYMENT_FAILED) and state != MatterState.PAYING:
         return f"事项当前状态为{state.value}，没有待确认的款项"
+    if kind == DecisionKind.PAYEE_PROVEN and state in (MatterState.PAYING, MatterState.PAYMENT_FAILED):
+        return "本事项款项已下达发放指令，无需再核验"
     if kind == DecisionKind.PAYEE_CORRECTED and state != MatterState.PAYMENT_FAILED:
         return "本事项没有待重新发放的款项"
     return None
@@ -139,6 +150,7 @@ SIGNED_BY: dict[type[BaseModel], Issuer] = {
     PaymentConfirmedInput: Issuer.PAYING_SYSTEM,
     PaymentFailedInput: Issuer.PAYING_SYSTEM,
     PayeeCorrectedInput: Issuer.WINDOW,
+    PayeeProvenInput: Issuer.WINDOW,
     WithdrawInput: Issuer.WINDOW,
 }
 
@@ -148,6 +160,7 @@ STATEMENT_KIND: dict[type[BaseModel], DecisionKind] = {
     PaymentConfirmedInput: DecisionKind.PAYMENT_CONFIRMED,
     PaymentFailedInput: DecisionKind.PAYMENT_FAILED,
     PayeeCorrectedInput: DecisionKind.PAYEE_CORRECTED,
+    PayeeProvenInput: DecisionKind.PAYEE_PROVEN,
     WithdrawInput: DecisionKind.WITHDRAW,
 }
 

@@ -78,6 +78,17 @@ class AccountKind(StrEnum):
     NONE = "none"
 
 
+class StopFrom(StrEnum):
+    """When a terminated benefit stops (DOMAIN.md §5): from the date of death, or from the month after it."""
+
+    DEATH_DATE = "death_date"
+    NEXT_MONTH = "next_month"
+
+
+# A yes/no question of the form that allows "不清楚" (the catalogue's ``unknown_allowed``) is answered so.
+UNKNOWN_ANSWER = "unknown"
+
+
 class MaterialKind(_OpenCodes):
     """The scanned materials an application carries (材料一次提交)."""
 
@@ -90,6 +101,7 @@ class MaterialKind(_OpenCodes):
     APPLICANT_HUKOU_BOOK = "applicant_household_register"
     APPLICANT_BANK_CARD = "applicant_bank_card"
     RELATIONSHIP_PROOF = "relationship_proof"
+    SUCCESSION_NOTARISATION = "succession_notarisation"
     PAYEE_AUTHORISATION = "payee_authorisation"
     OTHER = "other"
 
@@ -146,6 +158,7 @@ class MatterCode(_OpenCodes):
     PROVIDENT_FUND_DEATH_WITHDRAWAL = "hpf.death_withdrawal"
     DISABILITY_SUBSIDY_TERMINATION = "dpf.disability_subsidy_termination"
     PREFERENTIAL_BENEFIT_TERMINATION = "va.preferential_benefit_termination"
+    RESIDENT_MEDICAL_INSURANCE_TERMINATION = "nhsa.resident_medical_insurance_termination"
 
 
 class CaseState(StrEnum):
@@ -171,6 +184,11 @@ class MatterState(StrEnum):
     # The payment was refused (e.g. a closed account): waits for a corrected account, by hand.
     PAYMENT_FAILED = "发放失败"
     PAID = "已发放"
+    # Approved with money to pay, but the applicant is not among those the catalogue lets be paid without proof:
+    # the payment waits until the window records the 亲属关系证明 (or notarised succession document).
+    AWAITING_PROOF = "待核验亲属关系"
+    # A termination the department found nothing to stop for: an outcome of its own, not a rejection.
+    NO_BENEFIT = "无该待遇"
     REJECTED = "不予办理"
     WITHDRAWN = "已撤回"
     NOT_PUSHED = "未推送"
@@ -186,6 +204,7 @@ class DecisionKind(StrEnum):
     EXTEND_DEADLINE = "extend_deadline"
     WITHDRAW = "withdraw"
     PAYEE_CORRECTED = "payee_corrected"
+    PAYEE_PROVEN = "payee_proven"
     PAYMENT_CONFIRMED = "payment_confirmed"
     PAYMENT_FAILED = "payment_failed"
 

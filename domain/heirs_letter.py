@@ -132,6 +132,8 @@ _DONE_OUTCOME: dict[MatterState, str] = {
     MatterState.PAID: "已办结，款项已发放到账",
     MatterState.PAYING: "审核通过，款项发放中",
     MatterState.PAYMENT_FAILED: "审核通过，款项未能到账，请到窗口更正收款账户",
+    MatterState.AWAITING_PROOF: "审核通过，款项待窗口核验亲属关系证明后发放",
+    MatterState.NO_BENEFIT: "已办结（经核查无该项待遇）",
 }
 _NOT_DONE_OUTCOME: dict[MatterState, str] = {
     MatterState.REJECTED: "不予办理",

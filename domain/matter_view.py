@@ -10,6 +10,7 @@ from typing import Any
 from domain import messages
 from domain import search_attributes as names
 from domain.brief import current_details
+from domain.entitlement import stop_date
 from domain.enums import MatterState
 from domain.ladder import warning_at
 from domain.models import (
@@ -38,7 +39,7 @@ def view(state: MatterProgress, matter: MatterInput) -> MatterView:
         pays_family=definition.pays_family, time_limit_working_days=definition.time_limit_working_days,
         # The ladder of a running deadline only.
         ladder=state.rungs if state.state == MatterState.UNDER_REVIEW else (), refused_actions=state.refused,
-        **{name: getattr(state, name) for name in _SHOWN},
+        stop_date=stop_date(definition, matter.death_date), **{name: getattr(state, name) for name in _SHOWN},
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from domain.catalogue import DEPARTMENT_NAMES, MatterDefinition
@@ -27,6 +28,51 @@ def hukou_cancelled(case_number: str) -> str:
 
 def matter_approved(matter: MatterDefinition) -> str:
     return f"“{matter.short_name}”已由{matter.department_name}审核通过。"
+
+
+def no_benefit(officer: str) -> str:
+    return f"经核查逝者无该项待遇，无需终止（{officer}）"
+
+
+def no_benefit_family(matter: MatterDefinition) -> str:
+    return f"“{matter.short_name}”经{matter.department_name}核查，逝者无该项待遇，无需办理。"
+
+
+# The proofs that let an applicant who is not spouse, child or parent be paid (DOMAIN.md §9).
+PROOF_TEXT = "亲属关系证明或继承权公证书"
+
+
+# The proofs' names in the timeline (a catalogue's own proof shows its code).
+PROOF_NAMES = {"relationship_proof": "亲属关系证明", "succession_notarisation": "继承权公证书"}
+
+
+def proof_awaited() -> str:
+    return f"申请人不是逝者的配偶、子女或父母，款项待窗口核验{PROOF_TEXT}后发放"
+
+
+def proof_awaited_family(matter: MatterDefinition, net: Decimal) -> str:
+    return (f"“{matter.short_name}”已由{matter.department_name}审核通过，应发{net:.2f}元。"
+            f"您不是逝者的配偶、子女或父母，请携带{PROOF_TEXT}到“一件事一次办”窗口核验，核验后发放。")
+
+
+def proof_waiting(case_number: str, matter: MatterDefinition, days: int) -> str:
+    return (f"受理编号{case_number}：“{matter.short_name}”的款项待核验{PROOF_TEXT}已{days}个工作日，"
+            f"请尽快携带原件到“一件事一次办”窗口办理。")
+
+
+def payee_proven(proof: str, document: str) -> str:
+    return f"窗口已核验{PROOF_NAMES.get(proof, proof)}（{document}）"
+
+
+PROOF_RECORDED = "已记录核验的亲属关系证明，待核验的款项随即发放"
+
+
+def proof_kinds(kinds: tuple[str, ...]) -> str:
+    return "核验的材料须为" + "或".join(PROOF_NAMES.get(kind, kind) for kind in kinds)
+
+
+def proof_required_at_intake(relationship: str) -> str:
+    return f"申请人与逝者关系为{relationship}，领取款项须先在窗口核验{PROOF_TEXT}"
 
 
 def matter_rejected(matter: MatterDefinition, reason: str) -> str:
@@ -164,8 +210,10 @@ def push_summary(matter: MatterDefinition) -> str:
     return f"推送{matter.department_name}，计算承诺期限"
 
 
-def pushed(matter: MatterDefinition, manual: bool) -> str:
+def pushed(matter: MatterDefinition, manual: bool, stop: date | None = None) -> str:
     event = f"已推送{matter.department_name}，承诺时限{matter.time_limit_working_days}个工作日"
+    if stop is not None:
+        event += f"，{stops_on(stop)}"
     return event + "（推送失败，转人工处理）" if manual else event
 
 
@@ -173,9 +221,17 @@ def approved(officer: str) -> str:
     return f"审核通过（{officer}）"
 
 
-def approved_money(gross: Decimal, offset: Decimal, source: str | None, net: Decimal) -> str:
-    """What an approval of money adds to its timeline entry: the amounts, and what is paid or returned."""
-    text = f"，核定{gross:.2f}元" + (f"，抵扣多领{offset:.2f}元（{source}）" if offset else "")
+def stops_on(day: date) -> str:
+    """A termination's stop date, as its push and status show it."""
+    return f"停发日期{day:%Y-%m-%d}"
+
+
+def approved_money(gross: Decimal, offset: Decimal, source: str | None, net: Decimal, stop: date | None = None
+                   ) -> str:
+    """What an approval of money adds to its timeline entry: the amounts, and what is paid or returned; 多领 is
+    what was paid on or after a termination's stop date."""
+    after = f"，{stops_on(stop)}后所发" if stop else ""
+    text = f"，核定{gross:.2f}元" + (f"，抵扣多领{offset:.2f}元（{source}{after}）" if offset else "")
     if net > 0:
         return text + f"，实发{net:.2f}元"
     if net == 0:
@@ -253,6 +309,7 @@ APPROXIMATE = "（日期按法定节假日规则推算，以官方安排为准�
 _WAIT_NAMES = {
     MatterState.PAYING.value: "提醒支付系统未确认到账",
     MatterState.PAYMENT_FAILED.value: "提醒发放失败待更正账户",
+    MatterState.AWAITING_PROOF.value: "提醒家属到窗口核验亲属关系证明",
     MatterState.AWAITING_MATERIALS.value: "提醒家属补正材料",
     "long_overdue": "长期超期提醒督办",
 }

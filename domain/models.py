@@ -9,7 +9,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -35,6 +35,7 @@ from domain.enums import (
     Department,
     EscalationStep,
     Issuer,
+    MaterialKind,
     MatterCode,
     MatterState,
     NotificationKind,
@@ -143,13 +144,17 @@ class Applicant(_Model):
     bank_account: BankAccount = Field(default_factory=lambda: BankAccount.none())
 
 
+# A benefit the deceased may have drawn: yes, no, or "unknown" (不清楚), which runs its termination too.
+Drew = bool | Literal["unknown"]
+
+
 class Situations(_Model):
     pension_status: PensionStatus = PensionStatus.NONE
     employee_medical_insurance: bool = False
-    social_assistance: bool = False
+    social_assistance: Drew = False
     housing_provident_fund: bool = False
-    disability_subsidy: bool = False
-    preferential_care: bool = False
+    disability_subsidy: Drew = False
+    preferential_care: Drew = False
     # Answers to questions a county's catalogue adds (domain/catalogue.py), by question code. Read and written
     # beside the named ones, as the form has them: the default catalogue's cases serialise as they always did.
     answers: dict[str, bool | str] = Field(default_factory=dict)
@@ -255,6 +260,9 @@ class MatterInput(_Model):
     carried: MatterProgress | None = None
     # The case as the matter's officer needs to see it.
     brief: MatterBrief | None = None
+    # The proofs of which one must be recorded at the window before this matter's money is instructed (the
+    # applicant is not among those the catalogue lets be paid on the household register alone); empty: none.
+    proof_needed: tuple[MaterialKind, ...] = ()
 
 
 class MatterResult(_Model):
@@ -304,6 +312,8 @@ class ApproveInput(_Input):
     overpaid: AmountInput | None = None
     overpaid_source: ShortText | None = None
     certificate_no: ShortText | None = None
+    # A termination's department found no such benefit to stop (无该待遇): its own outcome, not a rejection.
+    no_benefit: bool = False
     # The case and matter the officer names, and the codec server's statement of who they are.
     case_number: ShortText | None = None
     matter: MatterCode | None = None
@@ -376,6 +386,18 @@ class WithdrawInput(_Input):
     reason: Reason
     # The window's signature over this withdrawal of this case (runtime/signing.py): a matter, and its case,
     # stop only on the window's word, whoever forwards it.
+    signature: Signature | None = None
+
+
+class PayeeProvenInput(_Input):
+    """The window has seen the proof that lets an applicant who is not spouse, child or parent be paid (亲属关系证明
+    or a notarised succession document). The window signs it (runtime/signing.py) for this case: money waiting
+    for it moves only on the window's word, whoever forwards it."""
+
+    clerk: ShortText
+    proof: MaterialKind
+    # The document's number or issuer, as the window records it.
+    document: ShortText
     signature: Signature | None = None
 
 
@@ -476,6 +498,9 @@ class MatterView(_Model):
     refused_total: int = 0
     manual_handling: str | None = None
     final: bool = False
+    # A termination's stop date by the catalogue's rule (DOMAIN.md §5): what was paid after it is 多领.
+    stop_date: date | None = None
+    payee_unproven: bool = False
 
 
 class MatterProgress(_Model):
@@ -486,6 +511,8 @@ class MatterProgress(_Model):
     state: MatterState = MatterState.PENDING_PUSH
     # Where the money goes: the applicant's account, or the one the window corrected it to.
     payee: BankAccount
+    # Money must wait for the window's record of a relationship proof (``MatterInput.proof_needed``).
+    payee_unproven: bool = False
     pushed_at: datetime | None = None
     deadline: datetime | None = None
     calendar_fallback: bool = False
@@ -571,6 +598,8 @@ class CaseCarry(_Model):
     runs: int
     # Running matters the closing run could not tell that it continued: the new run checks them soon.
     recheck: tuple[MatterCode, ...] = ()
+    # The relationship proof the window recorded.
+    payee_proof: MaterialKind | None = None
 
 
 class MatterOutcomeRequest(_Model):

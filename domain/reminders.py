@@ -1,5 +1,6 @@
 """Reminders of the waits the ladder does not cover: a payment the paying system has not confirmed (发放中), one
-that failed and waits for a corrected account (发放失败), 补正 (待补正), and a ladder run out. Each wait has its
+that failed and waits for a corrected account (发放失败), 补正 (待补正), money that waits for the window's check of
+a relationship proof (待核验亲属关系), and a ladder run out. Each wait has its
 own schedule in working days (``WaitPolicy``), at most so many reminders, each saying how long it has lasted.
 Plain functions; the working-day counting is an activity's (``plan_reminder``).
 """
@@ -20,7 +21,8 @@ LONG_OVERDUE = "long_overdue"
 
 def wait_of(state: MatterProgress) -> str | None:
     """What the matter waits for that its ladder does not cover (None: the ladder, or nothing)."""
-    if state.state in (MatterState.PAYING, MatterState.PAYMENT_FAILED, MatterState.AWAITING_MATERIALS):
+    if state.state in (MatterState.PAYING, MatterState.PAYMENT_FAILED, MatterState.AWAITING_MATERIALS,
+                       MatterState.AWAITING_PROOF):
         return state.state.value
     if state.state == MatterState.UNDER_REVIEW and state.deadline is not None and next_rung(state) is None:
         return LONG_OVERDUE
@@ -35,7 +37,7 @@ def schedule(waits: WaitPolicy, wait: str) -> tuple[int, int, int]:
     if wait == MatterState.PAYMENT_FAILED.value:
         return (waits.payment_reminder_every_working_days, waits.payment_reminder_every_working_days,
                 waits.payment_reminders_max)
-    if wait == MatterState.AWAITING_MATERIALS.value:
+    if wait in (MatterState.AWAITING_MATERIALS.value, MatterState.AWAITING_PROOF.value):
         return (waits.materials_reminder_every_working_days, waits.materials_reminder_every_working_days,
                 waits.materials_reminders_max)
     return (waits.long_overdue_reminder_every_working_days, waits.long_overdue_reminder_every_working_days,
@@ -92,6 +94,11 @@ def remind(state: MatterProgress, matter: MatterInput) -> Change:
     elif wait == MatterState.AWAITING_MATERIALS.value:
         text = messages.materials_waiting(case_number, definition, days)
         notes = ((NotificationKind.MATERIALS_REMINDER, Recipient.FAMILY, text, None),)
+    elif wait == MatterState.AWAITING_PROOF.value:
+        # The family is reminded; the supervisor sees that money waits on the family, not on a department.
+        text = messages.proof_waiting(case_number, definition, days)
+        notes = ((NotificationKind.MATERIALS_REMINDER, Recipient.FAMILY, text, None),
+                 (NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text, None))
     else:
         text = messages.supervision(case_number, definition, days + state.working_days_overdue,
                                     matter.matter_policy.supervisor_name)

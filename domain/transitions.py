@@ -12,6 +12,7 @@ from typing import Any
 
 from domain import messages
 from domain.change import Change, Note
+from domain.entitlement import stop_date
 from domain.enums import DecisionKind, MatterCode, MatterState, NotificationKind, Recipient
 from domain.models import (
     ApproveInput,
@@ -25,6 +26,7 @@ from domain.models import (
     MatterInput,
     MatterProgress,
     PayeeCorrectedInput,
+    PayeeProvenInput,
     PaymentConfirmedInput,
     PaymentFailedInput,
     PaymentInstruction,
@@ -53,7 +55,7 @@ def pushed(state: MatterProgress, matter: MatterInput, plan: DeadlinePlan, now: 
     new = state.model_copy(update={"state": MatterState.UNDER_REVIEW, "pushed_at": now, "deadline": plan.deadline,
                                    "calendar_fallback": plan.calendar_fallback, "manual_handling": manual})
     notes: tuple[Note, ...] = ((NotificationKind.SUPERVISION, Recipient.SUPERVISOR, manual, None),) if manual else ()
-    return Change(new, messages.pushed(definition, failed), notes=notes)
+    return Change(new, messages.pushed(definition, failed, stop_date(definition, matter.death_date)), notes=notes)
 
 
 def approved(state: MatterProgress, matter: MatterInput, approval: ApproveInput, now: datetime) -> Change:
@@ -66,15 +68,27 @@ def approved(state: MatterProgress, matter: MatterInput, approval: ApproveInput,
     changes: dict[str, Any] = {"state": MatterState.APPROVED, "certificate_no": approval.certificate_no,
                                "manual_handling": None, **NOT_LATE}
     event = messages.approved(officer)
+    notes: tuple[Note, ...]
+    if approval.no_benefit:
+        record = record.model_copy(update={"note": approval.note or "无该待遇"})
+        changes["state"] = MatterState.NO_BENEFIT
+        notes = ((NotificationKind.MATTER_APPROVED, Recipient.FAMILY, messages.no_benefit_family(definition), None),)
+        return Change(_decided(state, record, **changes, final=True), messages.no_benefit(officer), officer, notes)
     if not definition.pays_family or approval.amount is None:
-        notes: tuple[Note, ...] = () if definition.code == MatterCode.HUKOU_CANCELLATION else (
+        notes = () if definition.code == MatterCode.HUKOU_CANCELLATION else (
             (NotificationKind.MATTER_APPROVED, Recipient.FAMILY, messages.matter_approved(definition), None),)
         return Change(_decided(state, record, **changes, final=True), event, officer, notes)
     money = settle(approval.amount, approval.overpaid)
     gross, offset, net = money.gross, money.offset, money.net
     changes.update(amount=gross, net_amount=money.paid, overpaid=approval.overpaid,
                    overpaid_source=approval.overpaid_source)
-    event += messages.approved_money(gross, offset, approval.overpaid_source, net)
+    event += messages.approved_money(gross, offset, approval.overpaid_source, net,
+                                     stop_date(definition, matter.death_date))
+    if money.pays and state.payee_unproven:
+        notes = ((NotificationKind.MATTER_APPROVED, Recipient.FAMILY,
+                  messages.proof_awaited_family(definition, net), None),)
+        changes["state"] = MatterState.AWAITING_PROOF
+        return Change(_decided(state, record, **changes), f"{event}；{messages.proof_awaited()}", officer, notes)
     if money.pays:
         notes = ((NotificationKind.MATTER_APPROVED, Recipient.FAMILY,
                   messages.approved_amount(definition, gross, offset, net), None),)
@@ -154,6 +168,15 @@ def payee_corrected(state: MatterProgress, correction: PayeeCorrectedInput) -> C
                                    "payment_attempt": state.payment_attempt + 1, "payment_reference": None,
                                    "manual_handling": None})
     return Change(new, messages.PAYEE_CORRECTED, correction.clerk, report=messages.PAYEE_CORRECTED, instruct=True)
+
+
+def payee_proven(state: MatterProgress, proven: PayeeProvenInput) -> Change:
+    """The window recorded the proof: money waiting for it is instructed now, money not yet approved when it is."""
+    event = messages.payee_proven(proven.proof.value, proven.document)
+    if state.state != MatterState.AWAITING_PROOF:
+        return Change(state.model_copy(update={"payee_unproven": False}), event, proven.clerk)
+    new = state.model_copy(update={"payee_unproven": False, "state": MatterState.APPROVED})
+    return Change(new, event + "，下达发放指令", proven.clerk, instruct=True)
 
 
 def rejected(state: MatterProgress, matter: MatterInput, rejection: RejectInput, now: datetime) -> Change:

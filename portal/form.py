@@ -17,9 +17,10 @@ from domain.application import (
     DEATH_CIRCUMSTANCE_LABELS,
     ISSUER_LABELS,
     RELATIONSHIP_LABELS,
+    UNKNOWN_LABEL,
 )
 from domain.catalogue import MatterDefinition, Question, active_catalogue
-from domain.enums import Channel, MaterialKind, MatterCode
+from domain.enums import UNKNOWN_ANSWER, Channel, MaterialKind, MatterCode
 from domain.models import Problem
 from domain.policy import Policy
 from portal.signin import Person
@@ -104,9 +105,15 @@ def _money_section() -> Section:
     ), note="仅申请发放款项的事项（如丧葬补助金、个人账户余额）时填写；只办理注销、终止类事项的无需填写。")
 
 
+# A benefit the deceased may have drawn: 不清楚 runs its termination all the same (domain/catalogue.py).
+DREW_CHOICES = (("false", "否"), ("true", "是"), (UNKNOWN_ANSWER, UNKNOWN_LABEL))
+
+
 def _question(question: Question) -> Input:
-    """One question of the catalogue (domain/catalogue.py): a checkbox, or a list to choose from."""
+    """One question of the catalogue (domain/catalogue.py): a checkbox, yes/no/不清楚, or a list to choose from."""
     label = question.prompt or question.label
+    if question.unknown_allowed:
+        return Input(f"situations.{question.code}", label, SELECT, DREW_CHOICES, default="false")
     if question.kind == "bool":
         return Input(f"situations.{question.code}", label, CHECK, required=False)
     return Input(f"situations.{question.code}", label, SELECT, tuple((c.value, c.label) for c in question.choices),

@@ -34,6 +34,8 @@ MATTER_STATE_TEXT: dict[MatterState, str] = {
     MatterState.PAYING: "审核通过，款项发放中",
     MatterState.PAYMENT_FAILED: "款项未能到账，请到窗口更正收款账户",
     MatterState.PAID: "已办结，款项已到账",
+    MatterState.AWAITING_PROOF: "审核通过，请携带亲属关系证明到窗口核验后发放",
+    MatterState.NO_BENEFIT: "已办结（经核查无该项待遇）",
     MatterState.REJECTED: "不予办理",
     MatterState.WITHDRAWN: "已撤回",
     MatterState.NOT_PUSHED: "未推送",
@@ -41,8 +43,9 @@ MATTER_STATE_TEXT: dict[MatterState, str] = {
 }
 # How each state looks: done, waiting on the family, or still with the department.
 _TONE: dict[MatterState, str] = {
-    MatterState.APPROVED: "done", MatterState.PAID: "done",
+    MatterState.APPROVED: "done", MatterState.PAID: "done", MatterState.NO_BENEFIT: "done",
     MatterState.AWAITING_MATERIALS: "action", MatterState.PAYMENT_FAILED: "action",
+    MatterState.AWAITING_PROOF: "action",
     MatterState.REJECTED: "stopped", MatterState.WITHDRAWN: "stopped", MatterState.NOT_PUSHED: "stopped",
 }
 

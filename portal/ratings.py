@@ -25,7 +25,7 @@ from register.tables import SCORES as SCORES
 SCORE_TEXT = dict(SCORES)
 # A matter the department has decided: approved (paid or being paid) or refused.
 DECIDED = frozenset({MatterState.APPROVED, MatterState.PAYING, MatterState.PAID, MatterState.PAYMENT_FAILED,
-                     MatterState.REJECTED})
+                     MatterState.REJECTED, MatterState.NO_BENEFIT, MatterState.AWAITING_PROOF})
 CASE_TITLE = "对本次“一件事”整体办理的评价"
 MATTER_TITLE = "对本事项办理服务的评价"
 NO_SCORE = "请选择满意程度（非常满意至非常不满意）后再提交。"

@@ -12,8 +12,10 @@ from domain.enums import CaseState, MatterCode, MatterState
 from register.sealing import Sealer
 from register.tables import CaseRow, MatterRow
 
-# A matter in one of these states brought the family something (its approval, and the money if any).
-APPROVED_STATES = frozenset({MatterState.APPROVED, MatterState.PAYING, MatterState.PAID, MatterState.PAYMENT_FAILED})
+# A matter in one of these states brought the family something (its approval, and the money if any; a
+# termination's 无该待遇 is its department's answer too).
+APPROVED_STATES = frozenset({MatterState.APPROVED, MatterState.PAYING, MatterState.PAID, MatterState.PAYMENT_FAILED,
+                             MatterState.AWAITING_PROOF, MatterState.NO_BENEFIT})
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,22 @@ def approve(
     ), token)
 
 
+@app.command("no-benefit")
+def no_benefit(
+    ctx: typer.Context,
+    case: CaseArg,
+    matter: MatterArg,
+    officer: Officer = None,
+    note: Note = None,
+    token: Token = None,
+) -> None:
+    """无该待遇：待遇终止事项经核查逝者未享受该待遇，以此办结（不是不予办理）。"""
+    _decide(ctx, case, matter, lambda: DecisionCommand(
+        kind=DecisionKind.APPROVE,
+        approve=build(ApproveInput, officer=_named(officer, token), no_benefit=True, note=note),
+    ), token)
+
+
 @app.command("reject")
 def reject(
     ctx: typer.Context,

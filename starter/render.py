@@ -20,9 +20,10 @@ from rich.table import Table
 from client.payments import PaymentItem, PaymentStanding
 from client.supervision import OverdueItem
 from client.worklist import WorkView
+from domain import messages
 from domain.application import CHANNEL_LABELS
 from domain.clock import deadline_text
-from domain.enums import Channel, DecisionKind, EscalationStep, MatterCode
+from domain.enums import Channel, DecisionKind, EscalationStep, MatterCode, MatterState
 from domain.models import CommandAck, DecisionRecord, MatterView, StatusSnapshot
 from domain.policy import Policy
 
@@ -37,6 +38,7 @@ DECISION_LABELS: dict[DecisionKind, str] = {
     DecisionKind.EXTEND_DEADLINE: "延长时限",
     DecisionKind.WITHDRAW: "撤回",
     DecisionKind.PAYEE_CORRECTED: "更正收款账户",
+    DecisionKind.PAYEE_PROVEN: "核验亲属关系证明",
     DecisionKind.PAYMENT_CONFIRMED: "确认到账",
     DecisionKind.PAYMENT_FAILED: "发放失败",
 }
@@ -45,6 +47,7 @@ ACTION_LABELS: dict[str, str] = {
     "cremation_certified": "上传火化证明",
     "bank_account_corrected": "更正收款账户",
     "payee_corrected": "更正收款账户",
+    "prove_relationship": "核验亲属关系证明",
     "matter_updated": "事项状态回报",
     "submit_application": "提交申请",
     "decide": "审核决定",
@@ -144,6 +147,10 @@ def _overdue_text(view: MatterView) -> str:
 
 def _matter_notes(view: MatterView) -> str:
     notes: list[str] = []
+    if view.stop_date is not None:
+        notes.append(messages.stops_on(view.stop_date))
+    if view.state is MatterState.AWAITING_PROOF:
+        notes.append(messages.proof_awaited())
     if view.pending_items and not view.final:
         notes.append("待补：" + "、".join(view.pending_items))
     if view.reason:

@@ -21,7 +21,13 @@ from domain import messages, places
 from domain.enums import Issuer
 from domain.heirs_letter import build_letter, load_guidance
 from domain.identity import id_number_valid, luhn_valid, mobile_valid
-from domain.models import CremationCertifiedInput, MaterialsSupplementedInput, PayeeCorrectedInput, WithdrawInput
+from domain.models import (
+    CremationCertifiedInput,
+    MaterialsSupplementedInput,
+    PayeeCorrectedInput,
+    PayeeProvenInput,
+    WithdrawInput,
+)
 from domain.policy import Policy
 from domain.query_code import query_code
 from register.contacts import record_invitation
@@ -299,6 +305,31 @@ def correct_account(
         current = await session()
         ack = await bounded(ctx, operations.correct_bank_account(current.client, number, correction,
                                                                  signer(current.keys, Issuer.WINDOW)))
+        typer.echo(ack.message)
+        return ExitCode.OK
+
+    execute(ctx, work)
+
+
+@app.command("prove-relationship")
+def prove_relationship(
+    ctx: typer.Context,
+    case: CaseArg,
+    clerk: Clerk = None,
+    proof: Annotated[
+        str, typer.Option("--proof", help="核验的材料：relationship_proof（亲属关系证明）或"
+                                         "succession_notarisation（继承权公证书）")
+    ] = "relationship_proof",
+    document: Annotated[str | None, typer.Option("--document", help="证明的编号或出具机关（必填）")] = None,
+) -> None:
+    """记录已核验的亲属关系证明（以受理窗口密钥签名）：申请人不是配偶、子女或父母时，待核验的款项随即发放。"""
+
+    async def work() -> int:
+        number = case_number(case)
+        proven = build(PayeeProvenInput, clerk=clerk, proof=proof, document=document)
+        current = await session()
+        ack = await bounded(ctx, operations.prove_relationship(current.client, number, proven,
+                                                               signer(current.keys, Issuer.WINDOW)))
         typer.echo(ack.message)
         return ExitCode.OK
 

@@ -16,6 +16,7 @@ import copy
 from datetime import date, timedelta
 from typing import Any, Final
 
+from domain.catalogue import active_catalogue
 from domain.identity import id_check_digit, luhn_check_digit
 
 GUYANG_REGION: Final = "150222"
@@ -119,7 +120,19 @@ def valid_form(**overrides: Any) -> dict[str, Any]:
             target.pop(last, None)
         else:
             target[last] = copy.deepcopy(value)
+    if isinstance(overrides.get("matters"), list) and not any(key.startswith("situations") for key in overrides):
+        _without_unchosen_terminations(form)
     return form
+
+
+def _without_unchosen_terminations(form: dict[str, Any]) -> None:
+    """Intake runs every termination the situations select, chosen or not: a form that lists its matters says
+    no to the benefits whose terminations it leaves out."""
+    chosen, catalogue = set(form["matters"]), active_catalogue()
+    for entry in catalogue.matters:
+        question = catalogue.question(entry.selected_by.question) if entry.selected_by else None
+        if entry.stop is not None and question is not None and question.kind == "bool" and entry.code not in chosen:
+            form["situations"][question.code] = False
 
 
 def unique_form(seed: int, **overrides: Any) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from workflows.contract import (
     MATTER_UPDATED,
     MATTER_WORKFLOW,
     PAYEE_CORRECTED,
+    PAYEE_PROVEN,
     WITHDRAW,
 )
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
@@ -37,14 +38,17 @@ with workflow.unsafe.imports_passed_through():
     from activities.register import RegisterActivities
     from activities.trust import MatterOutcomeActivities, TrustActivities
     from domain import messages
+    from domain.application import RELATIONSHIP_LABELS
     from domain.brief import brief_of, static_details, static_summary
     from domain.change import KEEP_REFUSALS, logged_refusal
     from domain.clock import local_date
     from domain.decisions import SIGNED_BY, check_correction, signed_digest
+    from domain.entitlement import proof_needed, proven_at_intake
     from domain.enums import (
         CasePhase,
         CaseState,
         ErrorType,
+        MaterialKind,
         MatterCode,
         MatterState,
         NotificationKind,
@@ -72,6 +76,7 @@ with workflow.unsafe.imports_passed_through():
         MatterView,
         Notification,
         PayeeCorrectedInput,
+        PayeeProvenInput,
         PolicyRequest,
         RefusedAction,
         RegisterBatch,
@@ -122,6 +127,8 @@ class CaseWorkflow:
         # The certificate an earlier case for the same deceased already holds comes along.
         self._cremation: CremationRecord | None = input.cremation
         self._withdrawal: WithdrawInput | None = None
+        # The relationship proof the window recorded (at intake or since): money for the applicant then moves.
+        self._payee_proof: MaterialKind | None = None
         self._received_at = workflow.now()
         self._closed_at: datetime | None = None
         self._seq = 0
@@ -164,6 +171,7 @@ class CaseWorkflow:
         self._refused_total = carry.refused_total
         self._cremation = carry.cremation
         self._withdrawal = carry.withdrawal
+        self._payee_proof = carry.payee_proof
         self._received_at = carry.received_at
         self._closed_at = carry.closed_at
         self._seq = carry.seq
@@ -245,6 +253,11 @@ class CaseWorkflow:
                 state=MatterState.PENDING_PUSH, pays_family=definition.pays_family,
                 time_limit_working_days=definition.time_limit_working_days,
             )
+        if proofs := self._proofs_needed():
+            self._payee_proof = proven_at_intake(application, proofs)
+            relationship = RELATIONSHIP_LABELS[application.applicant.relationship]
+            self._event(messages.payee_proven(self._payee_proof.value, "受理时提交") if self._payee_proof
+                        else messages.proof_required_at_intake(relationship))
 
     async def _await_application(self, policy: Policy) -> bool:
         """The funeral home opened the case; the family's application completes it, or it closes."""
@@ -317,6 +330,7 @@ class CaseWorkflow:
                     case_number=self._case_number, matter=code, matter_policy=policy.for_matter(code),
                     payee=application.applicant.bank_account, death_date=application.deceased.death_date,
                     hukou_certificate_no=hukou_certificate_no, brief=brief,
+                    proof_needed=proof_needed(definition, application, self._payee_proof is not None),
                 ),
                 id=matter_workflow_id(self._case_number, code),
                 static_summary=static_summary(brief, definition),
@@ -439,7 +453,7 @@ class CaseWorkflow:
             cremation=self._cremation, withdrawal=self._withdrawal, received_at=self._received_at,
             closed_at=self._closed_at, seq=self._seq, application_due=self._application_due,
             cremation_wake=self._cremation_wake, cremation_reminders=self._cremation_reminders,
-            runs=self._runs + 1, recheck=untold,
+            runs=self._runs + 1, recheck=untold, payee_proof=self._payee_proof,
         )
         workflow.continue_as_new(CaseInput(case_number=self._case_number, previous_case=self._previous_case,
                                            carried=carry))
@@ -591,6 +605,19 @@ class CaseWorkflow:
         if problem:
             raise ValueError(problem)
 
+    @workflow.update(name="prove_relationship", description=d.CASE_PROVE_RELATIONSHIP)
+    async def prove_relationship(self, raw: RawValue) -> CommandAck:
+        proven = parse_update(PayeeProvenInput, raw)
+        await self._verified_or_refused("prove_relationship", proven)
+        await self._accept_proof(proven)
+        return CommandAck(accepted=True, state=self._state, message=messages.PROOF_RECORDED)
+
+    @prove_relationship.validator
+    def _validate_prove_relationship(self, raw: RawValue) -> None:
+        problem = self._proof_problem(parse_update(PayeeProvenInput, raw))
+        if problem:
+            raise ValueError(problem)
+
     @workflow.signal(name=MATTER_UPDATED, description=d.CASE_MATTER_UPDATED)
     @one_input
     async def matter_updated(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
@@ -690,6 +717,39 @@ class CaseWorkflow:
             if code in self._started and not view.final:
                 await self._signal_child(code, WITHDRAW, withdrawal)
 
+    def _proofs_needed(self) -> tuple[MaterialKind, ...]:
+        """The proofs of which one lets this case's money go to its applicant (none: nothing waits for one)."""
+        application, policy = self._require_application(), self._require_policy()
+        needed = (proof_needed(policy.matter(code), application, False) for code in application.matters)
+        return tuple(dict.fromkeys(kind for kinds in needed for kind in kinds))
+
+    def _proof_problem(self, proven: PayeeProvenInput) -> str | None:
+        if self._application is None or self._policy is None:
+            return "案件尚未受理申请，不能核验亲属关系证明"
+        if self._state in _CLOSED:
+            return f"案件已{self._state.value}，不能核验亲属关系证明"
+        if self._payee_proof is not None:
+            return "本案已核验过亲属关系证明"
+        proofs = self._proofs_needed()
+        if not proofs:
+            return "本案申请人为逝者的配偶、子女或父母（或无发放款项），无需核验亲属关系证明"
+        if proven.proof not in proofs:
+            return messages.proof_kinds(tuple(kind.value for kind in proofs))
+        return None
+
+    async def _accept_proof(self, proven: PayeeProvenInput) -> None:
+        problem = self._proof_problem(proven)
+        if problem:
+            await self._refuse("prove_relationship", problem)
+            raise ApplicationError(problem, type=ErrorType.INVALID_DECISION.value, non_retryable=True)
+        self._payee_proof = proven.proof
+        self._event(messages.payee_proven(proven.proof.value, proven.document), actor=proven.clerk)
+        await self._flush()
+        application, policy = self._require_application(), self._require_policy()
+        for code in sorted(self._started):
+            if not self._matters[code].final and proof_needed(policy.matter(code), application, False):
+                await self._signal_child(code, PAYEE_PROVEN, proven)
+
     def _correction_problem(self, correction: PayeeCorrectedInput) -> str | None:
         application = self._application
         if application is not None:
@@ -782,7 +842,7 @@ class CaseWorkflow:
             "payment_reference": result.payment_reference, "certificate_no": result.certificate_no,
         })
 
-    async def _unverified(self, statement: WithdrawInput | PayeeCorrectedInput) -> str | None:
+    async def _unverified(self, statement: WithdrawInput | PayeeCorrectedInput | PayeeProvenInput) -> str | None:
         """Why the window's word is not taken: its signature is missing or covers another statement."""
         verdict = await workflow.execute_local_activity_method(
             TrustActivities.verify_statement,
@@ -792,7 +852,9 @@ class CaseWorkflow:
         )
         return verdict.refused
 
-    async def _verified_or_refused(self, action: str, statement: WithdrawInput | PayeeCorrectedInput) -> None:
+    async def _verified_or_refused(
+        self, action: str, statement: WithdrawInput | PayeeCorrectedInput | PayeeProvenInput,
+    ) -> None:
         problem = await self._unverified(statement)
         if problem:
             await self._refuse(action, problem)

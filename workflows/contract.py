@@ -19,5 +19,7 @@ MATTER_UPDATED: Final = "matter_updated"
 MATERIALS_SUPPLEMENTED: Final = "materials_supplemented"
 WITHDRAW: Final = "withdraw"
 PAYEE_CORRECTED: Final = "payee_corrected"
+# The window recorded the relationship proof an applicant's money waits for.
+PAYEE_PROVEN: Final = "payee_proven"
 # The case continued as new: a matter that has ended reports it again, to the new run.
 CASE_CONTINUED: Final = "case_continued"

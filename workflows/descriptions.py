@@ -28,6 +28,9 @@ MATTER_WITHDRAW = (
 MATTER_PAYEE_CORRECTED = (
     '（仅受理窗口签名、指明本事项发放失败凭证号的更正有效，由案件转发；请在窗口办理 shenhou case correct-account）更正收款银行账户后重新发放。'
 )
+MATTER_PAYEE_PROVEN = (
+    '（仅受理窗口签名的记录有效，由案件转发；请在窗口办理 shenhou case prove-relationship）记录已核验的亲属关系证明或继承权公证书，待核验的款项随即发放。'
+)
 MATTER_PAYMENT_CONFIRMED = (
     '（仅支付系统）确认款项已到账。须附支付系统对本报告的签名（signature），无签名或签名不符的一律拒绝并记录；在此手工发送不会被采信。'
 )
@@ -62,6 +65,9 @@ CASE_CERTIFY_CREMATION = (
 )
 CASE_WITHDRAW_APPLICATION = (
     "窗口通过命令行登记申请人撤回申请，立即返回是否受理"
+)
+CASE_PROVE_RELATIONSHIP = (
+    "窗口通过命令行记录已核验的亲属关系证明或继承权公证书，立即返回是否受理；待核验的款项随即发放"
 )
 CASE_CORRECT_BANK_ACCOUNT = (
     "窗口通过命令行更正收款账户，立即返回是否受理；发放失败的款项重新发放"

@@ -22,7 +22,14 @@ from temporalio.exceptions import ApplicationError
 
 from workflows import descriptions as d
 from workflows import matter_steps as steps
-from workflows.contract import CASE_CONTINUED, MATERIALS_SUPPLEMENTED, MATTER_WORKFLOW, PAYEE_CORRECTED, WITHDRAW
+from workflows.contract import (
+    CASE_CONTINUED,
+    MATERIALS_SUPPLEMENTED,
+    MATTER_WORKFLOW,
+    PAYEE_CORRECTED,
+    PAYEE_PROVEN,
+    WITHDRAW,
+)
 from workflows.inbox import KIND_OF, Decision, InboxItem
 from workflows.raw_input import NO_INPUT, parse_raw, parse_update, raw_signal, shown_name
 
@@ -45,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         MatterResult,
         Notification,
         PayeeCorrectedInput,
+        PayeeProvenInput,
         PaymentConfirmedInput,
         PaymentFailedInput,
         PaymentResult,
@@ -65,7 +73,7 @@ class MatterWorkflow:
     def __init__(self, input: MatterInput) -> None:
         self._input = input
         # A run that continued as new goes on from exactly where the previous one left off.
-        self._m = input.carried or MatterProgress(payee=input.payee)
+        self._m = input.carried or MatterProgress(payee=input.payee, payee_unproven=bool(input.proof_needed))
         self._inbox: list[InboxItem] = []
         self._tickets = self._processed = 0
         # What the next register write carries.
@@ -166,6 +174,10 @@ class MatterWorkflow:
     def payee_corrected(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         self._receive(PayeeCorrectedInput, payload, extra)
 
+    @raw_signal(name=PAYEE_PROVEN, description=d.MATTER_PAYEE_PROVEN)
+    def payee_proven(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
+        self._receive(PayeeProvenInput, payload, extra)
+
     @raw_signal(name="payment_confirmed", description=d.MATTER_PAYMENT_CONFIRMED)
     def payment_confirmed(self, payload: RawValue = NO_INPUT, *extra: Any) -> None:
         self._receive(PaymentConfirmedInput, payload, extra)
@@ -258,6 +270,8 @@ class MatterWorkflow:
                 self._commit(transitions.withdrawn(self._m, self._input, withdrawal, now))
             case PayeeCorrectedInput() as correction:
                 await self._take(transitions.payee_corrected(self._m, correction))
+            case PayeeProvenInput() as proven:
+                await self._take(transitions.payee_proven(self._m, proven))
             case PaymentConfirmedInput() as confirmation:
                 self._commit(transitions.payment_confirmed(self._m, self._input, confirmation, now))
             case PaymentFailedInput() as failure:

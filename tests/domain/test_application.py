@@ -448,7 +448,7 @@ RULES: list[tuple[str, dict[str, Any], str, str]] = [
         "第1份材料的类型填写有误，可选：registration_form（身后“一件事一次办”登记表）、death_certificate（居民死亡医学证明（推断）书）、"
         "deceased_id_card（逝者身份证）、deceased_household_register（逝者户口簿）、deceased_bank_card（逝者银行卡）、"
         "applicant_id_card（申请人身份证）、applicant_household_register（申请人户口簿）、applicant_bank_card（申请人收款银行卡）、"
-        "relationship_proof（亲属关系证明）、payee_authorisation（收款委托书）、other（其他材料）",
+        "relationship_proof（亲属关系证明）、succession_notarisation（继承权公证书）、payee_authorisation（收款委托书）、other（其他材料）",
     ),
     ("material not a mapping", {"materials": ["scan.pdf"]}, "materials.0", "第1份材料格式不正确"),
     ("materials not a list", {"materials": {"kind": "x"}}, "materials", "材料清单应为列表"),

@@ -18,7 +18,7 @@ from domain.catalogue import (
     default_catalogue,
     load_catalogue,
 )
-from domain.enums import Department, MatterCode, PensionStatus
+from domain.enums import Department, MaterialKind, MatterCode, PensionStatus, Relationship, StopFrom
 from domain.models import Situations
 from tests.domain import catalogue_of_main as main
 
@@ -29,23 +29,59 @@ def _default_data() -> dict[str, Any]:
     return data
 
 
+# What the catalogue added since it became a file (issue 24): the rules main's tables did not have, the
+# 城乡居民医保 termination and the notarised succession document.
+_ADDED_RULES = {"department_name", "stops_from", "entitled_payees", "payee_proofs"}
+_ADDED_MATTERS = {MatterCode.RESIDENT_MEDICAL_INSURANCE_TERMINATION}
+
+
 def test_the_packaged_catalogue_reproduces_mains_matters_exactly() -> None:
     catalogue = default_catalogue()
-    assert [d.model_dump(exclude={"department_name"}) for d in catalogue.definitions()] == [
-        m.model_dump() for m in main.DEFAULT_MATTERS
-    ]
-    assert {d.code: d.department_name for d in catalogue.definitions()} == {
+    kept = [d for d in catalogue.definitions() if d.code not in _ADDED_MATTERS]
+    assert [d.model_dump(exclude=_ADDED_RULES) for d in kept] == [m.model_dump() for m in main.DEFAULT_MATTERS]
+    assert {d.code: d.department_name for d in kept} == {
         m.code: main.DEPARTMENT_NAMES[m.department] for m in main.DEFAULT_MATTERS
     }
     assert catalogue.department_names() == main.DEPARTMENT_NAMES
-    assert catalogue.material_labels() == main.MATERIAL_LABELS
-    assert list(catalogue.material_labels()) == list(main.MATERIAL_LABELS)  # the order problems list them in
+    labels = {k: v for k, v in catalogue.material_labels().items() if k != MaterialKind.SUCCESSION_NOTARISATION}
+    assert labels == main.MATERIAL_LABELS
+    assert list(labels) == list(main.MATERIAL_LABELS)  # the order problems list them in
     assert catalogue.base_material_kinds() == main.BASE_MATERIALS
     assert catalogue.channel_departments() == main.DEFAULT_CHANNEL_DEPARTMENTS
     assert catalogue.supervisor().code == Department.SUPERVISION
     # Codes and order: the enum members are the default catalogue's codes, in its order.
     assert [m.code for m in catalogue.matters] == [code.value for code in MatterCode]
     assert [d.code for d in catalogue.departments] == [code.value for code in Department]
+
+
+def test_terminations_carry_their_stop_rule_and_paying_matters_their_payees() -> None:
+    catalogue = default_catalogue()
+    stops = {d.code: d.stops_from for d in catalogue.definitions() if d.stops_from is not None}
+    assert stops == {
+        MatterCode.INSTITUTION_RETIREE_DEATH_TERMINATION: StopFrom.DEATH_DATE,
+        MatterCode.SOCIAL_ASSISTANCE_TERMINATION: StopFrom.NEXT_MONTH,
+        MatterCode.DISABILITY_SUBSIDY_TERMINATION: StopFrom.NEXT_MONTH,
+        MatterCode.PREFERENTIAL_BENEFIT_TERMINATION: StopFrom.DEATH_DATE,
+        MatterCode.RESIDENT_MEDICAL_INSURANCE_TERMINATION: StopFrom.DEATH_DATE,
+    }
+    for definition in catalogue.definitions():
+        if definition.pays_family:
+            assert definition.entitled_payees == (Relationship.SPOUSE, Relationship.CHILD, Relationship.PARENT)
+            assert definition.payee_proofs == (MaterialKind.RELATIONSHIP_PROOF, MaterialKind.SUCCESSION_NOTARISATION)
+        else:
+            assert definition.entitled_payees is None
+
+
+def test_unknown_selects_a_termination_but_never_a_payout() -> None:
+    answers = Situations(social_assistance="unknown", housing_provident_fund=False).answer_map()
+    assert default_catalogue().selected({**answers, "resident_medical_insurance": "unknown"}) == [
+        MatterCode.HUKOU_CANCELLATION, MatterCode.SOCIAL_ASSISTANCE_TERMINATION,
+        MatterCode.RESIDENT_MEDICAL_INSURANCE_TERMINATION]
+    data = _default_data()
+    data["questions"][0]["unknown_allowed"] = True
+    with pytest.raises(CatalogueError) as caught:
+        catalogue_from(data)
+    assert caught.value.problems == ["问题“pension_status”：“不清楚”（unknown_allowed）只用于是否题"]
 
 
 @pytest.mark.parametrize("status", list(PensionStatus))
@@ -149,7 +185,7 @@ def test_a_matter_a_catalogue_adds_is_selected_by_its_question() -> None:
         accepted = validate_application(form, Policy(), date(2026, 11, 28))
         assert isinstance(accepted, Application)
         assert accepted.matters == (MatterCode.HUKOU_CANCELLATION, DRIVING_LICENCE)
-        assert accepted.situations.answers == {"driving_licence": True}
+        assert accepted.situations.answers == {"driving_licence": True, "resident_medical_insurance": False}
         # Serialised beside the named answers, as the form has them, and read back the same.
         dumped = accepted.model_dump(mode="json")
         assert dumped["situations"]["driving_licence"] is True and "answers" not in dumped["situations"]
