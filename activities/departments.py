@@ -57,6 +57,7 @@ class InboxGateway:
             "case_number": request.case_number, "matter": request.matter.value,
             "department": request.department.value, "status": "open", "pushed_at": request.pushed_at,
             "closed_at": None, "close_reason": None, "hukou_certificate_no": request.hukou_certificate_no,
+            "unit": request.unit,
         }
         with self._engine.begin() as connection:
             added = connection.execute(_push_statement(connection.dialect.name), values).first()

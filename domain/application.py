@@ -34,7 +34,7 @@ from domain.enums import (
     PensionStatus,
     Relationship,
 )
-from domain.identity import id_birth_date, id_check_digit, luhn_valid, mobile_valid
+from domain.identity import id_birth_date, id_check_digit, luhn_valid, mobile_valid, passbook_valid
 from domain.models import Application, BankAccount, Problem, Situations
 from domain.places import in_area, in_county, police_station, shown, town
 from domain.policy import Policy
@@ -273,7 +273,6 @@ _PHONE_SEPARATORS_RE = re.compile(r"[\s\-]+")
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
 _CARD_LENGTHS = range(12, 20)
 # Passbook (存折/一折通) account numbers: digits, no check digit the system could verify.
-_PASSBOOK_LENGTHS = range(8, 31)
 _MAX_SIZE = 2**63 - 1
 
 
@@ -719,7 +718,7 @@ def _check_account_number(reader: _Reader, account: dict[str, object]) -> None:
         return
     path = "applicant.bank_account.card_number"
     if kind is AccountKind.PASSBOOK:
-        if len(number) not in _PASSBOOK_LENGTHS:
+        if not passbook_valid(number):
             reader.problem(path, "存折（一折通）账号应为8至30位数字")
             account.pop("card_number")
         return

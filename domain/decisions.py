@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain.catalogue import MatterDefinition
-from domain.enums import DecisionKind, Issuer, MatterCode, MatterState
-from domain.identity import luhn_valid
+from domain.enums import AccountKind, DecisionKind, Issuer, MatterCode, MatterState
+from domain.identity import luhn_valid, passbook_valid
 from domain.models import (
     ApproveInput,
     DecisionCommand,
@@ -179,12 +179,20 @@ def payment_key(matter: MatterCode, reference: str | None, attempt: int) -> str:
     return reference or f"{matter.value}#{attempt}"
 
 
+def account_problem(correction: PayeeCorrectedInput) -> str | None:
+    """A corrected account's number as its kind needs it: a card's passes Luhn, a passbook's is 8–30 digits."""
+    number = correction.card_number.replace(" ", "")
+    if correction.kind is AccountKind.PASSBOOK:
+        return None if passbook_valid(number) else "存折（一折通）账号应为8至30位数字"
+    return None if luhn_valid(number) else "银行卡号校验不通过"
+
+
 def check_correction(correction: PayeeCorrectedInput, applicant_name: str) -> str | None:
     """A new payee account: a valid card, the applicant's own name unless the window holds an authorisation
     (its reason and the 收款委托书's number), and the failed payments it is for. All problems at once."""
     problems: list[str] = []
-    if not luhn_valid(correction.card_number.replace(" ", "")):
-        problems.append("银行卡号校验不通过")
+    if problem := account_problem(correction):
+        problems.append(problem)
     if correction.account_name != applicant_name and not (
         correction.authorised_reason and correction.authorisation_document
     ):

@@ -47,6 +47,11 @@ def luhn_check_digit(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+def passbook_valid(number: str) -> bool:
+    """A passbook's (存折/一折通) account number: 8–30 digits; banks give it no check digit."""
+    return number.isascii() and number.isdigit() and 8 <= len(number) <= 30
+
+
 def luhn_valid(number: str) -> bool:
     if not _CARD_RE.match(number):
         return False

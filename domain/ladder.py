@@ -10,7 +10,7 @@ from datetime import datetime
 from domain import messages
 from domain.change import Change, Note
 from domain.clock import deadline_text
-from domain.enums import EscalationStep, MatterState, NotificationKind, Recipient
+from domain.enums import Department, EscalationStep, MatterState, NotificationKind, Recipient
 from domain.models import (
     DeadlinePlan,
     DeadlineRequest,
@@ -44,8 +44,10 @@ def deadline_request(matter: MatterInput, start: datetime, working_days: int, la
 def push_request(matter: MatterInput, now: datetime) -> PushRequest:
     """The hand-over to the department, with the clock it is held to (counted by the same activity)."""
     definition = matter.matter_policy.definition
+    # Police items go to the deceased's 户籍地派出所 (DOMAIN.md §9), as intake recorded it from the town.
+    unit = matter.brief.police_station if matter.brief and definition.department == Department.POLICE else None
     return PushRequest(case_number=matter.case_number, matter=definition.code, department=definition.department,
-                       pushed_at=now, hukou_certificate_no=matter.hukou_certificate_no,
+                       pushed_at=now, hukou_certificate_no=matter.hukou_certificate_no, unit=unit,
                        clock=deadline_request(matter, now, definition.time_limit_working_days, horizon=True))
 
 

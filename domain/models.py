@@ -663,6 +663,8 @@ class PayeeCorrectedInput(_Input):
     bank_name: ShortText
     account_name: ShortText
     card_number: ShortText
+    # A passbook (存折/一折通) has an account number with no check digit.
+    kind: AccountKind = AccountKind.CARD
     # An account not in the applicant's name: the clerk records why (e.g. a notarised authorisation).
     authorised_reason: Reason | None = None
     # ... and the number of the 收款委托书 (or notarised document) the window has on file for it.
@@ -780,6 +782,8 @@ class PushRequest(_Model):
     department: Department
     pushed_at: datetime
     hukou_certificate_no: str | None = None
+    # The unit of the department that handles it: the police matter's 户籍地派出所 (None: the department's own).
+    unit: str | None = None
     # The clock the department is held to, counted by the same activity once the push is done.
     clock: DeadlineRequest | None = None
 

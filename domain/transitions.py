@@ -161,7 +161,7 @@ def payee_corrected(state: MatterProgress, correction: PayeeCorrectedInput) -> C
     """A new account from the window: a new attempt, with a new reference once instructed."""
     payee = BankAccount(bank_name=correction.bank_name, account_name=correction.account_name,
                         card_number=correction.card_number.replace(" ", ""),
-                        authorised_reason=correction.authorised_reason)
+                        authorised_reason=correction.authorised_reason, kind=correction.kind)
     # The failed payment's reference names it in the correction: it must not name the next one too. The
     # correction is the handling the failure asked for: the supervisor's flag is done.
     new = state.model_copy(update={"payee": payee, "state": MatterState.APPROVED,

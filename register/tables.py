@@ -106,6 +106,8 @@ class InboxRow(SQLModel, table=True):
     closed_at: datetime | None = None
     close_reason: str | None = None
     hukou_certificate_no: str | None = None
+    # The department's unit that handles the item: the police matter's 户籍地派出所 (None: the department's own).
+    unit: str | None = Field(default=None, max_length=60)
 
 
 class OutboxRow(SQLModel, table=True):

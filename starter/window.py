@@ -18,9 +18,10 @@ from sqlalchemy.engine import Engine
 from client import intake, operations, worklist
 from client.letter_pdf import render_pdf
 from domain import messages, places
-from domain.enums import Issuer
+from domain.decisions import account_problem
+from domain.enums import AccountKind, Issuer
 from domain.heirs_letter import build_letter, load_guidance
-from domain.identity import id_number_valid, luhn_valid, mobile_valid
+from domain.identity import id_number_valid, mobile_valid
 from domain.models import (
     CremationCertifiedInput,
     MaterialsSupplementedInput,
@@ -290,6 +291,9 @@ def correct_account(
     authorisation_document: Annotated[
         str | None, typer.Option("--authorisation-document", help="户名不是申请人本人时：收款委托书（或公证文书）编号")
     ] = None,
+    passbook: Annotated[
+        bool, typer.Option("--passbook", help="新账户为存折（一折通）：账号8至30位数字，不作银行卡校验")
+    ] = False,
 ) -> None:
     """更正收款账户（以受理窗口密钥签名）：发放失败的款项按新账户重新发放。"""
 
@@ -299,9 +303,10 @@ def correct_account(
             PayeeCorrectedInput, clerk=clerk, bank_name=bank_name, account_name=account_name,
             card_number=card_number.replace(" ", "") if card_number else None, authorised_reason=authorised_reason,
             authorisation_document=authorisation_document,
+            kind=AccountKind.PASSBOOK if passbook else AccountKind.CARD,
         )
-        if not luhn_valid(correction.card_number):
-            raise InvalidInput("银行卡号校验不通过，请核对")
+        if problem := account_problem(correction):
+            raise InvalidInput(f"{problem}，请核对")
         current = await session()
         ack = await bounded(ctx, operations.correct_bank_account(current.client, number, correction,
                                                                  signer(current.keys, Issuer.WINDOW)))

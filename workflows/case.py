@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.brief import brief_of, static_details, static_summary
     from domain.change import KEEP_REFUSALS, logged_refusal
     from domain.clock import local_date
-    from domain.decisions import SIGNED_BY, check_correction, signed_digest
+    from domain.decisions import SIGNED_BY, account_problem, check_correction, signed_digest
     from domain.entitlement import proof_needed, proven_at_intake
     from domain.enums import (
         CasePhase,
@@ -54,7 +54,7 @@ with workflow.unsafe.imports_passed_through():
         NotificationKind,
         Recipient,
     )
-    from domain.identity import luhn_valid, mask_name, mask_number
+    from domain.identity import mask_name, mask_number
     from domain.ids import matter_workflow_id
     from domain.models import (
         Application,
@@ -756,8 +756,8 @@ class CaseWorkflow:
             problem = check_correction(correction, application.applicant.name)
             if problem:
                 return problem
-        elif not luhn_valid(correction.card_number.replace(" ", "")):
-            return "银行卡号校验不通过"
+        elif problem := account_problem(correction):
+            return problem
         return None if self._awaiting_account() else messages.NO_FAILED_PAYMENT
 
     async def _accept_correction(self, correction: PayeeCorrectedInput) -> None:

@@ -4,7 +4,7 @@
 OFFICER_NOTE = "办理人身份以登录信息为准（须注明受理编号case_number和事项编码matter）；未登录的单机版记为“未核验身份”"
 
 MATTER_APPROVE = (
-    '审核通过。输入示例：{"officer": "经办人", "note": "备注", "amount": "1234.50", "overpaid": "300.00", "overpaid_source": "养老金多发1个月", "certificate_no": "户口注销证明编号", "case_number": "受理编号", "matter": "事项编码"}；发放款项的事项须填核定金额（无款项填0），逝者身故后多领的款项填overpaid及来源，户口注销须填证明编号；'
+    '审核通过。输入示例：{"officer": "经办人", "note": "备注", "amount": "1234.50", "overpaid": "300.00", "overpaid_source": "养老金多发1个月", "certificate_no": "户口注销证明编号", "case_number": "受理编号", "matter": "事项编码"}；发放款项的事项须填核定金额（无款项填0），逝者身故后多领的款项填overpaid及来源，户口注销须填证明编号；待遇终止事项经核查无该待遇的，填"no_benefit": true（不填金额）；'
     + OFFICER_NOTE
 )
 MATTER_REJECT = (

@@ -14,7 +14,8 @@ from temporalio.worker import Worker
 
 from client.errors import OperationRefused
 from client.operations import correct_bank_account
-from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
+from domain.enums import AccountKind, CaseState, MatterCode, MatterState, PensionStatus
+from domain.identity import luhn_valid
 from domain.models import PayeeCorrectedInput
 from register.money import to_yuan
 from register.sealed_fields import payee_card
@@ -199,3 +200,29 @@ async def test_a_payment_nobody_confirms_goes_to_the_supervisor(
     # The bank's confirmation still closes it, and the case with it.
     await confirm_payment(client, handle.id, NHSA)
     assert (await handle.result()).state == CaseState.COMPLETED
+
+
+async def test_a_corrected_account_may_be_a_passbook(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker, sealer: Sealer
+) -> None:
+    case = await _case(client, keys, task_queue)
+    pension = matter_handle(client, case, PENSION)
+    await pension.signal("approve", {"officer": "人社钱", "amount": "5000.00"})
+    first = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
+    await fail_payment(client, case, PENSION, first.payment_reference, "卡已挂失")
+    await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYMENT_FAILED)
+    # A rural passbook (一折通) has no check digit: as a card it fails Luhn, as a passbook it is taken.
+    passbook = "150222000123456781"
+    assert not luhn_valid(passbook)
+    with pytest.raises(OperationRefused, match="银行卡号校验不通过"):
+        await correct_bank_account(client, case, PayeeCorrectedInput(
+            clerk="窗口李", bank_name="固阳县农村信用社", account_name=APPLICANT_NAME, card_number=passbook), WINDOW)
+    await correct_at_the_window(client, case, PayeeCorrectedInput(
+        clerk="窗口李", bank_name="固阳县农村信用社", account_name=APPLICANT_NAME, card_number=passbook,
+        kind=AccountKind.PASSBOOK))
+    await confirm_payment(client, case, PENSION)
+    await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAID)
+    await ts.registered(lambda: sorted((r.attempt, r.status) for r in payment_rows(engine, case))
+                        == [(1, "failed"), (2, "confirmed")])
+    second = max(payment_rows(engine, case), key=lambda row: row.attempt)
+    assert payee_card(second.payee_card, second.reference, sealer) == passbook

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -15,7 +16,16 @@ from domain.models import Application
 from domain.policy import Policy
 from runtime.keys import Keys
 from tests.factories import REMOVE, unique_form
-from tests.workflows.helpers import HUKOU, TODAY, approve, current_details, describe, start, to_parallel_phase
+from tests.workflows.helpers import (
+    HUKOU,
+    TODAY,
+    approve,
+    current_details,
+    describe,
+    inbox_rows,
+    start,
+    to_parallel_phase,
+)
 
 M = MatterCode
 _seeds = itertools.count(910_000)
@@ -34,7 +44,7 @@ def termination_only() -> Application:
 
 
 async def test_a_case_with_only_terminations_and_no_bank_account_runs_to_completion(
-    client: Client, keys: Keys, task_queue: str, worker: Worker
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
 ) -> None:
     app = termination_only()
     assert app.applicant.bank_account.kind is AccountKind.NONE and not app.applicant.bank_account.given
@@ -47,6 +57,8 @@ async def test_a_case_with_only_terminations_and_no_bank_account_runs_to_complet
     police = await describe(client, f"{handle.id}.{HUKOU.value}")
     assert police is not None
     assert "固阳县公安局金山派出所" in (await police.static_details() or "")
+    # The item itself goes to that 派出所.
+    assert inbox_rows(engine, handle.id)[HUKOU.value].unit == "固阳县公安局金山派出所"
     for view in snap.matters:
         if view.code != HUKOU:
             assert not view.pays_family
