@@ -107,6 +107,18 @@ class Stop(_Entry):
     stops_from: StopFrom
 
 
+class Claim(_Entry):
+    """An entitlement that lapses: it must be claimed within so many months of the death. A family whose
+    application shows the entitlement and has not claimed it is reminded so many working days before the
+    window closes, once per rung (notify/lapses.py)."""
+
+    within_months: Annotated[int, Field(ge=1, le=120)]
+    remind_working_days_before: Annotated[tuple[Annotated[int, Field(ge=1, le=250)], ...],
+                                          Field(min_length=1, max_length=5)] = (20, 5)
+    # Taken from public sources, not yet confirmed by the county.
+    default: bool = False
+
+
 class Payees(_Entry):
     """Who may receive the money a matter pays (DOMAIN.md §9): these relationships on the household register
     alone; anyone else once the window records one of ``proofs`` (before any payment instruction)."""
@@ -133,6 +145,8 @@ class MatterEntry(_Entry):
     stop: Stop | None = None
     # Who may be paid, when this matter's rule differs from the catalogue's ``payees``.
     payees: Payees | None = None
+    # The claim window of an entitlement that lapses.
+    claim: Claim | None = None
 
 
 class Place(_Entry):

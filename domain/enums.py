@@ -239,6 +239,8 @@ class NotificationKind(StrEnum):
     MATERIALS_REMINDER = "materials_reminder"
     # The funeral home opened the case: the family is invited, once, to apply (register/contacts.py).
     INVITATION = "invitation"
+    # An entitlement the family has not claimed is about to lapse (notify/lapses.py).
+    CLAIM_LAPSING = "claim_lapsing"
 
 
 class Recipient(StrEnum):

@@ -7,7 +7,8 @@ with the same key and the channel (gateway or stand-in file) delivers it only on
 with exponential backoff; a number refused for good, or a message that failed too often, is marked
 ``failed_at`` with the reason and left for staff.
 
-Each round also forwards the families' 好差评 ratings to the province (notify/ratings.py). A family message
+Each round also forwards the families' 好差评 ratings to the province (notify/ratings.py), and the first round of
+each day queues the reminders of entitlements about to lapse (notify/lapses.py). A family message
 that announces a decision or 办结 gets a short rating link to the portal (``SHENHOU_PORTAL_PUBLIC_URL`` +
 ``/rate``; no code in it: the family signs in on the portal as usual).
 
@@ -38,12 +39,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from activities.calendar import WorkingDayCalendar
 from client.errors import configuration_problem
+from domain.catalogue import active_catalogue
 from domain.enums import Department, NotificationKind, Recipient
 from domain.policy import Policy
 from domain.query_code import query_code
 from notify import leases
 from notify.channels import Channel, FileChannel, GatewayChannel, Outgoing, Refused, Unavailable
+from notify.lapses import LapseSweep
 from notify.ratings import RatingForwarder, adapter_for
 from register.contacts import family_phone, masked_phone
 from register.engine import make_engine
@@ -86,10 +90,11 @@ class Dispatcher:
     def __init__(
         self, engine: Engine, channel: Channel, policy: Policy, query_code_key: bytes, *,
         sealer: Sealer | None = None, config: DispatchConfig | None = None, clock: Callable[[], datetime] = utc_now,
-        owner: str | None = None, ratings: RatingForwarder | None = None,
+        owner: str | None = None, ratings: RatingForwarder | None = None, lapses: LapseSweep | None = None,
     ) -> None:
         self._engine = engine
         self._ratings = ratings
+        self._lapses = lapses
         # Without one, only numbers stored before sealing can be read (a sealed one fails the round loudly).
         self._sealer = sealer or Sealer.ephemeral()
         self._channel = channel
@@ -102,6 +107,8 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Send what is due now (one batch); how many messages were tried."""
         tried = 0
+        if self._lapses is not None:
+            self._lapses.run_due(self._clock())
         for row_id in self._due():
             row = self._claim(row_id)
             if row is None:
@@ -250,8 +257,10 @@ async def _main(settings: Settings, once: bool) -> None:
     policy = load_county(settings)
     adapter = adapter_for(settings)
     ratings = RatingForwarder(engine, adapter, policy.county, config=leases.QueueConfig.from_settings(settings))
+    lapses = LapseSweep(engine, WorkingDayCalendar.from_file(settings.holiday_path), active_catalogue(),
+                        policy.timezone)
     dispatcher = Dispatcher(engine, channel, policy, keys.query_code_key, sealer=Sealer.from_keys(keys),
-                            config=DispatchConfig.from_settings(settings), ratings=ratings)
+                            config=DispatchConfig.from_settings(settings), ratings=ratings, lapses=lapses)
     where = "gateway" if settings.sms_gateway_url else str(settings.sms_outbox_path)
     log.info("dispatcher_channel", channel=where,
              haochaping="http" if settings.haochaping_url else str(settings.haochaping_path))

@@ -111,7 +111,9 @@ def no_benefit(
     note: Note = None,
     token: Token = None,
 ) -> None:
-    """无该待遇：待遇终止事项经核查逝者未享受该待遇，以此办结（不是不予办理）。"""
+    """无该待遇：待遇终止事项经核查无此待遇，以此办结。
+
+    这是部门的办理结果之一，不是不予办理。"""
     _decide(ctx, case, matter, lambda: DecisionCommand(
         kind=DecisionKind.APPROVE,
         approve=build(ApproveInput, officer=_named(officer, token), no_benefit=True, note=note),

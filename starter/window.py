@@ -327,7 +327,9 @@ def prove_relationship(
     ] = "relationship_proof",
     document: Annotated[str | None, typer.Option("--document", help="证明的编号或出具机关（必填）")] = None,
 ) -> None:
-    """记录已核验的亲属关系证明（以受理窗口密钥签名）：申请人不是配偶、子女或父母时，待核验的款项随即发放。"""
+    """记录已核验的亲属关系证明（窗口签名），待核验的款项随即发放。
+
+    申请人不是逝者的配偶、子女或父母时，款项须经窗口核验亲属关系证明或继承权公证书后发放。"""
 
     async def work() -> int:
         number = case_number(case)

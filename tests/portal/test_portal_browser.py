@@ -58,8 +58,10 @@ TEXT_FIELDS = (
 SELECTS = ("deceased.household_county", "deceased.household_town", "deceased.insured_area",
            "deceased.cremation_county", "deceased.death_circumstance", "death_certificate.issuer_type",
            "applicant.relationship", "situations.pension_status")
-CHECKS = ("deceased.work_injury", "situations.employee_medical_insurance", "situations.social_assistance",
-          "situations.housing_provident_fund", "situations.disability_subsidy", "situations.preferential_care")
+CHECKS = ("deceased.work_injury", "situations.employee_medical_insurance", "situations.housing_provident_fund")
+# The benefits a termination stops: 否, 是 or 不清楚 (which runs the termination all the same).
+DREWS = ("situations.social_assistance", "situations.disability_subsidy", "situations.preferential_care",
+         "situations.resident_medical_insurance")
 _seed = iter(range(700_000, 800_000))
 
 
@@ -88,6 +90,9 @@ async def fill(page: Any, form: dict[str, Any], files: dict[str, Path]) -> None:
         await page.select_option(f'[name="{name}"]', str(_value(form, name)))
     for name in CHECKS:
         await page.set_checked(f'[name="{name}"]', bool(_value(form, name)))
+    for name in DREWS:
+        value = _value(form, name)
+        await page.select_option(f'[name="{name}"]', "unknown" if value == "unknown" else "true" if value else "false")
     for code in form.get("matters", []):
         await page.check(f'input[name="matters"][value="{code}"]')
     for kind, path in files.items():
@@ -421,7 +426,9 @@ async def test_a_family_asking_only_for_a_termination_gives_no_bank_account(
         await page.fill(f'[name="{name}"]', str(_value(form, name) or ""))
     for name in SELECTS:
         await page.select_option(f'[name="{name}"]', str(_value(form, name)))
-    await page.set_checked('[name="situations.disability_subsidy"]', True)
+    drew = await page.locator('[name="situations.disability_subsidy"] option').all_inner_texts()
+    assert drew == ["请选择", "否", "是", "不清楚"]
+    await page.select_option('[name="situations.disability_subsidy"]', "true")
     await page.check(f'input[name="matters"][value="{DISABILITY.value}"]')
     base = ["registration_form", "death_certificate", "deceased_id_card", "deceased_household_register",
             "applicant_id_card", "applicant_household_register"]

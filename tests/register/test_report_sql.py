@@ -36,7 +36,9 @@ def test_figures_per_matter_department_and_county(register: Engine) -> None:
     assert list(departments) == ["police", "hrss", "nhsa", "mca", "hpf", "dpf", "va"]
     nhsa = departments["nhsa"]
     assert nhsa.name == "医保局"
-    (medical,) = nhsa.matters
+    # Every catalogue matter is listed, the 城乡居民医保 termination with nothing in the period.
+    medical, resident = nhsa.matters
+    assert (resident.code, resident.figures.pushed) == ("nhsa.resident_medical_insurance_termination", 0)
     assert medical.code == NHSA.value and medical.name == "医保个人账户清算" and medical.time_limit_working_days == 5
     f = medical.figures
     assert (f.pushed, f.decided, f.approved, f.rejected, f.withdrawn) == (7, 4, 3, 1, 1)

@@ -50,7 +50,7 @@ def test_check_lists_every_problem_one_line_each_and_exits_3(tmp_path: Path) -> 
     assert "事项“hrss.enterprise_retiree_death_benefit”：所属部门“nope”未在目录中定义" in result.stderr
     assert "事项“hrss.enterprise_employee_death_benefit”：材料“driving_licence”未在materials中定义" in result.stderr
     good = invoke("catalogue", "check", str(_write(tmp_path / "good.yaml", default_data())))
-    assert good.exit_code == ExitCode.OK and "11项事项启用" in good.stdout
+    assert good.exit_code == ExitCode.OK and "12项事项启用" in good.stdout
 
 
 def test_commands_run_under_the_countys_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -46,6 +46,7 @@ DEPARTMENT = {
     M.PROVIDENT_FUND_DEATH_WITHDRAWAL: Department.HPF,
     M.DISABILITY_SUBSIDY_TERMINATION: Department.DPF,
     M.PREFERENTIAL_BENEFIT_TERMINATION: Department.VA,
+    M.RESIDENT_MEDICAL_INSURANCE_TERMINATION: Department.NHSA,
 }
 PAYS_FAMILY = {
     M.ENTERPRISE_RETIREE_DEATH_BENEFIT, M.ENTERPRISE_EMPLOYEE_DEATH_BENEFIT,
@@ -62,7 +63,7 @@ PENSION_MATTER = {
 }
 FLAG_MATTERS = {
     M.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT, M.SOCIAL_ASSISTANCE_TERMINATION, M.PROVIDENT_FUND_DEATH_WITHDRAWAL,
-    M.DISABILITY_SUBSIDY_TERMINATION, M.PREFERENTIAL_BENEFIT_TERMINATION,
+    M.DISABILITY_SUBSIDY_TERMINATION, M.PREFERENTIAL_BENEFIT_TERMINATION, M.RESIDENT_MEDICAL_INSURANCE_TERMINATION,
 }
 
 
@@ -89,7 +90,7 @@ async def test_every_matter_reaches_its_department_and_the_case_completes(
 
 
 async def _case_end_to_end(client: Client, keys: Keys, task_queue: str, engine: Engine, pension: PensionStatus) -> None:
-    handle = await start(client, keys, task_queue, application_for(pension))
+    handle = await start(client, keys, task_queue, application_for(pension, resident_medical_insurance=True))
     case = handle.id
     expected = {HUKOU, PENSION_MATTER[pension], *FLAG_MATTERS}
 
