@@ -33,7 +33,7 @@ def matter_approved(matter: MatterDefinition) -> str:
 def claim_lapsing(case_number: str, matter: str, deadline: date, left: int) -> str:
     day = f"{deadline.year}年{deadline.month}月{deadline.day}日"
     return (f"受理编号{case_number}：逝者可申领的“{matter}”须在{day}前申请（尚余{left}个工作日），"
-            f"逾期可能无法领取。请尽快到“一件事一次办”窗口申请。")
+            f"逾期可能无法领取。请尽快到“一件事一次办”窗口申请。回复T退订。")
 
 
 def no_benefit(officer: str) -> str:

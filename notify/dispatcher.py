@@ -51,6 +51,7 @@ from notify.lapses import LapseSweep
 from notify.ratings import RatingForwarder, adapter_for
 from register.contacts import family_phone, masked_phone
 from register.engine import make_engine
+from register.opt_outs import UNSOLICITED, opted_out
 from register.sealing import Sealer
 from register.tables import CaseRow, OutboxRow
 from runtime.keys import load_keys
@@ -63,6 +64,8 @@ log = structlog.get_logger()
 NO_NUMBER = "no number for this recipient"
 # The family applied before its invitation to apply went out: it is not sent.
 ALREADY_APPLIED = "the family has already applied"
+# The number replied 退订: a message nobody asked for is not sent (register/opt_outs.py).
+OPTED_OUT = "the number opted out"
 # Family messages after which the family may rate the service (好差评): a decision, and 办结.
 RATING_INVITED = frozenset({NotificationKind.MATTER_APPROVED.value, NotificationKind.MATTER_REJECTED.value,
                             NotificationKind.CASE_COMPLETED.value})
@@ -179,6 +182,10 @@ class Dispatcher:
             self._give_up(row.id, NO_NUMBER)
             log.warning("notification_failed", reason=NO_NUMBER, **where)
             return
+        if row.kind in UNSOLICITED and self._opted_out(phone):
+            self._give_up(row.id, OPTED_OUT)
+            log.info("notification_not_needed", reason=OPTED_OUT, **where)
+            return
         outgoing = Outgoing(idempotency_key=idempotency_key(row), phone=phone, text=self._text(row))
         try:
             await self._channel.send(outgoing)
@@ -196,6 +203,10 @@ class Dispatcher:
     def _applied(self, case_number: str) -> bool:
         with Session(self._engine) as session:
             return session.get(CaseRow, case_number) is not None
+
+    def _opted_out(self, phone: str) -> bool:
+        with Session(self._engine) as session:
+            return opted_out(session, phone, self._sealer)
 
     def _number_for(self, row: OutboxRow) -> str | None:
         recipient = Recipient(row.recipient)

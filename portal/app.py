@@ -66,8 +66,10 @@ from portal.prediction import Calendar
 from portal.sessions import RENEW, ServerSessions, SessionStore
 from portal.signin import Person, Provider, SignIn, SignInFailed
 from portal.uploads import Staged, Staging, UploadProblem
+from register.contacts import masked_phone
 from register.durations import handling_samples
 from register.lookups import cases_of_applicant
+from register.opt_outs import is_opt_out, record_opt_out
 from register.sealing import Sealer
 from runtime.keys import Keys
 from runtime.settings import Settings
@@ -176,6 +178,29 @@ def create_app(services: PortalServices) -> FastAPI:
     @app.get("/health")
     async def health() -> JSONResponse:
         return JSONResponse({"ok": True})
+
+    # --- replies to our SMS, posted by the gateway -------------------------------------------------------
+
+    @app.post("/sms/replies")
+    async def sms_reply(request: Request) -> Response:
+        """The gateway's report of a reply (``{"from": MOBILE, "text": …}``), authorised by its token; 退订 (T)
+        stops the messages nobody asked for (register/opt_outs.py). Off without a gateway token."""
+        token = settings.sms_gateway_token
+        given = request.headers.get("Authorization", "")
+        if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return JSONResponse({"error": "unauthorised"}, status_code=401)
+        try:
+            body = await request.json()
+            phone, text = body["from"], body["text"]
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "expected from and text"}, status_code=422)
+        if not (isinstance(phone, str) and isinstance(text, str)):
+            return JSONResponse({"error": "expected from and text"}, status_code=422)
+        if not is_opt_out(text):
+            return JSONResponse({"opted_out": False})
+        new = await run_in_threadpool(record_opt_out, services.engine, phone, sealer, datetime.now(UTC))
+        log.info("sms_opt_out", to=masked_phone(phone), new=new)
+        return JSONResponse({"opted_out": True})
 
     # --- sign-in -------------------------------------------------------------------------------------
 

@@ -199,6 +199,17 @@ class FamilyContactRow(SQLModel, table=True):
     consented_at: datetime
 
 
+class OptOutRow(SQLModel, table=True):
+    """A number whose owner replied 退订 to one of our messages (register/opt_outs.py): the messages nobody asked
+    for — the funeral home's invitation and the reminders of lapsing entitlements — are no longer sent to it. Keyed
+    by the number's lookup hash: the number itself is not stored."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone_hash: str = Field(primary_key=True, max_length=64)
+    opted_out_at: datetime
+
+
 class RatingRow(SQLModel, table=True):
     """A family's 好差评 rating of one decided matter, or of the whole case once it is 办结 (``subject`` is the
     matter's code, or ``case``): given on the portal (portal/ratings.py) and forwarded once to the province's
