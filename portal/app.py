@@ -183,9 +183,9 @@ def create_app(services: PortalServices) -> FastAPI:
 
     @app.post("/sms/replies")
     async def sms_reply(request: Request) -> Response:
-        """The gateway's report of a reply (``{"from": MOBILE, "text": …}``), authorised by its token; 退订 (T)
-        stops the messages nobody asked for (register/opt_outs.py). Off without a gateway token."""
-        token = settings.sms_gateway_token
+        """The gateway's report of a reply (``{"from": MOBILE, "text": …}``), authorised by the reply token; 退订
+        (T) stops the messages nobody asked for (register/opt_outs.py). Off without a reply token."""
+        token = settings.sms_reply_token
         given = request.headers.get("Authorization", "")
         if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             return JSONResponse({"error": "unauthorised"}, status_code=401)

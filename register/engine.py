@@ -19,7 +19,8 @@ from register import tables  # registers the tables on SQLModel.metadata
 _SCHEMA_LOCK = 0x5348454E484F55
 # The families' portal's own PostgreSQL login (deploy/postgres-init.sh creates it): it reads the cases and
 # matters (an applicant's own cases, the duplicate check, handling times for predictions) and records
-# consents and 好差评 ratings; it can change nothing else. Granted at every schema creation, when the role exists.
+# consents, 好差评 ratings and 退订 replies; it can change nothing else. Granted at every schema creation, when
+# the role exists.
 PORTAL_ROLE = "shenhou_portal"
 PORTAL_GRANTS = (
     "GRANT USAGE ON SCHEMA public TO shenhou_portal",
@@ -29,6 +30,8 @@ PORTAL_GRANTS = (
     # The families' 好差评 ratings (portal/ratings.py): given once, read back to show 已评价; never changed.
     "GRANT SELECT, INSERT ON ratings TO shenhou_portal",
     "GRANT USAGE ON SEQUENCE ratings_id_seq TO shenhou_portal",
+    # 退订 replies the SMS gateway posts (register/opt_outs.py): a number's keyed hash, added once.
+    "GRANT SELECT, INSERT ON sms_opt_outs TO shenhou_portal",
 )
 
 

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     # The notification dispatcher (notify/): an HTTP SMS gateway, or (empty URL) the stand-in file.
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
+    # What the gateway presents when it posts families' replies (退订) to the portal: a secret of its own, so the
+    # public portal never holds the token that sends SMS as the county. Empty: the portal takes no replies.
+    sms_reply_token: str = ""
     # The stand-in for the gateway: one JSON line per delivered message; empty: data_dir/sms-outbox.jsonl.
     sms_outbox_file: Path | None = None
     dispatcher_poll_seconds: float = 2.0

@@ -234,10 +234,12 @@ def test_the_portal_holds_only_what_its_pages_need_and_meets_no_staff_tool() -> 
     services = _compose()["services"]
     portal, proxy = services["portal"], services["proxy"]
     env = portal["environment"]
-    # Its own register login (not the owner's), its own Temporal certificate, no SMS gateway token.
+    # Its own register login (not the owner's), its own Temporal certificate, no SMS gateway token or address:
+    # only the secret the gateway presents when it posts replies (退订).
     assert env["SHENHOU_DATABASE_URL"].startswith("postgresql+psycopg://shenhou_portal:")
     assert env["SHENHOU_TEMPORAL_TLS_CERT"] == "/pki/portal/client.pem"
-    assert not any("SMS" in name for name in env)
+    assert [name for name in env if "SMS" in name] == ["SHENHOU_SMS_REPLY_TOKEN"]
+    assert env["SHENHOU_SMS_REPLY_TOKEN"] == "${SMS_REPLY_TOKEN:-}"
     assert set(name for name in env if name.endswith("_KEY") or name.endswith("_KEYS")) == {
         "SHENHOU_CASE_ID_KEY", "SHENHOU_CODEC_KEYS", "SHENHOU_QUERY_CODE_KEY", "SHENHOU_TEMPORAL_TLS_KEY"}
     # Sign-in with the configured provider: never the stand-in (no issuer would mean the stand-in).

@@ -1,6 +1,6 @@
 """退订: the gateway posts a family's reply to the portal; "T" (or 退订) stops the invitation and the reminders of
-lapsing entitlements to that number, and nothing else (register/opt_outs.py). Only the gateway, with its token,
-may post; the number is kept only as its keyed hash."""
+lapsing entitlements to that number, and nothing else (register/opt_outs.py). Only the gateway, with the reply
+token, may post; the number is kept only as its keyed hash."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ async def _post(services: PortalServices, body: object, token: str = TOKEN) -> h
 async def test_a_reply_of_t_stops_the_unsolicited_messages_only(
     client: Client, keys: Keys, engine: Engine, calendar: WorkingDayCalendar, tmp_path: Path
 ) -> None:
-    services = PortalServices(settings=portal_settings(tmp_path, sms_gateway_token=TOKEN), policy=Policy(),
+    services = PortalServices(settings=portal_settings(tmp_path, sms_reply_token=TOKEN), policy=Policy(),
                               keys=keys, client=client, engine=engine, calendar=calendar, today=lambda: date.today())
     # Without the gateway's token, nothing is taken.
     assert (await _post(services, {"from": APPLICANT_PHONE, "text": "T"}, token="guess")).status_code == 401
