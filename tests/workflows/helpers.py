@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import uuid
 from collections.abc import Callable, Iterable
@@ -10,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from rich.console import Console
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
@@ -39,6 +41,7 @@ from domain.policy import Policy
 from register.money import to_yuan
 from register.tables import InboxRow, OutboxRow, PaymentRow
 from runtime.keys import Keys
+from starter.render import status_renderables
 from tests.factories import unique_form
 from tests.signing import PAYING_SYSTEM, WINDOW, signed_payload
 
@@ -136,6 +139,14 @@ async def wait_for(
             shown = snap.model_dump_json(indent=1) if snap else "no status"
             raise AssertionError(f"condition not reached; last status: {shown}")
         await asyncio.sleep(0.05)
+
+
+def rendered_status(snap: StatusSnapshot) -> str:
+    """What `shenhou case status` prints for ``snap`` (starter/render.py), as text."""
+    console = Console(width=400, record=True, file=io.StringIO())
+    for renderable in status_renderables(snap, Policy()):
+        console.print(renderable)
+    return console.export_text()
 
 
 def view_of(snap: StatusSnapshot, code: MatterCode) -> MatterView:

@@ -5,13 +5,11 @@ stop date shows in `case status`, and the department's 无该待遇 ends it with
 
 from __future__ import annotations
 
-import io
 import itertools
 from datetime import date
 from typing import Any
 
 import pytest
-from rich.console import Console
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -20,10 +18,9 @@ from client.errors import OperationRefused
 from client.operations import prove_relationship
 from domain.application import validate_application
 from domain.enums import CaseState, MaterialKind, MatterCode, MatterState
-from domain.models import Application, PayeeProvenInput, StatusSnapshot
+from domain.models import Application, PayeeProvenInput
 from domain.policy import Policy
 from runtime.keys import Keys
-from starter.render import status_renderables
 from tests.factories import DEATH_DATE, unique_form
 from tests.signing import PAYING_SYSTEM, WINDOW, signed_payload
 from tests.workflows import timeskip as ts
@@ -34,6 +31,7 @@ from tests.workflows.helpers import (
     ledger_amounts,
     matter_handle,
     outbox_rows,
+    rendered_status,
     start,
     status,
     to_parallel_phase,
@@ -53,13 +51,6 @@ def _application(**overrides: Any) -> Application:
     result = validate_application(unique_form(next(_seeds), **overrides), Policy(), TODAY)
     assert isinstance(result, Application), result
     return result
-
-
-def _rendered(snap: StatusSnapshot) -> str:
-    console = Console(width=400, record=True, file=io.StringIO())
-    for renderable in status_renderables(snap, Policy()):
-        console.print(renderable)
-    return console.export_text()
 
 
 async def _told(engine: Engine, case_number: str, words: str) -> None:
@@ -88,7 +79,7 @@ async def test_a_child_in_law_is_paid_only_once_the_window_has_recorded_the_proo
     # No instruction went to the paying system; the family is told what to bring.
     assert ledger_amounts(engine, handle.id) == {}
     await _told(engine, handle.id, "请携带亲属关系证明或继承权公证书到")
-    assert "待窗口核验亲属关系证明" in _rendered(await status(handle))
+    assert "待窗口核验亲属关系证明" in rendered_status(await status(handle))
 
     # Neither the officer's Web UI nor another issuer's key moves the money.
     await matter.signal("payee_proven", _proof().model_dump(mode="json"))
@@ -144,7 +135,7 @@ async def test_a_termination_marked_unknown_is_pushed_shows_its_stop_date_and_ma
     assert view_of(snap, MCA).stop_date == date(2026, 12, 1)
     assert view_of(snap, RESIDENT_MEDICAL).stop_date == DEATH_DATE
     assert view_of(snap, HPF).stop_date is None
-    shown = _rendered(snap)
+    shown = rendered_status(snap)
     assert "停发日期2026-12-01" in shown and "停发日期2026-11-16" in shown
 
     # 无该待遇 only where a benefit is to stop; never with an amount.

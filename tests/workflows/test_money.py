@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +17,7 @@ from client.errors import OperationRefused
 from client.operations import correct_bank_account
 from domain.enums import AccountKind, CaseState, MatterCode, MatterState, PensionStatus
 from domain.identity import luhn_valid
-from domain.models import PayeeCorrectedInput
+from domain.models import MatterView, PayeeCorrectedInput
 from register.money import to_yuan
 from register.sealed_fields import payee_card
 from register.sealing import Sealer
@@ -116,15 +117,21 @@ async def test_overpaid_pension_is_offset_and_a_negative_net_is_to_be_returned(
     assert (await status(pension)).matters[0].state == MatterState.PAID
 
 
+async def _failed_pension(client: Client, case: str, reason: str) -> tuple[Any, MatterView, MatterView]:
+    """The pension approved, instructed, and reported failed by the paying system: its first and failed views."""
+    pension = matter_handle(client, case, PENSION)
+    await pension.signal("approve", {"officer": "人社钱", "amount": "5000.00"})
+    first = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
+    await fail_payment(client, case, PENSION, first.payment_reference, reason)
+    failed = view_of(await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYMENT_FAILED), PENSION)
+    return pension, first, failed
+
+
 async def test_a_failed_transfer_waits_for_a_corrected_account_of_the_applicant(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker, sealer: Sealer
 ) -> None:
     case = await _case(client, keys, task_queue)
-    pension = matter_handle(client, case, PENSION)
-    await pension.signal("approve", {"officer": "人社钱", "amount": "5000.00"})
-    first = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
-    await fail_payment(client, case, PENSION, first.payment_reference, "账户已销户")
-    failed = view_of(await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYMENT_FAILED), PENSION)
+    pension, first, failed = await _failed_pension(client, case, "账户已销户")
     assert failed.manual_handling and "账户已销户" in failed.manual_handling
     # The register is written right after the state changes.
     await ts.registered(lambda: any(r.kind == "payment_failed" for r in outbox_rows(engine, case, "family")))
@@ -206,11 +213,7 @@ async def test_a_corrected_account_may_be_a_passbook(
     client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker, sealer: Sealer
 ) -> None:
     case = await _case(client, keys, task_queue)
-    pension = matter_handle(client, case, PENSION)
-    await pension.signal("approve", {"officer": "人社钱", "amount": "5000.00"})
-    first = (await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYING)).matters[0]
-    await fail_payment(client, case, PENSION, first.payment_reference, "卡已挂失")
-    await wait_for(pension, lambda s: s.matters[0].state == MatterState.PAYMENT_FAILED)
+    pension, _, _ = await _failed_pension(client, case, "卡已挂失")
     # A rural passbook (一折通) has no check digit: as a card it fails Luhn, as a passbook it is taken.
     passbook = "150222000123456781"
     assert not luhn_valid(passbook)

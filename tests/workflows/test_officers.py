@@ -9,14 +9,12 @@ them (runtime/officers.py); the codec server's own part is in tests/runtime/test
 from __future__ import annotations
 
 import base64
-import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from rich.console import Console
 from sqlalchemy.engine import Engine
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
@@ -27,13 +25,11 @@ from domain.enums import DecisionKind, Department, Issuer, MatterCode, MatterSta
 from domain.ids import matter_workflow_id
 from domain.models import StatusSnapshot
 from domain.officers import UNVERIFIED
-from domain.policy import Policy
 from runtime.codec import EncryptionCodec
 from runtime.codec_auth import JwksFile, TokenVerifier
 from runtime.codec_server import OfficerSigning, serve
 from runtime.officers import ClaimMapping, Officer, decision_kind, statement_for
 from runtime.signing import StatementSigner
-from starter.render import status_renderables
 from tests.runtime.test_codec_auth import AUDIENCE, ISSUER, JWKS, ORIGINS, token
 from tests.signing import OFFICER
 from tests.workflows import timeskip as ts
@@ -43,6 +39,7 @@ from tests.workflows.helpers import (
     certify,
     matter_handle,
     matter_state,
+    rendered_status,
     signal_raw,
     start,
     wait_for,
@@ -78,13 +75,6 @@ async def _parallel(client: Client, keys: Any, task_queue: str) -> str:
 async def _refusals(matter: Any, count: int) -> StatusSnapshot:
     snap: StatusSnapshot = await wait_for(matter, lambda s: s.matters[0].refused_total >= count)
     return snap
-
-
-def _rendered(snap: StatusSnapshot) -> str:
-    console = Console(width=400, record=True, file=io.StringIO())
-    for renderable in status_renderables(snap, Policy()):
-        console.print(renderable)
-    return console.export_text()
 
 
 async def test_only_a_verified_officer_of_the_department_decides(
@@ -128,7 +118,7 @@ async def test_only_a_verified_officer_of_the_department_decides(
     snap = await wait_for(hpf, lambda s: s.matters[0].state != MatterState.UNDER_REVIEW)
     assert snap.matters[0].decisions[0].by == "公积金钱"
     status = await case_status(client, case)
-    text = _rendered(status)
+    text = rendered_status(status)
     assert "公积金钱" in text and "随便写的名字" not in text
     assert "医保赵" in text  # who tried, in the refusals
     # The register: the audit trail's actor is the verified name; the refusal names who tried.
@@ -176,7 +166,7 @@ async def test_on_the_embedded_default_a_decision_without_a_statement_is_marked_
     # As the Web UI sends it on the embedded default: a typed name, no statement (no sign-in).
     await matter_handle(client, handle.id, HUKOU).signal("approve", {"officer": "王警官", "certificate_no": "ZX-1"})
     await wait_for(handle, lambda s: matter_state(s, HUKOU) == MatterState.APPROVED)
-    text = _rendered(await case_status(client, handle.id))
+    text = rendered_status(await case_status(client, handle.id))
     assert "王警官（未核验身份）" in text
     await ts.registered(lambda: "王警官（未核验身份）" in ts.audit_actors(engine, handle.id, HUKOU))
 
