@@ -259,10 +259,34 @@ async def certify_cremation_for(
     except DuplicateCase as done:
         raise OperationRefused(f"案件{done.case_number}已结束，不能再上传火化证明",
                                case_number=done.case_number) from None
-    ack = await certify_cremation(client, number, certificate, task_queue, must_exist=False)
+    try:
+        ack = await certify_cremation(client, number, certificate, task_queue, must_exist=False)
+    except OperationRefused:
+        # The same certificate sent again: the first attempt may have ended (a crash, a lost answer) between
+        # opening the case and writing the invitation. The invitation is written once, now if not then.
+        if opened is not None and _first_case(previous, number) and await _holds(client, number, certificate):
+            opened(number)
+        raise
     if opened is not None and previous is None and ack.accepted:
         opened(number)
     return ack
+
+
+def _first_case(previous: Standing | None, number: str) -> bool:
+    """The deceased's first case: none before it, or it is the running one itself."""
+    return previous is None or (previous.running and previous.case_number == number)
+
+
+async def _holds(client: Client, case_number: str, certificate: CremationCertifiedInput) -> bool:
+    """Whether the case holds exactly this certificate (so a refusal of it was a retry of the one that opened
+    the case) and waits for the family's application."""
+    try:
+        snap = await case_status(client, case_number)
+    except (NotFound, OperationRefused):
+        return False
+    held = snap.cremation
+    return (snap.deceased is None and held is not None and held.certificate_no == certificate.certificate_no
+            and held.funeral_home == certificate.funeral_home)
 
 
 async def withdraw(

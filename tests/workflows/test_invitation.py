@@ -135,3 +135,32 @@ def test_a_number_without_consent_is_refused_with_every_problem_at_once() -> Non
     assert any("不是有效的大陆手机号码" in p for p in problems)
     assert invitation_problems(None, "ID", PHONE, consent=True) == []
     assert invitation_problems(None, "ID", None, consent=True) == ["--consent 须与 --family-phone 一起使用"]
+
+
+async def test_a_retry_after_a_crash_before_the_invitation_writes_it_once(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, sealer: Sealer, worker: Worker
+) -> None:
+    app = application_with(PensionStatus.RESIDENT_PENSIONER)
+    # The first attempt opened the case and ended before writing the invitation (as a crash would leave it).
+    ack = await certify_cremation_for(client, app.deceased.id_number, keys.case_id_key, _certificate("HH-INV-9"),
+                                      task_queue, register=engine)
+    case = ack.message.removeprefix("火化证明已登记，受理编号")
+    await wait_for(case_handle(client, case), lambda s: s.cremation is not None)
+    assert _invitations(engine, case) == []
+    invite = invitation(engine, PHONE, HOME, Policy(), sealer)
+    # The funeral home sends the same certificate again: it is already there, and now the family is invited.
+    for _ in range(2):
+        with pytest.raises(OperationRefused, match="火化证明已上传"):
+            await certify_cremation_for(client, app.deceased.id_number, keys.case_id_key, _certificate("HH-INV-9"),
+                                        task_queue, register=engine, opened=invite)
+    assert len(_invitations(engine, case)) == 1
+    # Another certificate for the same deceased is no retry: it invites nobody.
+    other = application_with(PensionStatus.RESIDENT_PENSIONER)
+    ack = await certify_cremation_for(client, other.deceased.id_number, keys.case_id_key, _certificate("HH-INV-10"),
+                                      task_queue, register=engine)
+    second = ack.message.removeprefix("火化证明已登记，受理编号")
+    await wait_for(case_handle(client, second), lambda s: s.cremation is not None)
+    with pytest.raises(OperationRefused, match="火化证明已上传"):
+        await certify_cremation_for(client, other.deceased.id_number, keys.case_id_key, _certificate("HH-INV-11"),
+                                    task_queue, register=engine, opened=invite)
+    assert _invitations(engine, second) == []
