@@ -23,6 +23,10 @@ class RecordedCase:
     closed: bool
     # Some matter besides 户口注销 was approved: the family got something from this case.
     delivered: bool
+    # 户口注销's certificate, when this case's police approved it.
+    hukou_certificate_no: str | None = None
+    # Each matter's state, as last written.
+    matters: dict[MatterCode, MatterState] | None = None
 
 
 def delivered(states: dict[MatterCode, MatterState]) -> bool:
@@ -40,8 +44,12 @@ def recorded_case(engine: Engine, case_number: str) -> RecordedCase | None:
     except SQLAlchemyError:
         return None
     states = {MatterCode(row.matter): MatterState(row.state) for row in rows}
+    hukou = next((row for row in rows if row.matter == MatterCode.HUKOU_CANCELLATION.value
+                  and row.state == MatterState.APPROVED.value), None)
+    certificate = hukou.view.get("certificate_no") if hukou is not None else None
     return RecordedCase(case_number=case_number, state=CaseState(case.state), closed=case.closed_at is not None,
-                        delivered=delivered(states))
+                        delivered=delivered(states), matters=states,
+                        hukou_certificate_no=certificate if isinstance(certificate, str) else None)
 
 
 def cases_of_applicant(engine: Engine, sealer: Sealer, id_number: str) -> list[str]:

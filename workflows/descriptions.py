@@ -63,6 +63,9 @@ CASE_CERTIFY_CREMATION = (
 CASE_WITHDRAW_APPLICATION = (
     "窗口通过命令行登记申请人撤回申请，立即返回是否受理"
 )
+CASE_ADD_MATTERS = (
+    "窗口通过命令行为同一逝者追加事项（窗口签名），立即返回是否受理；案件联办中的立即推送，其余随案件一并推送"
+)
 CASE_CORRECT_BANK_ACCOUNT = (
     "窗口通过命令行更正收款账户，立即返回是否受理；发放失败的款项重新发放"
 )
