@@ -48,6 +48,7 @@ from domain.models import (
     CremationRecord,
     DecisionCommand,
     MaterialsSupplementedInput,
+    MattersAdded,
     MatterView,
     PayeeCorrectedInput,
     PaymentConfirmedInput,
@@ -243,6 +244,59 @@ async def _submit_to(
 
 def _duplicate(case_number: str) -> DuplicateCase:
     return DuplicateCase(f"该逝者已有申请，受理编号{case_number}，不能重复申请", case_number=case_number)
+
+
+async def chain_of(client: Client, case_number: str, register: Engine | None) -> Chain:
+    """Every case of the deceased whose case number is ``case_number`` (any of them), first to last."""
+    first = "-".join(case_number.split("-")[:2])
+    seen: list[Standing] = []
+    for attempt in range(1, MAX_ATTEMPT + 1):
+        standing = await _standing(client, numbered(first, attempt), register)
+        if standing is None:
+            break
+        seen.append(standing)
+    return Chain(tuple(seen))
+
+
+async def add_matters(
+    client: Client, case_number: str, addition: MattersAdded, window: StatementSigner
+) -> CommandAck:
+    """Matters added to the running case, on the window's signature; refused with every reason at once."""
+    signed = sign_statement(window, case_number, None, addition)
+    return await _case_update(
+        client, case_number, "追加事项",
+        _case(client, case_number).execute_update(CaseWorkflow.add_matters, _raw(client, signed)),
+    )
+
+
+async def is_running(client: Client, case_number: str) -> bool:
+    description = await _describe(client, case_workflow_id(case_number))
+    return description is not None and description.status == WorkflowExecutionStatus.RUNNING
+
+
+async def start_added_case(
+    client: Client, case_number: str, application: Application, earlier: Chain, task_queue: str,
+    addition: MattersAdded,
+) -> Started:
+    """After the last case of the deceased closed, its added matters run in a new case linked to it: 户口注销
+    and the cremation certificate carry over from the earlier cases."""
+    last = earlier.cases[-1]
+    cremation = next((standing.cremation for standing in reversed(earlier.cases) if standing.cremation), None)
+    try:
+        await client.start_workflow(
+            CaseWorkflow.run,
+            CaseInput(case_number=case_number, application=application, previous_case=last.case_number,
+                      added_to=last.case_number, cremation=cremation, hukou_carried=earlier.hukou,
+                      addition=addition),
+            id=case_workflow_id(case_number),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=_case_search_attributes(case_number),
+        )
+    except WorkflowAlreadyStartedError as err:
+        raise _duplicate(case_number) from err
+    return Started(case_number)
 
 
 # --- commands on a case ----------------------------------------------------------------------------------

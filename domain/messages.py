@@ -82,11 +82,30 @@ def addition_duplicate(name: str, state: str) -> str:
     return f"“{name}”已在本案件中（{state}），不能重复追加"
 
 
+def addition_present(name: str, case_number: str, state: str) -> str:
+    return f"“{name}”已在案件{case_number}中办理（{state}），不能重复申请"
+
+
+def added_case_received(case_number: str, earlier_case: str, names: list[str]) -> str:
+    listed = "、".join(f"“{name}”" for name in names)
+    return (f"您追加的{listed}已受理，受理编号{case_number}（原案件{earlier_case}已办结），"
+            f"户口注销沿用原案件结果，办理进度将及时告知。")
+
+
+def added_case_started(case_number: str, earlier_case: str) -> str:
+    return f"案件{earlier_case}已办结，追加事项另行立案并关联原案件，受理编号{case_number}"
+
+
 def addition_unknown(code: str) -> str:
     return f"本县暂未开通事项{code}"
 
 
 ADDITION_HUKOU = "户口注销随申请办理，无需追加"
+ADDITION_UNVERIFIED = "追加事项未经窗口签名确认，不予受理"
+ADDITION_UNAVAILABLE = "本案件暂不能追加事项"
+ADDITION_NO_REGISTER = "本机无法读取案件登记库，不能追加事项"
+ADDITION_HUKOU_FIRST = "户口注销尚未办结，不能追加事项，请重新申请（shenhou case start）"
+ADDITION_TOO_MANY = "该逝者的案件已达上限，请到窗口人工处理"
 ADDITION_REPEATED = "追加的事项有重复"
 ADDITION_ACCOUNT_GIVEN = "本案件已登记收款账户；如需更改，请办理收款账户更正"
 ADDITION_ACCOUNT_NEEDED = "追加的事项需向家属发放款项，请填写收款账户"

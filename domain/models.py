@@ -219,8 +219,10 @@ class CaseInput(_Model):
     # 户口注销 approved in an earlier case for the same deceased: its certificate carries over, and the police
     # receive nothing new (None: the case pushes 户口注销 as 1.0 did).
     hukou_carried: CarriedHukou | None = None
-    # The earlier case had reached 办结 (or closed) and this one runs the matters added to it since.
+    # The earlier case had reached 办结 (or closed) and this one runs the matters added to it since ...
     added_to: str | None = None
+    # ... as the window signed them for this case: the case opens only on that signature.
+    addition: MattersAdded | None = None
     # Set when the case continues as new: where the previous run left off.
     carried: CaseCarry | None = None
 

@@ -9,6 +9,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from domain.enums import CaseState, MatterCode, MatterState
+from domain.models import Application
+from register.sealed_fields import opened_application
 from register.sealing import Sealer
 from register.tables import CaseRow, MatterRow
 
@@ -63,3 +65,13 @@ def cases_of_applicant(engine: Engine, sealer: Sealer, id_number: str) -> list[s
             .order_by(col(CaseRow.received_at).desc(), col(CaseRow.case_number))
         ).all()
     return list(numbers)
+
+
+def case_application(engine: Engine, sealer: Sealer, case_number: str) -> Application | None:
+    """The case's application as it now stands (matters added included), its sealed fields opened; None when
+    the register holds no application for it."""
+    with Session(engine) as session:
+        case = session.get(CaseRow, case_number)
+    if case is None or not case.application:
+        return None
+    return Application.model_validate(opened_application(case.application, case_number, sealer))

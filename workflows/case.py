@@ -30,7 +30,7 @@ from workflows.contract import (
     WITHDRAW,
 )
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
-from workflows.versions import COUNTY_AS_WRITTEN
+from workflows.versions import COUNTY_AS_WRITTEN, MATTER_ADDITIONS
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineActivities
@@ -199,6 +199,13 @@ class CaseWorkflow:
             self._phase = CasePhase.HUKOU
             await self._open_case(input)
         elif input.carried is None:
+            if input.addition is not None:
+                # Matters added after the earlier case closed: only on the window's word.
+                problem = await self._unverified(input.addition)
+                if problem:
+                    await self._refuse("add_matters", problem)
+                    await self._close_unapplied(CaseState.REFUSED, messages.ADDITION_UNVERIFIED)
+                    return self._result()
             await self._open_case(input)
         # The matters besides 户口注销 are read where they are acted on: the window may add some meanwhile.
         if self._phase == CasePhase.HUKOU:
@@ -276,7 +283,7 @@ class CaseWorkflow:
             received += messages.added_after(self._added_to)
         elif input.previous_case:
             received += messages.reapplied(input.previous_case)
-        self._change(CaseState.RECEIVED, received, notify=(
+        self._change(CaseState.RECEIVED, received, notify=None if self._added_to else (
             NotificationKind.CASE_RECEIVED, Recipient.FAMILY,
             messages.case_received(self._case_number, len(application.matters))))
         carried = self._hukou_from if MatterCode.HUKOU_CANCELLATION in application.matters else None
@@ -287,6 +294,11 @@ class CaseWorkflow:
         self._policy = policy = await self._open(application)
         for code in application.matters:
             self._matters[code] = self._new_view(policy, code)
+        if self._added_to:
+            names = [policy.matter(code).short_name for code in self._rest()]
+            self._event(messages.matters_added_event(names, application.channel.value), notify=(
+                NotificationKind.CASE_RECEIVED, Recipient.FAMILY,
+                messages.added_case_received(self._case_number, self._added_to, names)))
         if carried is not None:
             self._settle(MatterResult(
                 case_number=self._case_number, matter=MatterCode.HUKOU_CANCELLATION, state=MatterState.APPROVED,
@@ -674,6 +686,11 @@ class CaseWorkflow:
     @workflow.update(name="add_matters", description=d.CASE_ADD_MATTERS)
     async def add_matters(self, raw: RawValue) -> CommandAck:
         addition = parse_update(MattersAdded, raw)
+        # A case under way takes additions from its next step on (workflows/versions.py): the marker names the
+        # histories that have them.
+        if not workflow.patched(MATTER_ADDITIONS):  # pragma: no cover - only a history without the marker
+            raise ApplicationError(messages.ADDITION_UNAVAILABLE, type=ErrorType.INVALID_DECISION.value,
+                                   non_retryable=True)
         await self._verified_or_refused("add_matters", addition)
         await self._addable_or_refused(addition, None)
         # The county's definitions of the added matters, as in force now.
