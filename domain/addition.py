@@ -29,7 +29,7 @@ from domain.enums import Channel, MatterCode, MatterState
 from domain.models import Application, BankAccount, MaterialRef, MattersAdded, Problem, Situations
 from domain.policy import Policy
 
-FORM_KEYS = ("channel", "matters", "situations", "materials", "bank_account")
+FORM_KEYS = ("channel", "matters", "situations", "materials", "bank_account", "deceased_bank_card")
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,14 @@ class Addition:
     materials: tuple[MaterialRef, ...]
     bank_account: BankAccount | None
     channel: Channel
+    # Given when an added matter pays the family and the case had no card of the deceased's.
+    deceased_bank_card: str | None = None
 
     def statement(self, clerk: str) -> MattersAdded:
         """What the window signs and the running case takes."""
         return MattersAdded(clerk=clerk, matters=self.matters, channel=self.channel, situations=self.situations,
-                            materials=self.materials, bank_account=self.bank_account)
+                            materials=self.materials, bank_account=self.bank_account,
+                            deceased_bank_card=self.deceased_bank_card)
 
 
 def check_addition(
@@ -79,11 +82,15 @@ def check_addition(
     if account is not None and application.applicant.bank_account.given:
         problems.append(Problem(field="bank_account", message=messages.ADDITION_ACCOUNT_GIVEN))
         account = None
+    card = raw.get("deceased_bank_card")
+    if card is not None and application.deceased.bank_card:
+        problems.append(Problem(field="deceased_bank_card", message=messages.ADDITION_CARD_GIVEN))
+        card = None
 
     base: dict[str, Any] = application.model_dump(mode="json")
     form = {
         "channel": raw.get("channel", Channel.WINDOW.value),
-        "deceased": base["deceased"],
+        "deceased": {**base["deceased"], **({"bank_card": card} if card is not None else {})},
         "death_certificate": base["death_certificate"],
         "applicant": {**base["applicant"], **({"bank_account": account} if account is not None else {})},
         "situations": {**base["situations"], **situations},
@@ -104,6 +111,7 @@ def check_addition(
         materials=tuple(m for m in result.materials if m not in application.materials),
         bank_account=payee if payee.given and not application.applicant.bank_account.given else None,
         channel=result.channel,
+        deceased_bank_card=result.deceased.bank_card if not application.deceased.bank_card else None,
     )
 
 
@@ -138,5 +146,7 @@ def _own_fields(problems: list[Problem], earlier_materials: int) -> list[Problem
                 field = ".".join(p for p in ("materials", str(int(index) - earlier_materials), rest) if p)
         elif field.startswith("applicant.bank_account"):
             field = field.removeprefix("applicant.")
+        elif field == "deceased.bank_card":
+            field = "deceased_bank_card"
         shown.append(problem.model_copy(update={"field": field}))
     return shown

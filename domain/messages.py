@@ -108,6 +108,7 @@ ADDITION_HUKOU_FIRST = "户口注销尚未办结，不能追加事项，请重�
 ADDITION_TOO_MANY = "该逝者的案件已达上限，请到窗口人工处理"
 ADDITION_REPEATED = "追加的事项有重复"
 ADDITION_ACCOUNT_GIVEN = "本案件已登记收款账户；如需更改，请办理收款账户更正"
+ADDITION_CARD_GIVEN = "本案件已登记逝者银行卡号"
 ADDITION_ACCOUNT_NEEDED = "追加的事项需向家属发放款项，请填写收款账户"
 
 

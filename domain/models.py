@@ -406,8 +406,9 @@ class MattersAdded(_Input):
     situations: Situations
     # The scanned materials brought for the added matters.
     materials: Annotated[tuple[MaterialRef, ...], Field(max_length=40)] = ()
-    # Given when an added matter pays the family and the case had no account.
+    # Given when an added matter pays the family and the case had no account (nor the deceased's card).
     bank_account: BankAccount | None = None
+    deceased_bank_card: ShortText | None = None
     signature: Signature | None = None
 
 

@@ -831,10 +831,13 @@ class CaseWorkflow:
         applicant = application.applicant
         if addition.bank_account is not None:
             applicant = applicant.model_copy(update={"bank_account": addition.bank_account})
+        deceased = application.deceased
+        if addition.deceased_bank_card is not None and not deceased.bank_card:
+            deceased = deceased.model_copy(update={"bank_card": addition.deceased_bank_card})
         materials = (*application.materials, *(m for m in addition.materials if m not in application.materials))
         self._application = application.model_copy(update={
             "matters": (*application.matters, *addition.matters), "situations": addition.situations,
-            "materials": materials, "applicant": applicant,
+            "materials": materials, "applicant": applicant, "deceased": deceased,
         })
         for code in addition.matters:
             self._matters[code] = self._new_view(self._policy, code)

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from client import intake
 from client.errors import OperationRefused
 from client.intake import Added
-from client.operations import add_matters, certify_cremation, start_case
+from client.operations import add_matters, certify_cremation, start_added_case, start_case
 from domain import messages
 from domain.enums import CaseState, Channel, MatterCode, MatterState, PensionStatus
 from domain.ids import matter_workflow_id
@@ -26,12 +26,14 @@ from register.sealing import Sealer
 from register.tables import InboxRow, MatterRow
 from runtime.keys import Keys
 from runtime.settings import Settings
+from runtime.signing import sign_statement
 from tests.signing import PAYING_SYSTEM, WINDOW
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (
     HUKOU,
     TODAY,
     application,
+    application_with,
     approve,
     approve_hukou,
     case_handle,
@@ -198,3 +200,28 @@ async def test_an_unsigned_addition_is_refused_and_recorded(
     assert HPF not in {view.code for view in snap.matters}
     added_event = messages.matters_added_event([POLICY.matter(HPF).short_name], "window")
     assert all(entry.event != added_event for entry in snap.timeline)
+
+
+async def test_after_completion_an_addition_without_the_windows_signature_opens_nothing(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, sealer: Sealer, worker: Worker, tmp_path: Path,
+) -> None:
+    started = await start_case(client, application_with(PensionStatus.NONE), keys.case_id_key, task_queue,
+                               register=engine)
+    handle = case_handle(client, started.case_number)
+    await approve_hukou(client, handle)
+    assert (await handle.result()).state == CaseState.COMPLETED
+    target = await intake.addition_target(client, started.case_number, engine, sealer)
+    assert not target.running and target.next_number == f"{started.case_number}-2"
+    checked = intake.check_addition_form({"matters": [MCA.value], "situations": {"social_assistance": True}},
+                                         tmp_path, target, POLICY, TODAY)
+    assert not isinstance(checked, list), checked
+    addition, _ = checked
+    forged = sign_statement(PAYING_SYSTEM, target.next_number, None, addition.statement("窗口李"))
+    await start_added_case(client, target.next_number, addition.application, target.chain, task_queue, forged)
+    linked = case_handle(client, target.next_number)
+    result = await linked.result()
+    assert result.state == CaseState.REFUSED and result.matters == ()
+    snap = await wait_for(linked, lambda s: s.closed_at is not None)
+    assert [r.action for r in snap.refused_actions] == ["add_matters"]
+    assert any(entry.event == messages.ADDITION_UNVERIFIED for entry in snap.timeline)
+    assert not await exists(client, matter_workflow_id(target.next_number, MCA))
