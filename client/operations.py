@@ -175,16 +175,21 @@ async def _next_number(
     application completes a case the funeral home opened), and the cases so far."""
     previous: Standing | None = None
     seen: list[Standing] = []
+    # A case that brought the family something: the deceased's application is made (matters are added to it,
+    # `shenhou case add-matters`); the refusal names the last such case, or the running one after it.
+    delivered_by: str | None = None
     for attempt in range(1, MAX_ATTEMPT + 1):
         number = case_number_for(deceased_id, case_id_key, attempt)
         standing = await _standing(client, number, register)
         if standing is None:
+            if delivered_by is not None:
+                raise _duplicate(delivered_by)
             return number, previous, Chain(tuple(seen))
         seen.append(standing)
         if standing.running:
             return number, standing, Chain(tuple(seen))
         if not standing.reapplicable:
-            raise _duplicate(number)
+            delivered_by = number
         previous = standing
     raise DuplicateCase(f"该逝者已重新申请{MAX_ATTEMPT}次，请到窗口人工处理", case_number=numbered(
         case_number_for(deceased_id, case_id_key), MAX_ATTEMPT))

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from client import intake
-from client.errors import OperationRefused
+from client.errors import DuplicateCase, OperationRefused
 from client.intake import Added
 from client.operations import add_matters, certify_cremation, start_added_case, start_case
 from domain import messages
@@ -154,6 +154,10 @@ async def test_an_online_family_adds_hpf_at_the_window_and_another_matter_after_
     assert (await linked.result()).state == CaseState.COMPLETED
     kinds = [kind for kind, _ in family_messages(engine, later.case_number)]
     assert kinds[0] == "case_received" and "hukou_cancelled" not in kinds
+    # A second application for the deceased is refused, naming the last case (matters are added, not re-applied).
+    with pytest.raises(DuplicateCase) as duplicate:
+        await start_case(client, app, keys.case_id_key, task_queue, register=engine)
+    assert duplicate.value.case_number == later.case_number
     # A matter approved in the first case is not applied for again.
     target = await intake.addition_target(client, number, engine, sealer)
     assert target.next_number == f"{number}-3"
