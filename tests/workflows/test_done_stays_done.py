@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from client.operations import certify_cremation, start_case, withdraw
+from client.operations import certify_cremation, certify_cremation_for, start_case, withdraw
 from domain import messages
 from domain.enums import CaseState, MatterCode, MatterState, PensionStatus
 from domain.ids import matter_workflow_id
@@ -135,3 +135,28 @@ async def test_the_hukou_message_says_what_is_true(
         messages.hukou_cancelled(both.case_number, 2)]
     assert "其余2项事项已同步推送" in family_texts(engine, both.case_number, "hukou_cancelled")[0]
     assert family_texts(engine, both.case_number, "matters_pushed") == []
+
+
+async def test_a_case_the_funeral_home_opens_after_such_a_withdrawal_carries_hukou_over_too(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
+) -> None:
+    """The funeral home certifies by the deceased's identity number after the withdrawal; the family's new
+    application completes that case, which takes 户口注销's certificate over as well."""
+    app = application_with(PensionStatus.RESIDENT_PENSIONER)
+    first = await start_case(client, app, keys.case_id_key, task_queue, register=engine)
+    handle = case_handle(client, first.case_number)
+    await approve_hukou(client, handle)
+    await wait_for(handle, lambda s: s.case_state == CaseState.AWAITING_CREMATION)
+    await withdraw(client, first.case_number, WithdrawInput(clerk="窗口李", reason="家属暂缓办理"), WINDOW)
+    assert (await handle.result()).state == CaseState.WITHDRAWN
+
+    await certify_cremation_for(client, app.deceased.id_number, keys.case_id_key, CREMATION, task_queue,
+                                register=engine)
+    opened = case_handle(client, f"{first.case_number}-2")
+    await wait_for(opened, lambda s: s.cremation is not None)
+    again = await start_case(client, app, keys.case_id_key, task_queue, register=engine)
+    assert again.case_number == f"{first.case_number}-2"
+    snap = await wait_for(opened, lambda s: view_of(s, RESIDENT).state == MatterState.UNDER_REVIEW)
+    assert view_of(snap, HUKOU).state == MatterState.APPROVED and snap.hukou_certificate_no == "ZX-0001"
+    assert not await exists(client, matter_workflow_id(again.case_number, HUKOU))
+    assert len(police_items(engine)) == 1
