@@ -4,8 +4,10 @@ carries 户口注销 over. Only on the window's signature; a bad addition is tol
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -22,6 +24,7 @@ from domain.enums import CaseState, Channel, MatterCode, MatterState, PensionSta
 from domain.ids import matter_workflow_id
 from domain.models import CremationCertifiedInput, MattersAdded
 from domain.policy import Policy
+from register.report import Period, build_report
 from register.sealing import Sealer
 from register.tables import InboxRow, MatterRow
 from runtime.keys import Keys
@@ -154,6 +157,14 @@ async def test_an_online_family_adds_hpf_at_the_window_and_another_matter_after_
     assert (await linked.result()).state == CaseState.COMPLETED
     kinds = [kind for kind, _ in family_messages(engine, later.case_number)]
     assert kinds[0] == "case_received" and "hukou_cancelled" not in kinds
+    # The supervisor's report counts each matter once, where it was decided: 户口注销 once for the deceased.
+    zone = ZoneInfo(POLICY.timezone)
+    today = datetime.now(zone).date()
+    report = build_report(engine, Period(today - timedelta(days=1), today + timedelta(days=1), zone))
+    figures = {department.code: department.figures for department in report.departments}
+    assert (figures["police"].pushed, figures["police"].approved) == (1, 1)
+    assert (figures["hpf"].pushed, figures["hpf"].rejected) == (1, 1)
+    assert (figures["mca"].pushed, figures["mca"].approved) == (1, 1)
     # A second application for the deceased is refused, naming the last case (matters are added, not re-applied).
     with pytest.raises(DuplicateCase) as duplicate:
         await start_case(client, app, keys.case_id_key, task_queue, register=engine)
