@@ -22,7 +22,7 @@ from client.operations import add_matters, certify_cremation, start_added_case, 
 from domain import messages
 from domain.enums import CaseState, Channel, MatterCode, MatterState, PensionStatus
 from domain.ids import matter_workflow_id
-from domain.models import CremationCertifiedInput, MattersAdded
+from domain.models import Application, CremationCertifiedInput, MattersAdded
 from domain.policy import Policy
 from register.report import Period, build_report
 from register.sealing import Sealer
@@ -56,7 +56,7 @@ POLICY = Policy()
 CREMATION = CremationCertifiedInput(certificate_no="HH-9", funeral_home="固阳县殡仪馆", cremated_on="2026-11-20")
 
 
-def online_application() -> Any:
+def online_application() -> Application:
     """Applied online for 人社 (城乡居民丧葬补助金) and 医保; 公积金 and 民政 were not asked about."""
     return application(channel=Channel.ONLINE.value, situations={
         "pension_status": PensionStatus.RESIDENT_PENSIONER.value, "employee_medical_insurance": True})
@@ -71,15 +71,11 @@ async def add(client: Client, engine: Engine, sealer: Sealer, settings: Settings
               form: dict[str, Any], tmp_path: Path) -> Added:
     """What `shenhou case add-matters` does: find the case, check the form by intake's rules, submit it."""
     target = await intake.addition_target(client, case_number, engine, sealer)
-    checked = intake.check_addition_form(form, tmp_path, target, settings_policy(), TODAY)
+    checked = intake.check_addition_form(form, tmp_path, target, POLICY, TODAY)
     assert not isinstance(checked, list), checked
     addition, files = checked
     return await intake.submit_addition(addition, files, target, "窗口李", client, settings, WINDOW,
                                         register=engine, sealer=sealer)
-
-
-def settings_policy() -> Policy:
-    return POLICY
 
 
 def police_items(engine: Engine) -> int:
@@ -123,7 +119,7 @@ async def test_an_online_family_adds_hpf_at_the_window_and_another_matter_after_
     assert ("matters_added", None) in family_messages(engine, number)
     # The same matter again: refused, naming the case that has it (一次告知 with intake's rules).
     target = await intake.addition_target(client, number, engine, sealer)
-    again = intake.check_addition_form({"matters": [HPF.value]}, tmp_path, target, settings_policy(), TODAY)
+    again = intake.check_addition_form({"matters": [HPF.value]}, tmp_path, target, POLICY, TODAY)
     assert isinstance(again, list)
     assert [p.message for p in again] == [messages.addition_present(POLICY.matter(HPF).short_name, number, "待审核")]
 
@@ -172,7 +168,7 @@ async def test_an_online_family_adds_hpf_at_the_window_and_another_matter_after_
     # A matter approved in the first case is not applied for again.
     target = await intake.addition_target(client, number, engine, sealer)
     assert target.next_number == f"{number}-3"
-    repeated = intake.check_addition_form({"matters": [NHSA.value]}, tmp_path, target, settings_policy(), TODAY)
+    repeated = intake.check_addition_form({"matters": [NHSA.value]}, tmp_path, target, POLICY, TODAY)
     assert isinstance(repeated, list)
     assert [p.message for p in repeated] == [messages.addition_present("医保个人账户清算", number, "已发放")]
 
@@ -205,7 +201,6 @@ async def test_an_unsigned_addition_is_refused_and_recorded(
     number = started.case_number
     handle = case_handle(client, number)
     await wait_for(handle, lambda s: s.case_state == CaseState.HUKOU_CANCELLING)
-    snap = await wait_for(handle, lambda s: True)
     statement = MattersAdded(clerk="窗口李", matters=(HPF,), situations=online_application().situations.model_copy(
         update={"housing_provident_fund": True}))
     # Signed by another issuer than the window: not the window's word.
