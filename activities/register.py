@@ -96,6 +96,12 @@ class RegisterActivities:
             new = False
             if batch.case is not None:
                 new |= _insert_case_row(connection, batch.case, self._sealer)
+            if batch.application is not None:
+                # Matters were added: the case's application as it now stands (its sealed fields sealed again).
+                connection.execute(_CASE_UPDATE, {
+                    "case_key": batch.case_number,
+                    "application": sealed_application(batch.application.model_dump(mode="json"), batch.case_number,
+                                                      self._sealer)})
             if batch.case_state is not None:
                 change = batch.case_state
                 values: dict[str, Any] = {"state": change.state.value, "updated_at": change.at}

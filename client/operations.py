@@ -41,12 +41,14 @@ from domain.enums import CaseState, DecisionKind, MatterCode, MatterState
 from domain.ids import MAX_ATTEMPT, case_number_for, case_workflow_id, matter_workflow_id, numbered
 from domain.models import (
     Application,
+    CarriedHukou,
     CaseInput,
     CommandAck,
     CremationCertifiedInput,
     CremationRecord,
     DecisionCommand,
     MaterialsSupplementedInput,
+    MattersAdded,
     MatterView,
     PayeeCorrectedInput,
     PayeeProvenInput,
@@ -111,6 +113,26 @@ class Standing:
     running: bool
     reapplicable: bool = False
     cremation: CremationRecord | None = None
+    # 户口注销's certificate, when this case approved it (or carried it over from an earlier one).
+    hukou_certificate_no: str | None = None
+    state: CaseState | None = None
+    # Each matter's state as the engine or the register last showed it.
+    matters: dict[MatterCode, MatterState] | None = None
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The cases of one deceased, first to last, as far as they exist."""
+
+    cases: tuple[Standing, ...]
+
+    @property
+    def hukou(self) -> CarriedHukou | None:
+        """户口注销 as the first case that approved it has it: what a later case carries over."""
+        for standing in self.cases:
+            if standing.hukou_certificate_no:
+                return CarriedHukou(case_number=standing.case_number, certificate_no=standing.hukou_certificate_no)
+        return None
 
 
 async def start_case(
@@ -123,16 +145,18 @@ async def start_case(
     before any approval, closed without an application) a new one is accepted under the next number
     (``SH-…-2``), linked to the earlier case. ``register`` lets the check see cases the engine has forgotten.
     """
-    number, previous = await _next_number(client, application.deceased.id_number, case_id_key, register)
+    number, previous, chain = await _next_number(client, application.deceased.id_number, case_id_key, register)
+    # 户口注销 approved in an earlier case is not asked of the police again: its certificate carries over.
+    hukou = chain.hukou
     if previous is not None and previous.running:
         # The funeral home opened the case first; the application completes it.
-        return await _submit_to(client, number, application)
+        return await _submit_to(client, number, application, hukou)
     try:
         await client.start_workflow(
             CaseWorkflow.run,
             CaseInput(case_number=number, application=application,
                       previous_case=previous.case_number if previous else None,
-                      cremation=previous.cremation if previous else None),
+                      cremation=previous.cremation if previous else None, hukou_carried=hukou),
             id=case_workflow_id(number),
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -141,25 +165,32 @@ async def start_case(
         )
     except WorkflowAlreadyStartedError:
         # Started a moment ago by someone else (the funeral home, or a second click).
-        return await _submit_to(client, number, application)
+        return await _submit_to(client, number, application, hukou)
     return Started(number)
 
 
 async def _next_number(
     client: Client, deceased_id: str, case_id_key: bytes, register: Engine | None
-) -> tuple[str, Standing | None]:
-    """The case number an application for this deceased goes to, and the case before it (running when the
-    application completes a case the funeral home opened)."""
+) -> tuple[str, Standing | None, Chain]:
+    """The case number an application for this deceased goes to, the case before it (running when the
+    application completes a case the funeral home opened), and the cases so far."""
     previous: Standing | None = None
+    seen: list[Standing] = []
+    # A case that brought the family something: the deceased's application is made (matters are added to it,
+    # `shenhou case add-matters`); the refusal names the last such case, or the running one after it.
+    delivered_by: str | None = None
     for attempt in range(1, MAX_ATTEMPT + 1):
         number = case_number_for(deceased_id, case_id_key, attempt)
         standing = await _standing(client, number, register)
         if standing is None:
-            return number, previous
+            if delivered_by is not None:
+                raise _duplicate(delivered_by)
+            return number, previous, Chain(tuple(seen))
+        seen.append(standing)
         if standing.running:
-            return number, standing
+            return number, standing, Chain(tuple(seen))
         if not standing.reapplicable:
-            raise _duplicate(number)
+            delivered_by = number
         previous = standing
     raise DuplicateCase(f"该逝者已重新申请{MAX_ATTEMPT}次，请到窗口人工处理", case_number=numbered(
         case_number_for(deceased_id, case_id_key), MAX_ATTEMPT))
@@ -174,14 +205,18 @@ async def _standing(client: Client, case_number: str, register: Engine | None) -
         snapshot = await _closed_status(client, case_number)
         if snapshot is not None:
             states = {view.code: view.state for view in snapshot.matters}
+            hukou = next((view for view in snapshot.matters if view.code == MatterCode.HUKOU_CANCELLATION), None)
             return Standing(case_number, running=False, reapplicable=not delivered(states),
-                            cremation=snapshot.cremation)
+                            cremation=snapshot.cremation, state=snapshot.case_state, matters=states,
+                            hukou_certificate_no=hukou.certificate_no
+                            if hukou is not None and hukou.state == MatterState.APPROVED else None)
         if state in (CaseState.HUKOU_REJECTED, CaseState.REFUSED):
-            return Standing(case_number, running=False, reapplicable=True)
+            return Standing(case_number, running=False, reapplicable=True, state=CaseState(state))
     recorded = recorded_case(register, case_number) if register is not None else None
     if recorded is not None:
         return Standing(case_number, running=not recorded.closed,
-                        reapplicable=recorded.closed and not recorded.delivered)
+                        reapplicable=recorded.closed and not recorded.delivered, state=recorded.state,
+                        hukou_certificate_no=recorded.hukou_certificate_no, matters=recorded.matters)
     if description is not None:
         # Closed, and neither the engine's answer nor the register tells what it brought: be safe.
         return Standing(case_number, running=False)
@@ -195,10 +230,13 @@ async def _closed_status(client: Client, case_number: str) -> StatusSnapshot | N
         return None
 
 
-async def _submit_to(client: Client, case_number: str, application: Application) -> Started:
+async def _submit_to(
+    client: Client, case_number: str, application: Application, hukou: CarriedHukou | None = None
+) -> Started:
     try:
         await _case(client, case_number).execute_update(
-            CaseWorkflow.submit_application, _raw(client, CaseInput(case_number=case_number, application=application))
+            CaseWorkflow.submit_application,
+            _raw(client, CaseInput(case_number=case_number, application=application, hukou_carried=hukou))
         )
     except WorkflowUpdateFailedError as err:
         raise _duplicate(case_number) from err
@@ -212,6 +250,59 @@ async def _submit_to(client: Client, case_number: str, application: Application)
 
 def _duplicate(case_number: str) -> DuplicateCase:
     return DuplicateCase(f"该逝者已有申请，受理编号{case_number}，不能重复申请", case_number=case_number)
+
+
+async def chain_of(client: Client, case_number: str, register: Engine | None) -> Chain:
+    """Every case of the deceased whose case number is ``case_number`` (any of them), first to last."""
+    first = "-".join(case_number.split("-")[:2])
+    seen: list[Standing] = []
+    for attempt in range(1, MAX_ATTEMPT + 1):
+        standing = await _standing(client, numbered(first, attempt), register)
+        if standing is None:
+            break
+        seen.append(standing)
+    return Chain(tuple(seen))
+
+
+async def add_matters(
+    client: Client, case_number: str, addition: MattersAdded, window: StatementSigner
+) -> CommandAck:
+    """Matters added to the running case, on the window's signature; refused with every reason at once."""
+    signed = sign_statement(window, case_number, None, addition)
+    return await _case_update(
+        client, case_number, "追加事项",
+        _case(client, case_number).execute_update(CaseWorkflow.add_matters, _raw(client, signed)),
+    )
+
+
+async def is_running(client: Client, case_number: str) -> bool:
+    description = await _describe(client, case_workflow_id(case_number))
+    return description is not None and description.status == WorkflowExecutionStatus.RUNNING
+
+
+async def start_added_case(
+    client: Client, case_number: str, application: Application, earlier: Chain, task_queue: str,
+    addition: MattersAdded,
+) -> Started:
+    """After the last case of the deceased closed, its added matters run in a new case linked to it: 户口注销
+    and the cremation certificate carry over from the earlier cases."""
+    last = earlier.cases[-1]
+    cremation = next((standing.cremation for standing in reversed(earlier.cases) if standing.cremation), None)
+    try:
+        await client.start_workflow(
+            CaseWorkflow.run,
+            CaseInput(case_number=case_number, application=application, previous_case=last.case_number,
+                      added_to=last.case_number, cremation=cremation, hukou_carried=earlier.hukou,
+                      addition=addition),
+            id=case_workflow_id(case_number),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=_case_search_attributes(case_number),
+        )
+    except WorkflowAlreadyStartedError as err:
+        raise _duplicate(case_number) from err
+    return Started(case_number)
 
 
 # --- commands on a case ----------------------------------------------------------------------------------
@@ -255,7 +346,7 @@ async def certify_cremation_for(
     certificate opened the deceased's first case (the family's invitation, register/contacts.py): not when
     it went to a case already running, nor to a new one after an earlier case for the same deceased."""
     try:
-        number, previous = await _next_number(client, deceased_id, case_id_key, register)
+        number, previous, _ = await _next_number(client, deceased_id, case_id_key, register)
     except DuplicateCase as done:
         raise OperationRefused(f"案件{done.case_number}已结束，不能再上传火化证明",
                                case_number=done.case_number) from None

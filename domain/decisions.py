@@ -15,6 +15,7 @@ from domain.models import (
     DecisionCommand,
     ExtendDeadlineInput,
     MaterialsSupplementedInput,
+    MattersAdded,
     PayeeCorrectedInput,
     PayeeProvenInput,
     PaymentConfirmedInput,
@@ -152,16 +153,18 @@ SIGNED_BY: dict[type[BaseModel], Issuer] = {
     PayeeCorrectedInput: Issuer.WINDOW,
     PayeeProvenInput: Issuer.WINDOW,
     WithdrawInput: Issuer.WINDOW,
+    MattersAdded: Issuer.WINDOW,
 }
 
 
-# The kind each signed statement is signed as (the matter's decision kinds).
-STATEMENT_KIND: dict[type[BaseModel], DecisionKind] = {
-    PaymentConfirmedInput: DecisionKind.PAYMENT_CONFIRMED,
-    PaymentFailedInput: DecisionKind.PAYMENT_FAILED,
-    PayeeCorrectedInput: DecisionKind.PAYEE_CORRECTED,
-    PayeeProvenInput: DecisionKind.PAYEE_PROVEN,
-    WithdrawInput: DecisionKind.WITHDRAW,
+# The kind each signed statement is signed as (the matter's decision kinds, and the case's own statements).
+STATEMENT_KIND: dict[type[BaseModel], str] = {
+    PaymentConfirmedInput: DecisionKind.PAYMENT_CONFIRMED.value,
+    PaymentFailedInput: DecisionKind.PAYMENT_FAILED.value,
+    PayeeCorrectedInput: DecisionKind.PAYEE_CORRECTED.value,
+    PayeeProvenInput: DecisionKind.PAYEE_PROVEN.value,
+    WithdrawInput: DecisionKind.WITHDRAW.value,
+    MattersAdded: "matters_added",
 }
 
 
@@ -170,7 +173,7 @@ def signed_digest(body: BaseModel, case_number: str, matter: MatterCode | None) 
     it names the matter only as a payment report (one matter's); the window's word is the case's."""
     issuer = SIGNED_BY[type(body)]
     scope = matter.value if issuer == Issuer.PAYING_SYSTEM and matter is not None else None
-    return statement_digest(issuer, STATEMENT_KIND[type(body)].value, case_number, scope, body)
+    return statement_digest(issuer, STATEMENT_KIND[type(body)], case_number, scope, body)
 
 
 def payment_key(matter: MatterCode, reference: str | None, attempt: int) -> str:

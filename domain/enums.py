@@ -219,6 +219,10 @@ class EscalationStep(StrEnum):
 class NotificationKind(StrEnum):
     CASE_RECEIVED = "case_received"
     HUKOU_CANCELLED = "hukou_cancelled"
+    # The cremation certificate arrived after 户口注销: the other matters were pushed then.
+    MATTERS_PUSHED = "matters_pushed"
+    # Matters added to the case at the window (or the portal).
+    MATTERS_ADDED = "matters_added"
     MATTER_APPROVED = "matter_approved"
     MATTER_REJECTED = "matter_rejected"
     MATERIALS_REQUESTED = "materials_requested"

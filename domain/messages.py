@@ -22,8 +22,103 @@ def invitation(case_number: str, county: str, address: str, hours: str) -> str:
             f"{address}窗口（{hours}）或在网上一次申请，办理户口注销、养老金等事项。回复T退订。")
 
 
-def hukou_cancelled(case_number: str) -> str:
-    return f"受理编号{case_number}：逝者户口已注销，其余事项已同步推送各部门并联办理。"
+def hukou_cancelled(
+    case_number: str, remaining: int = 0, *, awaiting_cremation: bool = False, withdrawn: bool = False
+) -> str:
+    """What is true when 户口注销 is approved: nothing else was applied for, the application was withdrawn
+    meanwhile, the other matters wait for the cremation certificate, or they are pushed now."""
+    if remaining and withdrawn:
+        return f"受理编号{case_number}：逝者户口已注销；申请已撤回，其余{remaining}项事项不再推送。"
+    if remaining == 0:
+        return f"受理编号{case_number}：逝者户口已注销，本次申请无其他事项。"
+    if awaiting_cremation:
+        return (f"受理编号{case_number}：逝者户口已注销；其余{remaining}项事项待殡仪馆上传火化证明后"
+                f"推送各部门办理，届时另行告知。")
+    return f"受理编号{case_number}：逝者户口已注销，其余{remaining}项事项已同步推送各部门并联办理。"
+
+
+def matters_pushed(case_number: str, count: int) -> str:
+    """The cremation certificate arrived after 户口注销: the other matters are pushed now."""
+    return f"受理编号{case_number}：已收到火化证明，其余{count}项事项已推送各部门并联办理。"
+
+
+def hukou_carried(previous_case: str, certificate_no: str) -> str:
+    """The timeline's entry when 户口注销 was approved in an earlier case of the same deceased."""
+    return (f"户口注销已在前次申请{previous_case}中办结（户口注销证明{certificate_no}），本次沿用，"
+            f"不再推送派出所")
+
+
+def hukou_carried_reason(previous_case: str) -> str:
+    return f"沿用前次申请{previous_case}的户口注销证明"
+
+
+def reapplied(previous_case: str) -> str:
+    return f"（前次申请{previous_case}未能办成，本次重新申请）"
+
+
+def added_after(earlier_case: str) -> str:
+    return f"（案件{earlier_case}已办结，本案件办理其后追加的事项）"
+
+
+def matters_added(case_number: str, names: list[str], *, pushed: bool, earlier_case: str | None = None) -> str:
+    """The family's message when matters are added to its case (or, after 办结, to a new linked case)."""
+    listed = "、".join(f"“{name}”" for name in names)
+    where = (f"已为您追加办理{listed}（原案件{earlier_case}已办结，追加事项受理编号{case_number}）"
+             if earlier_case else f"受理编号{case_number}：已为您追加办理{listed}")
+    then = "，已推送相关部门办理。" if pushed else "，将与其余事项一并推送相关部门办理。"
+    return where + then
+
+
+def matters_added_event(names: list[str], channel: str) -> str:
+    where = "网上" if channel == "online" else "窗口"
+    return f"{where}追加事项：{'、'.join(names)}"
+
+
+def addition_accepted(case_number: str, count: int, names: str, *, pushed: bool) -> str:
+    then = "已推送相关部门" if pushed else "将与其余事项一并推送"
+    return f"已追加{count}项事项（{names}），{then}，受理编号{case_number}"
+
+
+def addition_duplicate(name: str, state: str) -> str:
+    return f"“{name}”已在本案件中（{state}），不能重复追加"
+
+
+def addition_present(name: str, case_number: str, state: str) -> str:
+    return f"“{name}”已在案件{case_number}中办理（{state}），不能重复申请"
+
+
+def added_case_received(case_number: str, earlier_case: str, names: list[str]) -> str:
+    listed = "、".join(f"“{name}”" for name in names)
+    return (f"您追加的{listed}已受理，受理编号{case_number}（原案件{earlier_case}已办结），"
+            f"户口注销沿用原案件结果，办理进度将及时告知。")
+
+
+def added_case_started(case_number: str, earlier_case: str) -> str:
+    return f"案件{earlier_case}已办结，追加事项另行立案并关联原案件，受理编号{case_number}"
+
+
+def addition_unknown(code: str) -> str:
+    return f"本县暂未开通事项{code}"
+
+
+ADDITION_HUKOU = "户口注销随申请办理，无需追加"
+ADDITION_UNVERIFIED = "追加事项未经窗口签名确认，不予受理"
+ADDITION_UNAVAILABLE = "本案件暂不能追加事项"
+ADDITION_NO_REGISTER = "本机无法读取案件登记库，不能追加事项"
+ADDITION_HUKOU_FIRST = "户口注销尚未办结，不能追加事项，请重新申请（shenhou case start）"
+ADDITION_TOO_MANY = "该逝者的案件已达上限，请到窗口人工处理"
+ADDITION_REPEATED = "追加的事项有重复"
+ADDITION_ACCOUNT_GIVEN = "本案件已登记收款账户；如需更改，请办理收款账户更正"
+ADDITION_CARD_GIVEN = "本案件已登记逝者银行卡号"
+ADDITION_ACCOUNT_NEEDED = "追加的事项需向家属发放款项，请填写收款账户"
+
+
+def addition_refused_closed(state: str) -> str:
+    return f"案件已{state}，不能追加事项"
+
+
+ADDITION_NO_APPLICATION = "案件尚未收到家属申请，请先受理申请"
+ADDITION_CLOSING = "案件正在办结，请稍后再追加（将另行立案并关联本案件）"
 
 
 def matter_approved(matter: MatterDefinition) -> str:

@@ -221,8 +221,22 @@ class CaseInput(_Model):
     previous_case: str | None = None
     # The funeral home's certificate that earlier case already holds.
     cremation: CremationRecord | None = None
+    # 户口注销 approved in an earlier case for the same deceased: its certificate carries over, and the police
+    # receive nothing new (None: the case pushes 户口注销 as 1.0 did).
+    hukou_carried: CarriedHukou | None = None
+    # The earlier case had reached 办结 (or closed) and this one runs the matters added to it since ...
+    added_to: str | None = None
+    # ... as the window signed them for this case: the case opens only on that signature.
+    addition: MattersAdded | None = None
     # Set when the case continues as new: where the previous run left off.
     carried: CaseCarry | None = None
+
+
+class CarriedHukou(_Model):
+    """户口注销 as an earlier case approved it."""
+
+    case_number: str
+    certificate_no: str
 
 
 class CaseResult(_Model):
@@ -398,6 +412,25 @@ class PayeeProvenInput(_Input):
     proof: MaterialKind
     # The document's number or issuer, as the window records it.
     document: ShortText
+    signature: Signature | None = None
+
+
+class MattersAdded(_Input):
+    """Matters added to a case for the same deceased, at the window (or the portal for the online channel's
+    matters): checked by intake's rules on the client, signed by the window (runtime/signing.py), and taken by
+    the case only on that signature."""
+
+    clerk: ShortText
+    # The added matters (never 户口注销), in catalogue order.
+    matters: Annotated[tuple[MatterCode, ...], Field(min_length=1, max_length=20)]
+    channel: Channel = Channel.WINDOW
+    # The deceased's situations with the family's new answers (they select the added matters).
+    situations: Situations
+    # The scanned materials brought for the added matters.
+    materials: Annotated[tuple[MaterialRef, ...], Field(max_length=40)] = ()
+    # Given when an added matter pays the family and the case had no account (nor the deceased's card).
+    bank_account: BankAccount | None = None
+    deceased_bank_card: ShortText | None = None
     signature: Signature | None = None
 
 
@@ -692,6 +725,8 @@ class StatusSnapshot(_Model):
     case_state: CaseState | None = None
     # An earlier case for the same deceased that ended with nothing for the family.
     previous_case: str | None = None
+    # ... or the finished case whose added matters this case runs.
+    added_to: str | None = None
     channel: Channel | None = None
     deceased: str | None = None
     applicant: str | None = None
@@ -774,6 +809,8 @@ class RegisterBatch(_Model):
     payment: PaymentResult | None = None
     audit: tuple[AuditEvent, ...] = ()
     notifications: tuple[Notification, ...] = ()
+    # The case's application as it now stands, once matters were added to it.
+    application: Application | None = None
 
 
 class PushRequest(_Model):

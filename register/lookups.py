@@ -9,6 +9,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from domain.enums import CaseState, MatterCode, MatterState
+from domain.models import Application
+from register.sealed_fields import opened_application
 from register.sealing import Sealer
 from register.tables import CaseRow, MatterRow
 
@@ -25,6 +27,10 @@ class RecordedCase:
     closed: bool
     # Some matter besides 户口注销 was approved: the family got something from this case.
     delivered: bool
+    # 户口注销's certificate, when this case's police approved it.
+    hukou_certificate_no: str | None = None
+    # Each matter's state, as last written.
+    matters: dict[MatterCode, MatterState] | None = None
 
 
 def delivered(states: dict[MatterCode, MatterState]) -> bool:
@@ -42,8 +48,12 @@ def recorded_case(engine: Engine, case_number: str) -> RecordedCase | None:
     except SQLAlchemyError:
         return None
     states = {MatterCode(row.matter): MatterState(row.state) for row in rows}
+    hukou = next((row for row in rows if row.matter == MatterCode.HUKOU_CANCELLATION.value
+                  and row.state == MatterState.APPROVED.value), None)
+    certificate = hukou.view.get("certificate_no") if hukou is not None else None
     return RecordedCase(case_number=case_number, state=CaseState(case.state), closed=case.closed_at is not None,
-                        delivered=delivered(states))
+                        delivered=delivered(states), matters=states,
+                        hukou_certificate_no=certificate if isinstance(certificate, str) else None)
 
 
 def cases_of_applicant(engine: Engine, sealer: Sealer, id_number: str) -> list[str]:
@@ -57,3 +67,13 @@ def cases_of_applicant(engine: Engine, sealer: Sealer, id_number: str) -> list[s
             .order_by(col(CaseRow.received_at).desc(), col(CaseRow.case_number))
         ).all()
     return list(numbers)
+
+
+def case_application(engine: Engine, sealer: Sealer, case_number: str) -> Application | None:
+    """The case's application as it now stands (matters added included), its sealed fields opened; None when
+    the register holds no application for it."""
+    with Session(engine) as session:
+        case = session.get(CaseRow, case_number)
+    if case is None or not case.application:
+        return None
+    return Application.model_validate(opened_application(case.application, case_number, sealer))

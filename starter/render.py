@@ -192,7 +192,9 @@ def status_renderables(snapshot: StatusSnapshot, policy: Policy) -> list[object]
         ("受理编号", snapshot.case_number),
         ("案件状态", snapshot.case_state.value if snapshot.case_state else ""),
     ]
-    if snapshot.previous_case:
+    if snapshot.added_to:
+        rows.append(("原案件", f"{snapshot.added_to}（已办结，本案件办理其后追加的事项）"))
+    elif snapshot.previous_case:
         rows.append(("前次申请", f"{snapshot.previous_case}（未能办成，本次重新申请）"))
     if snapshot.deceased is None:
         rows.append(("申请", "尚未收到家属申请"))

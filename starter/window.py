@@ -52,7 +52,7 @@ from starter.session import (
 )
 from starter.usage import group
 
-app = group("案件：受理申请、查询进度、火化证明、补正材料、撤回、更正收款账户、继承人告知书。")
+app = group("案件：受理申请、追加事项、查询进度、火化证明、补正材料、撤回、更正收款账户、继承人告知书。")
 
 Json = Annotated[bool, typer.Option("--json", help="输出机器可读的JSON")]
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="受理编号，如 SH-ABCDEFGH2345", show_default=False)]
@@ -86,6 +86,50 @@ def start(
         else:
             typer.echo(f"申请已受理，受理编号：{started.case_number}")
             typer.echo(f"查询码：{code}（凭受理编号和查询码可在网上查询办理进度）")
+        return ExitCode.OK
+
+    execute(ctx, work, json_output=json_output)
+
+
+@app.command("add-matters")
+def add_matters(
+    ctx: typer.Context,
+    case: CaseArg,
+    form: Annotated[Path, typer.Option("--form", "-f", help="追加事项表（JSON或YAML），见 examples/addition.yaml")],
+    clerk: Clerk = None,
+    json_output: Json = False,
+) -> None:
+    """为同一逝者追加事项（以受理窗口密钥签名），按受理申请的规则一次告知全部问题。
+
+    案件办理中的，追加到本案件（各事项单独计时）；案件已办结的，追加事项另行立案并关联原案件，户口注销沿用原案件
+    结果。--json 输出 {"ok": true, "case_number": ..., "earlier_case": ...} 或 {"ok": false, "problems": [...]}。
+    """
+
+    async def work() -> int:
+        number = case_number(case)
+        if not clerk or not clerk.strip():
+            raise InvalidInput("请填写窗口受理人员（--clerk）")
+        current = await session()
+        window = signer(current.keys, Issuer.WINDOW)
+        register = register_engine(current.settings)
+        sealer = Sealer.from_keys(current.keys)
+        target = await bounded(ctx, intake.addition_target(current.client, number, register, sealer))
+        checked = intake.check_addition_form(load_form(form), form.parent, target, current.policy,
+                                             today(current.policy))
+        if isinstance(checked, list):
+            raise InvalidForm(checked)
+        addition, files = checked
+        added = await bounded(ctx, intake.submit_addition(
+            addition, files, target, clerk.strip(), current.client, current.settings, window,
+            register=register, sealer=sealer))
+        if json_output:
+            echo_json({"ok": True, "case_number": added.case_number, "earlier_case": added.earlier_case,
+                       "message": added.message})
+        else:
+            typer.echo(added.message)
+            if added.earlier_case is not None:
+                code = query_code(added.case_number, current.keys.query_code_key)
+                typer.echo(f"查询码：{code}（凭受理编号和查询码可在网上查询办理进度）")
         return ExitCode.OK
 
     execute(ctx, work, json_output=json_output)

@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 from runtime.codec import data_converter
 from tests.histories import patch_ids
 from tests.histories.record import SCENARIOS as RECORDED
+from tests.histories.record import SINCE_PATCH
 from worker import sandbox_runner
 from workflows.case import CaseWorkflow
 from workflows.matter import MatterWorkflow
@@ -29,18 +30,27 @@ def _histories(scenario: str) -> list[WorkflowHistory]:
 
 
 def test_every_scenario_is_recorded_in_the_1_0_shape() -> None:
-    assert set(RECORDED) <= set(SCENARIOS)
+    """... or, for a scenario of a change shipped behind a patch, in that patch's shape."""
+    assert set(RECORDED) - set(SINCE_PATCH) <= set(SCENARIOS)
+    assert {f"{name}-{patch}" for name, patch in SINCE_PATCH.items()} <= set(SCENARIOS)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_recordings_carry_only_known_patches(scenario: str) -> None:
     """A scenario's own folder is the 1.0 shape, which has no patch marker; `<scenario>-<patch id>` (a change
-    shipped later, recorded beside it) carries exactly its patch, which workflows/versions.py lists."""
+    shipped later, recorded beside it) carries its patch, which workflows/versions.py lists, and none but those
+    listed before it (shipped earlier, so recorded too)."""
     name, _, patch = scenario.partition("-")
     assert name in RECORDED, scenario
+    assert name not in SINCE_PATCH or patch == SINCE_PATCH[name], scenario
     assert not patch or patch in PATCHES, scenario
+    shipped = list(PATCHES)
+    allowed = set(shipped[:shipped.index(patch) + 1]) if patch else set()
+    found: set[str] = set()
     for history in _histories(scenario):
-        assert patch_ids(history) <= ({patch} if patch else set()), history.workflow_id
+        assert patch_ids(history) <= allowed, history.workflow_id
+        found |= patch_ids(history)
+    assert not patch or patch in found, scenario
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

@@ -31,7 +31,7 @@ from workflows.contract import (
     WITHDRAW,
 )
 from workflows.raw_input import NO_INPUT, one_input, parse_raw, parse_update, shown_name, to_raw
-from workflows.versions import COUNTY_AS_WRITTEN
+from workflows.versions import COUNTY_AS_WRITTEN, MATTER_ADDITIONS
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineActivities
@@ -59,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import (
         Application,
         AuditEvent,
+        CarriedHukou,
         CaseCarry,
         CaseInput,
         CaseOpening,
@@ -73,6 +74,7 @@ with workflow.unsafe.imports_passed_through():
         MatterOutcomeRequest,
         MatterReport,
         MatterResult,
+        MattersAdded,
         MatterView,
         Notification,
         PayeeCorrectedInput,
@@ -114,6 +116,13 @@ class CaseWorkflow:
     def __init__(self, input: CaseInput) -> None:
         self._case_number = input.case_number
         self._previous_case = input.previous_case
+        self._added_to = input.added_to
+        # 户口注销 approved in an earlier case (its certificate carries over; the police receive nothing new).
+        self._hukou_from: CarriedHukou | None = input.hukou_carried
+        # Set when the case has begun to close: matters can no longer be added to it.
+        self._closing = False
+        # The next register write carries the application as it now stands (matters were added).
+        self._case_amended = False
         # Decided at the run's first workflow task (workflows/versions.py): a run under way keeps 1.0's rule.
         self._county_as_written = workflow.patched(COUNTY_AS_WRITTEN)
         self._application: Application | None = input.application
@@ -198,32 +207,72 @@ class CaseWorkflow:
             self._phase = CasePhase.HUKOU
             await self._open_case(input)
         elif input.carried is None:
+            if input.addition is not None:
+                # Matters added after the earlier case closed: only on the window's word.
+                problem = await self._unverified(input.addition)
+                if problem:
+                    await self._refuse("add_matters", problem)
+                    await self._close_unapplied(CaseState.REFUSED, messages.ADDITION_UNVERIFIED)
+                    return self._result()
             await self._open_case(input)
-        application = self._require_application()
-        rest: list[MatterCode] = [code for code in application.matters if code != MatterCode.HUKOU_CANCELLATION]
+        # The matters besides 户口注销 are read where they are acted on: the window may add some meanwhile.
         if self._phase == CasePhase.HUKOU:
-            await self._run_matters([MatterCode.HUKOU_CANCELLATION])
-            hukou = self._matters[MatterCode.HUKOU_CANCELLATION]
-            if hukou.state == MatterState.REJECTED:
-                return await self._hukou_rejected(rest, hukou.reason or "")
-            if hukou.state != MatterState.APPROVED:
-                return await self._finish(rest, "申请已撤回")
-            self._event("户口注销完成", notify=(NotificationKind.HUKOU_CANCELLED, Recipient.FAMILY,
-                                               messages.hukou_cancelled(self._case_number)))
-            if not rest:
+            if not self._hukou_carried():
+                await self._run_matters([MatterCode.HUKOU_CANCELLATION])
+                hukou = self._matters[MatterCode.HUKOU_CANCELLATION]
+                if hukou.state == MatterState.REJECTED:
+                    return await self._hukou_rejected(self._rest(), hukou.reason or "")
+                if hukou.state != MatterState.APPROVED:
+                    return await self._finish(self._rest(), "申请已撤回")
+                # What the family is told is what is true now: no other matter, a wait, or pushed now.
+                self._event("户口注销完成", notify=(NotificationKind.HUKOU_CANCELLED, Recipient.FAMILY,
+                                                   messages.hukou_cancelled(
+                                                       self._case_number, len(self._rest()),
+                                                       awaiting_cremation=self._cremation is None,
+                                                       withdrawn=self._withdrawal is not None)))
+            if not self._rest():
                 return await self._finish([], "")
             self._phase = CasePhase.AWAITING_CREMATION
             if self._cremation is None and self._withdrawal is None:
                 self._change(CaseState.AWAITING_CREMATION, "等待殡仪馆上传火化证明后推送其余事项")
         if self._phase == CasePhase.AWAITING_CREMATION:
+            waited = False
             if self._cremation is None and self._withdrawal is None:
+                waited = True
                 await self._await_cremation(self._require_policy())
             if self._withdrawal is not None:
-                return await self._finish(rest, "申请已撤回")
-            self._change(CaseState.IN_PROGRESS, f"并联推送{len(rest)}项事项")
+                return await self._finish(self._rest(), "申请已撤回")
+            count = len(self._rest())
+            self._change(CaseState.IN_PROGRESS, f"并联推送{count}项事项", notify=(
+                NotificationKind.MATTERS_PUSHED, Recipient.FAMILY, messages.matters_pushed(self._case_number, count),
+            ) if waited else None)
             self._phase = CasePhase.PARALLEL
-        await self._run_matters(rest, self._matters[MatterCode.HUKOU_CANCELLATION].certificate_no)
+        await self._run_matters(self._rest(), self._hukou_certificate())
+        await self._until_all_settled()
         return await self._finish([], "")
+
+    def _rest(self) -> list[MatterCode]:
+        """The matters besides 户口注销, as the case has them now (the application's, and any added since)."""
+        return [code for code in self._require_application().matters if code != MatterCode.HUKOU_CANCELLATION]
+
+    def _hukou_carried(self) -> bool:
+        """户口注销 came over from an earlier case: final here without a matter of this case's own."""
+        hukou = self._matters.get(MatterCode.HUKOU_CANCELLATION)
+        return hukou is not None and hukou.final and MatterCode.HUKOU_CANCELLATION not in self._started
+
+    def _hukou_certificate(self) -> str | None:
+        hukou = self._matters.get(MatterCode.HUKOU_CANCELLATION)
+        return hukou.certificate_no if hukou is not None else None
+
+    async def _until_all_settled(self) -> None:
+        """Every matter final, those added while the others ran included; an addition under way (its handler)
+        finishes first. Then the case closes to additions."""
+        while True:
+            await self._until_settled(list(self._matters))
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if all(view.final for view in self._matters.values()):
+                self._closing = True
+                return
 
     async def _open_case(self, input: CaseInput) -> None:
         """Receive the application: the register's case record, the county policy, every matter's entry."""
@@ -238,26 +287,44 @@ class CaseWorkflow:
                                        state=CaseState.RECEIVED, received_at=self._received_at,
                                        previous_case=input.previous_case)
         received = f"受理申请，共{len(application.matters)}项事项"
-        if input.previous_case:
-            received += f"（前次申请{input.previous_case}未能办成，本次重新申请）"
-        self._change(CaseState.RECEIVED, received, notify=(
+        if self._added_to:
+            received += messages.added_after(self._added_to)
+        elif input.previous_case:
+            received += messages.reapplied(input.previous_case)
+        self._change(CaseState.RECEIVED, received, notify=None if self._added_to else (
             NotificationKind.CASE_RECEIVED, Recipient.FAMILY,
             messages.case_received(self._case_number, len(application.matters))))
-        self._change(CaseState.HUKOU_CANCELLING, "户口注销事项推送派出所")
+        carried = self._hukou_from if MatterCode.HUKOU_CANCELLATION in application.matters else None
+        if carried is not None:
+            self._event(messages.hukou_carried(carried.case_number, carried.certificate_no))
+        else:
+            self._change(CaseState.HUKOU_CANCELLING, "户口注销事项推送派出所")
         self._policy = policy = await self._open(application)
         for code in application.matters:
-            definition = policy.matter(code)
-            self._matters[code] = MatterView(
-                case_number=self._case_number, code=code, name=definition.name,
-                department=definition.department, department_name=definition.department_name,
-                state=MatterState.PENDING_PUSH, pays_family=definition.pays_family,
-                time_limit_working_days=definition.time_limit_working_days,
-            )
+            self._matters[code] = self._new_view(policy, code)
+        if self._added_to:
+            names = [policy.matter(code).short_name for code in self._rest()]
+            self._event(messages.matters_added_event(names, application.channel.value), notify=(
+                NotificationKind.CASE_RECEIVED, Recipient.FAMILY,
+                messages.added_case_received(self._case_number, self._added_to, names)))
+        if carried is not None:
+            self._settle(MatterResult(
+                case_number=self._case_number, matter=MatterCode.HUKOU_CANCELLATION, state=MatterState.APPROVED,
+                certificate_no=carried.certificate_no, reason=messages.hukou_carried_reason(carried.case_number)))
         if proofs := self._proofs_needed():
             self._payee_proof = proven_at_intake(application, proofs)
             relationship = RELATIONSHIP_LABELS[application.applicant.relationship]
             self._event(messages.payee_proven(self._payee_proof.value, "受理时提交") if self._payee_proof
                         else messages.proof_required_at_intake(relationship))
+
+    def _new_view(self, policy: Policy, code: MatterCode) -> MatterView:
+        definition = policy.matter(code)
+        return MatterView(
+            case_number=self._case_number, code=code, name=definition.name,
+            department=definition.department, department_name=definition.department_name,
+            state=MatterState.PENDING_PUSH, pays_family=definition.pays_family,
+            time_limit_working_days=definition.time_limit_working_days,
+        )
 
     async def _await_application(self, policy: Policy) -> bool:
         """The funeral home opened the case; the family's application completes it, or it closes."""
@@ -313,10 +380,16 @@ class CaseWorkflow:
 
     async def _run_matters(self, codes: list[MatterCode], hukou_certificate_no: str | None = None) -> None:
         """Start the matters not started yet, all at once, and wait until every one of ``codes`` is final."""
-        policy = self._require_policy()
-        application = self._require_application()
+        await self._start_matters(codes, hukou_certificate_no)
+        await self._until_settled(codes)
+
+    async def _start_matters(self, codes: list[MatterCode], hukou_certificate_no: str | None) -> None:
+        """Start those of ``codes`` not started yet, all at once; their outcomes are settled as they come."""
 
         async def start(code: MatterCode) -> None:
+            # The case as it is now: a matter added meanwhile may have brought situations or a payee account.
+            policy = self._require_policy()
+            application = self._require_application()
             definition = policy.matter(code)
             self._started.add(code)
             # A case that continues as new closes its run: its matters must go on, so they are abandoned, not
@@ -361,7 +434,6 @@ class CaseWorkflow:
         await asyncio.gather(*(start(code) for code in fresh))
         for code in fresh:
             asyncio.create_task(outcome(code))  # noqa: RUF006 (the workflow keeps running until they settle)
-        await self._until_settled(codes)
 
     async def _until_settled(self, codes: list[MatterCode]) -> None:
         """Wait for every matter's outcome: from its handle when this run started it, else from the engine,
@@ -456,10 +528,11 @@ class CaseWorkflow:
             runs=self._runs + 1, recheck=untold, payee_proof=self._payee_proof,
         )
         workflow.continue_as_new(CaseInput(case_number=self._case_number, previous_case=self._previous_case,
-                                           carried=carry))
+                                           added_to=self._added_to, carried=carry))
 
     async def _hukou_rejected(self, unpushed: list[MatterCode], reason: str) -> CaseResult:
         """Nothing else can be pushed; the family is told why, and that a new application is welcome."""
+        self._closing = True
         for code in unpushed:
             self._settle(MatterResult(case_number=self._case_number, matter=code, state=MatterState.NOT_PUSHED,
                                       reason="户口注销未通过，本事项未推送"))
@@ -472,6 +545,7 @@ class CaseWorkflow:
         return self._result()
 
     async def _finish(self, unpushed: list[MatterCode], reason: str) -> CaseResult:
+        self._closing = True
         withdrawn = self._withdrawal is not None
         for code in unpushed:
             self._settle(MatterResult(case_number=self._case_number, matter=code, reason=reason,
@@ -636,10 +710,44 @@ class CaseWorkflow:
     async def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
         await self._refuse(shown_name(name), "不认识的操作名称，请检查拼写（如 cremation_certified、withdraw）")
 
+    @workflow.update(name="add_matters", description=d.CASE_ADD_MATTERS)
+    async def add_matters(self, raw: RawValue) -> CommandAck:
+        addition = parse_update(MattersAdded, raw)
+        # A case under way takes additions from its next step on (workflows/versions.py): the marker names the
+        # histories that have them.
+        if not workflow.patched(MATTER_ADDITIONS):  # pragma: no cover - only a history without the marker
+            raise ApplicationError(messages.ADDITION_UNAVAILABLE, type=ErrorType.INVALID_DECISION.value,
+                                   non_retryable=True)
+        await self._verified_or_refused("add_matters", addition)
+        await self._addable_or_refused(addition, None)
+        # The county's definitions of the added matters, as in force now.
+        county = await workflow.execute_local_activity_method(
+            RegisterActivities.resolve_policy, PolicyRequest(case_number=self._case_number), **LOCAL_OPTIONS)
+        # The case may have moved on meanwhile (closed, or the same matter added by another clerk).
+        await self._addable_or_refused(addition, county)
+        pushed = self._accept_addition(addition, county)
+        if pushed:
+            await self._start_matters(list(addition.matters), self._hukou_certificate())
+        else:
+            await self._flush()
+        names = "、".join(self._matters[code].name for code in addition.matters)
+        return CommandAck(accepted=True, state=self._state,
+                          message=messages.addition_accepted(self._case_number, len(addition.matters), names,
+                                                             pushed=pushed))
+
+    @add_matters.validator
+    def _validate_add_matters(self, raw: RawValue) -> None:
+        addition = parse_update(MattersAdded, raw)
+        problem = self._addition_problem(addition, None)
+        if problem:
+            raise ValueError(problem)
+
     @workflow.update(name="submit_application", description=d.CASE_SUBMIT_APPLICATION)
     def submit_application(self, raw: RawValue) -> CommandAck:
         input = parse_update(CaseInput, raw)
         self._application = input.application
+        if input.hukou_carried is not None:
+            self._hukou_from = input.hukou_carried
         return CommandAck(accepted=True, state=self._state, message=f"申请已受理，受理编号{self._case_number}")
 
     @submit_application.validator
@@ -659,6 +767,7 @@ class CaseWorkflow:
             scope="case",
             case_state=self._state,
             previous_case=self._previous_case,
+            added_to=self._added_to,
             channel=application.channel if application else None,
             deceased=mask_name(application.deceased.name) if application else None,
             applicant=mask_name(application.applicant.name) if application else None,
@@ -701,6 +810,72 @@ class CaseWorkflow:
         )
         self._event(f"收到火化证明{certificate.certificate_no}（{certificate.funeral_home}）",
                     actor=certificate.funeral_home)
+
+    def _addition_problem(self, addition: MattersAdded, county: Policy | None) -> str | None:
+        """Why these matters cannot be added to this case now (every reason at once); None when they can. The
+        window checked them by intake's rules (eligibility, materials, channel); the case checks what only it
+        knows: that it is open and does not have them yet."""
+        if self._application is None:
+            return messages.ADDITION_NO_APPLICATION
+        if self._withdrawal is not None:
+            return messages.addition_refused_closed(CaseState.WITHDRAWN.value)
+        if self._state in _CLOSED:
+            return messages.addition_refused_closed(self._state.value)
+        if self._closing:
+            return messages.ADDITION_CLOSING
+        problems: list[str] = []
+        for code in addition.matters:
+            view = self._matters.get(code)
+            if code == MatterCode.HUKOU_CANCELLATION:
+                problems.append(messages.ADDITION_HUKOU)
+            elif view is not None:
+                problems.append(messages.addition_duplicate(view.name, view.state.value))
+            elif county is not None and not any(m.code == code for m in county.matters):
+                problems.append(messages.addition_unknown(code.value))
+        if len(set(addition.matters)) != len(addition.matters):
+            problems.append(messages.ADDITION_REPEATED)
+        payee = self._application.applicant.bank_account
+        if addition.bank_account is not None and payee.given:
+            problems.append(messages.ADDITION_ACCOUNT_GIVEN)
+        if county is not None and not problems and not payee.given and addition.bank_account is None and any(
+                county.matter(code).pays_family for code in addition.matters):
+            problems.append(messages.ADDITION_ACCOUNT_NEEDED)
+        return "；".join(problems) or None
+
+    async def _addable_or_refused(self, addition: MattersAdded, county: Policy | None) -> None:
+        problem = self._addition_problem(addition, county)
+        if problem:
+            await self._refuse("add_matters", problem)
+            raise ApplicationError(problem, type=ErrorType.INVALID_DECISION.value, non_retryable=True)
+
+    def _accept_addition(self, addition: MattersAdded, county: Policy) -> bool:
+        """The matters join the case (its policy, application and status); whether they are pushed now (the
+        others are under way) or with the others once 户口注销 and the cremation certificate are in."""
+        policy = self._require_policy()
+        added = tuple(county.matter(code) for code in addition.matters)
+        self._policy = policy.model_copy(update={"matters": (*policy.matters, *added)})
+        application = self._require_application()
+        applicant = application.applicant
+        if addition.bank_account is not None:
+            applicant = applicant.model_copy(update={"bank_account": addition.bank_account})
+        deceased = application.deceased
+        if addition.deceased_bank_card is not None and not deceased.bank_card:
+            deceased = deceased.model_copy(update={"bank_card": addition.deceased_bank_card})
+        materials = (*application.materials, *(m for m in addition.materials if m not in application.materials))
+        self._application = application.model_copy(update={
+            "matters": (*application.matters, *addition.matters), "situations": addition.situations,
+            "materials": materials, "applicant": applicant, "deceased": deceased,
+        })
+        for code in addition.matters:
+            self._matters[code] = self._new_view(self._policy, code)
+        # The register keeps the case's application as it now stands.
+        self._case_amended = True
+        pushed = self._phase == CasePhase.PARALLEL
+        names = [definition.short_name for definition in added]
+        self._event(messages.matters_added_event(names, addition.channel), actor=addition.clerk, notify=(
+            NotificationKind.MATTERS_ADDED, Recipient.FAMILY,
+            messages.matters_added(self._case_number, names, pushed=pushed)))
+        return pushed
 
     def _withdraw_problem(self) -> str | None:
         if self._withdrawal is not None:
@@ -814,8 +989,10 @@ class CaseWorkflow:
             workflow.upsert_search_attributes([sa.CASE_STATE.value_set(self._case_state.state.value)])
             self._shown_state = self._case_state.state
         batch = RegisterBatch(case_number=self._case_number, case=self._case_record, case_state=self._case_state,
-                              audit=tuple(self._audit), notifications=tuple(self._notes))
+                              audit=tuple(self._audit), notifications=tuple(self._notes),
+                              application=self._application if self._case_amended else None)
         self._case_record, self._case_state, self._audit, self._notes = None, None, [], []
+        self._case_amended = False
         return batch
 
     async def _refuse(self, action: str, reason: str, matter: MatterCode | None = None) -> None:
@@ -842,7 +1019,9 @@ class CaseWorkflow:
             "payment_reference": result.payment_reference, "certificate_no": result.certificate_no,
         })
 
-    async def _unverified(self, statement: WithdrawInput | PayeeCorrectedInput | PayeeProvenInput) -> str | None:
+    async def _unverified(
+        self, statement: WithdrawInput | PayeeCorrectedInput | PayeeProvenInput | MattersAdded,
+    ) -> str | None:
         """Why the window's word is not taken: its signature is missing or covers another statement."""
         verdict = await workflow.execute_local_activity_method(
             TrustActivities.verify_statement,
@@ -853,7 +1032,7 @@ class CaseWorkflow:
         return verdict.refused
 
     async def _verified_or_refused(
-        self, action: str, statement: WithdrawInput | PayeeCorrectedInput | PayeeProvenInput,
+        self, action: str, statement: WithdrawInput | PayeeCorrectedInput | PayeeProvenInput | MattersAdded,
     ) -> None:
         problem = await self._unverified(statement)
         if problem:

@@ -69,6 +69,9 @@ CASE_WITHDRAW_APPLICATION = (
 CASE_PROVE_RELATIONSHIP = (
     "窗口通过命令行记录已核验的亲属关系证明或继承权公证书，立即返回是否受理；待核验的款项随即发放"
 )
+CASE_ADD_MATTERS = (
+    "窗口通过命令行为同一逝者追加事项（窗口签名），立即返回是否受理；案件联办中的立即推送，其余随案件一并推送"
+)
 CASE_CORRECT_BANK_ACCOUNT = (
     "窗口通过命令行更正收款账户，立即返回是否受理；发放失败的款项重新发放"
 )

@@ -37,9 +37,14 @@ server that has it (docs/deploy.md, "Temporal server and UI").
 from __future__ import annotations
 
 COUNTY_AS_WRITTEN = "county-as-written"
+# Asked where it applies (the add_matters update), not in @workflow.init: cases under way for weeks take additions
+# from their next step, and only the histories with an addition carry the marker.
+MATTER_ADDITIONS = "matter-additions"
 
 # Patch id -> the change it guards (empty in 1.0).
 PATCHES: dict[str, str] = {
     COUNTY_AS_WRITTEN: ("a cremation certificate's county may be written with its city before it (包头市固阳县), as "
                         "the Web UI's signal sends it; 1.0 took the county's exact name only"),
+    MATTER_ADDITIONS: ("the window adds matters to a case (the add_matters update): the case starts them at once "
+                       "when its other matters are under way, else with them; 1.0 had no such update"),
 }
