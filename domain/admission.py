@@ -33,6 +33,7 @@ from domain.models import (
     PaymentConfirmedInput,
     PaymentFailedInput,
     StatementCheck,
+    WithdrawInput,
 )
 from domain.officers import (
     UNVERIFIED,
@@ -51,6 +52,9 @@ def problem(state: MatterProgress, matter: MatterInput, decision: Decision) -> s
     definition = matter.matter_policy.definition
     kind = KIND_OF[type(decision)]
     if kind == DecisionKind.WITHDRAW:
+        assert isinstance(decision, WithdrawInput)
+        if decision.matter not in (None, definition.code):
+            return "撤回所指事项与本事项不符"
         return "事项已办结，无需撤回" if state.final else None
     reason = check_state_for(kind, state.state, state.final)
     if reason:

@@ -131,6 +131,24 @@ def claim_lapsing(case_number: str, matter: str, deadline: date, left: int) -> s
             f"逾期可能无法领取。请尽快到“一件事一次办”窗口申请。回复T退订。")
 
 
+def one_withdrawn(case_number: str, matter: str) -> str:
+    return f"受理编号{case_number}：您已撤回“{matter}”，其余事项继续办理。"
+
+
+def one_withdrawn_event(matter: str, reason: str) -> str:
+    return f"申请人撤回“{matter}”：{reason}；其余事项继续办理"
+
+
+ONE_WITHDRAWN_ACK = "撤回已登记，该事项停止办理，其余事项继续"
+
+
+def not_withdrawable(matter: str, state: str) -> str:
+    return f"“{matter}”当前为{state}，不能撤回（已审核通过的款项照常发放）"
+
+
+HUKOU_NOT_ALONE = "户口注销不能单独撤回；如不再办理，请撤回整个申请"
+
+
 def no_benefit(officer: str) -> str:
     return f"经核查逝者无该项待遇，无需终止（{officer}）"
 

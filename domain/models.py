@@ -398,6 +398,8 @@ class CremationCertifiedInput(_Input):
 class WithdrawInput(_Input):
     clerk: ShortText
     reason: Reason
+    # Only this matter (the others go on); None: the whole application.
+    matter: MatterCode | None = None
     # The window's signature over this withdrawal of this case (runtime/signing.py): a matter, and its case,
     # stop only on the window's word, whoever forwards it.
     signature: Signature | None = None

@@ -306,13 +306,17 @@ def withdraw(
     case: CaseArg,
     clerk: Clerk = None,
     reason: Annotated[str | None, typer.Option("--reason", help="撤回原因（必填）")] = None,
+    matter: Annotated[
+        str | None, typer.Option("--matter", help="只撤回这一事项（代码或名称），其余事项继续办理")
+    ] = None,
 ) -> None:
-    """申请人撤回申请：未办结的事项全部撤回，案件关闭。"""
+    """申请人撤回申请：未办结的事项全部撤回，案件关闭；--matter 只撤回一项。"""
 
     async def work() -> int:
         number = case_number(case)
-        withdrawal = build(WithdrawInput, clerk=clerk, reason=reason)
         current = await session()
+        code = matter_code(matter, current.policy) if matter else None
+        withdrawal = build(WithdrawInput, clerk=clerk, reason=reason, matter=code)
         ack = await bounded(ctx, operations.withdraw(current.client, number, withdrawal,
                                                      signer(current.keys, Issuer.WINDOW)))
         typer.echo(f"{ack.message}（案件{number}）")

@@ -94,6 +94,8 @@ with workflow.unsafe.imports_passed_through():
 # Refusals alone are written to the register in batches.
 REFUSAL_BATCH = 20
 _CLOSED = (CaseState.COMPLETED, CaseState.WITHDRAWN, CaseState.REFUSED, CaseState.HUKOU_REJECTED)
+# A matter the family may withdraw on its own: still with its department (approved money is paid all the same).
+_WITHDRAWABLE = (MatterState.PENDING_PUSH, MatterState.UNDER_REVIEW, MatterState.AWAITING_MATERIALS)
 
 # After a continue-as-new the case hears of its matters' ends by signal and checks them with the engine; it
 # also looks for itself this often, in case a report was lost.
@@ -429,7 +431,8 @@ class CaseWorkflow:
                 self._child_error = err
 
         await self._flush()
-        fresh = [code for code in codes if code not in self._started]
+        # A matter withdrawn before its push is final already: it is never started.
+        fresh = [code for code in codes if code not in self._started and not self._matters[code].final]
         # Every matter is pushed at once (并联): all child starts go out in one workflow task.
         await asyncio.gather(*(start(code) for code in fresh))
         for code in fresh:
@@ -633,23 +636,27 @@ class CaseWorkflow:
         parsed = parse_raw(WithdrawInput, payload, workflow.payload_converter(), extra)
         if isinstance(parsed, str):
             return await self._refuse("withdraw", parsed)
-        problem = self._withdraw_problem() or await self._unverified(parsed)
+        problem = self._withdraw_problem(parsed) or await self._unverified(parsed)
         if problem:
             return await self._refuse("withdraw", problem)
-        await self._accept_withdrawal(parsed)
+        if refused := await self._accept_withdrawal(parsed):
+            return await self._refuse("withdraw", refused, parsed.matter)
         return None
 
     @workflow.update(name="withdraw_application", description=d.CASE_WITHDRAW_APPLICATION)
     async def withdraw_application(self, raw: RawValue) -> CommandAck:
         withdrawal = parse_update(WithdrawInput, raw)
         await self._verified_or_refused("withdraw_application", withdrawal)
-        await self._accept_withdrawal(withdrawal)
+        if refused := await self._accept_withdrawal(withdrawal):
+            await self._refuse("withdraw_application", refused, withdrawal.matter)
+            raise ApplicationError(refused, type=ErrorType.INVALID_DECISION.value, non_retryable=True)
+        if withdrawal.matter is not None:
+            return CommandAck(accepted=True, state=self._state, message=messages.ONE_WITHDRAWN_ACK)
         return CommandAck(accepted=True, state=self._state, message="撤回申请已登记，未办结的事项将全部撤回")
 
     @withdraw_application.validator
     def _validate_withdraw_application(self, raw: RawValue) -> None:
-        parse_update(WithdrawInput, raw)
-        problem = self._withdraw_problem()
+        problem = self._withdraw_problem(parse_update(WithdrawInput, raw))
         if problem:
             raise ValueError(problem)
 
@@ -877,20 +884,53 @@ class CaseWorkflow:
             messages.matters_added(self._case_number, names, pushed=pushed)))
         return pushed
 
-    def _withdraw_problem(self) -> str | None:
+    def _withdraw_problem(self, withdrawal: WithdrawInput) -> str | None:
         if self._withdrawal is not None:
             return "申请已撤回"
         if self._state in _CLOSED:
             return f"案件已{self._state.value}，不能撤回"
-        return None
+        code = withdrawal.matter
+        if code is None:
+            return None
+        if code == MatterCode.HUKOU_CANCELLATION:
+            return messages.HUKOU_NOT_ALONE
+        view = self._matters.get(code)
+        if view is None:
+            return "本案件没有该事项"
+        return messages.not_withdrawable(view.name, view.state.value) if view.final else None
 
-    async def _accept_withdrawal(self, withdrawal: WithdrawInput) -> None:
+    async def _accept_withdrawal(self, withdrawal: WithdrawInput) -> str | None:
+        """The whole application, or one matter (the others go on); why not, when the matter cannot stop."""
+        if withdrawal.matter is not None:
+            return await self._withdraw_one(withdrawal, withdrawal.matter)
         self._withdrawal = withdrawal
         self._event(f"申请人撤回申请：{withdrawal.reason}", actor=withdrawal.clerk)
         await self._flush()
         for code, view in self._matters.items():
             if code in self._started and not view.final:
                 await self._signal_child(code, WITHDRAW, withdrawal)
+        return None
+
+    async def _withdraw_one(self, withdrawal: WithdrawInput, code: MatterCode) -> str | None:
+        """One matter withdrawn: stopped at its department, or never pushed; approved money is still paid."""
+        name = self._require_policy().matter(code).short_name
+        if code in self._started:
+            # The matter's own state decides: approved money is not stopped by a withdrawal.
+            standing = await workflow.execute_local_activity_method(
+                MatterOutcomeActivities.matter_standing,
+                MatterOutcomeRequest(case_number=self._case_number, matter=code), **STANDING_OPTIONS)
+            state = standing.result.state if standing.result is not None else standing.state
+            if state is None or state not in _WITHDRAWABLE:
+                return messages.not_withdrawable(name, (state or MatterState.IN_PROGRESS).value)
+        self._event(messages.one_withdrawn_event(name, withdrawal.reason), actor=withdrawal.clerk, notify=(
+            NotificationKind.MATTER_WITHDRAWN, Recipient.FAMILY, messages.one_withdrawn(self._case_number, name)))
+        await self._flush()
+        if code in self._started:
+            await self._signal_child(code, WITHDRAW, withdrawal)
+        else:
+            self._settle(MatterResult(case_number=self._case_number, matter=code, state=MatterState.WITHDRAWN,
+                                      reason=withdrawal.reason))
+        return None
 
     def _proofs_needed(self) -> tuple[MaterialKind, ...]:
         """The proofs of which one lets this case's money go to its applicant (none: nothing waits for one)."""
