@@ -45,10 +45,11 @@ async def test_a_misconfigured_worker_stops_the_stack_instead_of_restarting(
     )
     assert up.returncode == 3, up.stderr[-3000:]
     told = up.stderr.strip().splitlines()
-    # The worker and the portal both read the holiday file: whichever exits first stops the rest.
+    # The worker, the portal and the dispatcher (its lapse reminders count working days) all read the holiday
+    # file: whichever exits first stops the rest.
     stopped = told[-1]
     assert stopped.endswith("因配置有误未能启动（原因见上），已停止全部服务；改正配置后重新运行 scripts/run"), stopped
-    assert set(stopped.split("因")[0].split("、")) <= {"worker", "portal"}
+    assert set(stopped.split("因")[0].split("、")) <= {"worker", "portal", "dispatcher"}
     assert str(holidays) in up.stderr
     # Nothing was started again.
     assert "service_exited" not in up.stderr and "Traceback" not in up.stderr
