@@ -433,6 +433,9 @@ class MattersAdded(_Input):
     # Given when an added matter pays the family and the case had no account (nor the deceased's card).
     bank_account: BankAccount | None = None
     deceased_bank_card: ShortText | None = None
+    # Who signed it: the window, or the portal for a signed-in applicant's online matters (domain/decisions.py,
+    # ``may_sign``). The default is left out of what is signed, so the window's earlier signatures stay valid.
+    issuer: Issuer = Issuer.WINDOW
     signature: Signature | None = None
 
 
