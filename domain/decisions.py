@@ -176,6 +176,10 @@ def issuer_of(body: BaseModel) -> Issuer:
     return body.issuer if isinstance(body, MattersAdded) else SIGNED_BY[type(body)]
 
 
+# Who may sign an addition at all; the window's is the default (domain/models.py, MattersAdded.issuer).
+ADDITION_ISSUERS = (Issuer.WINDOW, Issuer.PORTAL)
+
+
 def may_sign(addition: MattersAdded, county: Policy) -> bool:
     """Whether the addition's issuer may add these matters: the window any; the families' portal only what a
     signed-in applicant could apply for online, the online channel's matters (``county``'s reach), as an online

@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.brief import brief_of, static_details, static_summary
     from domain.change import KEEP_REFUSALS, logged_refusal
     from domain.clock import local_date
-    from domain.decisions import account_problem, check_correction, issuer_of, may_sign, signed_digest
+    from domain.decisions import ADDITION_ISSUERS, account_problem, check_correction, issuer_of, may_sign, signed_digest
     from domain.entitlement import proof_needed, proven_at_intake
     from domain.enums import (
         CasePhase,
@@ -1066,7 +1066,10 @@ class CaseWorkflow:
     async def _unverified(
         self, statement: WithdrawInput | PayeeCorrectedInput | PayeeProvenInput | MattersAdded,
     ) -> str | None:
-        """Why the issuer's word is not taken: its signature is missing or covers another statement."""
+        """Why the issuer's word is not taken: its signature is missing or covers another statement, or (an
+        addition) it names an issuer who never adds matters."""
+        if isinstance(statement, MattersAdded) and statement.issuer not in ADDITION_ISSUERS:
+            return messages.ADDITION_UNVERIFIED
         verdict = await workflow.execute_local_activity_method(
             TrustActivities.verify_statement,
             StatementCheck(issuer=issuer_of(statement), digest=signed_digest(statement, self._case_number, None),
