@@ -1,0 +1,99 @@
+"""Matters added on the portal: only the case's own applicant, signed in, adds to their online case, and only the
+online channel's matters (the others are sent to the window in the apply page's words). Over HTTP against the
+real portal, stand-in identity provider, Temporal dev server and worker; the family's whole path is in
+test_portal_browser.py."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from client.operations import start_case
+from domain.enums import CaseState, Channel, MatterCode, PensionStatus
+from domain.policy import Policy
+from domain.query_code import query_code
+from portal.app import NOT_YOURS
+from register.lookups import cases_of_applicant
+from register.sealing import Sealer
+from runtime.keys import Keys
+from tests.portal.conftest import Portal, http_sign_in, new_id_number
+from tests.workflows.helpers import application, case_handle, refused, wait_for
+
+HPF = MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL
+DPF = MatterCode.DISABILITY_SUBSIDY_TERMINATION
+
+
+def token_of(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the page carries a CSRF token"
+    return match.group(1)
+
+
+async def started_online(client: Client, keys: Keys, engine: Engine, task_queue: str, applicant_id: str) -> str:
+    """An online case for 人社 and 医保 whose applicant is ``applicant_id``, once the register knows it."""
+    app = application(channel=Channel.ONLINE.value, applicant__id_number=applicant_id, situations={
+        "pension_status": PensionStatus.RESIDENT_PENSIONER.value, "employee_medical_insurance": True})
+    number = (await start_case(client, app, keys.case_id_key, task_queue, register=engine)).case_number
+    await wait_for(case_handle(client, number), lambda s: number in cases_of_applicant(
+        engine, Sealer.from_keys(keys), applicant_id))
+    return number
+
+
+async def test_only_the_cases_own_applicant_adds_and_only_the_online_channels_matters(
+    portal: Portal, client: Client, keys: Keys, engine: Engine, worker: Worker, task_queue: str,
+) -> None:
+    me = new_id_number()
+    number = await started_online(client, keys, engine, task_queue, me)
+    handle = case_handle(client, number)
+    before = await wait_for(handle, lambda s: s.case_state == CaseState.HUKOU_CANCELLING)
+
+    # Someone else, signed in, who follows the case with its number and code: no way to add, and the same
+    # answer as for a case they cannot see.
+    async with httpx.AsyncClient(base_url=portal.url) as other:
+        await http_sign_in(other, portal.url, "李华", new_id_number(), then="/mine")
+        mine = await other.get("/mine")
+        followed = await other.post("/progress", data={
+            "case_number": number, "code": query_code(number, keys.query_code_key), "csrf_token": token_of(mine.text)})
+        assert followed.status_code == 303
+        progress = await other.get("/progress")
+        assert progress.status_code == 200 and "追加申请事项" not in progress.text
+        page = await other.get("/progress/add")
+        assert page.status_code == 404 and NOT_YOURS in page.text
+        sent = await other.post("/progress/add", data={
+            "csrf_token": token_of(progress.text), "matters": DPF.value, "situations.disability_subsidy": "true"})
+        assert sent.status_code == 404 and NOT_YOURS in sent.text
+        # Not signed in at all: sent to sign in, nothing added.
+        async with httpx.AsyncClient(base_url=portal.url) as stranger:
+            assert (await stranger.get("/progress/add")).status_code == 303
+
+    async with httpx.AsyncClient(base_url=portal.url) as family:
+        await http_sign_in(family, portal.url, "王芳", me, then="/mine")
+        mine = await family.get("/mine")
+        opened = await family.post("/mine", data={"case_number": number, "csrf_token": token_of(mine.text)})
+        assert opened.status_code == 303
+        progress = await family.get("/progress")
+        assert 'href="/progress/add"' in progress.text
+        form = await family.get("/progress/add")
+        assert form.status_code == 200
+        offered = re.findall(r'name="matters" value="([^"]+)"', form.text)
+        assert DPF.value in offered and HPF.value not in offered
+        assert MatterCode.RESIDENT_PENSION_FUNERAL_SUBSIDY.value not in offered  # the case has it
+        # A window-only matter sent anyway: told where to go, in the apply page's words; nothing added.
+        sent = await family.post("/progress/add", data={
+            "csrf_token": token_of(form.text), "matters": HPF.value, "situations.housing_provident_fund": "true",
+            "situations.pension_status": "resident_pensioner", "situations.employee_medical_insurance": "true"})
+        assert sent.status_code == 200
+        hpf = Policy().matter(HPF)
+        assert f"“{hpf.short_name}”（{hpf.department_name}）暂不支持网上申请，请到窗口办理。" in sent.text
+        assert Policy().window.address in sent.text
+        assert 'id="problems"' in sent.text
+        # Without the CSRF token: refused.
+        forged = await family.post("/progress/add", data={"matters": DPF.value})
+        assert forged.status_code == 403
+    after = await wait_for(handle, lambda s: True)
+    assert [view.code for view in after.matters] == [view.code for view in before.matters]
+    assert not any(r.action == "add_matters" for r in refused(after))
