@@ -451,7 +451,7 @@ def create_app(services: PortalServices) -> FastAPI:
         number = request.session.get("case")
         person = _person(request)
         if person is None:
-            return RedirectResponse("/signin?then=/mine", status_code=303)
+            return RedirectResponse("/signin?then=/progress", status_code=303)
         if not isinstance(number, str):
             return RedirectResponse("/mine", status_code=303)
         snapshot = await _status(request, number)

@@ -6,6 +6,7 @@ test_portal_browser.py."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -13,15 +14,27 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from client.operations import start_case
-from domain.enums import CaseState, Channel, MatterCode, PensionStatus
+from domain.enums import CaseState, Channel, MatterCode, MatterState, PensionStatus
+from domain.ids import matter_workflow_id
 from domain.policy import Policy
 from domain.query_code import query_code
 from portal.app import NOT_YOURS
 from register.lookups import cases_of_applicant
 from register.sealing import Sealer
 from runtime.keys import Keys
-from tests.portal.conftest import Portal, http_sign_in, new_id_number
-from tests.workflows.helpers import application, case_handle, refused, wait_for
+from tests.portal.conftest import PHONE_CONTEXT, Portal, http_sign_in, new_id_number, screenshot
+from tests.workflows.helpers import (
+    application,
+    approve,
+    approve_hukou,
+    case_handle,
+    certify,
+    exists,
+    inbox_rows,
+    refused,
+    view_of,
+    wait_for,
+)
 
 HPF = MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL
 DPF = MatterCode.DISABILITY_SUBSIDY_TERMINATION
@@ -54,7 +67,7 @@ async def test_only_the_cases_own_applicant_adds_and_only_the_online_channels_ma
     # Someone else, signed in, who follows the case with its number and code: no way to add, and the same
     # answer as for a case they cannot see.
     async with httpx.AsyncClient(base_url=portal.url) as other:
-        await http_sign_in(other, portal.url, "李华", new_id_number(), then="/mine")
+        await http_sign_in(other, portal.url, "李华", new_id_number(), then="/progress")
         mine = await other.get("/mine")
         followed = await other.post("/progress", data={
             "case_number": number, "code": query_code(number, keys.query_code_key), "csrf_token": token_of(mine.text)})
@@ -71,7 +84,7 @@ async def test_only_the_cases_own_applicant_adds_and_only_the_online_channels_ma
             assert (await stranger.get("/progress/add")).status_code == 303
 
     async with httpx.AsyncClient(base_url=portal.url) as family:
-        await http_sign_in(family, portal.url, "王芳", me, then="/mine")
+        await http_sign_in(family, portal.url, "王芳", me, then="/progress")
         mine = await family.get("/mine")
         opened = await family.post("/mine", data={"case_number": number, "csrf_token": token_of(mine.text)})
         assert opened.status_code == 303
@@ -97,3 +110,61 @@ async def test_only_the_cases_own_applicant_adds_and_only_the_online_channels_ma
     after = await wait_for(handle, lambda s: True)
     assert [view.code for view in after.matters] == [view.code for view in before.matters]
     assert not any(r.action == "add_matters" for r in refused(after))
+
+
+async def test_a_family_adds_a_matter_to_its_running_case_in_the_browser(
+    portal: Portal, browser: Any, client: Client, keys: Keys, engine: Engine, worker: Worker, task_queue: str,
+) -> None:
+    """A family that applied online for 人社 and 医保 signs in, adds 残联 to its running case, and the matter
+    reaches its department and its own decision."""
+    me = new_id_number()
+    number = await started_online(client, keys, engine, task_queue, me)
+    handle = case_handle(client, number)
+    await certify(handle)
+    context = await browser.new_context(**PHONE_CONTEXT)
+    page = await context.new_page()
+    await page.goto(f"{portal.url}/signin?then=/progress")
+    await page.wait_for_url(re.compile(r".*/authorize\?.*"))
+    await page.fill('[name="name"]', "王芳")
+    await page.fill('[name="id_number"]', me)
+    await page.click('form[action="/authorize"] button[type="submit"]')
+    await page.wait_for_url(f"{portal.url}/mine")
+    await page.click(f"text={number} 查看进度")
+    await page.wait_for_url(f"{portal.url}/progress")
+    await page.click("#add-matters")
+    await page.wait_for_url(f"{portal.url}/progress/add")
+    offered = await page.locator('input[name="matters"]').evaluate_all("els => els.map(e => e.value)")
+    assert DPF.value in offered and HPF.value not in offered
+    # The case's answers are there to start from: no disability subsidy.
+    assert await page.input_value('[name="situations.disability_subsidy"]') == "false"
+    assert Policy().window.address in await page.inner_text("#matters")
+    await screenshot(page, "20-add-form")
+    # 残联 chosen while the answers say the deceased drew no subsidy: told beside the inputs, nothing added.
+    await page.check(f'input[name="matters"][value="{DPF.value}"]')
+    await page.click('main button[type="submit"]')
+    await page.wait_for_load_state()
+    assert await page.locator("#problems").count() == 1
+    assert await page.is_checked(f'input[name="matters"][value="{DPF.value}"]')
+    await screenshot(page, "21-add-problems")
+    await page.select_option('[name="situations.disability_subsidy"]', "true")
+    await page.click('main button[type="submit"]')
+    await page.wait_for_load_state()
+    dpf = Policy().matter(DPF)
+    text = await page.inner_text("main")
+    assert f"已追加1项事项（{dpf.name}）" in text and number in text
+    await screenshot(page, "22-add-accepted")
+
+    snap = await wait_for(handle, lambda s: DPF in {view.code for view in s.matters})
+    assert view_of(snap, DPF).state == MatterState.PENDING_PUSH
+    await approve_hukou(client, handle)
+    snap = await wait_for(handle, lambda s: view_of(s, DPF).state == MatterState.UNDER_REVIEW)
+    assert await exists(client, matter_workflow_id(number, DPF))
+    assert inbox_rows(engine, number)[DPF.value].department == dpf.department.value
+    await approve(client, number, view_of(snap, DPF))
+    await wait_for(handle, lambda s: view_of(s, DPF).state == MatterState.APPROVED)
+    await page.click("text=查看办理进度")
+    await page.wait_for_url(f"{portal.url}/progress")
+    progress = await page.inner_text("main")
+    assert dpf.short_name in progress and "网上追加" in progress
+    await screenshot(page, "23-progress-with-added-matter")
+    await context.close()
