@@ -71,7 +71,7 @@ from register.durations import handling_samples
 from register.lookups import cases_of_applicant
 from register.opt_outs import is_opt_out, record_opt_out
 from register.sealing import Sealer
-from runtime.keys import Keys, signer
+from runtime.keys import KeyError_, Keys, signer
 from runtime.settings import Settings
 
 log = structlog.get_logger()
@@ -147,8 +147,6 @@ def create_app(services: PortalServices) -> FastAPI:
     signin = services.signin
     assert signin is not None
     sealer = Sealer.from_keys(services.keys)
-    # The portal signs only what a signed-in applicant adds to their own online case; never with the window's key.
-    portal_signer = signer(services.keys, Issuer.PORTAL)
     app = FastAPI(title="身后一件事一次办", docs_url=None, redoc_url=None, openapi_url=None)
     staging = Staging(settings.data_dir / "portal-uploads", _secret(services.keys, b"uploads"),
                       settings.portal_max_upload_bytes, sealer, settings.portal_staging_minutes * 60)
@@ -523,13 +521,14 @@ def create_app(services: PortalServices) -> FastAPI:
                             materials=materials)
         addition, files = checked
         try:
+            # The portal's own key (never the window's): the case takes its word for the online matters only.
             added = await asyncio.wait_for(intake.submit_addition(
-                addition, files, target, PORTAL_CLERK, services.client, settings, portal_signer,
+                addition, files, target, PORTAL_CLERK, services.client, settings, signer(services.keys, Issuer.PORTAL),
                 register=services.engine, sealer=sealer), timeout=CALL_TIMEOUT_SECONDS)
         except OperationRefused as refusal:
             return add_page(request, target, typed, problems=[Problem(field="form", message=refusal.message)],
                             staged=staged, status_code=409)
-        except (RPCError, TimeoutError, OSError) as err:
+        except (RPCError, TimeoutError, OSError, KeyError_) as err:
             log.warning("portal_addition_unavailable", error=type(err).__name__)
             text = "系统暂时无法受理，请稍后重新提交（已填写的内容和已上传的材料会保留）。"
             return add_page(request, target, typed, problems=[Problem(field="form", message=text)], staged=staged,
