@@ -419,8 +419,8 @@ class PayeeProvenInput(_Input):
 
 class MattersAdded(_Input):
     """Matters added to a case for the same deceased, at the window (or the portal for the online channel's
-    matters): checked by intake's rules on the client, signed by the window (runtime/signing.py), and taken by
-    the case only on that signature."""
+    matters): checked by intake's rules on the client, signed by the window or the portal (runtime/signing.py),
+    and taken by the case only on a signature of an issuer who may add them (domain/decisions.py, ``may_sign``)."""
 
     clerk: ShortText
     # The added matters (never 户口注销), in catalogue order.

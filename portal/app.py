@@ -8,6 +8,9 @@ Security, in short (docs/deploy.md, "The families' portal"):
   form naming another applicant is refused. No answer tells whether an ID number already has a case: a
   signed-in person whose application is a duplicate of someone else's is sent to the window in the same
   words as any application the portal cannot take.
+* Adding matters (``/progress/add``): only a signed-in applicant to their own online case, only the online
+  channel's matters, signed with the portal's own key (never the window's); the case checks who may sign what
+  (domain/decisions.py, ``may_sign``). Anyone else is answered as for a case they cannot see.
 * Following a case: a signed-in applicant sees their own cases; anyone with a case number and its query
   code sees that case. Wrong codes make the guesser wait longer and longer (``portal/limits.py``), keyed by
   the client address (the connecting address unless it is a configured trusted proxy) and, for anonymous
@@ -15,9 +18,9 @@ Security, in short (docs/deploy.md, "The families' portal"):
   way whether the case exists or not: the code is checked before the case is looked up.
 * Every form carries a CSRF token bound to the server-side session (``portal/sessions.py``); the body of
   any request is cut off past ``portal_max_request_bytes`` as it arrives (``portal/body_limit.py``); uploads
-  are checked, cleaned and sealed (``portal/uploads.py``, ``portal/scans.py``); POSTs to /apply and
-  /progress (and /rating) have hourly quotas per client; autoescaped templates and ``script-src 'none'``; no page URL
-  carries a case number.
+  are checked, cleaned and sealed (``portal/uploads.py``, ``portal/scans.py``); POSTs to /apply (and
+  /progress/add, on the same quota), /progress (and /rating) have hourly quotas per client; autoescaped
+  templates and ``script-src 'none'``; no page URL carries a case number.
 """
 
 from __future__ import annotations
