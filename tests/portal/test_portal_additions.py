@@ -168,3 +168,38 @@ async def test_a_family_adds_a_matter_to_its_running_case_in_the_browser(
     assert dpf.short_name in progress and "网上追加" in progress
     await screenshot(page, "23-progress-with-added-matter")
     await context.close()
+
+
+async def test_after_completion_the_portal_opens_a_linked_case_with_its_own_query_code(
+    portal: Portal, client: Client, keys: Keys, engine: Engine, worker: Worker, task_queue: str,
+) -> None:
+    me = new_id_number()
+    number = await started_online(client, keys, engine, task_queue, me)
+    handle = case_handle(client, number)
+    await certify(handle)
+    await approve_hukou(client, handle)
+    snap = await wait_for(handle, lambda s: all(
+        view.state == MatterState.UNDER_REVIEW for view in s.matters if view.code != MatterCode.HUKOU_CANCELLATION))
+    for view in snap.matters:
+        if view.code != MatterCode.HUKOU_CANCELLATION:
+            await approve(client, number, view)
+    assert (await handle.result()).state == CaseState.COMPLETED
+    async with httpx.AsyncClient(base_url=portal.url) as family:
+        await http_sign_in(family, portal.url, "王芳", me, then="/progress")
+        mine = await family.get("/mine")
+        await family.post("/mine", data={"case_number": number, "csrf_token": token_of(mine.text)})
+        progress = await family.get("/progress")
+        assert 'href="/progress/add"' in progress.text
+        form = await family.get("/progress/add")
+        assert "已办结，追加事项将另行立案并关联本案件" in form.text
+        sent = await family.post("/progress/add", data={
+            "csrf_token": token_of(form.text), "matters": DPF.value, "situations.disability_subsidy": "true",
+            "situations.pension_status": "resident_pensioner", "situations.employee_medical_insurance": "true"})
+        assert sent.status_code == 303 and sent.headers["location"] == "/accepted"
+        receipt = await family.get("/accepted")
+        linked = f"{number}-2"
+        assert linked in receipt.text and query_code(linked, keys.query_code_key) in receipt.text
+    # The linked case pushes the added matter at once: 户口注销 and the certificate carry over.
+    added = await wait_for(case_handle(client, linked), lambda s: view_of(s, DPF).state == MatterState.UNDER_REVIEW)
+    assert added.added_to == number
+    assert DPF.value in inbox_rows(engine, linked)
