@@ -144,19 +144,20 @@ def check_addition_form(
 
 async def submit_addition(
     addition: Addition, files: tuple[MaterialFile, ...], target: AdditionTarget, clerk: str, client: Client,
-    settings: Settings, window: StatementSigner, *, register: Engine | None = None, sealer: Sealer | None = None,
+    settings: Settings, signer: StatementSigner, *, register: Engine | None = None, sealer: Sealer | None = None,
 ) -> Added:
     """Store the materials, then add the matters: to the running case, or (it closed) to a new linked case. A
-    case that closes while the addition arrives sends it on to the linked case."""
+    case that closes while the addition arrives sends it on to the linked case. ``signer``: the window's, or the
+    portal's for a signed-in applicant's online matters."""
     store = materials_dir(settings)
     store_materials(list(files), store)
     if files:
         record_departments(store, [item.sha256 for item in files],
                            departments_in({"matters": [code.value for code in addition.matters]}))
-    statement = addition.statement(clerk)
+    statement = addition.statement(clerk).model_copy(update={"issuer": signer.issuer})
     if target.running:
         try:
-            ack = await add_matters(client, target.case_number, statement, window)
+            ack = await add_matters(client, target.case_number, statement, signer)
             return Added(target.case_number, ack.message)
         except OperationRefused as refused:
             if messages.ADDITION_CLOSING not in refused.message or register is None or sealer is None:
@@ -166,7 +167,7 @@ async def submit_addition(
         if target.running:
             raise OperationRefused(messages.ADDITION_CLOSING, case_number=target.case_number)
     assert target.next_number is not None
-    signed = sign_statement(window, target.next_number, None, statement)
+    signed = sign_statement(signer, target.next_number, None, statement)
     started = await start_added_case(client, target.next_number, addition.application, target.chain,
                                      settings.task_queue, signed)
     return Added(started.case_number, messages.added_case_started(started.case_number, target.case_number),

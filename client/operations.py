@@ -265,10 +265,11 @@ async def chain_of(client: Client, case_number: str, register: Engine | None) ->
 
 
 async def add_matters(
-    client: Client, case_number: str, addition: MattersAdded, window: StatementSigner
+    client: Client, case_number: str, addition: MattersAdded, signer: StatementSigner
 ) -> CommandAck:
-    """Matters added to the running case, on the window's signature; refused with every reason at once."""
-    signed = sign_statement(window, case_number, None, addition)
+    """Matters added to the running case, on the signature of the window (or the portal, for a signed-in
+    applicant's online matters); refused with every reason at once."""
+    signed = sign_statement(signer, case_number, None, addition.model_copy(update={"issuer": signer.issuer}))
     return await _case_update(
         client, case_number, "追加事项",
         _case(client, case_number).execute_update(CaseWorkflow.add_matters, _raw(client, signed)),

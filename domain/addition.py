@@ -48,7 +48,7 @@ class Addition:
     deceased_bank_card: str | None = None
 
     def statement(self, clerk: str) -> MattersAdded:
-        """What the window signs and the running case takes."""
+        """What the window signs (the portal names itself as issuer) and the running case takes."""
         return MattersAdded(clerk=clerk, matters=self.matters, channel=self.channel, situations=self.situations,
                             materials=self.materials, bank_account=self.bank_account,
                             deceased_bank_card=self.deceased_bank_card)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain.catalogue import MatterDefinition
-from domain.enums import AccountKind, DecisionKind, Issuer, MatterCode, MatterState
+from domain.enums import AccountKind, Channel, DecisionKind, Issuer, MatterCode, MatterState
 from domain.identity import luhn_valid, passbook_valid
 from domain.models import (
     ApproveInput,
@@ -24,6 +24,7 @@ from domain.models import (
     RequestMaterialsInput,
     WithdrawInput,
 )
+from domain.policy import Policy
 from domain.statements import statement_digest
 
 # Everything a matter takes as a decision, from a signal or the CLI's update.
@@ -146,7 +147,8 @@ def command_payload(command: DecisionCommand) -> BaseModel | str:
     return payload
 
 
-# Who must sign each statement that moves money, a payee or a withdrawal (runtime/signing.py).
+# Who must sign each statement that moves money, a payee or a withdrawal (runtime/signing.py); an addition names
+# its signer (``issuer_of``), and the window is its default.
 SIGNED_BY: dict[type[BaseModel], Issuer] = {
     PaymentConfirmedInput: Issuer.PAYING_SYSTEM,
     PaymentFailedInput: Issuer.PAYING_SYSTEM,
@@ -168,10 +170,32 @@ STATEMENT_KIND: dict[type[BaseModel], str] = {
 }
 
 
+def issuer_of(body: BaseModel) -> Issuer:
+    """Whose signature ``body`` must carry: an addition names it (the window or the portal); every other statement's
+    issuer follows from what it is."""
+    return body.issuer if isinstance(body, MattersAdded) else SIGNED_BY[type(body)]
+
+
+# Who may sign an addition at all; the window's is the default (domain/models.py, MattersAdded.issuer).
+ADDITION_ISSUERS = (Issuer.WINDOW, Issuer.PORTAL)
+
+
+def may_sign(addition: MattersAdded, county: Policy) -> bool:
+    """Whether the addition's issuer may add these matters: the window any; the families' portal only what a
+    signed-in applicant could apply for online, the online channel's matters (``county``'s reach), as an online
+    addition. The portal is public-facing, so its key must not open the window's matters."""
+    if addition.issuer != Issuer.PORTAL:
+        return addition.issuer == Issuer.WINDOW
+    reach = county.departments_for(Channel.ONLINE)
+    departments = {m.code: m.department for m in county.matters}
+    return addition.channel == Channel.ONLINE and all(
+        departments.get(code) in reach for code in addition.matters)
+
+
 def signed_digest(body: BaseModel, case_number: str, matter: MatterCode | None) -> str:
     """What the issuer of ``body`` signs (domain/statements.py): its kind and issuer follow from what it is, and
     it names the matter only as a payment report (one matter's); the window's word is the case's."""
-    issuer = SIGNED_BY[type(body)]
+    issuer = issuer_of(body)
     scope = matter.value if issuer == Issuer.PAYING_SYSTEM and matter is not None else None
     return statement_digest(issuer, STATEMENT_KIND[type(body)], case_number, scope, body)
 

@@ -270,6 +270,9 @@ class Issuer(StrEnum):
     WINDOW = "window"
     # The codec server, for an officer whose identity provider's token it verified (domain/officers.py).
     OFFICER = "officer"
+    # The families' portal, for what a signed-in applicant adds to their own online case (domain/decisions.py,
+    # ``may_sign``): it never holds the window's key.
+    PORTAL = "portal"
 
 
 class CasePhase(StrEnum):

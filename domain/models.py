@@ -419,8 +419,8 @@ class PayeeProvenInput(_Input):
 
 class MattersAdded(_Input):
     """Matters added to a case for the same deceased, at the window (or the portal for the online channel's
-    matters): checked by intake's rules on the client, signed by the window (runtime/signing.py), and taken by
-    the case only on that signature."""
+    matters): checked by intake's rules on the client, signed by the window or the portal (runtime/signing.py),
+    and taken by the case only on a signature of an issuer who may add them (domain/decisions.py, ``may_sign``)."""
 
     clerk: ShortText
     # The added matters (never 户口注销), in catalogue order.
@@ -433,6 +433,9 @@ class MattersAdded(_Input):
     # Given when an added matter pays the family and the case had no account (nor the deceased's card).
     bank_account: BankAccount | None = None
     deceased_bank_card: ShortText | None = None
+    # Who signed it: the window, or the portal for a signed-in applicant's online matters (domain/decisions.py,
+    # ``may_sign``). The default is left out of what is signed, so the window's earlier signatures stay valid.
+    issuer: Issuer = Issuer.WINDOW
     signature: Signature | None = None
 
 

@@ -15,11 +15,12 @@ from pydantic import ValidationError
 
 from activities.calendar import WorkingDayCalendar
 from client.errors import configuration_problem
+from domain.enums import Issuer
 from portal.app import PortalServices, create_app
 from portal.scans import purge_old
 from portal.signin import Provider, SignIn, SignInSettingsError
 from register.engine import make_engine
-from runtime.keys import Keys, load_keys
+from runtime.keys import KeyError_, Keys, load_keys
 from runtime.logging import configure_logging
 from runtime.materials import materials_dir
 from runtime.policy_file import load_county
@@ -32,9 +33,14 @@ RETENTION_EVERY_SECONDS = 3600.0
 
 def portal_keys(settings: Settings) -> Keys:
     """The keys the portal's pages need (docs/deploy.md, "What the portal holds"): the case-number key, the
-    payload key ring and the query-code key. Statement signing seeds are dropped even when the embedded
-    default's keys file holds them: the portal never speaks for the paying system or the window."""
-    return dataclasses.replace(load_keys(settings), signing_keys={})
+    payload key ring, the query-code key and its own signing seed (what a signed-in applicant adds to their own
+    online case). The other issuers' seeds are dropped even when the embedded default's keys file holds them: the
+    portal never speaks for the paying system, the window or an officer."""
+    keys = load_keys(settings)
+    own: dict[Issuer, bytes] = {i: seed for i, seed in keys.signing_keys.items() if i == Issuer.PORTAL}
+    if not own:
+        raise KeyError_("no portal signing key: set SHENHOU_PORTAL_SIGNING_KEY")
+    return dataclasses.replace(keys, signing_keys=own)
 
 
 async def serve(settings: Settings) -> None:

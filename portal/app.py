@@ -8,6 +8,9 @@ Security, in short (docs/deploy.md, "The families' portal"):
   form naming another applicant is refused. No answer tells whether an ID number already has a case: a
   signed-in person whose application is a duplicate of someone else's is sent to the window in the same
   words as any application the portal cannot take.
+* Adding matters (``/progress/add``): only a signed-in applicant to their own online case, only the online
+  channel's matters, signed with the portal's own key (never the window's); the case checks who may sign what
+  (domain/decisions.py, ``may_sign``). Anyone else is answered as for a case they cannot see.
 * Following a case: a signed-in applicant sees their own cases; anyone with a case number and its query
   code sees that case. Wrong codes make the guesser wait longer and longer (``portal/limits.py``), keyed by
   the client address (the connecting address unless it is a configured trusted proxy) and, for anonymous
@@ -15,9 +18,9 @@ Security, in short (docs/deploy.md, "The families' portal"):
   way whether the case exists or not: the code is checked before the case is looked up.
 * Every form carries a CSRF token bound to the server-side session (``portal/sessions.py``); the body of
   any request is cut off past ``portal_max_request_bytes`` as it arrives (``portal/body_limit.py``); uploads
-  are checked, cleaned and sealed (``portal/uploads.py``, ``portal/scans.py``); POSTs to /apply and
-  /progress (and /rating) have hourly quotas per client; autoescaped templates and ``script-src 'none'``; no page URL
-  carries a case number.
+  are checked, cleaned and sealed (``portal/uploads.py``, ``portal/scans.py``); POSTs to /apply (and
+  /progress/add, on the same quota), /progress (and /rating) have hourly quotas per client; autoescaped
+  templates and ``script-src 'none'``; no page URL carries a case number.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from client.errors import DuplicateCase, NotFound, OperationRefused
 from client.operations import case_status
 from domain.application import PROBLEMS_HEADER, allowed_matters
 from domain.catalogue import MatterDefinition, active_catalogue
-from domain.enums import MaterialKind
+from domain.enums import CaseState, Channel, Issuer, MaterialKind
 from domain.ids import is_case_number
 from domain.models import Problem, StatusSnapshot
 from domain.policy import Policy
@@ -71,7 +74,7 @@ from register.durations import handling_samples
 from register.lookups import cases_of_applicant
 from register.opt_outs import is_opt_out, record_opt_out
 from register.sealing import Sealer
-from runtime.keys import Keys
+from runtime.keys import KeyError_, Keys, signer
 from runtime.settings import Settings
 
 log = structlog.get_logger()
@@ -85,6 +88,13 @@ SIGN_IN_FAILED = "登录未完成，请重新登录。"
 NOT_SIGNED_IN = "网上申请需先通过统一身份认证登录，请登录后再提交。"
 NOT_THE_APPLICANT = "申请人身份证号码与登录人不一致。网上申请的申请人须为登录人本人；代他人申请请到窗口办理。"
 ALREADY_YOURS = "您已为该逝者提交过申请，请在“我的申请”中查看办理进度。"
+NOT_YOURS = "未找到您申请的该案件。"
+ADDITION_NOT_NOW = "该案件暂不能在网上追加事项，请到窗口咨询。"
+# Who added the matters, as the case's history shows it (never the person's name).
+PORTAL_CLERK = "申请人网上追加"
+# A case the applicant may still add matters to: running, or 办结 (the matters go to a linked case).
+ADDABLE = (CaseState.RECEIVED, CaseState.HUKOU_CANCELLING, CaseState.AWAITING_CREMATION, CaseState.IN_PROGRESS,
+           CaseState.COMPLETED)
 
 
 def too_many(wait_seconds: float) -> str:
@@ -424,8 +434,119 @@ def create_app(services: PortalServices) -> FastAPI:
             slots = {}
         return page(request, "progress.html", {
             "progress": content, "ratings": slots, "scores": ratings.SCORES,
-            "comment_max": ratings.COMMENT_MAX_CHARS,
+            "comment_max": ratings.COMMENT_MAX_CHARS, "can_add": await _may_add(request, snapshot),
         }, status_code=status_code)
+
+    # --- matters added to one's own online case ---------------------------------------------------------
+
+    async def _may_add(request: Request, snapshot: StatusSnapshot) -> bool:
+        """Whether the signed-in person may add matters to this case: it is their own online case, running or
+        办结 (a withdrawn or refused case is applied for anew)."""
+        person = _person(request)
+        return (person is not None and snapshot.channel == Channel.ONLINE and snapshot.case_state in ADDABLE
+                and snapshot.case_number in await run_in_threadpool(_cases_of, person))
+
+    async def _addition_target(request: Request) -> intake.AdditionTarget | Response:
+        """The case the signed-in applicant adds to, or the answer for a case that is not theirs to add to (the
+        same words as for a case they cannot see)."""
+        number = request.session.get("case")
+        person = _person(request)
+        if person is None:
+            return RedirectResponse("/signin?then=/progress", status_code=303)
+        if not isinstance(number, str):
+            return RedirectResponse("/mine", status_code=303)
+        snapshot = await _status(request, number)
+        if isinstance(snapshot, Response):
+            return snapshot
+        if not await _may_add(request, snapshot):
+            log.info("portal_addition_not_own")
+            return message(request, NOT_YOURS, status_code=404, mine=True)
+        try:
+            return await asyncio.wait_for(intake.addition_target(services.client, number, services.engine, sealer),
+                                          timeout=CALL_TIMEOUT_SECONDS)
+        except (NotFound, OperationRefused):
+            return message(request, ADDITION_NOT_NOW, status_code=409, signed_in=True)
+        except (RPCError, TimeoutError, OSError, SQLAlchemyError) as err:
+            log.warning("portal_addition_unavailable", error=type(err).__name__)
+            return message(request, "系统暂时无法受理，请稍后再试。", status_code=503, signed_in=True)
+
+    def add_page(request: Request, target: intake.AdditionTarget, typed: online.Typed, *,
+                 problems: list[Problem] | None = None,
+                 staged: Mapping[MaterialKind, tuple[Staged, str]] | None = None,
+                 refused_matters: list[MatterDefinition] | None = None,
+                 materials: list[tuple[MaterialKind, str]] | None = None, status_code: int = 200) -> HTMLResponse:
+        offered = [m for m in online.online_matters(policy) if m.code not in target.present]
+        have = {ref.kind for ref in target.application.materials}
+        labels = active_catalogue().material_labels()
+        needed = dict.fromkeys(kind for m in offered for kind in m.required_materials if kind not in have)
+        problems = problems or []
+        return page(request, "add.html", {
+            "case_number": target.case_number, "running": target.running,
+            "online": offered, "window_matters": online.window_matters(policy),
+            "inputs": online.situation_inputs(), "typed": typed,
+            "slots": [online.MaterialSlot(kind, labels[kind], "所选事项需要时必交") for kind in needed],
+            "problems": problems, "problems_header": PROBLEMS_HEADER,
+            "placed": online.place_problems(problems, materials or []),
+            "staged": staged or {}, "refused_matters": refused_matters or [],
+            "max_mb": settings.portal_max_upload_bytes // (1024 * 1024),
+        }, status_code=status_code)
+
+    @app.get("/progress/add", response_class=HTMLResponse)
+    async def add_form(request: Request) -> Response:
+        target = await _addition_target(request)
+        if isinstance(target, Response):
+            return target
+        situations = target.application.situations.model_dump(mode="json")
+        return add_page(request, target, online.typed_situations(situations))
+
+    @app.post("/progress/add", response_class=HTMLResponse)
+    async def add_submit(request: Request) -> Response:
+        if not services.apply_quota.take(client_key(request)):
+            log.warning("portal_addition_quota")
+            return message(request, BUSY, status_code=429)
+        async with request.form(max_files=len(active_catalogue().materials) + 1, max_fields=100) as data:
+            if not _csrf_ok(request, data):
+                return message(request, EXPIRED, status_code=403)
+            target = await _addition_target(request)
+            if isinstance(target, Response):
+                return target
+            fields = {key: value for key, value in data.multi_items() if isinstance(value, str)}
+            typed = online.read_addition(fields, [key for key, value in data.multi_items() if value == "true"],
+                                         [value for value in data.getlist("matters") if isinstance(value, str)])
+            staged, upload_problems = await _take_uploads(request, data)
+        materials = [(kind, item.sha256) for kind, (item, _) in staged.items()]
+        refused = [m for code in typed.matters if (m := online.window_only(policy, code)) is not None]
+        checked = intake.check_addition_form(online.addition_form(typed, materials), staging.folder, target, policy,
+                                             services.today())
+        problems = (checked if isinstance(checked, list) else []) + upload_problems
+        if problems or isinstance(checked, list):
+            return add_page(request, target, typed, problems=problems, staged=staged, refused_matters=refused,
+                            materials=materials)
+        addition, files = checked
+        try:
+            # The portal's own key (never the window's): the case takes its word for the online matters only.
+            added = await asyncio.wait_for(intake.submit_addition(
+                addition, files, target, PORTAL_CLERK, services.client, settings, signer(services.keys, Issuer.PORTAL),
+                register=services.engine, sealer=sealer), timeout=CALL_TIMEOUT_SECONDS)
+        except OperationRefused as refusal:
+            return add_page(request, target, typed, problems=[Problem(field="form", message=refusal.message)],
+                            staged=staged, status_code=409)
+        except (RPCError, TimeoutError, OSError, KeyError_) as err:
+            log.warning("portal_addition_unavailable", error=type(err).__name__)
+            text = "系统暂时无法受理，请稍后重新提交（已填写的内容和已上传的材料会保留）。"
+            return add_page(request, target, typed, problems=[Problem(field="form", message=text)], staged=staged,
+                            status_code=503)
+        staging.discard([item.sha256 for item, _ in staged.values()])
+        request.session.pop("staged", None)
+        request.session["case"] = added.case_number
+        log.info("portal_matters_added", case_number=added.case_number, matters=len(addition.matters),
+                 linked=added.earlier_case is not None)
+        if added.earlier_case is not None:
+            # A new case: the family needs its query code as with any receipt.
+            request.session["receipt"] = added.case_number
+            request.session["at_window"] = []
+            return RedirectResponse("/accepted", status_code=303)
+        return message(request, added.message, to_progress=True)
 
     # --- 好差评 ----------------------------------------------------------------------------------------
 
@@ -486,7 +607,7 @@ def create_app(services: PortalServices) -> FastAPI:
         person = _person(request)
         number = str(data.get("case_number") or "")
         if person is None or number not in await run_in_threadpool(_cases_of, person):
-            return message(request, "未找到您申请的该案件。", status_code=404)
+            return message(request, NOT_YOURS, status_code=404)
         request.session["case"] = number
         return RedirectResponse("/progress", status_code=303)
 

@@ -259,3 +259,52 @@ def _anchor(path: str, materials: Sequence[tuple[MaterialKind, str]]) -> str:
     if path.startswith("material."):
         return path
     return path or "form"
+
+
+# --- matters added to an online case -------------------------------------------------------------
+
+
+def situation_inputs() -> tuple[Input, ...]:
+    """The situation questions as the apply page asks them."""
+    return tuple(_question(q) for q in active_catalogue().offered_questions())
+
+
+def typed_situations(situations: Mapping[str, object]) -> Typed:
+    """The case's answers (``Situations`` as JSON) as the inputs show them, for the addition page to start from."""
+    typed = Typed()
+    for spec in situation_inputs():
+        value = situations.get(spec.name.removeprefix("situations."))
+        if spec.kind == CHECK:
+            if value is True:
+                typed.checked.add(spec.name)
+        elif isinstance(value, bool):
+            typed.values[spec.name] = "true" if value else "false"
+        elif value is not None:
+            typed.values[spec.name] = str(value)
+    return typed
+
+
+def read_addition(fields: Mapping[str, str], checks: Iterable[str], matters: Sequence[str]) -> Typed:
+    typed = Typed()
+    for spec in situation_inputs():
+        if spec.kind == CHECK:
+            if spec.name in checks:
+                typed.checked.add(spec.name)
+        else:
+            typed.values[spec.name] = fields.get(spec.name, "")
+    typed.matters = list(dict.fromkeys(matters))
+    return typed
+
+
+def addition_form(typed: Typed, materials: Sequence[tuple[MaterialKind, str]]) -> dict[str, Any]:
+    """The raw addition form (domain/addition.py) with ``channel: online``: the answers as typed (an empty one is
+    left out, so the case's answer stands), the chosen matters and the staged scans."""
+    situations: dict[str, Any] = {}
+    for spec in situation_inputs():
+        code = spec.name.removeprefix("situations.")
+        if spec.kind == CHECK:
+            situations[code] = spec.name in typed.checked
+        elif value := typed.values.get(spec.name, "").strip():
+            situations[code] = value
+    return {"channel": Channel.ONLINE.value, "matters": list(typed.matters), "situations": situations,
+            "materials": [{"kind": kind.value, "file": name} for kind, name in materials]}

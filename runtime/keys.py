@@ -6,7 +6,8 @@ the paying system and the window. In the embedded default the keys file holds th
 for both, and the worker trusts their public halves. In production the worker is given only public keys
 (``SHENHOU_PAYING_SYSTEM_PUBLIC_KEYS``, ``SHENHOU_WINDOW_PUBLIC_KEYS``) and each issuer keeps its own seed.
 The officer key (``Issuer.OFFICER``) is the codec server's: it signs who decided (domain/officers.py);
-workers trust ``SHENHOU_OFFICER_PUBLIC_KEYS``.
+workers trust ``SHENHOU_OFFICER_PUBLIC_KEYS``. The portal's key (``Issuer.PORTAL``) signs what a signed-in
+applicant adds to their own online case; workers trust ``SHENHOU_PORTAL_PUBLIC_KEYS``.
 
 The query-code key (``domain/query_code.py``) has its own value: ``SHENHOU_QUERY_CODE_KEY``, else
 ``query_code_key`` in the keys file, else (a keys file from before it existed, or a ``Keys`` built without
@@ -165,7 +166,8 @@ def load_keys(settings: Settings) -> Keys:
 
 def _signing_keys(settings: Settings, file_data: dict[str, object]) -> dict[Issuer, bytes]:
     configured = {Issuer.PAYING_SYSTEM: settings.paying_system_signing_key,
-                  Issuer.WINDOW: settings.window_signing_key, Issuer.OFFICER: settings.officer_signing_key}
+                  Issuer.WINDOW: settings.window_signing_key, Issuer.OFFICER: settings.officer_signing_key,
+                  Issuer.PORTAL: settings.portal_signing_key}
     stored = file_data.get("signing_keys", {})
     if not isinstance(stored, dict):
         raise KeyError_("signing_keys in the key file must be an object")
@@ -196,7 +198,8 @@ def signer(keys: Keys, issuer: Issuer) -> StatementSigner:
 def trust_anchors(settings: Settings, keys: Keys) -> TrustAnchors:
     """The public keys the worker believes: configured ones, else the halves of the keys file's seeds."""
     configured = {Issuer.PAYING_SYSTEM: settings.paying_system_public_keys,
-                  Issuer.WINDOW: settings.window_public_keys, Issuer.OFFICER: settings.officer_public_keys}
+                  Issuer.WINDOW: settings.window_public_keys, Issuer.OFFICER: settings.officer_public_keys,
+                  Issuer.PORTAL: settings.portal_public_keys}
     texts: dict[Issuer, list[str]] = {}
     try:
         for issuer in Issuer:

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # The codec server signs officer statements with this key; workers trust its public half.
     officer_signing_key: str = ""
     officer_public_keys: str = ""
+    # The families' portal signs what a signed-in applicant adds to their own online case; workers trust its
+    # public half for those matters only (domain/decisions.py, ``may_sign``).
+    portal_signing_key: str = ""
+    portal_public_keys: str = ""
     # Decisions count only with a verified officer's statement (production). False: the embedded default,
     # where decisions without one are taken and marked unverified.
     require_verified_officers: bool = False

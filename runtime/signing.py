@@ -99,7 +99,8 @@ class TrustAnchors:
 
     def verify(self, issuer: Issuer, digest: str, signature: str | None) -> str | None:
         """None when ``signature`` is ``issuer``'s over the statement of ``digest``; else the Chinese reason."""
-        who = {Issuer.PAYING_SYSTEM: "支付系统", Issuer.WINDOW: "受理窗口", Issuer.OFFICER: "身份核验"}[issuer]
+        who = {Issuer.PAYING_SYSTEM: "支付系统", Issuer.WINDOW: "受理窗口", Issuer.OFFICER: "身份核验",
+               Issuer.PORTAL: "网上申请平台"}[issuer]
         if not signature:
             return f"未附{who}签名，不予采信"
         prefix, _, rest = signature.partition(":")

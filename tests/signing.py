@@ -18,6 +18,8 @@ PAYING_SYSTEM = StatementSigner(Issuer.PAYING_SYSTEM, SEEDS[Issuer.PAYING_SYSTEM
 WINDOW = StatementSigner(Issuer.WINDOW, SEEDS[Issuer.WINDOW])
 # The codec server's officer key (runtime/officers.py).
 OFFICER = StatementSigner(Issuer.OFFICER, SEEDS[Issuer.OFFICER])
+# The families' portal, for a signed-in applicant's additions to their own online case.
+PORTAL = StatementSigner(Issuer.PORTAL, SEEDS[Issuer.PORTAL])
 
 
 def signed_payload(signer: StatementSigner, case_number: str, matter: MatterCode | None, body: BaseModel) -> Any:

@@ -240,8 +240,12 @@ def test_the_portal_holds_only_what_its_pages_need_and_meets_no_staff_tool() -> 
     assert env["SHENHOU_TEMPORAL_TLS_CERT"] == "/pki/portal/client.pem"
     assert [name for name in env if "SMS" in name] == ["SHENHOU_SMS_REPLY_TOKEN"]
     assert env["SHENHOU_SMS_REPLY_TOKEN"] == "${SMS_REPLY_TOKEN:-}"
+    # Its own signing key (additions to a signed-in applicant's online case), never another issuer's.
     assert set(name for name in env if name.endswith("_KEY") or name.endswith("_KEYS")) == {
-        "SHENHOU_CASE_ID_KEY", "SHENHOU_CODEC_KEYS", "SHENHOU_QUERY_CODE_KEY", "SHENHOU_TEMPORAL_TLS_KEY"}
+        "SHENHOU_CASE_ID_KEY", "SHENHOU_CODEC_KEYS", "SHENHOU_QUERY_CODE_KEY", "SHENHOU_TEMPORAL_TLS_KEY",
+        "SHENHOU_PORTAL_SIGNING_KEY"}
+    assert "SHENHOU_PORTAL_PUBLIC_KEYS" in services["worker"]["environment"]
+    assert "SHENHOU_PORTAL_SIGNING_KEY" not in services["worker"]["environment"]
     # Sign-in with the configured provider: never the stand-in (no issuer would mean the stand-in).
     assert env["SHENHOU_PORTAL_OIDC_ISSUER"].startswith("${PORTAL_OIDC_ISSUER:?")
     # The staff tools are on a network the portal is not on; X-Forwarded-For is believed from the proxy only.

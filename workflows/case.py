@@ -42,12 +42,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.brief import brief_of, static_details, static_summary
     from domain.change import KEEP_REFUSALS, logged_refusal
     from domain.clock import local_date
-    from domain.decisions import SIGNED_BY, account_problem, check_correction, signed_digest
+    from domain.decisions import ADDITION_ISSUERS, account_problem, check_correction, issuer_of, may_sign, signed_digest
     from domain.entitlement import proof_needed, proven_at_intake
     from domain.enums import (
         CasePhase,
         CaseState,
         ErrorType,
+        Issuer,
         MaterialKind,
         MatterCode,
         MatterState,
@@ -210,11 +211,12 @@ class CaseWorkflow:
             await self._open_case(input)
         elif input.carried is None:
             if input.addition is not None:
-                # Matters added after the earlier case closed: only on the window's word.
-                problem = await self._unverified(input.addition)
+                # Matters added after the earlier case closed: only on the word of an issuer who may add them.
+                problem = await self._unverified(input.addition) or await self._beyond_signer(input.addition)
                 if problem:
                     await self._refuse("add_matters", problem)
-                    await self._close_unapplied(CaseState.REFUSED, messages.ADDITION_UNVERIFIED)
+                    await self._close_unapplied(CaseState.REFUSED, problem if problem == messages.ADDITION_PORTAL_REACH
+                                                else messages.ADDITION_UNVERIFIED)
                     return self._result()
             await self._open_case(input)
         # The matters besides 户口注销 are read where they are acted on: the window may add some meanwhile.
@@ -841,6 +843,8 @@ class CaseWorkflow:
                 problems.append(messages.addition_unknown(code.value))
         if len(set(addition.matters)) != len(addition.matters):
             problems.append(messages.ADDITION_REPEATED)
+        if county is not None and not may_sign(addition, county):
+            problems.append(messages.ADDITION_PORTAL_REACH)
         payee = self._application.applicant.bank_account
         if addition.bank_account is not None and payee.given:
             problems.append(messages.ADDITION_ACCOUNT_GIVEN)
@@ -1062,14 +1066,26 @@ class CaseWorkflow:
     async def _unverified(
         self, statement: WithdrawInput | PayeeCorrectedInput | PayeeProvenInput | MattersAdded,
     ) -> str | None:
-        """Why the window's word is not taken: its signature is missing or covers another statement."""
+        """Why the issuer's word is not taken: its signature is missing or covers another statement, or (an
+        addition) it names an issuer who never adds matters."""
+        if isinstance(statement, MattersAdded) and statement.issuer not in ADDITION_ISSUERS:
+            return messages.ADDITION_UNVERIFIED
         verdict = await workflow.execute_local_activity_method(
             TrustActivities.verify_statement,
-            StatementCheck(issuer=SIGNED_BY[type(statement)], digest=signed_digest(statement, self._case_number, None),
+            StatementCheck(issuer=issuer_of(statement), digest=signed_digest(statement, self._case_number, None),
                            signature=statement.signature),
             **LOCAL_OPTIONS,
         )
         return verdict.refused
+
+    async def _beyond_signer(self, addition: MattersAdded) -> str | None:
+        """Why the issuer may not add these matters (a case opened for them: the county's reach as in force now).
+        The window may add any, so its additions ask nothing more (and their histories stay as they were)."""
+        if addition.issuer == Issuer.WINDOW:
+            return None
+        county = await workflow.execute_local_activity_method(
+            RegisterActivities.resolve_policy, PolicyRequest(case_number=self._case_number), **LOCAL_OPTIONS)
+        return None if may_sign(addition, county) else messages.ADDITION_PORTAL_REACH
 
     async def _verified_or_refused(
         self, action: str, statement: WithdrawInput | PayeeCorrectedInput | PayeeProvenInput | MattersAdded,

@@ -29,7 +29,7 @@ from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 from sqlalchemy.engine import Engine
 
 from activities.calendar import WorkingDayCalendar
-from domain.enums import MaterialKind
+from domain.enums import Issuer, MaterialKind
 from domain.policy import Policy
 from domain.query_code import query_code
 from portal.app import NOT_SIGNED_IN, NOT_THE_APPLICANT, PortalServices
@@ -339,7 +339,7 @@ async def test_logout_of_a_signed_in_applicant_ends_the_session(portal_only: Por
 # --- 6. least privilege -------------------------------------------------------------------------------
 
 
-def test_the_portal_process_holds_no_signing_seed_even_from_the_embedded_keys_file(tmp_path: Path) -> None:
+def test_the_portal_process_holds_no_other_signing_seed_even_from_the_embedded_keys_file(tmp_path: Path) -> None:
     from portal.__main__ import portal_keys
     from runtime.keys import load_keys
     from runtime.settings import Settings
@@ -347,5 +347,6 @@ def test_the_portal_process_holds_no_signing_seed_even_from_the_embedded_keys_fi
     settings = Settings(data_dir=tmp_path / "data")
     assert load_keys(settings).signing_keys  # the embedded default's keys file has them (for the CLI)
     keys = portal_keys(settings)
-    assert keys.signing_keys == {}
+    # Only its own, for what a signed-in applicant adds to their online case; never the window's.
+    assert set(keys.signing_keys) == {Issuer.PORTAL}
     assert keys.case_id_key and keys.codec_keys and keys.query_code_key

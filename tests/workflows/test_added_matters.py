@@ -30,7 +30,7 @@ from register.tables import InboxRow, MatterRow
 from runtime.keys import Keys
 from runtime.settings import Settings
 from runtime.signing import sign_statement
-from tests.signing import PAYING_SYSTEM, WINDOW
+from tests.signing import PAYING_SYSTEM, PORTAL, WINDOW
 from tests.workflows import timeskip as ts
 from tests.workflows.helpers import (
     HUKOU,
@@ -50,6 +50,7 @@ from tests.workflows.helpers import (
 
 HRSS = MatterCode.RESIDENT_PENSION_FUNERAL_SUBSIDY
 NHSA = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
+DPF = MatterCode.DISABILITY_SUBSIDY_TERMINATION
 HPF = MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL
 MCA = MatterCode.SOCIAL_ASSISTANCE_TERMINATION
 POLICY = Policy()
@@ -235,3 +236,67 @@ async def test_after_completion_an_addition_without_the_windows_signature_opens_
     assert [r.action for r in snap.refused_actions] == ["add_matters"]
     assert any(entry.event == messages.ADDITION_UNVERIFIED for entry in snap.timeline)
     assert not await exists(client, matter_workflow_id(target.next_number, MCA))
+
+
+async def test_the_portals_word_adds_only_the_online_channels_matters(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, worker: Worker
+) -> None:
+    """The public portal holds its own key, never the window's: a case takes from it an online addition of the
+    online channel's matters, and refuses (and records) one of a matter only the window takes."""
+    started = await start_case(client, online_application(), keys.case_id_key, task_queue, register=engine)
+    number = started.case_number
+    handle = case_handle(client, number)
+    await wait_for(handle, lambda s: s.case_state == CaseState.HUKOU_CANCELLING)
+    situations = online_application().situations.model_copy(
+        update={"housing_provident_fund": True, "disability_subsidy": True})
+    hpf = MattersAdded(clerk="申请人网上追加", matters=(HPF,), channel=Channel.ONLINE, situations=situations)
+    with pytest.raises(OperationRefused) as refusal:
+        await add_matters(client, number, hpf, PORTAL)
+    assert messages.ADDITION_PORTAL_REACH in refusal.value.message
+    snap = await wait_for(handle, lambda s: any(
+        r.action == "add_matters" and messages.ADDITION_PORTAL_REACH in r.reason for r in refused(s)))
+    assert HPF not in {view.code for view in snap.matters}
+    # Not even as a window-channel addition: the portal never speaks for the window.
+    with pytest.raises(OperationRefused):
+        await add_matters(client, number, hpf.model_copy(update={"channel": Channel.WINDOW}), PORTAL)
+    # An issuer that never adds matters is not believed, whatever its key.
+    with pytest.raises(OperationRefused) as refusal:
+        await add_matters(client, number, hpf, PAYING_SYSTEM)
+    assert messages.ADDITION_UNVERIFIED in refusal.value.message
+
+    dpf = MattersAdded(clerk="申请人网上追加", matters=(DPF,), channel=Channel.ONLINE, situations=situations)
+    ack = await add_matters(client, number, dpf, PORTAL)
+    assert ack.accepted
+    snap = await wait_for(handle, lambda s: DPF in {view.code for view in s.matters})
+    assert view_of(snap, DPF).state == MatterState.PENDING_PUSH
+    added_event = messages.matters_added_event([POLICY.matter(DPF).short_name], "online")
+    assert any(entry.event == added_event for entry in snap.timeline)
+
+
+async def test_after_completion_the_portal_cannot_open_a_case_for_a_window_matter(
+    client: Client, keys: Keys, task_queue: str, engine: Engine, sealer: Sealer, worker: Worker, tmp_path: Path,
+) -> None:
+    started = await start_case(client, online_application(), keys.case_id_key, task_queue, register=engine)
+    handle = case_handle(client, started.case_number)
+    await certify_cremation(client, started.case_number, CREMATION, task_queue, must_exist=True)
+    await approve_hukou(client, handle)
+    snap = await wait_for(handle, lambda s: all(view_of(s, c).state == MatterState.UNDER_REVIEW for c in (HRSS, NHSA)))
+    for code in (HRSS, NHSA):
+        await approve(client, started.case_number, view_of(snap, code))
+    assert (await handle.result()).state == CaseState.COMPLETED
+    target = await intake.addition_target(client, started.case_number, engine, sealer)
+    assert target.next_number is not None
+    # The window's own check would pass it; signed by the portal it opens nothing.
+    checked = intake.check_addition_form({"matters": [HPF.value], "situations": {"housing_provident_fund": True}},
+                                         tmp_path, target, POLICY, TODAY)
+    assert not isinstance(checked, list), checked
+    addition, _ = checked
+    statement = addition.statement("申请人网上追加").model_copy(update={"issuer": PORTAL.issuer})
+    signed = sign_statement(PORTAL, target.next_number, None, statement)
+    await start_added_case(client, target.next_number, addition.application, target.chain, task_queue, signed)
+    linked = case_handle(client, target.next_number)
+    result = await linked.result()
+    assert result.state == CaseState.REFUSED and result.matters == ()
+    snap = await wait_for(linked, lambda s: s.closed_at is not None)
+    assert [r.reason for r in snap.refused_actions] == [messages.ADDITION_PORTAL_REACH]
+    assert not await exists(client, matter_workflow_id(target.next_number, HPF))
