@@ -102,7 +102,7 @@ def addition_unknown(code: str) -> str:
 
 
 ADDITION_HUKOU = "户口注销随申请办理，无需追加"
-ADDITION_UNVERIFIED = "追加事项未经窗口签名确认，不予受理"
+ADDITION_UNVERIFIED = "追加事项未经受理窗口或网上申请平台签名确认，不予受理"
 # An addition the portal signed for matters only the window takes (domain/decisions.py, ``may_sign``).
 ADDITION_PORTAL_REACH = "网上只能追加网上可办的事项，该追加不予受理；其余事项请到窗口办理"
 ADDITION_UNAVAILABLE = "本案件暂不能追加事项"
