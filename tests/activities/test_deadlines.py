@@ -117,6 +117,23 @@ def test_plan_is_deterministic(acts: DeadlineActivities) -> None:
     assert DeadlineActivities(WorkingDayCalendar()).plan_deadline(req) == acts.plan_deadline(req)
 
 
+@pytest.mark.parametrize(
+    ("start", "working_days", "late"),
+    [(local(2025, 9, 26, 10), 5, 0), (local(2025, 9, 30, 23, 30), 3, 0), (local(2027, 2, 3, 9), 15, 0),
+     (local(2025, 11, 3, 10), 0, 4), (local(2025, 11, 8, 10), 0, 0)],
+)
+def test_the_deadline_alone_is_the_plans_deadline(
+    acts: DeadlineActivities, start: datetime, working_days: int, late: int
+) -> None:
+    req = request(start, working_days).model_copy(update={"already_overdue": late})
+    assert acts.deadline_of(req) == acts.plan_deadline(req).deadline
+
+
+def test_the_rungs_are_numbered_in_order(acts: DeadlineActivities) -> None:
+    plan = acts.plan_deadline(request(local(2025, 9, 26, 10), 5))
+    assert [rung.index for rung in plan.rungs] == list(range(len(plan.rungs)))
+
+
 def test_plan_round_trips_through_the_pydantic_converter(acts: DeadlineActivities) -> None:
     plan = acts.plan_deadline(request(local(2025, 9, 26, 10), 5))
     payloads = pydantic_data_converter.payload_converter.to_payloads([plan])
@@ -286,6 +303,8 @@ def test_invalid_requests_are_not_retried(acts: DeadlineActivities, req: Deadlin
         acts.plan_deadline(req)
     assert err.value.non_retryable
     assert err.value.type == INVALID_DEADLINE_REQUEST
+    with pytest.raises(ApplicationError, match=problem):
+        acts.deadline_of(req)
 
 
 # --- 补正: pause and resume -----------------------------------------------------------------------
