@@ -162,12 +162,16 @@ def _adapter(hint: Any) -> TypeAdapter[Any]:
 
 
 class PayloadConverter(CompositePayloadConverter):
-    """The SDK's default converters with pydantic's for JSON, as ``temporalio.contrib.pydantic`` composes them."""
+    """The SDK's default converters with pydantic's for JSON, as ``temporalio.contrib.pydantic`` composes them.
+    Made for every workflow: the converters hold no state of a workflow, so all share one set."""
 
     def __init__(self) -> None:
-        json = _SharedAdaptersJSON()
-        super().__init__(*(json if isinstance(converter, JSONPlainPayloadConverter) else converter
-                           for converter in DefaultPayloadConverter.default_encoding_payload_converters))
+        super().__init__(*_CONVERTERS)
+
+
+_JSON = _SharedAdaptersJSON()
+_CONVERTERS = tuple(_JSON if isinstance(converter, JSONPlainPayloadConverter) else converter
+                    for converter in DefaultPayloadConverter.default_encoding_payload_converters)
 
 
 PYDANTIC_CONVERTER = DataConverter(payload_converter_class=PayloadConverter)
