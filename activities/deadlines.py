@@ -124,8 +124,9 @@ class DeadlineActivities:
         count, approximate = self._calendar.working_days_between(paused, last_day)
         return RemainingDays(working_days=max(1, count), calendar_fallback=approximate)
 
+    # Counting a few days waits on nothing: on the worker's event loop, not in a thread of the activity executor.
     @activity.defn(name="plan_reminder")
-    def plan_reminder(self, req: ReminderRequest) -> ReminderPlan:
+    async def plan_reminder(self, req: ReminderRequest) -> ReminderPlan:
         """The next reminder of a wait: at ``hour`` o'clock local on the working day after the W-th working day
         since the wait began (W = first_after + sent × every), saying W. Never on a weekend or a holiday, and
         each reminder of a wait counts more days than the one before."""

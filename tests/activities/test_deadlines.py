@@ -378,13 +378,13 @@ def test_remaining_rejects_a_naive_time(acts: DeadlineActivities) -> None:
     assert err.value.non_retryable
 
 
-def test_a_reminder_waits_for_a_working_day_and_counts_working_days() -> None:
+async def test_a_reminder_waits_for_a_working_day_and_counts_working_days() -> None:
     """清明 2026 is Saturday 4 to Monday 6 April: a wait begun on Thursday 2 April reaches its third working
     day on Wednesday the 8th; reminders then go out at 09:00 on each working day after, counting on."""
     activities = DeadlineActivities(WorkingDayCalendar())
     since = local(2026, 4, 2, 10)
-    plans = [activities.plan_reminder(ReminderRequest(since=since, first_after=3, every=1, sent=sent,
-                                                      timezone="Asia/Shanghai")) for sent in range(4)]
+    plans = [await activities.plan_reminder(ReminderRequest(since=since, first_after=3, every=1, sent=sent,
+                                                            timezone="Asia/Shanghai")) for sent in range(4)]
     assert [p.at for p in plans] == [local(2026, 4, 9, 9), local(2026, 4, 10, 9), local(2026, 4, 13, 9),
                                      local(2026, 4, 14, 9)]
     assert [p.working_days for p in plans] == [3, 4, 5, 6]
