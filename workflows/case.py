@@ -302,15 +302,15 @@ class CaseWorkflow:
         """Start the matters not started yet, all at once, and wait until every one of ``codes`` is final."""
         policy = self._require_policy()
         application = self._require_application()
-        # What the matter's page in the Web UI tells its officer (domain/brief.py): the same for every matter.
-        brief = brief_of(application, [policy.matter(c) for c in application.matters], policy.scan_url,
-                         policy.catalogue_labels)
 
         async def start(code: MatterCode) -> None:
             definition = policy.matter(code)
             self._started.add(code)
             # A case that continues as new closes its run: its matters must go on, so they are abandoned, not
             # ended, with it (an operator who terminates a case does not stop a department's work or a payment).
+            # What the matter's page in the Web UI tells its officer (domain/brief.py).
+            brief = brief_of(application, [policy.matter(c) for c in application.matters], policy.scan_url,
+                             policy.catalogue_labels)
             handle = await workflow.start_child_workflow(
                 MATTER_WORKFLOW,
                 MatterInput(
