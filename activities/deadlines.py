@@ -54,16 +54,10 @@ class DeadlineActivities:
         A matter resumed after 补正 that was ``already_overdue`` working days late when its clock stopped
         has nothing left (N = 0): it is overdue at once and its ladder goes on with the next step.
         """
-        tz = _zone(req.timezone)
-        start = _aware(req.start, "start")
-        if req.working_days < 0 or req.already_overdue < 0:
-            raise _invalid(f"working_days and already_overdue must be >= 0, got {req.working_days}, "
-                           f"{req.already_overdue}")
+        tz, start, n, late = _counted(req)
         ladder = req.ladder
         cal = self._calendar
         start_day = start.astimezone(tz).date()
-        n = req.working_days
-        late = req.already_overdue if n == 0 else 0
 
         last_day, approximate = cal.add_working_days(start_day, n)
         deadline = start if late else _end_of(last_day, tz)
@@ -81,9 +75,9 @@ class DeadlineActivities:
                 working, used = cal.is_working_day(start_day)
                 warning_at = _end_of(start_day, tz) if k == 0 and working else start
             approximate |= used
-            rungs.append(_rung(EscalationStep.WARNING, max(warning_at, start), 0, used))
+            rungs.append(_rung(EscalationStep.WARNING, max(warning_at, start), 0, used, len(rungs)))
 
-        rungs.append(_rung(EscalationStep.OVERDUE, deadline, 0, approximate))
+        rungs.append(_rung(EscalationStep.OVERDUE, deadline, 0, approximate, len(rungs)))
 
         # Each later step is marked on its own: a reminder may fall in a year the deadline did not.
         day, done, step_approximate = last_day, late, approximate
@@ -95,16 +89,24 @@ class DeadlineActivities:
             day, used = cal.add_working_days(day, k - done)
             step_approximate |= used
             done = k
-            rungs.append(_rung(step, _end_of(day, tz), k, step_approximate))
+            rungs.append(_rung(step, _end_of(day, tz), k, step_approximate, len(rungs)))
 
-        indexed = tuple(rung.model_copy(update={"index": i}) for i, rung in enumerate(rungs))
         counted: list[date] = []
         day = start_day
         while len(counted) < n:
             day, _ = cal.add_working_days(day, 1)
             counted.append(day)
-        return DeadlinePlan(deadline=deadline, rungs=indexed, working_days=tuple(counted),
+        return DeadlinePlan(deadline=deadline, rungs=tuple(rungs), working_days=tuple(counted),
                             calendar_fallback=approximate, calendar_version=cal.version)
+
+    def deadline_of(self, req: DeadlineRequest) -> datetime:
+        """The deadline ``plan_deadline`` gives, without counting its ladder: a payment's confirmation needs no
+        more, and the ladder's reminders (up to 60 working days overdue) were most of the counting."""
+        tz, start, n, late = _counted(req)
+        if late:
+            return start
+        last_day, _ = self._calendar.add_working_days(start.astimezone(tz).date(), n)
+        return _end_of(last_day, tz)
 
     @activity.defn(name="remaining_working_days")
     def remaining_working_days(self, req: RemainingRequest) -> RemainingDays:
@@ -122,8 +124,9 @@ class DeadlineActivities:
         count, approximate = self._calendar.working_days_between(paused, last_day)
         return RemainingDays(working_days=max(1, count), calendar_fallback=approximate)
 
+    # Counting a few days waits on nothing: on the worker's event loop, not in a thread of the activity executor.
     @activity.defn(name="plan_reminder")
-    def plan_reminder(self, req: ReminderRequest) -> ReminderPlan:
+    async def plan_reminder(self, req: ReminderRequest) -> ReminderPlan:
         """The next reminder of a wait: at ``hour`` o'clock local on the working day after the W-th working day
         since the wait began (W = first_after + sent × every), saying W. Never on a weekend or a holiday, and
         each reminder of a wait counts more days than the one before."""
@@ -158,8 +161,20 @@ def overdue_steps(ladder: LadderPolicy) -> list[tuple[int, EscalationStep]]:
     return [(k, EscalationStep.SUPERVISION if k == supervision else EscalationStep.REMINDER) for k in sorted(ks)]
 
 
-def _rung(step: EscalationStep, at: datetime, overdue: int, approximate: bool) -> LadderRung:
-    return LadderRung(step=step, index=0, at=at.astimezone(UTC), working_days_overdue=overdue,
+def _counted(req: DeadlineRequest) -> tuple[ZoneInfo, datetime, int, int]:
+    """The zone, the start, the working days to count and how late the matter already is (a request that can
+    never be counted is refused)."""
+    tz = _zone(req.timezone)
+    start = _aware(req.start, "start")
+    if req.working_days < 0 or req.already_overdue < 0:
+        raise _invalid(f"working_days and already_overdue must be >= 0, got {req.working_days}, "
+                       f"{req.already_overdue}")
+    n = req.working_days
+    return tz, start, n, req.already_overdue if n == 0 else 0
+
+
+def _rung(step: EscalationStep, at: datetime, overdue: int, approximate: bool, index: int) -> LadderRung:
+    return LadderRung(step=step, index=index, at=at.astimezone(UTC), working_days_overdue=overdue,
                       approximate=approximate)
 
 

@@ -133,7 +133,7 @@ class PaymentActivities:
         # Amount and reference only: the payee's card and name never reach a log line.
         log.info("payment_instructed", reference=receipt.reference, amount=str(receipt.amount), new=receipt.new)
         if instruction.confirm_within is not None:
-            due = self._deadlines.plan_deadline(instruction.confirm_within).deadline
+            due = self._deadlines.deadline_of(instruction.confirm_within)
             receipt = receipt.model_copy(update={"confirm_by": due})
         return receipt
 

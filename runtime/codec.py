@@ -13,19 +13,25 @@ that does not use the codec server still reaches the workflow.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import DecodeError
+from pydantic import BaseModel, TypeAdapter
 from temporalio.api.common.v1 import Payload
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
+    CompositePayloadConverter,
     DataConverter,
     DefaultFailureConverterWithEncodedAttributes,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
     PayloadCodec,
 )
 
@@ -135,6 +141,42 @@ def codec_from_keys(keys: Keys, *, lenient: bool = False) -> EncryptionCodec:
     return EncryptionCodec(keys.codec_keys, keys.active_key_id, lenient=lenient)
 
 
+class _SharedAdaptersJSON(PydanticJSONPlainPayloadConverter):
+    """The SDK's pydantic JSON converter, whose type adapters for models (and ``Any``) are kept by the process.
+
+    The SDK makes a payload converter for every workflow it starts, each with an empty cache of type adapters:
+    every workflow built the adapters of the results it reads (about six each) again. A model's adapter
+    depends on the model alone, so one serves every workflow and activity; any other hint keeps the SDK's
+    own cache. What is written and read is the SDK's, byte for byte."""
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        if type_hint is None or type_hint is Any or (isinstance(type_hint, type) and issubclass(type_hint, BaseModel)):
+            return _adapter(type_hint if type_hint is not None else Any).validate_json(payload.data)
+        return super().from_payload(payload, type_hint)
+
+
+# Bounded: a model of a module the sandbox re-imports is a new class in every run.
+@functools.lru_cache(maxsize=512)
+def _adapter(hint: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(hint)
+
+
+class PayloadConverter(CompositePayloadConverter):
+    """The SDK's default converters with pydantic's for JSON, as ``temporalio.contrib.pydantic`` composes them.
+    Made for every workflow: the converters hold no state of a workflow, so all share one set."""
+
+    def __init__(self) -> None:
+        super().__init__(*_CONVERTERS)
+
+
+_JSON = _SharedAdaptersJSON()
+_CONVERTERS = tuple(_JSON if isinstance(converter, JSONPlainPayloadConverter) else converter
+                    for converter in DefaultPayloadConverter.default_encoding_payload_converters)
+
+
+PYDANTIC_CONVERTER = DataConverter(payload_converter_class=PayloadConverter)
+
+
 def data_converter(codec: EncryptionCodec | None) -> DataConverter:
     """The pydantic data converter, with payload encryption when ``codec`` is given.
 
@@ -143,9 +185,9 @@ def data_converter(codec: EncryptionCodec | None) -> DataConverter:
     converter reads failures written by the other.
     """
     if codec is None:
-        return pydantic_data_converter
+        return PYDANTIC_CONVERTER
     return dataclasses.replace(
-        pydantic_data_converter,
+        PYDANTIC_CONVERTER,
         payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

@@ -117,6 +117,23 @@ def test_plan_is_deterministic(acts: DeadlineActivities) -> None:
     assert DeadlineActivities(WorkingDayCalendar()).plan_deadline(req) == acts.plan_deadline(req)
 
 
+@pytest.mark.parametrize(
+    ("start", "working_days", "late"),
+    [(local(2025, 9, 26, 10), 5, 0), (local(2025, 9, 30, 23, 30), 3, 0), (local(2027, 2, 3, 9), 15, 0),
+     (local(2025, 11, 3, 10), 0, 4), (local(2025, 11, 8, 10), 0, 0)],
+)
+def test_the_deadline_alone_is_the_plans_deadline(
+    acts: DeadlineActivities, start: datetime, working_days: int, late: int
+) -> None:
+    req = request(start, working_days).model_copy(update={"already_overdue": late})
+    assert acts.deadline_of(req) == acts.plan_deadline(req).deadline
+
+
+def test_the_rungs_are_numbered_in_order(acts: DeadlineActivities) -> None:
+    plan = acts.plan_deadline(request(local(2025, 9, 26, 10), 5))
+    assert [rung.index for rung in plan.rungs] == list(range(len(plan.rungs)))
+
+
 def test_plan_round_trips_through_the_pydantic_converter(acts: DeadlineActivities) -> None:
     plan = acts.plan_deadline(request(local(2025, 9, 26, 10), 5))
     payloads = pydantic_data_converter.payload_converter.to_payloads([plan])
@@ -286,6 +303,8 @@ def test_invalid_requests_are_not_retried(acts: DeadlineActivities, req: Deadlin
         acts.plan_deadline(req)
     assert err.value.non_retryable
     assert err.value.type == INVALID_DEADLINE_REQUEST
+    with pytest.raises(ApplicationError, match=problem):
+        acts.deadline_of(req)
 
 
 # --- 补正: pause and resume -----------------------------------------------------------------------
@@ -359,13 +378,13 @@ def test_remaining_rejects_a_naive_time(acts: DeadlineActivities) -> None:
     assert err.value.non_retryable
 
 
-def test_a_reminder_waits_for_a_working_day_and_counts_working_days() -> None:
+async def test_a_reminder_waits_for_a_working_day_and_counts_working_days() -> None:
     """清明 2026 is Saturday 4 to Monday 6 April: a wait begun on Thursday 2 April reaches its third working
     day on Wednesday the 8th; reminders then go out at 09:00 on each working day after, counting on."""
     activities = DeadlineActivities(WorkingDayCalendar())
     since = local(2026, 4, 2, 10)
-    plans = [activities.plan_reminder(ReminderRequest(since=since, first_after=3, every=1, sent=sent,
-                                                      timezone="Asia/Shanghai")) for sent in range(4)]
+    plans = [await activities.plan_reminder(ReminderRequest(since=since, first_after=3, every=1, sent=sent,
+                                                            timezone="Asia/Shanghai")) for sent in range(4)]
     assert [p.at for p in plans] == [local(2026, 4, 9, 9), local(2026, 4, 10, 9), local(2026, 4, 13, 9),
                                      local(2026, 4, 14, 9)]
     assert [p.working_days for p in plans] == [3, 4, 5, 6]

@@ -6,8 +6,10 @@ import os
 import shutil
 import sys
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio import workflow
@@ -25,7 +27,9 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
     from temporalio.contrib.pydantic import pydantic_data_converter
 
-    from runtime.codec import EncryptionCodec, codec_from_keys, data_converter
+    from domain.enums import MatterCode, MatterState
+    from domain.models import MatterReport
+    from runtime.codec import PYDANTIC_CONVERTER, EncryptionCodec, PayloadConverter, codec_from_keys, data_converter
     from runtime.keys import Keys
 
 NAME = "张三丰"
@@ -182,8 +186,21 @@ def test_data_converter_configuration() -> None:
     converter = data_converter(codec)
     assert converter.payload_codec is codec
     assert isinstance(converter.failure_converter, DefaultFailureConverterWithEncodedAttributes)
-    assert converter.payload_converter_class is pydantic_data_converter.payload_converter_class
-    assert data_converter(None) is pydantic_data_converter
+    assert converter.payload_converter_class is PayloadConverter
+    assert data_converter(None) is PYDANTIC_CONVERTER
+
+
+def test_the_payloads_are_the_sdks_pydantic_converters_and_read_back_alike() -> None:
+    ours, sdks = PayloadConverter(), pydantic_data_converter.payload_converter
+    report = MatterReport(matter=MatterCode.HUKOU_CANCELLATION, state=MatterState.APPROVED, event="已通过",
+                          at=datetime(2026, 12, 6, tzinfo=UTC))
+    values: list[Any] = [report,
+                         {"金额": Decimal("1234.50")}, "办结", None, 3, b"raw"]
+    hints: list[Any] = [MatterReport, dict[str, Decimal], str, type(None), int, bytes]
+    payloads = ours.to_payloads(values)
+    assert payloads == sdks.to_payloads(values)
+    assert ours.from_payloads(payloads, hints) == sdks.from_payloads(payloads, hints) == values
+    assert ours.from_payloads(payloads[:1]) == sdks.from_payloads(payloads[:1])
 
 
 @pytest.mark.asyncio
