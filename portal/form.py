@@ -195,10 +195,16 @@ def fill_applicant(typed: Typed, person: Person) -> None:
 
 
 def read_typed(fields: Mapping[str, str], checks: Iterable[str], matters: Sequence[str], policy: Policy) -> Typed:
+    return _read(all_inputs(policy), fields, checks, matters)
+
+
+def _read(inputs: Iterable[Input], fields: Mapping[str, str], checks: Iterable[str], matters: Sequence[str]) -> Typed:
+    """What a page's form sent for ``inputs``: each text and choice as typed, each ticked box, the matters."""
     typed = Typed()
-    for spec in all_inputs(policy):
+    ticked = set(checks)
+    for spec in inputs:
         if spec.kind == CHECK:
-            if spec.name in checks:
+            if spec.name in ticked:
                 typed.checked.add(spec.name)
         else:
             typed.values[spec.name] = fields.get(spec.name, "")
@@ -285,15 +291,7 @@ def typed_situations(situations: Mapping[str, object]) -> Typed:
 
 
 def read_addition(fields: Mapping[str, str], checks: Iterable[str], matters: Sequence[str]) -> Typed:
-    typed = Typed()
-    for spec in situation_inputs():
-        if spec.kind == CHECK:
-            if spec.name in checks:
-                typed.checked.add(spec.name)
-        else:
-            typed.values[spec.name] = fields.get(spec.name, "")
-    typed.matters = list(dict.fromkeys(matters))
-    return typed
+    return _read(situation_inputs(), fields, checks, matters)
 
 
 def addition_form(typed: Typed, materials: Sequence[tuple[MaterialKind, str]]) -> dict[str, Any]:
