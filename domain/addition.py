@@ -102,7 +102,9 @@ def check_addition(
         return [*_own_fields(result, len(base["materials"])), *problems]
     if problems:
         return problems
-    added = tuple(code for code in result.matters if code != MatterCode.HUKOU_CANCELLATION)
+    # Intake runs every termination the answers select: one the case already has is not added again, a new
+    # one is added with the family's choice.
+    added = tuple(code for code in result.matters if code != MatterCode.HUKOU_CANCELLATION and code not in present)
     payee = result.applicant.bank_account
     return Addition(
         application=result,

@@ -484,6 +484,8 @@ def create_app(services: PortalServices) -> FastAPI:
             "case_number": target.case_number, "running": target.running,
             "online": offered, "window_matters": online.window_matters(policy),
             "inputs": online.situation_inputs(), "typed": typed,
+            # A case without an account (only terminations so far) takes its first one with a paying matter.
+            "payee_inputs": () if target.application.applicant.bank_account.given else online.payee_inputs(),
             "slots": [online.MaterialSlot(kind, labels[kind], "所选事项需要时必交") for kind in needed],
             "problems": problems, "problems_header": PROBLEMS_HEADER,
             "placed": online.place_problems(problems, materials or []),
@@ -512,7 +514,8 @@ def create_app(services: PortalServices) -> FastAPI:
                 return target
             fields = {key: value for key, value in data.multi_items() if isinstance(value, str)}
             typed = online.read_addition(fields, [key for key, value in data.multi_items() if value == "true"],
-                                         [value for value in data.getlist("matters") if isinstance(value, str)])
+                                         [value for value in data.getlist("matters") if isinstance(value, str)],
+                                         with_payee=not target.application.applicant.bank_account.given)
             staged, upload_problems = await _take_uploads(request, data)
         materials = [(kind, item.sha256) for kind, (item, _) in staged.items()]
         refused = [m for code in typed.matters if (m := online.window_only(policy, code)) is not None]

@@ -290,8 +290,15 @@ def typed_situations(situations: Mapping[str, object]) -> Typed:
     return typed
 
 
-def read_addition(fields: Mapping[str, str], checks: Iterable[str], matters: Sequence[str]) -> Typed:
-    return _read(situation_inputs(), fields, checks, matters)
+def payee_inputs() -> tuple[Input, ...]:
+    """The apply page's 银行账户 inputs: an addition that brings a case without an account its first paying matter
+    brings the account (and the deceased's card) with it."""
+    return _money_section().inputs
+
+
+def read_addition(fields: Mapping[str, str], checks: Iterable[str], matters: Sequence[str], *,
+                  with_payee: bool = False) -> Typed:
+    return _read((*situation_inputs(), *(payee_inputs() if with_payee else ())), fields, checks, matters)
 
 
 def addition_form(typed: Typed, materials: Sequence[tuple[MaterialKind, str]]) -> dict[str, Any]:
@@ -304,5 +311,16 @@ def addition_form(typed: Typed, materials: Sequence[tuple[MaterialKind, str]]) -
             situations[code] = spec.name in typed.checked
         elif value := typed.values.get(spec.name, "").strip():
             situations[code] = value
-    return {"channel": Channel.ONLINE.value, "matters": list(typed.matters), "situations": situations,
-            "materials": [{"kind": kind.value, "file": name} for kind, name in materials]}
+    form: dict[str, Any] = {"channel": Channel.ONLINE.value, "matters": list(typed.matters), "situations": situations,
+                            "materials": [{"kind": kind.value, "file": name} for kind, name in materials]}
+    # An account only when one was typed (its kind alone, preselected, is none).
+    account = {key.removeprefix(_ACCOUNT): value.strip() for key, value in typed.values.items()
+               if key.startswith(_ACCOUNT) and value.strip()}
+    if set(account) - {"kind"}:
+        form["bank_account"] = account
+    if card := typed.values.get("deceased.bank_card", "").strip():
+        form["deceased_bank_card"] = card
+    return form
+
+
+_ACCOUNT = "applicant.bank_account."

@@ -106,3 +106,21 @@ def test_an_account_is_not_changed_by_an_addition() -> None:
     found = problems(check_addition({"matters": [MCA.value], "situations": {"social_assistance": True},
                                      "bank_account": account}, case_application(), {}, Policy(), TODAY))
     assert found == [messages.ADDITION_ACCOUNT_GIVEN]
+
+
+def test_a_termination_the_answers_select_is_added_once() -> None:
+    app = terminations_only()
+    assert MCA in app.matters
+    present = {MCA: ("SH-RUNNINGCASE1", MatterState.UNDER_REVIEW)}
+    # The case has 低保's termination already: answering yes again does not add it twice.
+    again = check_addition({"matters": [MatterCode.RESIDENT_MEDICAL_INSURANCE_TERMINATION.value],
+                            "situations": {"resident_medical_insurance": True}}, app, present, Policy(), TODAY)
+    assert isinstance(again, Addition)
+    assert again.matters == (MatterCode.RESIDENT_MEDICAL_INSURANCE_TERMINATION,)
+    # A new answer of 不清楚 about the disability subsidies adds their termination with the family's choice.
+    more = check_addition({"matters": [MatterCode.RESIDENT_MEDICAL_INSURANCE_TERMINATION.value],
+                           "situations": {"resident_medical_insurance": True, "disability_subsidy": "不清楚"}},
+                          app, present, Policy(), TODAY)
+    assert isinstance(more, Addition)
+    assert set(more.matters) == {MatterCode.RESIDENT_MEDICAL_INSURANCE_TERMINATION,
+                                 MatterCode.DISABILITY_SUBSIDY_TERMINATION}

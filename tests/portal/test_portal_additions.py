@@ -5,7 +5,9 @@ test_portal_browser.py."""
 
 from __future__ import annotations
 
+import itertools
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,16 +16,20 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from client.operations import start_case
+from domain.application import validate_application
 from domain.enums import CaseState, Channel, MatterCode, MatterState, PensionStatus
 from domain.ids import matter_workflow_id
+from domain.models import Application
 from domain.policy import Policy
 from domain.query_code import query_code
 from portal.app import NOT_YOURS
 from register.lookups import cases_of_applicant
 from register.sealing import Sealer
 from runtime.keys import Keys
-from tests.portal.conftest import PHONE_CONTEXT, Portal, http_sign_in, new_id_number, screenshot
+from tests.factories import APPLICANT_CARD, DECEASED_CARD, REMOVE, unique_form
+from tests.portal.conftest import PHONE_CONTEXT, Portal, http_sign_in, new_id_number, scans, screenshot
 from tests.workflows.helpers import (
+    TODAY,
     application,
     approve,
     approve_hukou,
@@ -38,6 +44,8 @@ from tests.workflows.helpers import (
 
 HPF = MatterCode.PROVIDENT_FUND_DEATH_WITHDRAWAL
 DPF = MatterCode.DISABILITY_SUBSIDY_TERMINATION
+NHSA = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
+_seeds = itertools.count(950_000)
 
 
 def token_of(page: str) -> str:
@@ -203,3 +211,44 @@ async def test_after_completion_the_portal_opens_a_linked_case_with_its_own_quer
     added = await wait_for(case_handle(client, linked), lambda s: view_of(s, DPF).state == MatterState.UNDER_REVIEW)
     assert added.added_to == number
     assert DPF.value in inbox_rows(engine, linked)
+
+
+async def test_a_case_without_an_account_takes_one_with_its_first_paying_matter(
+    portal: Portal, client: Client, keys: Keys, engine: Engine, worker: Worker, task_queue: str, tmp_path: Path,
+) -> None:
+    """An online case of terminations only (no account asked for) adds the medical account's balance: the page asks
+    for the account, every problem is told at once, and the matter is pushed with the account given."""
+    me = new_id_number()
+    form = unique_form(next(_seeds), channel=Channel.ONLINE.value, applicant__id_number=me,
+                       applicant__bank_account=REMOVE, matters=[DPF.value], situations={
+                           "pension_status": "none", "employee_medical_insurance": False, "social_assistance": False,
+                           "housing_provident_fund": False, "disability_subsidy": True, "preferential_care": False})
+    form["deceased"].pop("bank_card")
+    app = validate_application(form, Policy(), TODAY)
+    assert isinstance(app, Application) and not app.applicant.bank_account.given
+    number = (await start_case(client, app, keys.case_id_key, task_queue, register=engine)).case_number
+    await wait_for(case_handle(client, number), lambda s: number in cases_of_applicant(
+        engine, Sealer.from_keys(keys), me))
+    card = scans(tmp_path / "scans", ["applicant_bank_card"])["applicant_bank_card"]
+    chosen = {"matters": NHSA.value, "situations.employee_medical_insurance": "true",
+              "situations.disability_subsidy": "true", "situations.pension_status": "none"}
+    async with httpx.AsyncClient(base_url=portal.url) as family:
+        await http_sign_in(family, portal.url, "王芳", me, then="/progress")
+        mine = await family.get("/mine")
+        await family.post("/mine", data={"case_number": number, "csrf_token": token_of(mine.text)})
+        page = await family.get("/progress/add")
+        assert 'id="payee"' in page.text and "本案件尚未登记收款账户" in page.text
+        # No account: told beside its inputs, with the other problems, nothing added.
+        told = await family.post("/progress/add", data={"csrf_token": token_of(page.text), **chosen})
+        assert told.status_code == 200 and 'id="problems"' in told.text
+        assert "收款" in told.text and "请填写逝者银行卡号" in told.text
+        account = {"applicant.bank_account.kind": "card", "applicant.bank_account.bank_name": "中国建设银行固阳支行",
+                   "applicant.bank_account.account_name": app.applicant.name,
+                   "applicant.bank_account.card_number": APPLICANT_CARD, "deceased.bank_card": DECEASED_CARD}
+        with card.open("rb") as scan:
+            sent = await family.post("/progress/add", data={"csrf_token": token_of(told.text), **chosen, **account},
+                                     files={"file.applicant_bank_card": (card.name, scan, "application/pdf")})
+        assert sent.status_code in (200, 303), re.findall(r"<li>(.*?)</li>", sent.text)
+        assert 'id="problems"' not in sent.text
+    pushed = await wait_for(case_handle(client, number), lambda s: NHSA in {view.code for view in s.matters})
+    assert pushed.payee_card and pushed.payee_card.endswith(APPLICANT_CARD[-4:])
