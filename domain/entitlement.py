@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.catalogue import MatterDefinition
-from domain.enums import MaterialKind, StopFrom
+from domain.enums import Channel, MaterialKind, StopFrom
 from domain.models import Application
 
 
@@ -33,7 +33,7 @@ def proof_needed(definition: MatterDefinition, application: Application, proven:
 def proven_at_intake(application: Application, proofs: tuple[MaterialKind, ...]) -> MaterialKind | None:
     """The proof a window application brought with it (the clerk has seen the original at the counter); an
     online upload alone is not a proof the window has checked."""
-    if application.channel.value != "window":
+    if application.channel is not Channel.WINDOW:
         return None
     kinds = {ref.kind for ref in application.materials}
     return next((proof for proof in proofs if proof.value in kinds), None)

@@ -70,6 +70,12 @@ def mobile_valid(value: str) -> bool:
     return bool(_MOBILE_RE.match(value))
 
 
+def mobile_number(value: str) -> str | None:
+    """The 11 digits of a mainland mobile number as people write it ("+86 139-0000-1111"); None if it is none."""
+    number = "".join(ch for ch in value if ch not in " -").removeprefix("+86")
+    return number if mobile_valid(number) else None
+
+
 def mask_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from domain.catalogue import DEPARTMENT_NAMES, MatterDefinition
-from domain.enums import Department, EscalationStep, MatterState
+from domain.catalogue import DEPARTMENT_NAMES, MATERIAL_LABELS, MatterDefinition
+from domain.enums import Department, EscalationStep, MaterialKind, MatterState
 
 # The case's answer to a payee correction when none of its payments waits for one.
 NO_FAILED_PAYMENT = "没有发放失败待重新发放的款项"
@@ -163,10 +163,6 @@ def no_benefit_family(matter: MatterDefinition) -> str:
 PROOF_TEXT = "亲属关系证明或继承权公证书"
 
 
-# The proofs' names in the timeline (a catalogue's own proof shows its code).
-PROOF_NAMES = {"relationship_proof": "亲属关系证明", "succession_notarisation": "继承权公证书"}
-
-
 def proof_awaited() -> str:
     return f"申请人不是逝者的配偶、子女或父母，款项待窗口核验{PROOF_TEXT}后发放"
 
@@ -182,14 +178,19 @@ def proof_waiting(case_number: str, matter: MatterDefinition, days: int) -> str:
 
 
 def payee_proven(proof: str, document: str) -> str:
-    return f"窗口已核验{PROOF_NAMES.get(proof, proof)}（{document}）"
+    return f"窗口已核验{_material(proof)}（{document}）"
 
 
 PROOF_RECORDED = "已记录核验的亲属关系证明，待核验的款项随即发放"
 
 
 def proof_kinds(kinds: tuple[str, ...]) -> str:
-    return "核验的材料须为" + "或".join(PROOF_NAMES.get(kind, kind) for kind in kinds)
+    return "核验的材料须为" + "或".join(_material(kind) for kind in kinds)
+
+
+def _material(kind: str) -> str:
+    """A material's name as the packaged catalogue has it (a county's own material shows its code)."""
+    return MATERIAL_LABELS.get(MaterialKind(kind), kind)
 
 
 def proof_required_at_intake(relationship: str) -> str:

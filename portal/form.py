@@ -301,6 +301,10 @@ def read_addition(fields: Mapping[str, str], checks: Iterable[str], matters: Seq
     return _read((*situation_inputs(), *(payee_inputs() if with_payee else ())), fields, checks, matters)
 
 
+# The apply page's names of the payee account's inputs.
+_ACCOUNT = "applicant.bank_account."
+
+
 def addition_form(typed: Typed, materials: Sequence[tuple[MaterialKind, str]]) -> dict[str, Any]:
     """The raw addition form (domain/addition.py) with ``channel: online``: the answers as typed (an empty one is
     left out, so the case's answer stands), the chosen matters and the staged scans."""
@@ -322,5 +326,3 @@ def addition_form(typed: Typed, materials: Sequence[tuple[MaterialKind, str]]) -
         form["deceased_bank_card"] = card
     return form
 
-
-_ACCOUNT = "applicant.bank_account."

@@ -8,7 +8,6 @@ decision, money sent) still goes: it answers their request.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from domain.enums import NotificationKind
+from domain.identity import mobile_number
 from register.sealing import Sealer
 from register.tables import OptOutRow
 
@@ -24,13 +24,10 @@ UNSOLICITED = frozenset({NotificationKind.INVITATION.value, NotificationKind.CLA
 # What a reply must say to opt out (trimmed, any case).
 OPT_OUT_WORDS = frozenset({"T", "TD", "退订"})
 
-_NOT_DIGITS = re.compile(r"\D")
-
-
 def _number_hash(phone: str, sealer: Sealer) -> str:
-    """The same hash for "+86 139 0000 1111" and "13900001111"."""
-    digits = _NOT_DIGITS.sub("", phone)
-    return sealer.lookup_hash(digits[2:] if len(digits) == 13 and digits.startswith("86") else digits)
+    """The same hash for "+86 139 0000 1111" and "13900001111" (a number the gateway writes otherwise is kept
+    as it came)."""
+    return sealer.lookup_hash(mobile_number(phone) or phone.strip())
 
 
 def is_opt_out(text: str) -> bool:

@@ -21,7 +21,7 @@ from domain import messages, places
 from domain.decisions import account_problem
 from domain.enums import AccountKind, Issuer
 from domain.heirs_letter import build_letter, load_guidance
-from domain.identity import id_number_valid, mobile_valid
+from domain.identity import id_number_valid, mobile_number
 from domain.models import (
     CremationCertifiedInput,
     MaterialsSupplementedInput,
@@ -201,7 +201,7 @@ def certify_cremation(
             if not id_number_valid(id_number):
                 raise InvalidInput("逝者身份证号码校验不通过，请核对")
             register = register_engine(current.settings)
-            phone = mobile(family_phone) if family_phone else None
+            phone = mobile_number(family_phone) if family_phone else None
             if phone is not None and register is None:
                 raise InvalidInput("本机无法写入案件登记库，不能登记家属手机号")
             invite = None
@@ -231,18 +231,13 @@ def invitation_problems(
     if family_phone is not None:
         if not consent:
             problems.append("登记家属手机号须征得家属同意（--consent），未经同意不得发送短信")
-        if mobile(family_phone) is None:
+        if mobile_number(family_phone) is None:
             problems.append("家属手机号不是有效的大陆手机号码")
         if case is not None:
             problems.append("家属手机号只在殡仪馆建立案件时登记（--deceased-id）")
     elif consent:
         problems.append("--consent 须与 --family-phone 一起使用")
     return problems
-
-
-def mobile(value: str) -> str | None:
-    number = "".join(ch for ch in value if ch not in " -").removeprefix("+86")
-    return number if mobile_valid(number) else None
 
 
 def invitation(
