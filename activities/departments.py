@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from activities.deadlines import DeadlineActivities
 from domain.enums import ErrorType
 from domain.models import PushReceipt, PushRequest, Recorded, WithdrawItemRequest
+from register import prepared
 from register.tables import InboxRow
 
 
@@ -60,14 +61,14 @@ class InboxGateway:
             "unit": request.unit,
         }
         with self._engine.begin() as connection:
-            added = connection.execute(_push_statement(connection.dialect.name), values).first()
+            added = prepared.first(connection, _push_statement(connection.dialect.name), values)
             if added is not None:
-                return PushReceipt(inbox_id=added.id, new=True)
-            existing = connection.execute(_INBOX_ID, {"case_key": request.case_number,
-                                                      "matter_key": request.matter.value}).first()
+                return PushReceipt(inbox_id=added[0], new=True)
+            existing = prepared.first(connection, _INBOX_ID, {"case_key": request.case_number,
+                                                              "matter_key": request.matter.value})
         if existing is None:
             raise RuntimeError("the department item was neither added nor found")
-        return PushReceipt(inbox_id=existing.id, new=False)
+        return PushReceipt(inbox_id=existing[0], new=False)
 
     def withdraw(self, request: WithdrawItemRequest) -> bool:
         with Session(self._engine) as session:

@@ -24,6 +24,7 @@ from activities.deadlines import DeadlineActivities
 from domain.enums import AccountKind, ErrorType
 from domain.identity import luhn_valid
 from domain.models import PaymentInstruction, PaymentReceipt
+from register import prepared
 from register.money import to_fen, to_yuan
 from register.sealed_fields import payee_card_place
 from register.sealing import Sealer
@@ -86,7 +87,7 @@ class LedgerPaymentGateway:
         }
         try:
             with self._engine.begin() as connection:
-                connection.execute(_LEDGER_INSERT, values)
+                prepared.execute(connection, _LEDGER_INSERT, values)
         except IntegrityError:
             existing = self._find(key)
             assert existing is not None

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, insert, inspect, select, update
+from sqlalchemy import Table, bindparam, case, func, inspect, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -33,6 +33,7 @@ from domain.models import (
     RegisterBatch,
 )
 from domain.policy import Policy
+from register import prepared
 from register.money import to_fen
 from register.sealed_fields import sealed_application
 from register.sealing import Sealer
@@ -42,14 +43,9 @@ _CASES = cast(Table, CaseRow.__table__)  # type: ignore[attr-defined]
 _MATTERS = cast(Table, MatterRow.__table__)  # type: ignore[attr-defined]
 _INBOX = cast(Table, InboxRow.__table__)  # type: ignore[attr-defined]
 _LEDGER = cast(Table, PaymentRow.__table__)  # type: ignore[attr-defined]
-# Statements compiled once; the values go as parameters (an UPDATE sets the columns its parameters name).
-_CASE_KNOWN = select(_CASES.c.case_number).where(_CASES.c.case_number == bindparam("case_key"))
-_CASE_INSERT = insert(_CASES)
+# Statements compiled once (register/prepared.py); the values go as parameters (an UPDATE sets the columns its
+# parameters name).
 _CASE_UPDATE = update(_CASES).where(_CASES.c.case_number == bindparam("case_key"))
-_MATTER_KNOWN = select(_MATTERS.c.id, _MATTERS.c.decided_at, _MATTERS.c.closed_at).where(
-    _MATTERS.c.case_number == bindparam("case_key"), _MATTERS.c.matter == bindparam("matter_key"))
-_MATTER_INSERT = insert(_MATTERS)
-_MATTER_UPDATE = update(_MATTERS).where(_MATTERS.c.id == bindparam("row_id"))
 _INBOX_CLOSE = update(_INBOX).where(_INBOX.c.case_number == bindparam("case_key"),
                                     _INBOX.c.matter == bindparam("matter_key"), _INBOX.c.status == "open")
 _LEDGER_RESULT = update(_LEDGER).where(_LEDGER.c.reference == bindparam("reference_key"),
@@ -98,7 +94,7 @@ class RegisterActivities:
                 new |= _insert_case_row(connection, batch.case, self._sealer)
             if batch.application is not None:
                 # Matters were added: the case's application as it now stands (its sealed fields sealed again).
-                connection.execute(_CASE_UPDATE, {
+                prepared.execute(connection, _CASE_UPDATE, {
                     "case_key": batch.case_number,
                     "application": sealed_application(batch.application.model_dump(mode="json"), batch.case_number,
                                                       self._sealer)})
@@ -107,7 +103,7 @@ class RegisterActivities:
                 values: dict[str, Any] = {"state": change.state.value, "updated_at": change.at}
                 if change.state in _CLOSED:
                     values["closed_at"] = change.at
-                connection.execute(_CASE_UPDATE, {"case_key": batch.case_number, **values})
+                prepared.execute(connection, _CASE_UPDATE, {"case_key": batch.case_number, **values})
             if batch.matter is not None:
                 now = activity.info().current_attempt_scheduled_time
                 self._upsert_matter(connection, batch.matter, now)
@@ -122,7 +118,8 @@ class RegisterActivities:
         return Recorded(new=new)
 
     def _upsert_matter(self, connection: Connection, view: MatterView, now: datetime) -> None:
-        known = connection.execute(_MATTER_KNOWN, {"case_key": view.case_number, "matter_key": view.code.value}).first()
+        """One statement: the row is added, or its columns replaced, except those set once (when the department
+        decided, and whether in time; when the matter closed), which a later write leaves as they are."""
         extensions = [d for d in view.decisions if d.kind == DecisionKind.EXTEND_DEADLINE]
         net_fen = to_fen(view.net_amount) if view.net_amount is not None else None
         values: dict[str, Any] = {
@@ -149,19 +146,18 @@ class RegisterActivities:
             "paid_fen": net_fen if view.state == MatterState.PAID else None,
             "view": view.model_dump(mode="json"),
             "updated_at": now,
+            "decided_at": None,
+            "on_time": None,
+            "handling_working_days": None,
+            "closed_at": now if view.final else None,
         }
-        # Set once: when the department decided (and whether in time), and when the matter closed.
         decision = next((d for d in view.decisions if d.kind in _DECIDED), None)
-        if decision is not None and (known is None or known.decided_at is None):
+        if decision is not None:
             values["decided_at"] = decision.at
             values["on_time"] = view.deadline is None or decision.at < view.deadline
             values["handling_working_days"] = self._handling_days(view, decision.at)
-        if view.final and (known is None or known.closed_at is None):
-            values["closed_at"] = now
-        if known is None:
-            connection.execute(_MATTER_INSERT, {"case_number": view.case_number, "matter": view.code.value, **values})
-        else:
-            connection.execute(_MATTER_UPDATE, {"row_id": known.id, **values})
+        prepared.execute(connection, _matter_upsert(connection.dialect.name),
+                         {"case_number": view.case_number, "matter": view.code.value, **values})
 
     def _handling_days(self, view: MatterView, decided_at: datetime) -> int | None:
         """Working days from the push to the decision, the days the clock stood still for 补正 left out."""
@@ -180,10 +176,37 @@ class RegisterActivities:
 
 
 def _insert_case_row(connection: Connection, record: CaseRecord, sealer: Sealer) -> bool:
-    if connection.execute(_CASE_KNOWN, {"case_key": record.case_number}).first():
-        return False
-    connection.execute(_CASE_INSERT, _case_values(record, sealer))
-    return True
+    """The case as received, unless a retried call wrote it already."""
+    return prepared.changed(connection, _case_insert(connection.dialect.name), _case_values(record, sealer)) > 0
+
+
+@cache
+def _case_insert(dialect: str) -> Any:
+    return _dialect_insert(dialect)(_CASES).on_conflict_do_nothing(index_elements=["case_number"])
+
+
+# Written once and then kept: when the department decided (and whether in time), and when the matter closed.
+_SET_ONCE = ("decided_at", "on_time", "handling_working_days", "closed_at")
+
+
+@cache
+def _matter_upsert(dialect: str) -> Any:
+    statement = _dialect_insert(dialect)(_MATTERS)
+    new = statement.excluded
+    columns = {name: new[name] for name in _MATTERS.c.keys() if name not in ("id", "case_number", "matter")}
+    undecided = _MATTERS.c.decided_at.is_(None)
+    columns.update({
+        "decided_at": func.coalesce(_MATTERS.c.decided_at, new.decided_at),
+        "on_time": case((undecided, new.on_time), else_=_MATTERS.c.on_time),
+        "handling_working_days": case((undecided, new.handling_working_days),
+                                      else_=_MATTERS.c.handling_working_days),
+        "closed_at": func.coalesce(_MATTERS.c.closed_at, new.closed_at),
+    })
+    return statement.on_conflict_do_update(index_elements=["case_number", "matter"], set_=columns)
+
+
+def _dialect_insert(dialect: str) -> Any:
+    return sqlite_insert if dialect == "sqlite" else postgresql_insert
 
 
 def _case_values(record: CaseRecord, sealer: Sealer) -> dict[str, Any]:
@@ -201,7 +224,7 @@ def _case_values(record: CaseRecord, sealer: Sealer) -> dict[str, Any]:
 
 
 def _close_inbox(connection: Connection, view: MatterView, now: datetime) -> None:
-    connection.execute(_INBOX_CLOSE, {"case_key": view.case_number, "matter_key": view.code.value,
+    prepared.execute(connection, _INBOX_CLOSE, {"case_key": view.case_number, "matter_key": view.code.value,
                                       "status": _INBOX_OUTCOME.get(view.state, "closed"), "closed_at": now,
                                       "close_reason": view.reason})
 
@@ -211,7 +234,7 @@ def _record_payment_result(connection: Connection, result: PaymentResult) -> Non
         values: dict[str, Any] = {"status": "confirmed", "confirmed_at": result.at}
     else:
         values = {"status": "failed", "failed_at": result.at, "failure_reason": result.reason}
-    connection.execute(_LEDGER_RESULT, {"reference_key": result.reference, **values})
+    prepared.execute(connection, _LEDGER_RESULT, {"reference_key": result.reference, **values})
 
 
 def _insert_new(connection: Connection, table: type[AuditRow] | type[OutboxRow], rows: list[dict[str, Any]]) -> bool:
@@ -220,15 +243,13 @@ def _insert_new(connection: Connection, table: type[AuditRow] | type[OutboxRow],
     parameters: values written into the statement made SQLAlchemy compile it anew for every call, about a
     third of the register's CPU per write)."""
     statement = _insert_statement(table, connection.dialect.name)
-    return bool(connection.execute(statement, rows).first())
+    return sum(prepared.changed(connection, statement, row) for row in rows) > 0
 
 
 @cache
 def _insert_statement(table: type[AuditRow] | type[OutboxRow], dialect: str) -> Any:
     columns = cast(Table, inspect(table).local_table)
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    return (insert(columns).on_conflict_do_nothing(index_elements=["case_number", "key"])
-            .returning(columns.c.id))
+    return _dialect_insert(dialect)(columns).on_conflict_do_nothing(index_elements=["case_number", "key"])
 
 
 def _audit_row(event: AuditEvent) -> dict[str, Any]:
