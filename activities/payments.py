@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
+from functools import cache
 from typing import Any, Protocol, cast
 
 import structlog
-from sqlalchemy import Row, Table, bindparam, insert, select
+from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -57,14 +59,10 @@ class LedgerPaymentGateway:
         self._sealer = sealer or Sealer.ephemeral()
 
     def instruct(self, instruction: PaymentInstruction) -> PaymentReceipt:
-        """Compiled statements, each in its own short transaction: the instruction already in the ledger (a
-        retry), else one insert; an insert that lost to an overlapping attempt reads the winner's row back.
-        (Through ORM objects, the same took four statements and about 1 ms more CPU per instruction.)"""
-        key: dict[str, Any] = {"case_key": instruction.case_number, "matter_key": instruction.matter.value,
-               "attempt_key": instruction.attempt}
-        existing = self._find(key)
-        if existing is not None:
-            return _receipt(existing, new=False)
+        """One statement in one transaction: the instruction is added unless the ledger has one for the case,
+        matter and attempt already (a retried activity, or an overlapping attempt), which is then read back and
+        given again. (Reading first cost a second transaction for every instruction; through ORM objects, the
+        same took four statements.)"""
         gross = instruction.gross if instruction.gross is not None else instruction.amount
         reference = new_payment_reference()
         amount_fen = to_fen(instruction.amount)
@@ -85,15 +83,15 @@ class LedgerPaymentGateway:
             "failed_at": None,
             "failure_reason": None,
         }
-        try:
-            with self._engine.begin() as connection:
-                prepared.execute(connection, _LEDGER_INSERT, values)
-        except IntegrityError:
-            existing = self._find(key)
-            assert existing is not None
-            return _receipt(existing, new=False)
-        return PaymentReceipt(reference=reference, amount=to_yuan(amount_fen), paid_at=instruction.at,
-                              new=True)
+        with self._engine.begin() as connection:
+            added = prepared.changed(connection, _ledger_insert(connection.dialect.name), values)
+        if added:
+            return PaymentReceipt(reference=reference, amount=to_yuan(amount_fen), paid_at=instruction.at, new=True)
+        existing = self._find({"case_key": instruction.case_number, "matter_key": instruction.matter.value,
+                               "attempt_key": instruction.attempt})
+        if existing is None:
+            raise RuntimeError("the payment instruction was neither added nor found")
+        return _receipt(existing, new=False)
 
     def _find(self, key: dict[str, Any]) -> Row[Any, Any, Any] | None:
         with self._engine.connect() as connection:
@@ -104,7 +102,12 @@ _LEDGER = cast(Table, PaymentRow.__table__)  # type: ignore[attr-defined]
 _LEDGER_FIND = select(_LEDGER.c.reference, _LEDGER.c.amount_fen, _LEDGER.c.instructed_at).where(
     _LEDGER.c.case_number == bindparam("case_key"), _LEDGER.c.matter == bindparam("matter_key"),
     _LEDGER.c.attempt == bindparam("attempt_key"))
-_LEDGER_INSERT = insert(_LEDGER)
+
+
+@cache
+def _ledger_insert(dialect: str) -> Any:
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return insert(_LEDGER).on_conflict_do_nothing(index_elements=["case_number", "matter", "attempt"])
 
 
 def _receipt(row: Row[Any, Any, Any], *, new: bool) -> PaymentReceipt:

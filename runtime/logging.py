@@ -71,8 +71,9 @@ def configure_logging(level: str = "INFO", json: bool | None = None, stream: IO[
     )
     structlog.configure(
         processors=[
-            _drop_replay,
+            # The level first: an event below it costs nothing more (the worker logs at WARNING under load).
             structlog.stdlib.filter_by_level,
+            _drop_replay,
             *shared,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
