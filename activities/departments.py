@@ -11,8 +11,6 @@ from typing import Any, Protocol, cast
 
 import structlog
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from sqlmodel import select as orm_select
@@ -23,6 +21,7 @@ from activities.deadlines import DeadlineActivities
 from domain.enums import ErrorType
 from domain.models import PushReceipt, PushRequest, Recorded, WithdrawItemRequest
 from register import prepared
+from register.engine import insert_for
 from register.tables import InboxRow
 
 
@@ -43,8 +42,8 @@ _INBOX_ID = select(_TABLE.c.id).where(_TABLE.c.case_number == bindparam("case_ke
 
 @cache
 def _push_statement(dialect: str) -> Any:
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    return insert(_TABLE).on_conflict_do_nothing(index_elements=["case_number", "matter"]).returning(_TABLE.c.id)
+    return (insert_for(dialect)(_TABLE).on_conflict_do_nothing(index_elements=["case_number", "matter"])
+            .returning(_TABLE.c.id))
 
 
 class InboxGateway:

@@ -16,8 +16,6 @@ from typing import Any, Protocol, cast
 
 import structlog
 from sqlalchemy import Row, Table, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -27,6 +25,7 @@ from domain.enums import AccountKind, ErrorType
 from domain.identity import luhn_valid
 from domain.models import PaymentInstruction, PaymentReceipt
 from register import prepared
+from register.engine import insert_for
 from register.money import to_fen, to_yuan
 from register.sealed_fields import payee_card_place
 from register.sealing import Sealer
@@ -106,8 +105,7 @@ _LEDGER_FIND = select(_LEDGER.c.reference, _LEDGER.c.amount_fen, _LEDGER.c.instr
 
 @cache
 def _ledger_insert(dialect: str) -> Any:
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    return insert(_LEDGER).on_conflict_do_nothing(index_elements=["case_number", "matter", "attempt"])
+    return insert_for(dialect)(_LEDGER).on_conflict_do_nothing(index_elements=["case_number", "matter", "attempt"])
 
 
 def _receipt(row: Row[Any, Any, Any], *, new: bool) -> PaymentReceipt:

@@ -14,8 +14,6 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, case, func, inspect, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from temporalio import activity
 
@@ -34,6 +32,7 @@ from domain.models import (
 )
 from domain.policy import Policy
 from register import prepared
+from register.engine import insert_for
 from register.money import to_fen
 from register.sealed_fields import sealed_application
 from register.sealing import Sealer
@@ -182,7 +181,7 @@ def _insert_case_row(connection: Connection, record: CaseRecord, sealer: Sealer)
 
 @cache
 def _case_insert(dialect: str) -> Any:
-    return _dialect_insert(dialect)(_CASES).on_conflict_do_nothing(index_elements=["case_number"])
+    return insert_for(dialect)(_CASES).on_conflict_do_nothing(index_elements=["case_number"])
 
 
 # Written once and then kept: when the department decided (and whether in time), and when the matter closed.
@@ -191,7 +190,7 @@ _SET_ONCE = ("decided_at", "on_time", "handling_working_days", "closed_at")
 
 @cache
 def _matter_upsert(dialect: str) -> Any:
-    statement = _dialect_insert(dialect)(_MATTERS)
+    statement = insert_for(dialect)(_MATTERS)
     new = statement.excluded
     columns = {name: new[name] for name in _MATTERS.c.keys() if name not in ("id", "case_number", "matter")}
     undecided = _MATTERS.c.decided_at.is_(None)
@@ -203,10 +202,6 @@ def _matter_upsert(dialect: str) -> Any:
         "closed_at": func.coalesce(_MATTERS.c.closed_at, new.closed_at),
     })
     return statement.on_conflict_do_update(index_elements=["case_number", "matter"], set_=columns)
-
-
-def _dialect_insert(dialect: str) -> Any:
-    return sqlite_insert if dialect == "sqlite" else postgresql_insert
 
 
 def _case_values(record: CaseRecord, sealer: Sealer) -> dict[str, Any]:
@@ -249,7 +244,7 @@ def _insert_new(connection: Connection, table: type[AuditRow] | type[OutboxRow],
 @cache
 def _insert_statement(table: type[AuditRow] | type[OutboxRow], dialect: str) -> Any:
     columns = cast(Table, inspect(table).local_table)
-    return _dialect_insert(dialect)(columns).on_conflict_do_nothing(index_elements=["case_number", "key"])
+    return insert_for(dialect)(columns).on_conflict_do_nothing(index_elements=["case_number", "key"])
 
 
 def _audit_row(event: AuditEvent) -> dict[str, Any]:

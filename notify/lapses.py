@@ -19,8 +19,6 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -30,6 +28,7 @@ from domain.catalogue import Catalogue, MatterEntry
 from domain.enums import CaseState, MatterCode, MatterState, NotificationKind, Recipient
 from domain.lapses import claim_deadline, due_rung
 from domain.models import Situations
+from register.engine import insert_for
 from register.tables import CaseRow, MatterRow, OutboxRow
 
 log = structlog.get_logger()
@@ -132,9 +131,8 @@ def _insert(engine: Engine, rows: list[dict[str, Any]]) -> int:
         return 0
     table = cast(Table, OutboxRow.__table__)  # type: ignore[attr-defined]
     with engine.begin() as connection:
-        insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
-        statement = (insert(table).on_conflict_do_nothing(index_elements=["case_number", "key"])
-                     .returning(table.c.id))
+        statement = (insert_for(connection.dialect.name)(table)
+                     .on_conflict_do_nothing(index_elements=["case_number", "key"]).returning(table.c.id))
         new = 0
         for start in range(0, len(rows), 1000):
             new += len(connection.execute(statement, rows[start:start + 1000]).all())

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event, inspect, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel, create_engine
 
@@ -54,6 +56,11 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+def insert_for(dialect: str) -> Any:
+    """The dialect's ``insert``, the one that knows ``ON CONFLICT`` (the register is SQLite or PostgreSQL)."""
+    return sqlite_insert if dialect == "sqlite" else postgresql_insert
 
 
 def create_schema(engine: Engine) -> None:

@@ -24,6 +24,7 @@ UNSOLICITED = frozenset({NotificationKind.INVITATION.value, NotificationKind.CLA
 # What a reply must say to opt out (trimmed, any case).
 OPT_OUT_WORDS = frozenset({"T", "TD", "退订"})
 
+
 def _number_hash(phone: str, sealer: Sealer) -> str:
     """The same hash for "+86 139 0000 1111" and "13900001111" (a number the gateway writes otherwise is kept
     as it came)."""
@@ -37,10 +38,11 @@ def is_opt_out(text: str) -> bool:
 def record_opt_out(engine: Engine, phone: str, sealer: Sealer, at: datetime) -> bool:
     """Keep the number's opt-out; False when it had opted out already."""
     try:
+        key = _number_hash(phone, sealer)
         with Session(engine) as session:
-            if session.get(OptOutRow, _number_hash(phone, sealer)) is not None:
+            if session.get(OptOutRow, key) is not None:
                 return False
-            session.add(OptOutRow(phone_hash=_number_hash(phone, sealer), opted_out_at=at))
+            session.add(OptOutRow(phone_hash=key, opted_out_at=at))
             session.commit()
     except IntegrityError:
         return False

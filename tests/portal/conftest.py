@@ -125,6 +125,13 @@ def new_id_number() -> str:
     return base + id_check_digit(base)
 
 
+def token_of(page: str) -> str:
+    """The CSRF token a portal form carries."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the page carries a CSRF token"
+    return match.group(1)
+
+
 async def http_sign_in(http: httpx.AsyncClient, portal_url: str, name: str, id_number: str,
                        then: str = "/apply") -> httpx.Response:
     """Sign in through the stand-in provider as a browser would (following each redirect by hand); the

@@ -27,7 +27,15 @@ from register.lookups import cases_of_applicant
 from register.sealing import Sealer
 from runtime.keys import Keys
 from tests.factories import APPLICANT_CARD, DECEASED_CARD, REMOVE, unique_form
-from tests.portal.conftest import PHONE_CONTEXT, Portal, http_sign_in, new_id_number, scans, screenshot
+from tests.portal.conftest import (
+    PHONE_CONTEXT,
+    Portal,
+    http_sign_in,
+    new_id_number,
+    scans,
+    screenshot,
+    token_of,
+)
 from tests.workflows.helpers import (
     TODAY,
     application,
@@ -47,11 +55,6 @@ DPF = MatterCode.DISABILITY_SUBSIDY_TERMINATION
 NHSA = MatterCode.EMPLOYEE_MEDICAL_ACCOUNT_SETTLEMENT
 _seeds = itertools.count(950_000)
 
-
-def token_of(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, "the page carries a CSRF token"
-    return match.group(1)
 
 
 async def started_online(client: Client, keys: Keys, engine: Engine, task_queue: str, applicant_id: str) -> str:

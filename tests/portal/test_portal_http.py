@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from portal.uploads import Staging, UploadProblem
 from register.sealing import Sealer
 from runtime.keys import Keys
 from runtime.settings import Settings
-from tests.portal.conftest import jpeg_bytes, pdf_bytes, png_bytes
+from tests.portal.conftest import jpeg_bytes, pdf_bytes, png_bytes, token_of
 from tests.workflows.helpers import TODAY
 
 CASE = "SH-ABCDEFGH2345"
@@ -41,11 +40,6 @@ async def http(services: PortalServices) -> Any:
     async with httpx.AsyncClient(transport=transport, base_url="https://portal.test") as client:
         yield client
 
-
-def token_of(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, "the form carries a CSRF token"
-    return match.group(1)
 
 
 async def test_a_post_without_the_session_token_is_refused(http: httpx.AsyncClient) -> None:

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import io
 import os
-import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -44,6 +43,7 @@ from tests.portal.conftest import (
     png_bytes,
     portal_settings,
     serve_portal,
+    token_of,
 )
 from tests.workflows.helpers import TODAY
 
@@ -62,11 +62,6 @@ async def portal_only(keys: Keys, engine: Engine, calendar: WorkingDayCalendar,
     async with serve_portal(services) as served:
         yield served
 
-
-def token_of(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, "the page carries a CSRF token"
-    return match.group(1)
 
 
 # --- 1. real-name applicants -------------------------------------------------------------------------

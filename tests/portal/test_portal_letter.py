@@ -5,7 +5,6 @@ letter's content and PDF are tested in tests/letters/."""
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from runtime.keys import Keys
 from runtime.settings import Settings
 from tests.letters.cases import CASE, finished
 from tests.letters.test_heirs_letter import font_or_skip, pdf_text
-from tests.portal.conftest import PHONE_CONTEXT, Portal, portal_settings, screenshot, serve_portal
+from tests.portal.conftest import PHONE_CONTEXT, Portal, portal_settings, screenshot, serve_portal, token_of
 from tests.portal.test_portal_browser import sign_in
 from tests.workflows.helpers import (
     TODAY,
@@ -68,10 +67,8 @@ async def http(keys: Keys, engine: Engine, calendar: WorkingDayCalendar, tmp_pat
 
 async def follow(http: httpx.AsyncClient, keys: Keys, number: str = CASE) -> None:
     page = await http.get("/progress")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
     answer = await http.post("/progress", data={
-        "case_number": number, "code": query_code(number, keys.query_code_key), "csrf_token": token.group(1)})
+        "case_number": number, "code": query_code(number, keys.query_code_key), "csrf_token": token_of(page.text)})
     assert answer.status_code == 303
 
 

@@ -24,6 +24,7 @@ from portal.app import PortalServices, create_app
 from register.tables import RatingRow
 from runtime.keys import Keys
 from runtime.settings import Settings
+from tests.portal.conftest import token_of
 from tests.workflows.helpers import TODAY
 
 CASE = "SH-ABCDEFGH2345"
@@ -73,11 +74,6 @@ async def http(keys: Keys, engine: Engine, calendar: WorkingDayCalendar, tmp_pat
         assert signed.status_code == 303
         yield client
 
-
-def token_of(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match
-    return match.group(1)
 
 
 def forms(page: str) -> list[str]:

@@ -19,7 +19,8 @@ from portal.app import PortalServices, create_app
 from register.engine import create_schema, make_engine
 from runtime.keys import Keys
 from runtime.settings import Settings
-from tests.portal.test_portal_ratings import CASE, NHSA, Status, snapshot, token_of
+from tests.portal.conftest import token_of
+from tests.portal.test_portal_ratings import CASE, NHSA, Status, snapshot
 from tests.starter.report_cli import _restore_logging, data_dir, report
 from tests.workflows.helpers import TODAY
 
