@@ -62,10 +62,10 @@ from client.operations import start_case
 from client.supervision import list_overdue, list_overdue_in_register, overdue_query
 from domain.enums import Issuer, MatterCode, MatterState
 from domain.ids import matter_workflow_id
-from domain.models import PaymentConfirmedInput, StatusSnapshot
+from domain.models import PaymentConfirmedInput
 from domain.policy import Policy
 from register.engine import create_schema, make_engine
-from register.tables import MatterRow
+from register.tables import MatterRow, PaymentRow
 from runtime.keys import load_keys, signer
 from runtime.settings import Settings
 from runtime.signing import StatementSigner, sign_statement
@@ -159,6 +159,8 @@ class Run:
     case_numbers: list[str] = field(default_factory=list)
     # The paying system's key (the real worker checks its reports; the floor's take anything).
     paying_system: StatementSigner | None = None
+    # The payment ledger the paying system reads its instructions from (the floor has none).
+    ledger: Engine | None = None
 
 
 async def drive_matter(client: Client, case_number: str, code: MatterCode, run: Run, approve: dict[str, Any]) -> None:
@@ -174,18 +176,27 @@ async def drive_matter(client: Client, case_number: str, code: MatterCode, run: 
             await handle.signal("approve", approve)
         elif state == PAYING:
             sent = time.perf_counter()
-            await handle.signal("payment_confirmed", await confirmation(handle, case_number, code, run.paying_system))
+            await handle.signal("payment_confirmed", await confirmation(run, case_number, code))
 
 
-async def confirmation(
-    handle: WorkflowHandle[Any, Any], case_number: str, code: MatterCode, paying_system: StatementSigner | None,
-) -> Any:
-    """The paying system's signed report on the payment the matter instructed (the floor reads nothing)."""
-    if paying_system is None:
+async def confirmation(run: Run, case_number: str, code: MatterCode) -> Any:
+    """The paying system's signed report on the payment the matter instructed, whose reference it reads from the
+    payment ledger as a bank does (not from the workflow: a query is work for the worker that no paying system
+    asks of it). The floor's reports carry anything."""
+    if run.paying_system is None or run.ledger is None:
         return {"reference": "PAY-FLOOR", "by": "bench-bank"}
-    snap = await handle.query("status", result_type=StatusSnapshot)
-    report = PaymentConfirmedInput(reference=snap.matters[0].payment_reference or "", by="bench-bank")
-    return sign_statement(paying_system, case_number, code, report).model_dump(mode="json", exclude_none=True)
+    reference = await asyncio.to_thread(instructed_reference, run.ledger, case_number, code)
+    report = PaymentConfirmedInput(reference=reference or "", by="bench-bank")
+    return sign_statement(run.paying_system, case_number, code, report).model_dump(mode="json", exclude_none=True)
+
+
+def instructed_reference(ledger: Engine, case_number: str, code: MatterCode) -> str | None:
+    """The reference of the matter's latest instruction in the ledger (written before the matter shows 发放中)."""
+    p = PaymentRow.__table__.c  # type: ignore[attr-defined]
+    query = (select(p.reference).where(p.case_number == case_number, p.matter == code.value)
+             .order_by(p.attempt.desc()).limit(1))
+    with ledger.connect() as connection:
+        return connection.execute(query).scalar()
 
 
 def approval(code: MatterCode) -> dict[str, Any]:
@@ -321,6 +332,7 @@ async def side(
                 processes = [await spawn("-m", "bench.floor", "--address", config.temporal_address,
                                          "--task-queue", config.task_queue, "--data-dir", str(config.data_dir))
                              for _ in range(workers)]
+            ledger = make_engine(database_url or config.register_url) if kind == "full" else None
             try:
                 client = await connect(config, keys)
 
@@ -339,11 +351,14 @@ async def side(
                 start = real_case if kind == "full" else floor_case
                 paying = signer(keys, Issuer.PAYING_SYSTEM) if kind == "full" else None
                 # A few cases first, so the workers have imported and compiled what they need.
-                await drive(client, Run("warm", shape, paying_system=paying), 3 * workers, 3 * workers, start)
-                return await measure(client, Run(kind, shape, paying_system=paying), cases, in_flight, start,
-                                     Process(server_pid),
+                await drive(client, Run("warm", shape, paying_system=paying, ledger=ledger), 3 * workers,
+                            3 * workers, start)
+                return await measure(client, Run(kind, shape, paying_system=paying, ledger=ledger), cases,
+                                     in_flight, start, Process(server_pid),
                                      [Process(process.pid) for process in processes], pg, workers)
             finally:
+                if ledger is not None:
+                    ledger.dispose()
                 for process in processes:
                     process.terminate()
                     await process.wait()

@@ -63,6 +63,7 @@ class FloorMatter:
             return APPROVED
         await _local()  # the payment instruction, in the officer's workflow task
         await self._flush(PAYING)  # the approval and the instruction written together
+        await _local()  # the next reminder of the wait for the paying system, planned on the working-day calendar
         self._arm(timedelta(days=3))  # the ladder's timer gives way to the confirmation's
         await workflow.wait_condition(lambda: self._confirmed)
         await _local()  # the paying system's signature on its report
