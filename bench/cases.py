@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import statistics
@@ -207,6 +208,22 @@ def approval(code: MatterCode) -> dict[str, Any]:
     return {"officer": "李科员"}
 
 
+async def real_case(client: Client, shape: int, case_id_key: bytes, task_queue: str, seed: int) -> Any:
+    """A case of the shape applied for at the window, as the clerk starts it."""
+    started = await start_case(client, fixtures.application(seed, **SHAPES[shape][0]), case_id_key, task_queue)
+    return client.get_workflow_handle(started.case_number)
+
+
+async def floor_case(client: Client, shape: int, case_id_key: bytes, task_queue: str, seed: int) -> Any:
+    """The floor's case of the same shape (its number needs no key)."""
+    codes = SHAPES[shape][1]
+    number = f"FLOOR-{shape}-{seed:06d}"
+    return await client.start_workflow(
+        FloorCase.run, FloorCaseInput(case_number=number, matters=[c.value for c in codes],
+                                      pays=[c in PAYS for c in codes]),
+        id=number, task_queue=task_queue)
+
+
 async def one_case(client: Client, run: Run, seed: int, start: Callable[[int], Any]) -> None:
     began = time.perf_counter()
     handle: WorkflowHandle[Any, Any] = await start(seed)
@@ -316,7 +333,6 @@ async def side(
 ) -> Figures:
     """One side of a comparison from scratch: a fresh dev server (its SQLite store empty), fresh workers, a
     fresh register; a few cases to warm up, then ``cases`` measured."""
-    situations, codes = SHAPES[shape]
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         async with fixtures.dev_server(data / "server") as (settings, server_pid):
@@ -335,20 +351,8 @@ async def side(
             ledger = make_engine(database_url or config.register_url) if kind == "full" else None
             try:
                 client = await connect(config, keys)
-
-                async def real_case(seed: int) -> Any:
-                    app = fixtures.application(seed, **situations)
-                    started = await start_case(client, app, keys.case_id_key, config.task_queue)
-                    return client.get_workflow_handle(started.case_number)
-
-                async def floor_case(seed: int) -> Any:
-                    number = f"FLOOR-{shape}-{seed:06d}"
-                    return await client.start_workflow(
-                        FloorCase.run, FloorCaseInput(case_number=number, matters=[c.value for c in codes],
-                                                      pays=[c in PAYS for c in codes]),
-                        id=number, task_queue=config.task_queue)
-
-                start = real_case if kind == "full" else floor_case
+                starter = real_case if kind == "full" else floor_case
+                start = functools.partial(starter, client, shape, keys.case_id_key, config.task_queue)
                 paying = signer(keys, Issuer.PAYING_SYSTEM) if kind == "full" else None
                 # A few cases first, so the workers have imported and compiled what they need.
                 await drive(client, Run("warm", shape, paying_system=paying, ledger=ledger), 3 * workers,

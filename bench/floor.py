@@ -25,6 +25,10 @@ from temporalio.workflow import LocalActivityConfig
 from workflows import search_attributes as sa
 from workflows.options import LOCAL_OPTIONS, PUSH_LOCAL_OPTIONS
 from workflows.raw_input import NO_INPUT, one_input
+from workflows.versions import COUNTY_AS_WRITTEN
+
+# The patches CaseWorkflow asks in its @workflow.init.
+CASE_PATCHES_AT_START = (COUNTY_AS_WRITTEN,)
 
 # The floor's inputs live beside it and pass through the sandbox, as the real workflows' models (domain) do.
 with workflow.unsafe.imports_passed_through():
@@ -99,6 +103,10 @@ class FloorCase:
     @workflow.init
     def __init__(self, input: FloorCaseInput) -> None:
         self._certified = False
+        # A case started today records the patches it asks at its start (a marker, and the engine's own
+        # search attribute naming them): workflows/versions.py.
+        for patch in CASE_PATCHES_AT_START:
+            workflow.patched(patch)
 
     @workflow.run
     async def run(self, input: FloorCaseInput) -> str:
