@@ -49,6 +49,8 @@ def current_wait(state: MatterProgress, now: datetime) -> MatterProgress:
     a payment from its instruction, any other wait from now) and its reminders from none."""
     wait = wait_of(state)
     if wait is None:
+        if state.reminder_wait is None and state.reminder_at is None:
+            return state
         return state.model_copy(update={"reminder_wait": None, "reminder_at": None})
     if wait == state.reminder_wait:
         return state

@@ -71,6 +71,7 @@ with workflow.unsafe.imports_passed_through():
         CremationCertifiedInput,
         CremationRecord,
         MaterialsSupplementedInput,
+        MatterBrief,
         MatterInput,
         MatterOutcomeRequest,
         MatterReport,
@@ -155,6 +156,8 @@ class CaseWorkflow:
         self._phase = CasePhase.AWAITING_APPLICATION if input.application is None else CasePhase.HUKOU
         # Matters started by this run or an earlier one; those this run started have a handle in _children.
         self._started: set[MatterCode] = set()
+        # The officer's brief last made, with the application and policy it was made from.
+        self._brief_kept: tuple[Application, Policy, MatterBrief] | None = None
         # Matters reported to have changed or ended: checked with the engine, never taken on the report's word.
         self._hints: set[MatterCode] = set()
         self._child_error: ChildWorkflowError | None = None
@@ -382,6 +385,17 @@ class CaseWorkflow:
                 self._event("火化证明多次提醒仍未上传，转督办人工处理", key_suffix=f"cremation/{count}",
                             notify=(NotificationKind.SUPERVISION, Recipient.SUPERVISOR, text))
 
+    def _brief(self, application: Application, policy: Policy) -> MatterBrief:
+        """What the matter's page in the Web UI tells its officer (domain/brief.py): the same for every matter
+        started from the same application and policy, so made once for them."""
+        kept = self._brief_kept
+        if kept is not None and kept[0] is application and kept[1] is policy:
+            return kept[2]
+        brief = brief_of(application, [policy.matter(c) for c in application.matters], policy.scan_url,
+                         policy.catalogue_labels)
+        self._brief_kept = (application, policy, brief)
+        return brief
+
     async def _run_matters(self, codes: list[MatterCode], hukou_certificate_no: str | None = None) -> None:
         """Start the matters not started yet, all at once, and wait until every one of ``codes`` is final."""
         await self._start_matters(codes, hukou_certificate_no)
@@ -398,9 +412,7 @@ class CaseWorkflow:
             self._started.add(code)
             # A case that continues as new closes its run: its matters must go on, so they are abandoned, not
             # ended, with it (an operator who terminates a case does not stop a department's work or a payment).
-            # What the matter's page in the Web UI tells its officer (domain/brief.py).
-            brief = brief_of(application, [policy.matter(c) for c in application.matters], policy.scan_url,
-                             policy.catalogue_labels)
+            brief = self._brief(application, policy)
             handle = await workflow.start_child_workflow(
                 MATTER_WORKFLOW,
                 MatterInput(
