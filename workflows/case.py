@@ -410,8 +410,6 @@ class CaseWorkflow:
             application = self._require_application()
             definition = policy.matter(code)
             self._started.add(code)
-            # A case that continues as new closes its run: its matters must go on, so they are abandoned, not
-            # ended, with it (an operator who terminates a case does not stop a department's work or a payment).
             brief = self._brief(application, policy)
             handle = await workflow.start_child_workflow(
                 MATTER_WORKFLOW,
@@ -431,6 +429,9 @@ class CaseWorkflow:
                     SearchAttributePair(sa.MATTER, code.value),
                     SearchAttributePair(sa.MATTER_STATE, MatterState.PENDING_PUSH.value),
                 ]),
+                # A case that continues as new closes its run: its matters must go on, so they are abandoned,
+                # not ended, with it (an operator who terminates a case does not stop a department's work or a
+                # payment).
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
             self._children[code] = handle

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -21,7 +23,11 @@ from bench.floor import FloorActivities, FloorCase, FloorMatter
 from domain.ids import matter_workflow_id
 from runtime.keys import Keys
 from tests.signing import PAYING_SYSTEM
+from tests.workflows.timeskip import pinned_skipper
 from worker import Dependencies, sandbox_runner
+
+# Both sides start at this moment, whatever the day the suite runs (a Tuesday, 10:00 in the county).
+START = datetime(2036, 3, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 # The events a workflow's own commands write (the rest: workflow tasks, signals received, children's progress).
 COMMANDS = {
@@ -47,15 +53,16 @@ async def test_the_floor_issues_the_commands_of_a_real_case(
     client: Client, worker: Worker, task_queue: str, deps: Dependencies, keys: Keys,
     executor: concurrent.futures.ThreadPoolExecutor, shape: int,
 ) -> None:
+    pinned = pinned_skipper(client, START).client
     real = Run("full", shape, paying_system=PAYING_SYSTEM, ledger=deps.engine)
-    await one_case(client, real, shape, functools.partial(real_case, client, shape, keys.case_id_key, task_queue))
+    await one_case(pinned, real, shape, functools.partial(real_case, pinned, shape, keys.case_id_key, task_queue))
 
     floor_queue = f"{task_queue}-floor"
     floor = Run("floor", shape)
     async with Worker(client, task_queue=floor_queue, workflows=[FloorCase, FloorMatter],
                       activities=[FloorActivities().noop], activity_executor=executor,
                       workflow_runner=sandbox_runner()):
-        await one_case(client, floor, shape, functools.partial(floor_case, client, shape, b"", floor_queue))
+        await one_case(pinned, floor, shape, functools.partial(floor_case, pinned, shape, b"", floor_queue))
 
     (real_number,), (floor_number,) = real.case_numbers, floor.case_numbers
     real_commands = await commands(client, real_number)
